@@ -1,0 +1,1 @@
+//! Command-line front-end: argument parsing into validated settings, one module per verb.

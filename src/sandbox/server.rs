@@ -1,0 +1,182 @@
+//! Assembles the sandbox's routers, binds the listener and hands back a handle that tests,
+//! benchmarks and the CLI use to reach it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use super::limits::{Counters, Edition, FaultConfig, Limits};
+use super::seed::Seed;
+use super::store::Store;
+
+/// Errors starting the sandbox.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("cannot open sandbox database {path}: {source}")]
+    Database {
+        path: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("cannot load seed: {0}")]
+    Seed(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Everything that shapes one sandbox instance.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// Address to listen on; port 0 picks an ephemeral port.
+    pub listen: SocketAddr,
+    /// SQLite file; `None` keeps the state in memory for the life of the process.
+    pub db: Option<PathBuf>,
+    /// Loaded into the database when it is empty (first start), ignored afterwards.
+    pub seed: Option<Seed>,
+    pub edition: Edition,
+    /// Lifetime of issued access tokens (Zoho: one hour).
+    pub token_ttl: Duration,
+    /// Added to every API request before it is answered.
+    pub latency: Duration,
+    pub faults: FaultConfig,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            db: None,
+            seed: None,
+            edition: Edition::Enterprise,
+            token_ttl: Duration::from_secs(3600),
+            latency: Duration::ZERO,
+            faults: FaultConfig::default(),
+        }
+    }
+}
+
+/// State shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<SandboxConfig>,
+    pub limits: Arc<Limits>,
+    /// The sandbox's own base URL, returned as `api_domain` and used in project links.
+    pub base_url: Arc<str>,
+}
+
+/// Entry point for starting a sandbox.
+pub struct Sandbox;
+
+impl Sandbox {
+    /// Opens the database (seeding it when empty), binds the listener and serves in the
+    /// background of the current tokio runtime.
+    pub async fn start(config: SandboxConfig) -> Result<SandboxHandle, SandboxError> {
+        let store = Store::open(config.db.as_deref()).map_err(|source| SandboxError::Database {
+            path: config
+                .db
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| ":memory:".into()),
+            source,
+        })?;
+        if let Some(seed) = &config.seed {
+            super::seed::load_if_empty(&store, seed).map_err(SandboxError::Seed)?;
+        }
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| SandboxError::Listen {
+                addr: config.listen,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| SandboxError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+        let base_url: Arc<str> = format!("http://{addr}").into();
+        let limits = Arc::new(Limits::new(&config, &store));
+        let state = AppState {
+            store,
+            config: Arc::new(config),
+            limits: limits.clone(),
+            base_url: base_url.clone(),
+        };
+        let app = router(state);
+        let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app.into_make_service())
+                .with_graceful_shutdown(async {
+                    let _ = shutdown_rx.await;
+                })
+                .await;
+        });
+        Ok(SandboxHandle {
+            url: base_url.to_string(),
+            addr,
+            counters: limits.counters.clone(),
+            shutdown: Some(shutdown_tx),
+            server: Some(server),
+        })
+    }
+}
+
+/// The whole HTTP surface: accounts, CRM and Projects, behind the limits layer.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(super::accounts::router())
+        .merge(super::crm::router())
+        .merge(super::projects::router())
+        // `route_layer` so the middleware sees the matched path template for its counters.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            super::limits::enforce,
+        ))
+        .with_state(state)
+}
+
+/// A running sandbox. Dropping it stops the server.
+pub struct SandboxHandle {
+    /// Base URL, e.g. `http://127.0.0.1:40123`; accounts, CRM and Projects all hang off it.
+    pub url: String,
+    pub addr: SocketAddr,
+    /// Requests seen, per method and path template.
+    pub counters: Counters,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl SandboxHandle {
+    /// Stops accepting connections and waits for in-flight requests to finish.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+    }
+
+    /// Waits until the server ends (used by `sandbox serve`).
+    pub async fn wait(mut self) {
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+    }
+}
+
+impl Drop for SandboxHandle {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
