@@ -1,1 +1,13 @@
-//! placeholder
+//! The observed state: a snapshot of the live CRM and Projects facts the planner needs,
+//! normalized (lower-cased emails, sorted collections) so that equal states compare equal.
+//!
+//! Observing never writes; the snapshot is plain data so the planner stays a pure function.
+
+pub mod address;
+pub mod marker;
+pub mod observe;
+pub mod snapshot;
+
+pub use address::Address;
+pub use marker::{ClientMappingState, IntegrationState, Marker, MARKER_VARIABLE};
+pub use snapshot::*;

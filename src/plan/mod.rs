@@ -1,1 +1,17 @@
-//! placeholder
+//! The planner: a pure, deterministic function from (desired, observed, options) to a
+//! [`Plan`] — typed changes with an action, a reason and before/after — plus its safety
+//! checks and its renderers. It performs no I/O, reads no clock and draws no random numbers.
+
+pub mod desired;
+pub mod diagnostics;
+pub mod field_map;
+pub mod link_module;
+pub mod model;
+pub mod planner;
+pub mod render;
+pub mod safety;
+
+pub use desired::{Desired, DesiredModule, DesiredProfile, FieldMapping, MapDirection};
+pub use diagnostics::{DiagnosticCode, PlanDiagnostic, Severity};
+pub use model::*;
+pub use planner::plan;

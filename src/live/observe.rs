@@ -1,0 +1,1 @@
+//! Observing the live systems (filled in with the clients).

@@ -1,0 +1,234 @@
+//! Plain-data types of the observed snapshot. Every collection is sorted and every email is
+//! lower-cased when the snapshot is built, so the planner can compare without normalizing.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::marker::Marker;
+
+/// Prefix of the ownership marker written into descriptions and tooltips of what
+/// projectlink creates: `managed-by: projectlink/<owner>`.
+pub const OWNERSHIP_PREFIX: &str = "managed-by: projectlink/";
+
+/// The ownership marker text for `owner`.
+pub fn ownership_marker(owner: &str) -> String {
+    format!("{OWNERSHIP_PREFIX}{owner}")
+}
+
+/// The owner named by a marker inside free text (description or tooltip), if any.
+pub fn owner_in(text: &str) -> Option<String> {
+    let start = text.find(OWNERSHIP_PREFIX)? + OWNERSHIP_PREFIX.len();
+    let owner: String = text[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != ';' && *c != ',')
+        .collect();
+    (!owner.is_empty()).then_some(owner)
+}
+
+/// Everything the planner knows about the live systems.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Observed {
+    pub org: OrgFacts,
+    pub marker: MarkerFacts,
+    /// Which grant the Projects side was observed with.
+    pub projects_grant: ProjectsGrant,
+    /// Portals visible to that grant, sorted by name.
+    pub portals: Vec<PortalFacts>,
+    /// Users of the portal the spec selects (or the bound one), when it is visible.
+    pub portal_users: Option<Vec<PortalUserFacts>>,
+    /// Custom fields of projects in that portal (for field-map checks).
+    pub project_custom_fields: Vec<ProjectCustomFieldFacts>,
+    pub link_module: Option<LinkModuleFacts>,
+    /// Fields of the CRM modules the spec maps fields of, keyed by module api name.
+    pub module_fields: BTreeMap<String, Vec<FieldFacts>>,
+    pub profiles: Vec<ProfileFacts>,
+    /// Active and confirmed CRM users, sorted by email.
+    pub users: Vec<CrmUserFacts>,
+    /// Number of link records, counted only when the plan may remove them.
+    pub link_record_count: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OrgFacts {
+    pub id: String,
+    pub company_name: String,
+}
+
+/// The integration marker as found in the org variables.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum MarkerFacts {
+    #[default]
+    Absent,
+    Present { variable_id: String, marker: Marker },
+    /// A variable of that name exists but does not hold a marker we understand.
+    Unreadable { variable_id: String, error: String },
+}
+
+impl MarkerFacts {
+    pub fn marker(&self) -> Option<&Marker> {
+        match self {
+            MarkerFacts::Present { marker, .. } => Some(marker),
+            _ => None,
+        }
+    }
+
+    pub fn variable_id(&self) -> Option<&str> {
+        match self {
+            MarkerFacts::Present { variable_id, .. } | MarkerFacts::Unreadable { variable_id, .. } => {
+                Some(variable_id)
+            }
+            MarkerFacts::Absent => None,
+        }
+    }
+}
+
+/// The grant used for Projects: the CRM connection's, or the portal owner's
+/// (`connection.portalSecretRef`), which may not exist yet.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProjectsGrant {
+    #[default]
+    Connection,
+    PortalOwner,
+    /// `portalSecretRef` is set but its credentials are not available yet.
+    PortalOwnerMissing,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PortalFacts {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PortalUserFacts {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub active: bool,
+    /// The portal owner ("Portal Owner" profile).
+    pub owner: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProjectCustomFieldFacts {
+    pub column_name: String,
+    pub label: String,
+    pub field_type: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LinkModuleFacts {
+    pub id: String,
+    pub api_name: String,
+    /// Owner named by the module's ownership marker, if any.
+    pub owner: Option<String>,
+    /// Fields, sorted by api name.
+    pub fields: Vec<FieldFacts>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FieldFacts {
+    pub id: String,
+    pub api_name: String,
+    pub label: String,
+    pub data_type: String,
+    /// For lookups: the api name of the looked-up module.
+    pub lookup_module: Option<String>,
+    pub custom: bool,
+    /// Owner named by the field's ownership marker (in its tooltip), if any.
+    pub owner: Option<String>,
+}
+
+/// The four related-list permissions a profile can have on a module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PermissionKind {
+    View,
+    Create,
+    Edit,
+    Delete,
+}
+
+impl PermissionKind {
+    pub const ALL: [PermissionKind; 4] = [
+        PermissionKind::View,
+        PermissionKind::Create,
+        PermissionKind::Edit,
+        PermissionKind::Delete,
+    ];
+
+    /// Zoho's permission name for this kind on `module`, e.g. `Crm_Implied_View_Deals`.
+    pub fn zoho_name(self, module: &str) -> String {
+        let verb = match self {
+            PermissionKind::View => "View",
+            PermissionKind::Create => "Create",
+            PermissionKind::Edit => "Edit",
+            PermissionKind::Delete => "Delete",
+        };
+        format!("Crm_Implied_{verb}_{module}")
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PermissionKind::View => "view",
+            PermissionKind::Create => "create",
+            PermissionKind::Edit => "edit",
+            PermissionKind::Delete => "delete",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProfileFacts {
+    pub id: String,
+    pub name: String,
+    /// The profile's permissions on the link module (empty when the module does not exist).
+    pub link_permissions: BTreeMap<PermissionKind, PermissionFacts>,
+}
+
+impl ProfileFacts {
+    pub fn link_permission(&self, kind: PermissionKind) -> bool {
+        self.link_permissions.get(&kind).is_some_and(|p| p.enabled)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PermissionFacts {
+    pub id: String,
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CrmUserFacts {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub profile: String,
+    pub active: bool,
+    pub confirmed: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ownership_marker_is_found_inside_other_text() {
+        let text = format!("Projects linked to CRM records. {}", ownership_marker("acme"));
+        assert_eq!(owner_in(&text).as_deref(), Some("acme"));
+        assert_eq!(owner_in("hand-made field"), None);
+        assert_eq!(owner_in(OWNERSHIP_PREFIX), None);
+    }
+
+    #[test]
+    fn permission_names_follow_zoho() {
+        assert_eq!(
+            PermissionKind::Create.zoho_name("Linked_Projects"),
+            "Crm_Implied_Create_Linked_Projects"
+        );
+    }
+}

@@ -1,0 +1,96 @@
+//! Markdown plan output for pull-request comments: a summary table, diagnostics, and the
+//! changes in a collapsible block, kept safely below GitHub's 65,536-character limit.
+
+use std::fmt::Write;
+
+use super::diff_lines;
+use crate::plan::Plan;
+
+/// Upper bound for the rendered comment; GitHub rejects comments above 65,536 characters.
+pub const MAX_CHARS: usize = 65_000;
+
+pub fn render(plan: &Plan, target: &str) -> String {
+    render_with_limit(plan, target, MAX_CHARS)
+}
+
+pub fn render_with_limit(plan: &Plan, target: &str, limit: usize) -> String {
+    let s = &plan.summary;
+    let mut head = String::new();
+    let _ = writeln!(head, "### projectlink plan for `{}`", plan.integration);
+    let _ = writeln!(head);
+    let _ = writeln!(head, "Target: {target}");
+    let _ = writeln!(head);
+    if plan.changes.is_empty() {
+        let _ = writeln!(head, "**No changes.** The live integration matches the spec.");
+        let _ = writeln!(head);
+    }
+    let _ = writeln!(head, "| Create | Update | Delete | Adopt | Destructive | Errors | Warnings | API calls (est.) |");
+    let _ = writeln!(head, "|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(
+        head,
+        "| {} | {} | {} | {} | {} | {} | {} | {} |",
+        s.create, s.update, s.delete, s.adopt, s.destructive, s.errors, s.warnings, s.estimated_api_calls
+    );
+    let _ = writeln!(head);
+    if let Some(refusal) = &plan.refusal {
+        let _ = writeln!(head, "> [!CAUTION]");
+        let _ = writeln!(head, "> **Refused:** {}  ", escape(&refusal.reason));
+        let _ = writeln!(head, "> {}", escape(&refusal.hint));
+        let _ = writeln!(head);
+    }
+    if plan.observe_only {
+        let _ = writeln!(head, "> [!NOTE]\n> `policy.observeOnly` is set: this plan is a drift report only.\n");
+    }
+    if !plan.diagnostics.is_empty() {
+        let _ = writeln!(head, "**Diagnostics**");
+        let _ = writeln!(head);
+        for d in &plan.diagnostics {
+            let mut line = format!("- **{}** `{:?}`: {}", d.severity.label(), d.code, escape(&d.message));
+            if let Some(hint) = &d.hint {
+                let _ = write!(line, " — _{}_", escape(hint));
+            }
+            let _ = writeln!(head, "{line}");
+        }
+        let _ = writeln!(head);
+    }
+    if plan.changes.is_empty() {
+        return head;
+    }
+    let closing = "```\n\n</details>\n";
+    let mut body = String::new();
+    let _ = writeln!(body, "<details><summary>{} change(s)</summary>\n", plan.changes.len());
+    let _ = writeln!(body, "```diff");
+    let budget = limit.saturating_sub(head.len() + closing.len() + 200);
+    let mut shown = 0;
+    for change in &plan.changes {
+        let mut block = String::new();
+        let marker = if change.destructive { " [destructive]" } else { "" };
+        let sign = match change.action.sign() {
+            "~" | "&" => "!",
+            other => other,
+        };
+        let _ = writeln!(block, "{sign} {} ({}){marker}", change.address, change.action.label());
+        let _ = writeln!(block, "#   {}", change.reason.replace("```", "'''"));
+        for (sign, line) in diff_lines(change.before.as_ref(), change.after.as_ref()) {
+            let _ = writeln!(block, "{sign}   {}", line.replace("```", "'''"));
+        }
+        if body.len() + block.len() > budget {
+            break;
+        }
+        body.push_str(&block);
+        shown += 1;
+    }
+    if shown < plan.changes.len() {
+        let _ = writeln!(
+            body,
+            "# … {} more change(s) not shown to stay within the comment size limit; see `projectlink plan --format json`.",
+            plan.changes.len() - shown
+        );
+    }
+    body.push_str(closing);
+    head + &body
+}
+
+fn escape(text: &str) -> String {
+    text.replace('|', "\\|").replace('<', "&lt;").replace('>', "&gt;")
+}

@@ -1,0 +1,116 @@
+//! Human-readable plan output, in the spirit of `terraform plan`: one block per change with
+//! its reason and a diff, then diagnostics, then a one-line summary.
+
+use std::fmt::Write;
+
+use super::diff_lines;
+use crate::plan::{Action, Plan, Severity};
+
+const RESET: &str = "\x1b[0m";
+const BOLD: &str = "\x1b[1m";
+const RED: &str = "\x1b[31m";
+const GREEN: &str = "\x1b[32m";
+const YELLOW: &str = "\x1b[33m";
+const CYAN: &str = "\x1b[36m";
+const DIM: &str = "\x1b[2m";
+
+struct Paint {
+    color: bool,
+}
+
+impl Paint {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("{code}{text}{RESET}")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+fn action_color(action: Action) -> &'static str {
+    match action {
+        Action::Create => GREEN,
+        Action::Delete => RED,
+        Action::Update | Action::Adopt => YELLOW,
+        Action::NoOp => DIM,
+    }
+}
+
+/// Renders the plan as text; `color` adds ANSI colours (only on a terminal).
+pub fn render(plan: &Plan, color: bool) -> String {
+    let p = Paint { color };
+    let mut out = String::new();
+    if plan.changes.is_empty() {
+        let _ = writeln!(out, "No changes. The live integration \"{}\" matches the spec.", plan.integration);
+    } else {
+        let _ = writeln!(out, "projectlink will perform these changes for \"{}\":", plan.integration);
+        let _ = writeln!(out);
+    }
+    for change in &plan.changes {
+        let color = action_color(change.action);
+        let mut head = format!("{} {} {}", change.action.sign(), change.address, change.action.label());
+        if change.destructive {
+            head.push_str("  [destructive]");
+        }
+        let _ = writeln!(out, "  {}", p.paint(&format!("{BOLD}{color}"), &head));
+        let _ = writeln!(out, "      {}", p.paint(DIM, &format!("# {}", change.reason)));
+        for (sign, line) in diff_lines(change.before.as_ref(), change.after.as_ref()) {
+            let text = format!("{sign} {line}");
+            let painted = match sign {
+                '+' => p.paint(GREEN, &text),
+                '-' => p.paint(RED, &text),
+                _ => text,
+            };
+            let _ = writeln!(out, "      {painted}");
+        }
+        let _ = writeln!(out);
+    }
+    if !plan.diagnostics.is_empty() {
+        let _ = writeln!(out, "Diagnostics:");
+        for d in &plan.diagnostics {
+            let color = match d.severity {
+                Severity::Error => RED,
+                Severity::Warning => YELLOW,
+                Severity::Info => CYAN,
+            };
+            let label = format!("{}[{:?}]", d.severity.label(), d.code);
+            let _ = writeln!(out, "  {} {}", p.paint(&format!("{BOLD}{color}"), &label), d.message);
+            if let Some(address) = &d.address {
+                let _ = writeln!(out, "      at {address}");
+            }
+            if let Some(hint) = &d.hint {
+                let _ = writeln!(out, "      hint: {hint}");
+            }
+        }
+        let _ = writeln!(out);
+    }
+    let s = &plan.summary;
+    let _ = writeln!(
+        out,
+        "{} {} to create, {} to update, {} to delete, {} to adopt ({} destructive); about {} API calls, {} credits.",
+        p.paint(BOLD, "Plan:"),
+        s.create,
+        s.update,
+        s.delete,
+        s.adopt,
+        s.destructive,
+        s.estimated_api_calls,
+        s.estimated_credits
+    );
+    if s.errors > 0 {
+        let _ = writeln!(
+            out,
+            "{}",
+            p.paint(RED, &format!("{} error(s) must be fixed before this plan can be applied.", s.errors))
+        );
+    }
+    if let Some(refusal) = &plan.refusal {
+        let _ = writeln!(out, "{} {}", p.paint(&format!("{BOLD}{RED}"), "Refused:"), refusal.reason);
+        let _ = writeln!(out, "  hint: {}", refusal.hint);
+    }
+    if plan.observe_only {
+        let _ = writeln!(out, "policy.observeOnly is set: this plan is a drift report and will not be applied.");
+    }
+    out
+}

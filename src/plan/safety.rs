@@ -1,0 +1,139 @@
+//! Safety checks and bookkeeping of a plan: the summary (with estimated API calls), the
+//! refusal rules (destructive changes, `maxChangePercent`) and the fingerprints that make a
+//! saved plan refuse to run once what it read has changed.
+
+use std::collections::BTreeMap;
+
+use sha2::{Digest, Sha256};
+
+use super::desired::Desired;
+use super::diagnostics::{PlanDiagnostic, Severity};
+use super::model::*;
+use super::planner::PlanOptions;
+use crate::live::Observed;
+
+/// Fields are created 25 per call and portal users added in batches of this size.
+const FIELDS_PER_CREATE: u64 = 25;
+
+pub fn summarize(
+    changes: &[Change],
+    diagnostics: &[PlanDiagnostic],
+    desired: &Desired,
+    observed: &Observed,
+) -> Summary {
+    let mut s = Summary::default();
+    for c in changes {
+        match c.action {
+            Action::Create => s.create += 1,
+            Action::Update => s.update += 1,
+            Action::Delete => s.delete += 1,
+            Action::Adopt => s.adopt += 1,
+            Action::NoOp => {}
+        }
+        if c.destructive {
+            s.destructive += 1;
+        }
+    }
+    s.errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+    s.warnings = diagnostics.iter().filter(|d| d.severity == Severity::Warning).count();
+    s.managed_objects = managed_objects(desired, observed);
+    s.estimated_api_calls = estimated_calls(changes);
+    // CRM charges one credit per call; Projects calls are not counted in CRM credits.
+    s.estimated_credits = changes
+        .iter()
+        .filter(|c| c.address.system == "crm")
+        .map(|c| c.operation.estimated_calls())
+        .sum::<u64>()
+        .min(s.estimated_api_calls);
+    s
+}
+
+/// Calls the executor will make, counting field creations batched per module.
+fn estimated_calls(changes: &[Change]) -> u64 {
+    let mut fields_per_module: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut calls = 0;
+    for c in changes {
+        match &c.operation {
+            Operation::CreateField { module, .. } => *fields_per_module.entry(module).or_default() += 1,
+            op => calls += op.estimated_calls(),
+        }
+    }
+    calls + fields_per_module.values().map(|n| n.div_ceil(FIELDS_PER_CREATE)).sum::<u64>()
+}
+
+/// Objects in the live systems that projectlink manages for this spec.
+fn managed_objects(desired: &Desired, observed: &Observed) -> usize {
+    let mut n = 0;
+    if observed.marker.marker().is_some_and(|m| m.owner == desired.owner) {
+        n += 1;
+    }
+    if let Some(module) = &observed.link_module
+        && module.owner.as_deref() == Some(desired.owner.as_str())
+    {
+        n += 1;
+        n += module
+            .fields
+            .iter()
+            .filter(|f| f.owner.as_deref() == Some(desired.owner.as_str()))
+            .count();
+    }
+    n += desired
+        .profiles
+        .iter()
+        .filter(|p| p.related_list.is_some() && observed.profiles.iter().any(|o| o.name == p.name))
+        .count();
+    n += observed.portal_users.as_ref().map_or(0, Vec::len);
+    n
+}
+
+/// Why the plan must not be applied with these options, if it must not.
+pub fn refusal(
+    changes: &[Change],
+    summary: &Summary,
+    desired: &Desired,
+    options: &PlanOptions,
+) -> Option<Refusal> {
+    if options.force {
+        return None;
+    }
+    if let Some(rebind) = changes
+        .iter()
+        .find(|c| matches!(c.operation, Operation::RebindPortal { .. }))
+    {
+        return Some(Refusal {
+            reason: format!("{} — {}", rebind.address, rebind.reason),
+            hint: "changing the bound portal disassociates every project from CRM; apply with --force (operator: annotation projectlink.dev/allow-destructive: \"true\") if that is intended".into(),
+        });
+    }
+    let touched = summary.update + summary.delete;
+    let managed = summary.managed_objects;
+    if managed > 0 && touched * 100 > desired.max_change_percent as usize * managed {
+        return Some(Refusal {
+            reason: format!(
+                "the plan updates or deletes {touched} of {managed} managed objects ({}%), more than policy.maxChangePercent ({}%)",
+                touched * 100 / managed,
+                desired.max_change_percent
+            ),
+            hint: "review the plan; if the change is intended, apply with --force or raise policy.maxChangePercent".into(),
+        });
+    }
+    None
+}
+
+/// Digests of the observed facts, per area, for detecting a stale saved plan.
+pub fn fingerprints(observed: &Observed) -> BTreeMap<String, String> {
+    fn digest<T: serde::Serialize>(value: &T) -> String {
+        let bytes = serde_json::to_vec(value).expect("observed facts serialize");
+        let hash = Sha256::digest(&bytes);
+        hash.iter().take(12).map(|b| format!("{b:02x}")).collect()
+    }
+    let mut map = BTreeMap::new();
+    map.insert("crm/marker".into(), digest(&observed.marker));
+    map.insert("crm/link-module".into(), digest(&observed.link_module));
+    map.insert("crm/profiles".into(), digest(&observed.profiles));
+    map.insert("crm/users".into(), digest(&observed.users));
+    map.insert("crm/module-fields".into(), digest(&observed.module_fields));
+    map.insert("projects/portals".into(), digest(&observed.portals));
+    map.insert("projects/portal-users".into(), digest(&observed.portal_users));
+    map
+}
