@@ -15,3 +15,6 @@ pub use desired::{Desired, DesiredModule, DesiredProfile, FieldMapping, MapDirec
 pub use diagnostics::{DiagnosticCode, PlanDiagnostic, Severity};
 pub use model::*;
 pub use planner::plan;
+
+#[cfg(test)]
+mod tests;

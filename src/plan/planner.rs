@@ -538,11 +538,17 @@ impl<'a> Planner<'a> {
             if module_created.is_none() && current == target {
                 continue;
             }
+            // Permissions on a module created by this plan are granted, not changed.
+            let action = if module_created.is_some() {
+                Action::Create
+            } else {
+                Action::Update
+            };
             self.push(Change {
                 address: Address::crm("profile-permissions", format!("{}/{}", desired.name, self.desired.link_module)),
-                action: Action::Update,
+                action,
                 reason: format!("related-list permissions of profile {} on {}", desired.name, LINK_MODULE_PLURAL),
-                before: Some(permissions_view(&current)),
+                before: module_created.is_none().then(|| permissions_view(&current)),
                 after: Some(permissions_view(&target)),
                 destructive: false,
                 depends_on: module_created.cloned().into_iter().collect(),

@@ -105,6 +105,10 @@ pub fn refusal(
             hint: "changing the bound portal disassociates every project from CRM; apply with --force (operator: annotation projectlink.dev/allow-destructive: \"true\") if that is intended".into(),
         });
     }
+    if !desired.active {
+        // Deactivation is what the spec explicitly asks for; the share guard is for accidents.
+        return None;
+    }
     let touched = summary.update + summary.delete;
     let managed = summary.managed_objects;
     if managed > 0 && touched * 100 > desired.max_change_percent as usize * managed {
