@@ -4,8 +4,11 @@
 use std::fmt;
 use std::fmt::Write as _;
 
+use serde::Serialize;
+
 /// How serious a diagnostic is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// The spec cannot be used.
     Error,
@@ -22,8 +25,9 @@ impl Severity {
     }
 }
 
-/// One problem, with where it is and what to do about it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One problem, with where it is and what to do about it. Serializes (for JSON output)
+/// without the snippet fields.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,
@@ -40,8 +44,10 @@ pub struct Diagnostic {
     /// The field the problem is about, e.g. `spec.relatedLists.modules[1].module`.
     pub path: Option<String>,
     /// The text of the source line, for the snippet.
+    #[serde(skip)]
     pub source_line: Option<String>,
     /// How many characters the caret underlines.
+    #[serde(skip)]
     pub width: u32,
 }
 
@@ -238,7 +244,8 @@ impl Painter {
 }
 
 /// A list of diagnostics; an error when at least one of them is.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
 pub struct Diagnostics(pub Vec<Diagnostic>);
 
 impl Diagnostics {
@@ -417,6 +424,20 @@ mod tests {
         assert!(rendered.contains("    key: \\u{1b}[31mx"), "{rendered:?}");
         // The tab counts as four shown characters before the caret.
         assert!(rendered.contains("|          ^^^^^^\n"), "{rendered:?}");
+    }
+
+    #[test]
+    fn diagnostics_serialize_without_the_snippet() {
+        let diagnostic = Diagnostic::error("bad")
+            .at("f.yaml", SOURCE, 4, 17, 5)
+            .with_path("spec.x");
+        assert_eq!(
+            serde_json::to_value(Diagnostics(vec![diagnostic])).unwrap(),
+            serde_json::json!([{
+                "severity": "error", "file": "f.yaml", "line": 4, "column": 17,
+                "summary": "bad", "hint": null, "path": "spec.x"
+            }])
+        );
     }
 
     #[test]

@@ -42,6 +42,7 @@ pub struct IntegrationDocument {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DocumentMetadata {
     /// Name of the integration (a Kubernetes object name).
+    #[schemars(length(min = 1, max = 253))]
     pub name: String,
     /// Namespace, when the file is also applied to Kubernetes.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -167,10 +167,21 @@ pub(crate) fn type_error(
         }
         YamlError::InvalidScalar { ty, .. } | YamlError::Unexpected { expected: ty, .. } => {
             let expected = describe_expected(ty);
-            (
-                format!("wrong type{}: expected {expected}", within(&path)),
-                type_hint(&expected),
-            )
+            let empty = positions.node(&path).is_some_and(Node::is_null);
+            match (empty, expected.as_str()) {
+                (true, "a list") => (
+                    format!("missing value{}: expected a list", within(&path)),
+                    Some("write [] for an empty list, or leave the key out".to_owned()),
+                ),
+                (true, "a mapping") => (
+                    format!("missing value{}: expected a mapping", within(&path)),
+                    Some("write {} for an empty mapping, or leave the key out".to_owned()),
+                ),
+                _ => (
+                    format!("wrong type{}: expected {expected}", within(&path)),
+                    type_hint(&expected),
+                ),
+            }
         }
         YamlError::NullIntoString { .. } => (
             format!("missing value{}", within(&path)),
