@@ -200,8 +200,14 @@ fn missing_fields() {
     check_fixture(
         "missing_fields.yaml",
         &[
-            ("10:9", "missing field \"module\" in spec.relatedLists.modules[0]"),
-            ("20:14", "missing value in spec.clients.overrides: expected a list"),
+            (
+                "10:9",
+                "missing field \"module\" in spec.relatedLists.modules[0]",
+            ),
+            (
+                "20:14",
+                "missing value in spec.clients.overrides: expected a list",
+            ),
             ("26:1", "missing field \"portal\" in spec"),
         ],
     );
