@@ -400,6 +400,49 @@ fn loaded_integrations_point_later_diagnostics_into_their_file() {
 }
 
 #[test]
+fn a_directory_stands_for_its_yaml_files() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy("examples/minimal.yaml", dir.path().join("b.yml")).unwrap();
+    std::fs::copy(fixture("invalid_email.yaml"), dir.path().join("a.yaml")).unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not a spec").unwrap();
+    let report = spec::load_files_report(&[dir.path().to_path_buf()]);
+    let files: Vec<String> = report
+        .diagnostics
+        .iter()
+        .filter_map(|d| d.file.clone())
+        .chain(report.integrations.iter().map(|l| l.source.name.clone()))
+        .collect();
+    let a = dir.path().join("a.yaml").display().to_string();
+    let b = dir.path().join("b.yml").display().to_string();
+    assert_eq!(files, [a.clone(), a.clone(), a.clone(), a, b]);
+
+    let empty = tempfile::tempdir().unwrap();
+    let diagnostics = problems(&[empty.path().to_path_buf()]);
+    assert_eq!(
+        diagnostics.iter().next().map(|d| d.summary.as_str()),
+        Some("no .yaml or .yml files in directory")
+    );
+}
+
+#[test]
+fn columns_count_characters_not_bytes() {
+    let text = "apiVersion: projectlink.dev/v1alpha1\nkind: ProjectsIntegration\nmetadata: {name: a}\nspec: {portal: {name: Désirée Ünïcode, bogus: 1}}\n";
+    let diagnostics = spec::load_str("u.yaml", text).unwrap_err();
+    assert_eq!(
+        located(&diagnostics),
+        [(
+            "u.yaml:4:40".to_owned(),
+            "unknown field \"bogus\" in spec.portal".to_owned()
+        )]
+    );
+    let rendered = diagnostics.render(false);
+    assert!(
+        rendered.contains("4 | spec: {portal: {name: Désirée Ünïcode, bogus: 1}}\n  |                                        ^^^^^\n"),
+        "{rendered}"
+    );
+}
+
+#[test]
 fn load_str_names_the_source_as_given() {
     let text = "apiVersion: projectlink.dev/v1alpha1\nkind: ProjectsIntegration\nmetadata: {name: a}\nspec: {portal: {name: ''}}\n";
     let diagnostics = spec::load_str("inline.yaml", text).unwrap_err();

@@ -106,7 +106,8 @@ impl LoadReport {
 }
 
 /// Loads and validates every document of every file; `Err` holds all diagnostics when any
-/// of them is an error. The path `-` reads standard input.
+/// of them is an error. The path `-` reads standard input; a directory stands for the
+/// `.yaml`/`.yml` files in it.
 pub fn load_files(paths: &[PathBuf]) -> Result<Vec<LoadedIntegration>, Diagnostics> {
     load_files_report(paths).into_result()
 }
@@ -121,13 +122,56 @@ pub fn load_str(name: &str, text: &str) -> Result<Vec<LoadedIntegration>, Diagno
 pub fn load_files_report(paths: &[PathBuf]) -> LoadReport {
     let mut report = LoadReport::default();
     for path in paths {
-        match read_source(path) {
-            Ok(source) => load_source(Arc::new(source), &mut report),
-            Err(diagnostic) => report.diagnostics.push(*diagnostic),
+        let files = match expand_directory(path) {
+            Ok(files) => files,
+            Err(diagnostic) => {
+                report.diagnostics.push(*diagnostic);
+                continue;
+            }
+        };
+        for file in files {
+            match read_source(&file) {
+                Ok(source) => load_source(Arc::new(source), &mut report),
+                Err(diagnostic) => report.diagnostics.push(*diagnostic),
+            }
         }
     }
     check_unique_names(&mut report);
     report
+}
+
+/// A directory stands for the `.yaml` and `.yml` files directly in it, in name order (as
+/// `kubectl apply -f DIR` reads them); any other path stands for itself.
+fn expand_directory(path: &Path) -> Result<Vec<PathBuf>, Box<Diagnostic>> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let entries = std::fs::read_dir(path).map_err(|error| {
+        Box::new(
+            Diagnostic::error(format!("cannot read directory: {error}"))
+                .in_file(path.display().to_string())
+                .with_hint("check the directory's permissions"),
+        )
+    })?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|file| {
+            file.is_file()
+                && file
+                    .extension()
+                    .is_some_and(|ext| ext == "yaml" || ext == "yml")
+        })
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(Box::new(
+            Diagnostic::error("no .yaml or .yml files in directory")
+                .in_file(path.display().to_string())
+                .with_hint("name spec files FILE.yaml, or give the files themselves"),
+        ));
+    }
+    Ok(files)
 }
 
 /// Like [`load_str`], but returns what could be loaded together with all diagnostics.
@@ -166,13 +210,8 @@ fn read_source(path: &Path) -> Result<SourceFile, Box<Diagnostic>> {
             std::io::ErrorKind::PermissionDenied => "check the file's permissions",
             _ => "check that the path names a readable file",
         };
-        let reason = if path.is_dir() {
-            "it is a directory".to_owned()
-        } else {
-            error.to_string()
-        };
         return Err(Box::new(
-            Diagnostic::error(format!("cannot read file: {reason}"))
+            Diagnostic::error(format!("cannot read file: {error}"))
                 .in_file(name)
                 .with_hint(hint),
         ));
