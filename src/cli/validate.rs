@@ -9,7 +9,8 @@ use crate::spec::{self, KIND_PROJECTS_INTEGRATION};
 /// Check spec files offline: YAML syntax, types, unknown fields and the static rules.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ValidateArgs {
-    /// Spec files (YAML, one or more documents each); `-` reads standard input.
+    /// Spec files (YAML, one or more documents each); a directory stands for its .yaml and
+    /// .yml files, `-` for standard input.
     #[arg(short = 'f', long = "file", value_name = "FILE", required = true, num_args = 1..)]
     pub files: Vec<PathBuf>,
 }

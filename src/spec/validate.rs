@@ -21,7 +21,7 @@ use super::names::{is_kubernetes_name, is_kubernetes_namespace, is_valid_email, 
 use super::path::FieldPath;
 use super::types::{
     Direction, IntegrationState, ProjectsIntegration, ProjectsIntegrationSpec,
-    RelatedListPermissions,
+    RelatedListPermissions, RelatedModule,
 };
 
 /// One problem found by a rule, addressed by field path (from the document root).
@@ -252,11 +252,7 @@ fn check_related_lists(spec: &ProjectsIntegrationSpec, root: &FieldPath, out: &m
     }
 }
 
-fn check_field_map(
-    entry: &super::types::RelatedModule,
-    entry_path: &FieldPath,
-    out: &mut Vec<Finding>,
-) {
+fn check_field_map(entry: &RelatedModule, entry_path: &FieldPath, out: &mut Vec<Finding>) {
     let field_map = entry_path.key("fieldMap");
     let mut crm_fields: HashMap<String, (usize, Direction)> = HashMap::new();
     let mut filled_project_fields = FirstSeen::default();

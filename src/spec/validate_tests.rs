@@ -539,20 +539,17 @@ fn enabled_modules_pair_entries_with_their_lookup_fields() {
 fn defaults_follow_the_design() {
     let spec: ProjectsIntegrationSpec = serde_saphyr::from_str(PORTAL).unwrap();
     assert_eq!(spec.state, IntegrationState::Active);
-    assert_eq!(
-        spec.connection.data_center,
-        super::super::types::DataCenter::Us
-    );
+    assert_eq!(spec.connection.data_center, crate::spec::DataCenter::Us);
     assert_eq!(spec.related_lists.link_module, "Linked_Projects");
     assert_eq!(spec.permissions.default_role, "Employee");
     assert_eq!(
         spec.clients.account_mapping,
-        super::super::types::AccountMapping::Auto
+        crate::spec::AccountMapping::Auto
     );
     assert!(!spec.policy.prune && !spec.policy.observe_only);
     assert_eq!(spec.policy.max_change_percent, 30);
     assert_eq!(
         spec.deletion_policy,
-        super::super::types::DeletionPolicy::Deactivate
+        crate::spec::DeletionPolicy::Deactivate
     );
 }
