@@ -1,0 +1,240 @@
+//! How problems met while reading a document become diagnostics: a wrong `apiVersion` or
+//! `kind` (checked on the position tree before the typed read), and serde-saphyr's type
+//! errors, reworded in YAML terms with a hint and the field path they are about.
+
+use serde_saphyr::Error as YamlError;
+
+use super::diagnostic::Diagnostic;
+use super::document::{API_VERSION, KIND_PROJECTS_INTEGRATION, PLANNED_KINDS};
+use super::names::suggest;
+use super::path::FieldPath;
+use super::positions::{DocumentPositions, Node, NodeKind, Position};
+
+/// Checks `apiVersion` and `kind` before the typed read, so an unsupported kind is reported
+/// as such (and at the `kind` line) rather than as a list of unknown fields.
+pub(crate) fn check_header(root: &Node) -> Vec<(Diagnostic, Position)> {
+    if !matches!(root.kind, NodeKind::Mapping(_)) {
+        return vec![(
+            Diagnostic::error("a document must be a mapping with apiVersion, kind, metadata and spec")
+                .with_hint("start the document with apiVersion: projectlink.dev/v1alpha1 and kind: ProjectsIntegration"),
+            root.position,
+        )];
+    }
+    let mut problems = Vec::new();
+    match root.entry("kind") {
+        None => problems.push((
+            Diagnostic::error("missing field \"kind\"")
+                .with_hint("add kind: ProjectsIntegration"),
+            root.position,
+        )),
+        Some((_, value)) => match value.scalar() {
+            Some(KIND_PROJECTS_INTEGRATION) => {}
+            Some(kind) if PLANNED_KINDS.contains(&kind) => problems.push((
+                Diagnostic::error(format!("unsupported kind {kind:?}"))
+                    .with_path("kind")
+                    .with_hint(format!(
+                        "this version of projectlink understands only kind: {KIND_PROJECTS_INTEGRATION}; {kind} comes with a later version"
+                    )),
+                value.position,
+            )),
+            Some(kind) => {
+                let mut hint = format!("the supported kind is {KIND_PROJECTS_INTEGRATION}");
+                if let Some(guess) = suggest(kind, [KIND_PROJECTS_INTEGRATION]) {
+                    hint = format!("did you mean {guess:?}? {hint}");
+                }
+                problems.push((
+                    Diagnostic::error(format!("unsupported kind {kind:?}"))
+                        .with_path("kind")
+                        .with_hint(hint),
+                    value.position,
+                ));
+            }
+            None => problems.push((
+                Diagnostic::error("kind must be a string")
+                    .with_path("kind")
+                    .with_hint("write kind: ProjectsIntegration"),
+                value.position,
+            )),
+        },
+    }
+    match root.entry("apiVersion") {
+        None => problems.push((
+            Diagnostic::error("missing field \"apiVersion\"")
+                .with_hint(format!("add apiVersion: {API_VERSION}")),
+            root.position,
+        )),
+        Some((_, value)) if value.scalar() == Some(API_VERSION) => {}
+        Some((_, value)) => problems.push((
+            Diagnostic::error(match value.scalar() {
+                Some(version) => format!("unsupported apiVersion {version:?}"),
+                None => "apiVersion must be a string".to_owned(),
+            })
+            .with_path("apiVersion")
+            .with_hint(format!("write apiVersion: {API_VERSION}")),
+            value.position,
+        )),
+    }
+    problems
+}
+
+/// Turns a serde-saphyr error into a diagnostic with a plain-language summary and a hint.
+pub(crate) fn type_error(
+    error: &YamlError,
+    positions: &DocumentPositions,
+) -> (Diagnostic, Position) {
+    let error = error.without_snippet();
+    let location = error
+        .location()
+        .filter(|l| l.line() > 0)
+        .map(|l| (clamp(l.line()), clamp(l.column())));
+    let missing_field = matches!(error, YamlError::SerdeMissingField { .. });
+    let path = location
+        .and_then(|(line, column)| positions.path_at(line, column, missing_field))
+        .unwrap_or_default();
+    let position = match location {
+        // Point at the mapping lacking the field: its key, or the document's start.
+        Some(_) if missing_field => positions.key(&path).unwrap_or(positions.root.position),
+        None => positions.root.position,
+        Some((line, column)) => [positions.key(&path), positions.value(&path)]
+            .into_iter()
+            .flatten()
+            .find(|p| p.line == line && p.column == column)
+            .unwrap_or(Position {
+                line,
+                column,
+                width: 1,
+            }),
+    };
+    let within = |p: &FieldPath| {
+        if p.is_root() {
+            String::new()
+        } else {
+            format!(" in {p}")
+        }
+    };
+
+    let (summary, hint) = match error {
+        YamlError::SerdeUnknownField {
+            field, expected, ..
+        } => {
+            let mut hint = format!("expected one of: {}", expected.join(", "));
+            if let Some(guess) = suggest(field, expected.iter().copied()) {
+                hint = format!("did you mean {guess:?}? {hint}");
+            }
+            (
+                format!("unknown field {field:?}{}", within(&path.parent())),
+                Some(hint),
+            )
+        }
+        YamlError::SerdeMissingField { field, .. } => (
+            format!("missing field {field:?}{}", within(&path)),
+            Some(if path.is_root() {
+                format!("add `{field}:` at the top level of the document")
+            } else {
+                format!("add `{field}:` under {path}")
+            }),
+        ),
+        YamlError::SerdeUnknownVariant {
+            variant, expected, ..
+        } => {
+            let mut hint = format!("expected one of: {}", expected.join(", "));
+            if let Some(guess) = suggest(variant, expected.iter().copied()) {
+                hint = format!("did you mean {guess:?}? {hint}");
+            }
+            (
+                format!("unknown value {variant:?}{}", within(&path)),
+                Some(hint),
+            )
+        }
+        YamlError::SerdeInvalidType {
+            unexpected,
+            expected,
+            ..
+        }
+        | YamlError::SerdeInvalidValue {
+            unexpected,
+            expected,
+            ..
+        } => {
+            let expected = describe_expected(expected);
+            (
+                format!(
+                    "wrong type{}: expected {expected}, found {unexpected}",
+                    within(&path)
+                ),
+                type_hint(&expected),
+            )
+        }
+        YamlError::InvalidScalar { ty, .. } | YamlError::Unexpected { expected: ty, .. } => {
+            let expected = describe_expected(ty);
+            let empty = positions.node(&path).is_some_and(Node::is_null);
+            match (empty, expected.as_str()) {
+                (true, "a list") => (
+                    format!("missing value{}: expected a list", within(&path)),
+                    Some("write [] for an empty list, or leave the key out".to_owned()),
+                ),
+                (true, "a mapping") => (
+                    format!("missing value{}: expected a mapping", within(&path)),
+                    Some("write {} for an empty mapping, or leave the key out".to_owned()),
+                ),
+                _ => (
+                    format!("wrong type{}: expected {expected}", within(&path)),
+                    type_hint(&expected),
+                ),
+            }
+        }
+        YamlError::NullIntoString { .. } => (
+            format!("missing value{}", within(&path)),
+            Some("write a value, or \"\" for an empty text".to_owned()),
+        ),
+        YamlError::DuplicateMappingKey { key, .. } => (
+            match key {
+                Some(key) => format!("duplicate key {key:?}"),
+                None => "duplicate key".to_owned(),
+            },
+            Some("each key may appear once in a mapping; remove or merge one of them".to_owned()),
+        ),
+        other => {
+            use serde_saphyr::MessageFormatter as _;
+            let message = serde_saphyr::DefaultMessageFormatter.format_message(other);
+            (message.into_owned(), None)
+        }
+    };
+    let mut diagnostic = Diagnostic::error(summary).with_path(path.to_string());
+    diagnostic.hint = hint;
+    (diagnostic, position)
+}
+
+fn clamp(value: u64) -> u32 {
+    u32::try_from(value).unwrap_or(u32::MAX)
+}
+
+/// Serde and serde-saphyr name Rust types and parser events in what they expected; say it
+/// in YAML terms.
+fn describe_expected(expected: &str) -> String {
+    let text = match expected {
+        "boolean" | "bool" | "a boolean" => "true or false",
+        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => "a whole number, 0 or more",
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => "a whole number",
+        "floating point" | "f32" | "f64" => "a number",
+        "sequence start" | "a sequence" => "a list",
+        "mapping start" | "a map" | "empty mapping start" => "a mapping",
+        "string scalar" | "a string" | "scalar" => "a text value",
+        other if other.starts_with("struct ") => "a mapping",
+        other if other.starts_with("enum ") => "one of the allowed values",
+        other => other,
+    };
+    text.to_owned()
+}
+
+fn type_hint(expected: &str) -> Option<String> {
+    let hint = match expected {
+        "true or false" => "write true or false",
+        "a whole number, 0 or more" | "a whole number" | "a number" => "write a number, e.g. 30",
+        "a list" => "write a list: one `- item` per line, or [item, item]",
+        "a mapping" => "write `key: value` lines indented under this key, or {key: value}",
+        "a text value" => "write a single value; quote it if it contains : [ ] { } or #",
+        _ => return None,
+    };
+    Some(hint.to_owned())
+}

@@ -1,0 +1,456 @@
+//! Loading spec files end to end: the examples load clean and match the committed JSON
+//! Schema, bad inputs give diagnostics naming file:line:column (with snapshots of the
+//! rendered text), and the generated artefacts (`crds/`, `schema/`) stay in sync.
+
+use std::path::{Path, PathBuf};
+
+use projectlink::spec::{self, Diagnostics, FieldPath, Severity};
+
+const FIXTURES: &str = "tests/fixtures/spec";
+const EXAMPLES: [&str; 3] = [
+    "examples/acme.yaml",
+    "examples/minimal.yaml",
+    "examples/deactivate.yaml",
+];
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(FIXTURES).join(name)
+}
+
+/// Loads files that must fail and returns their diagnostics.
+fn problems(files: &[PathBuf]) -> Diagnostics {
+    match spec::load_files(files) {
+        Ok(loaded) => panic!("expected problems, loaded {} resources", loaded.len()),
+        Err(diagnostics) => diagnostics,
+    }
+}
+
+/// `(file:line:column, summary)` of each diagnostic.
+fn located(diagnostics: &Diagnostics) -> Vec<(String, String)> {
+    diagnostics
+        .iter()
+        .map(|d| (d.location().unwrap_or_default(), d.summary.clone()))
+        .collect()
+}
+
+fn rendered(diagnostics: &Diagnostics) -> String {
+    format!(
+        "{}\n{}\n",
+        diagnostics.render(false),
+        diagnostics.summary_line()
+    )
+}
+
+/// Checks the located summaries and snapshots the rendered diagnostics of one fixture.
+fn check_fixture(name: &str, expected: &[(&str, &str)]) {
+    let diagnostics = problems(&[fixture(name)]);
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(at, summary)| {
+            let location = match at {
+                &"" => format!("{FIXTURES}/{name}"),
+                at => format!("{FIXTURES}/{name}:{at}"),
+            };
+            (location, summary.to_string())
+        })
+        .collect();
+    assert_eq!(located(&diagnostics), expected);
+    assert!(diagnostics.iter().all(|d| d.severity == Severity::Error));
+    insta::assert_snapshot!(name.trim_end_matches(".yaml"), rendered(&diagnostics));
+}
+
+#[test]
+fn examples_load_without_diagnostics() {
+    // Loaded one by one: acme.yaml and deactivate.yaml are two states of the same
+    // integration, so they share its name (together they would be a duplicate).
+    let mut integrations = Vec::new();
+    for example in EXAMPLES {
+        let report = spec::load_files_report(&[PathBuf::from(example)]);
+        assert!(report.diagnostics.is_empty(), "{}", report.diagnostics);
+        integrations.extend(report.integrations);
+    }
+    let names: Vec<(&str, &str)> = integrations
+        .iter()
+        .map(|l| (l.source.name.as_str(), l.name()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("examples/acme.yaml", "acme"),
+            ("examples/minimal.yaml", "minimal"),
+            ("examples/deactivate.yaml", "acme"),
+        ]
+    );
+    let acme = &integrations[0].resource.spec;
+    let modules: Vec<(&str, &str)> = acme
+        .enabled_modules()
+        .into_iter()
+        .map(|(module, entry)| (entry.module.as_str(), module.lookup_field))
+        .collect();
+    assert_eq!(
+        modules,
+        [
+            ("Deals", "Deal"),
+            ("Accounts", "Account"),
+            ("Contacts", "Contact")
+        ]
+    );
+    assert_eq!(acme.portal.name, "Acme Delivery");
+    assert_eq!(
+        acme.imports.portal_users[0].role.as_deref(),
+        Some("Manager")
+    );
+    assert_eq!(
+        acme.deal_conversion.as_ref().map(|d| d.stage.as_str()),
+        Some("Closed Won")
+    );
+    assert!(!integrations[2].resource.spec.is_active());
+}
+
+#[test]
+fn examples_point_editors_at_the_committed_schema() {
+    for example in EXAMPLES {
+        let text = std::fs::read_to_string(example).unwrap();
+        assert_eq!(
+            text.lines().next(),
+            Some("# yaml-language-server: $schema=../schema/projectsintegration.json"),
+            "{example}"
+        );
+    }
+}
+
+#[test]
+fn examples_match_the_json_schema_and_bad_fields_do_not() {
+    let schema = spec::json_schema();
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    for example in EXAMPLES {
+        let text = std::fs::read_to_string(example).unwrap();
+        let document: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&document)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{example}: {errors:?}");
+    }
+    for bad in [
+        "unknown_field.yaml",
+        "unsupported_module.yaml",
+        "wrong_type.yaml",
+    ] {
+        let text = std::fs::read_to_string(fixture(bad)).unwrap();
+        let document: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
+        assert!(
+            !validator.is_valid(&document),
+            "{bad} should not match the schema"
+        );
+    }
+}
+
+#[test]
+fn crds_match_generated() {
+    let committed = std::fs::read_to_string(spec::schema::CRD_FILE).unwrap_or_default();
+    assert!(
+        committed == spec::crd_yaml(),
+        "{} is out of date: run `projectlink crd > {}`",
+        spec::schema::CRD_FILE,
+        spec::schema::CRD_FILE
+    );
+}
+
+#[test]
+fn schema_matches_generated() {
+    let committed = std::fs::read_to_string(spec::schema::SCHEMA_FILE).unwrap_or_default();
+    assert!(
+        committed == spec::json_schema_text(),
+        "{} is out of date: run `projectlink schema > {}`",
+        spec::schema::SCHEMA_FILE,
+        spec::schema::SCHEMA_FILE
+    );
+}
+
+#[test]
+fn malformed_yaml() {
+    check_fixture(
+        "malformed.yaml",
+        &[("10:9", "invalid YAML: illegal placement of ':' indicator")],
+    );
+}
+
+#[test]
+fn unknown_field() {
+    check_fixture(
+        "unknown_field.yaml",
+        &[("8:3", "unknown field \"relatedList\" in spec")],
+    );
+}
+
+#[test]
+fn wrong_type() {
+    check_fixture(
+        "wrong_type.yaml",
+        &[(
+            "10:23",
+            "wrong type in spec.policy.maxChangePercent: expected a whole number, 0 or more",
+        )],
+    );
+}
+
+#[test]
+fn missing_fields() {
+    check_fixture(
+        "missing_fields.yaml",
+        &[
+            (
+                "10:9",
+                "missing field \"module\" in spec.relatedLists.modules[0]",
+            ),
+            (
+                "20:14",
+                "missing value in spec.clients.overrides: expected a list",
+            ),
+            ("26:1", "missing field \"portal\" in spec"),
+        ],
+    );
+}
+
+#[test]
+fn unsupported_module() {
+    check_fixture(
+        "unsupported_module.yaml",
+        &[
+            (
+                "11:17",
+                "module \"Leads\" cannot show the Zoho Projects related list",
+            ),
+            (
+                "12:17",
+                "module \"sales_orders\" cannot show the Zoho Projects related list",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn duplicates() {
+    check_fixture(
+        "duplicates.yaml",
+        &[
+            (
+                "11:18",
+                "client \"Bowman Furniture\" is overridden twice in clients.overrides",
+            ),
+            (
+                "17:56",
+                "two project fields are mapped onto CRM field \"Project_Status__c\" in module Deals",
+            ),
+            (
+                "19:17",
+                "duplicate module \"Deals\" in relatedLists.modules",
+            ),
+            (
+                "24:18",
+                "duplicate profile \"Standard\" in permissions.profiles",
+            ),
+            (
+                "28:17",
+                "duplicate user \"intern@acme.com\" in permissions.users",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn invalid_email() {
+    check_fixture(
+        "invalid_email.yaml",
+        &[
+            ("10:17", "invalid email \"intern.acme.com\""),
+            ("13:16", "invalid email \"pat@acme\""),
+            ("16:16", "invalid email \"jane@@bowman.example\""),
+        ],
+    );
+}
+
+#[test]
+fn unsupported_kind() {
+    check_fixture(
+        "unsupported_kind.yaml",
+        &[
+            ("1:13", "unsupported apiVersion \"projectlink.dev/v1\""),
+            ("2:7", "unsupported kind \"Office365Integration\""),
+            ("9:7", "unsupported kind \"ProjectIntegration\""),
+        ],
+    );
+}
+
+#[test]
+fn deactivated_conflicts() {
+    check_fixture(
+        "deactivated_conflicts.yaml",
+        &[
+            ("10:5", "clients.overrides with state: Deactivated"),
+            ("12:3", "imports with state: Deactivated"),
+            ("15:3", "dealConversion with state: Deactivated"),
+        ],
+    );
+}
+
+#[test]
+fn multi_document() {
+    // The type error of the first document does not hide the second one's problems.
+    check_fixture(
+        "multi_document.yaml",
+        &[
+            (
+                "12:17",
+                "wrong type in spec.permissions.profiles[0].access: expected true or false",
+            ),
+            ("17:9", "invalid resource name \"Bad_Name\""),
+            ("20:11", "portal name is empty"),
+            ("22:23", "maxChangePercent 0 is outside 1..=100"),
+        ],
+    );
+    let report = spec::load_files_report(&[fixture("multi_document.yaml")]);
+    let loaded: Vec<(&str, bool)> = report
+        .integrations
+        .iter()
+        .map(|l| (l.name(), l.has_errors()))
+        .collect();
+    assert_eq!(loaded, [("Bad_Name", true), ("fine", false)]);
+    assert_eq!(report.integrations[1].document_index, 2);
+}
+
+#[test]
+fn duplicate_names() {
+    check_fixture(
+        "duplicate_names.yaml",
+        &[("8:18", "duplicate resource ProjectsIntegration/acme")],
+    );
+}
+
+#[test]
+fn empty_file() {
+    check_fixture("empty.yaml", &[("", "no documents in file")]);
+}
+
+#[test]
+fn missing_file_is_reported_with_its_path() {
+    let diagnostics = problems(&[fixture("does-not-exist.yaml")]);
+    let only = diagnostics.iter().next().unwrap();
+    assert_eq!(
+        only.file.as_deref(),
+        Some("tests/fixtures/spec/does-not-exist.yaml")
+    );
+    assert!(
+        only.summary.starts_with("cannot read file: "),
+        "{}",
+        only.summary
+    );
+    assert!(only.hint.is_some());
+}
+
+#[test]
+fn every_file_is_reported_together() {
+    let files = [
+        fixture("unknown_field.yaml"),
+        PathBuf::from("examples/acme.yaml"),
+        fixture("does-not-exist.yaml"),
+        fixture("duplicates.yaml"),
+    ];
+    let diagnostics = problems(&files);
+    // duplicates.yaml also names its resource "acme", like examples/acme.yaml.
+    assert_eq!(diagnostics.summary_line(), "8 errors in 3 files");
+    assert_eq!(
+        diagnostics.iter().last().map(|d| d.summary.as_str()),
+        Some("duplicate resource ProjectsIntegration/acme")
+    );
+    let files_in_order: Vec<&str> = diagnostics
+        .iter()
+        .filter_map(|d| d.file.as_deref())
+        .collect();
+    assert_eq!(files_in_order[0], "tests/fixtures/spec/unknown_field.yaml");
+    assert_eq!(files_in_order[1], "tests/fixtures/spec/does-not-exist.yaml");
+    assert!(
+        files_in_order[2..]
+            .iter()
+            .all(|f| *f == "tests/fixtures/spec/duplicates.yaml")
+    );
+}
+
+#[test]
+fn loaded_integrations_point_later_diagnostics_into_their_file() {
+    let loaded = spec::load_files(&[PathBuf::from("examples/acme.yaml")]).unwrap();
+    let acme = &loaded[0];
+    let path = FieldPath::parse("spec.relatedLists.modules[0].fieldMap[2].crmField").unwrap();
+    let diagnostic = acme.diagnostic(
+        Severity::Error,
+        &path,
+        "CRM field \"Project_Status__c\" does not exist in Deals",
+        Some("create the field in CRM or fix the name".to_owned()),
+    );
+    assert_eq!(
+        diagnostic.location().as_deref(),
+        Some("examples/acme.yaml:30:46")
+    );
+    assert_eq!(diagnostic.width, "Project_Status__c".len() as u32);
+    // A defaulted field is reported where its closest written ancestor is.
+    let defaulted =
+        acme.position(&FieldPath::parse("spec.relatedLists.modules[1].fieldMap").unwrap());
+    assert_eq!((defaulted.line, defaulted.column), (31, 9));
+}
+
+#[test]
+fn a_directory_stands_for_its_yaml_files() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy("examples/minimal.yaml", dir.path().join("b.yml")).unwrap();
+    std::fs::copy(fixture("invalid_email.yaml"), dir.path().join("a.yaml")).unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not a spec").unwrap();
+    let report = spec::load_files_report(&[dir.path().to_path_buf()]);
+    let files: Vec<String> = report
+        .diagnostics
+        .iter()
+        .filter_map(|d| d.file.clone())
+        .chain(report.integrations.iter().map(|l| l.source.name.clone()))
+        .collect();
+    let a = dir.path().join("a.yaml").display().to_string();
+    let b = dir.path().join("b.yml").display().to_string();
+    assert_eq!(files, [a.clone(), a.clone(), a.clone(), a, b]);
+
+    let empty = tempfile::tempdir().unwrap();
+    let diagnostics = problems(&[empty.path().to_path_buf()]);
+    assert_eq!(
+        diagnostics.iter().next().map(|d| d.summary.as_str()),
+        Some("no .yaml or .yml files in directory")
+    );
+}
+
+#[test]
+fn columns_count_characters_not_bytes() {
+    let text = "apiVersion: projectlink.dev/v1alpha1\nkind: ProjectsIntegration\nmetadata: {name: a}\nspec: {portal: {name: Désirée Ünïcode, bogus: 1}}\n";
+    let diagnostics = spec::load_str("u.yaml", text).unwrap_err();
+    assert_eq!(
+        located(&diagnostics),
+        [(
+            "u.yaml:4:40".to_owned(),
+            "unknown field \"bogus\" in spec.portal".to_owned()
+        )]
+    );
+    let rendered = diagnostics.render(false);
+    assert!(
+        rendered.contains("4 | spec: {portal: {name: Désirée Ünïcode, bogus: 1}}\n  |                                        ^^^^^\n"),
+        "{rendered}"
+    );
+}
+
+#[test]
+fn load_str_names_the_source_as_given() {
+    let text = "apiVersion: projectlink.dev/v1alpha1\nkind: ProjectsIntegration\nmetadata: {name: a}\nspec: {portal: {name: ''}}\n";
+    let diagnostics = spec::load_str("inline.yaml", text).unwrap_err();
+    assert_eq!(
+        located(&diagnostics),
+        [(
+            "inline.yaml:4:23".to_owned(),
+            "portal name is empty".to_owned()
+        )]
+    );
+}
