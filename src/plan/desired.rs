@@ -60,3 +60,89 @@ pub struct Desired {
     pub max_change_percent: u32,
     pub observe_only: bool,
 }
+
+impl Desired {
+    /// Reduces a spec to what the planner acts on. `owner` is the name written into
+    /// ownership markers: the resource name, or `namespace/name` under the operator.
+    pub fn from_spec(owner: &str, spec: &crate::spec::ProjectsIntegrationSpec) -> Desired {
+        use crate::spec::Direction;
+        let mut modules: Vec<DesiredModule> = spec
+            .enabled_modules()
+            .into_iter()
+            .map(|(supported, entry)| DesiredModule {
+                module: entry.module.clone(),
+                lookup_field: supported.lookup_field.to_string(),
+                field_map: entry
+                    .field_map
+                    .iter()
+                    .map(|m| FieldMapping {
+                        project_field: m.project_field.clone(),
+                        crm_field: m.crm_field.clone(),
+                        direction: match m.direction {
+                            Direction::ToProject => MapDirection::ToProject,
+                            Direction::ToCrm => MapDirection::ToCrm,
+                        },
+                    })
+                    .collect(),
+            })
+            .collect();
+        modules.sort_by(|a, b| a.module.cmp(&b.module));
+        let mut profiles: Vec<DesiredProfile> = spec
+            .permissions
+            .profiles
+            .iter()
+            .map(|p| {
+                let rl = p.related_list;
+                DesiredProfile {
+                    name: p.profile.clone(),
+                    access: p.access,
+                    related_list: Some(BTreeMap::from([
+                        (PermissionKind::View, rl.view),
+                        (PermissionKind::Create, rl.create),
+                        (PermissionKind::Edit, rl.edit),
+                        (PermissionKind::Delete, rl.delete),
+                    ])),
+                }
+            })
+            .collect();
+        profiles.sort_by(|a, b| a.name.cmp(&b.name));
+        Desired {
+            owner: owner.to_string(),
+            active: spec.is_active(),
+            portal_name: spec.portal.name.clone(),
+            uses_portal_owner_grant: spec.connection.portal_secret_ref.is_some(),
+            link_module: spec.related_lists.link_module.clone(),
+            modules,
+            profiles,
+            user_access: spec
+                .permissions
+                .users
+                .iter()
+                .map(|u| (u.email.to_ascii_lowercase(), u.access))
+                .collect(),
+            default_role: spec.permissions.default_role.clone(),
+            prune: spec.policy.prune,
+            max_change_percent: spec.policy.max_change_percent,
+            observe_only: spec.policy.observe_only,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_acme_example_reduces_to_sorted_normalized_desired_state() {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/acme.yaml")).unwrap();
+        let loaded = crate::spec::load_str("acme.yaml", &text).unwrap();
+        let d = Desired::from_spec("acme", &loaded[0].resource.spec);
+        let modules: Vec<&str> = d.modules.iter().map(|m| m.module.as_str()).collect();
+        let mut sorted = modules.clone();
+        sorted.sort();
+        assert_eq!(modules, sorted);
+        assert!(d.modules.iter().any(|m| m.module == "Deals" && m.lookup_field == "Deal"));
+        assert!(d.user_access.keys().all(|e| *e == e.to_ascii_lowercase()));
+        assert!(d.active);
+    }
+}
