@@ -1,5 +1,130 @@
-//! Command-line front-end: argument parsing into validated settings, one module per verb.
+//! Command-line front-end: argument parsing into validated settings, one module per verb,
+//! and the mapping from outcomes to exit codes CI can rely on.
 
 pub mod crd;
 pub mod schema;
 pub mod validate;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Exit codes (DESIGN.md §4).
+pub mod exit {
+    /// Success, or no changes.
+    pub const OK: u8 = 0;
+    /// An error: bad input, an unreachable or misbehaving server, a failed change.
+    pub const ERROR: u8 = 1;
+    /// Changes are present (with `--detailed-exitcode`).
+    pub const CHANGES: u8 = 2;
+    /// The plan was refused as unsafe.
+    pub const REFUSED: u8 = 3;
+}
+
+const AFTER_HELP: &str = "\
+Exit codes: 0 success or no changes, 1 error, 2 changes present (plan --detailed-exitcode),
+3 plan refused as unsafe.
+
+Target: Zoho when credentials are configured (ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET,
+ZOHO_REFRESH_TOKEN, or a credentials file), otherwise the embedded sandbox, a local Zoho
+stand-in kept in <state-dir>/sandbox.db. --target URL points at a running sandbox.";
+
+/// Keep the Zoho CRM <-> Zoho Projects integration as code: validate, plan, apply, export.
+#[derive(Debug, Parser)]
+#[command(name = "projectlink", version, about, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every verb understands.
+#[derive(Debug, Args, Clone)]
+pub struct GlobalArgs {
+    /// Base URL of a running sandbox (`projectlink sandbox serve`) to use as the target.
+    #[arg(long, global = true, value_name = "URL", env = "PROJECTLINK_TARGET")]
+    pub target: Option<String>,
+    /// Credentials file (YAML, one entry per secretRef name); default
+    /// ~/.config/projectlink/credentials.yaml.
+    #[arg(long, global = true, value_name = "FILE", env = "PROJECTLINK_CREDENTIALS")]
+    pub credentials: Option<PathBuf>,
+    /// Folder for local state: the embedded sandbox database and the last apply's journal.
+    #[arg(long, global = true, value_name = "DIR", default_value = ".projectlink", env = "PROJECTLINK_STATE_DIR")]
+    pub state_dir: PathBuf,
+    /// Most API requests in flight at once (Zoho's edition limits are 5 to 25).
+    #[arg(long, global = true, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=25))]
+    pub concurrency: u16,
+    /// When to colour the output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// More detail on standard error (-v: info, -vv: debug, -vvv: trace). Secrets are never logged.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl GlobalArgs {
+    /// Whether standard output gets ANSI colours.
+    pub fn stdout_color(&self) -> bool {
+        match self.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        }
+    }
+
+    /// Whether standard error gets ANSI colours.
+    pub fn stderr_color(&self) -> bool {
+        match self.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check spec files without contacting Zoho.
+    Validate(validate::ValidateArgs),
+    /// Print the JSON Schema of the spec, for editors.
+    Schema(schema::SchemaArgs),
+    /// Print the CustomResourceDefinitions (crds/ is generated from this).
+    Crd(crd::CrdArgs),
+}
+
+/// Runs the parsed command line and returns the process exit code.
+pub fn run(cli: Cli) -> u8 {
+    let mut out = std::io::stdout().lock();
+    let mut err = std::io::stderr().lock();
+    let result = match &cli.command {
+        Command::Validate(args) => validate::run(args, &mut out, &mut err, cli.global.stderr_color()),
+        Command::Schema(args) => schema::run(args, &mut out, &mut err, false),
+        Command::Crd(args) => crd::run(args, &mut out, &mut err, false),
+    };
+    let _ = out.flush();
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            report_error(&mut err, &error, cli.global.stderr_color());
+            exit::ERROR
+        }
+    }
+}
+
+/// Prints an error with its chain of causes, the way users of CLI tools expect.
+pub fn report_error(err: &mut dyn Write, error: &anyhow::Error, color: bool) {
+    let label = if color { "\x1b[1;31merror:\x1b[0m" } else { "error:" };
+    let _ = writeln!(err, "{label} {error}");
+    for cause in error.chain().skip(1) {
+        let _ = writeln!(err, "  caused by: {cause}");
+    }
+}
