@@ -203,7 +203,9 @@ impl TokenSource {
             .get("api_domain")
             .and_then(Value::as_str)
             .and_then(|d| Url::parse(d).ok())
-            .filter(|u| matches!(u.scheme(), "https" | "http"));
+            // Never send a token over plain HTTP unless Accounts itself is plain HTTP (a
+            // local stand-in).
+            .filter(|u| u.scheme() == "https" || u.scheme() == self.token_url.scheme());
         Ok((
             AccessToken {
                 value: Secret::new(access),

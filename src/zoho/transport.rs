@@ -17,6 +17,18 @@ use super::response;
 use super::retry::{RetryPolicy, parse_retry_after};
 use super::stats::{ApiStats, crm_credit_cost};
 
+/// Most pages any listing follows. Zoho's own reach is 100,000 records (500 pages of 200);
+/// a server that keeps saying "more" past this is answered with an error, not a hang.
+pub const MAX_PAGES: u32 = 1000;
+
+/// The error for a listing that would not end.
+pub(crate) fn endless_listing(request: &RequestDescription) -> ZohoError {
+    ZohoError::decode(
+        request,
+        format!("the listing did not end after {MAX_PAGES} pages"),
+    )
+}
+
 /// Called before every attempt is sent; an `Err` fails that attempt as if Zoho had failed it
 /// (a retryable error is retried like any other). Used by tests that interrupt a run after
 /// each API call in turn.

@@ -21,6 +21,7 @@ use super::response::{self, ItemOutcome};
 use super::stats::ApiStatsSnapshot;
 pub(crate) use super::transport::segment;
 use super::transport::{ApiRequest, ApiResponse, Transport};
+use super::transport::{MAX_PAGES, endless_listing};
 
 pub use inputs::*;
 pub use types::*;
@@ -114,6 +115,9 @@ impl CrmClient {
             all.extend(items);
             if done {
                 break;
+            }
+            if page >= MAX_PAGES {
+                return Err(endless_listing(&answer.request));
             }
         }
         Ok(all)

@@ -10,7 +10,7 @@ use super::types::Record;
 use super::{CrmClient, MAX_PER_PAGE, PAGE_NUMBER_REACH, PageInfo, RECORD_BATCH, segment};
 use crate::zoho::error::{ItemError, ZohoError};
 use crate::zoho::response::{self, ItemOutcome};
-use crate::zoho::transport::ApiRequest;
+use crate::zoho::transport::{ApiRequest, MAX_PAGES, endless_listing};
 
 impl CrmClient {
     fn module_path(module: &str, tail: &str) -> Result<String, ZohoError> {
@@ -46,6 +46,7 @@ impl CrmClient {
         let mut all = Vec::new();
         let mut page: u32 = 1;
         let mut token: Option<String> = None;
+        let mut pages: u32 = 0;
         loop {
             let request = match &token {
                 Some(t) => base.clone().query("page_token", t.clone()),
@@ -59,6 +60,10 @@ impl CrmClient {
             all.extend(records);
             if empty || !info.more_records {
                 return Ok(all);
+            }
+            pages += 1;
+            if pages >= MAX_PAGES {
+                return Err(endless_listing(&answer.request));
             }
             if token.is_none() && (page + 1) * MAX_PER_PAGE <= PAGE_NUMBER_REACH {
                 page += 1;

@@ -16,7 +16,7 @@ use serde_json::Value;
 use super::error::{RequestDescription, ZohoError};
 use super::response;
 use super::stats::ApiStatsSnapshot;
-use super::transport::{ApiRequest, Transport, segment};
+use super::transport::{ApiRequest, MAX_PAGES, Transport, endless_listing, segment};
 
 pub use types::*;
 
@@ -71,7 +71,7 @@ impl ProjectsClient {
     {
         let mut all = Vec::new();
         let mut index = 1usize;
-        loop {
+        for _ in 0..MAX_PAGES {
             let ranged = request
                 .clone()
                 .query(wire::PARAM_INDEX, index.to_string())
@@ -84,6 +84,7 @@ impl ProjectsClient {
             }
             index += got;
         }
+        Err(endless_listing(&self.transport.describe(&request)))
     }
 
     /// The single object a get or write answers with.
