@@ -683,3 +683,26 @@ async fn the_trait_is_usable_as_a_generic_bound() {
     let handle = tokio::spawn(async move { org_name(crm.as_ref()).await });
     assert_eq!(handle.await.unwrap(), "Acme");
 }
+
+#[tokio::test]
+async fn a_whole_request_refusal_reaches_every_item_with_zohos_code() {
+    let fake = FakeZoho::api(|_, _| async {
+        Reply::crm_error(
+            400,
+            "INVALID_MODULE",
+            "the module name given seems to be invalid",
+        )
+    })
+    .await;
+    let clients = connect(&fake, &fast_options());
+    let records: Vec<Record> = (0..3).map(record).collect();
+    let results = clients.crm.insert_records("Nope", &records).await.unwrap();
+    for result in &results {
+        let err = result.as_ref().unwrap_err();
+        assert!(matches!(err, ItemError::Request(_)));
+        assert_eq!(err.code(), Some("INVALID_MODULE"));
+        assert!(!err.is_retryable());
+    }
+    let err = clients.crm.delete_variable("v1").await.unwrap_err();
+    assert_eq!(err.code(), Some("INVALID_MODULE"));
+}

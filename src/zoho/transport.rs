@@ -244,28 +244,36 @@ impl Transport {
         })
     }
 
-    /// Like [`Transport::send`] but hands back 4xx answers that carry a JSON body too, for
-    /// batch writes where Zoho reports per-item failures with 400.
-    pub async fn send_batch(&self, request: ApiRequest) -> Result<ApiResponse, ZohoError> {
+    /// Like [`Transport::send`] but also hands back error answers whose body carries the
+    /// per-item array `{"<items_key>":[...]}`: Zoho reports a batch in which every item
+    /// failed with 400 and the items' own errors.
+    pub async fn send_batch(
+        &self,
+        request: ApiRequest,
+        items_key: &str,
+    ) -> Result<ApiResponse, ZohoError> {
         let (answer, description) = self.send_final(request).await?;
-        let parsed = if answer.status >= 400 {
-            serde_json::from_slice::<Value>(&answer.body).ok()
-        } else {
-            response::parse_body(answer.status, &answer.body, &description)?
-        };
-        if answer.status >= 400 && parsed.is_none() {
-            return Err(response::api_error(
+        if answer.status < 400 {
+            let body = response::parse_body(answer.status, &answer.body, &description)?;
+            return Ok(ApiResponse {
+                status: answer.status,
+                body,
+                request: description,
+            });
+        }
+        match serde_json::from_slice::<Value>(&answer.body) {
+            Ok(body) if body.get(items_key).is_some_and(Value::is_array) => Ok(ApiResponse {
+                status: answer.status,
+                body: Some(body),
+                request: description,
+            }),
+            _ => Err(response::api_error(
                 answer.status,
                 &answer.body,
                 retry_after_of(&answer.headers),
                 &description,
-            ));
+            )),
         }
-        Ok(ApiResponse {
-            status: answer.status,
-            body: parsed,
-            request: description,
-        })
     }
 
     /// Runs the retry loop until an answer that is not retried (or the budget is spent).

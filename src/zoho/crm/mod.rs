@@ -125,7 +125,7 @@ impl CrmClient {
 
     /// A write of exactly one item whose refusal is an error of the whole call.
     async fn write_one(&self, request: ApiRequest, key: &str) -> Result<Value, ZohoError> {
-        let answer = self.transport.send_batch(request).await?;
+        let answer = self.transport.send_batch(request, key).await?;
         let mut items = response::item_results(answer.body.as_ref(), key, 1, &answer.request)?;
         match items.pop() {
             Some(Ok(item)) => Ok(item),
@@ -167,7 +167,7 @@ impl CrmClient {
         key: &str,
     ) -> Vec<ItemOutcome> {
         let sends = batches.into_iter().map(|(len, request)| async move {
-            let outcome = match self.transport.send_batch(request).await {
+            let outcome = match self.transport.send_batch(request, key).await {
                 Ok(answer) => {
                     response::item_results(answer.body.as_ref(), key, len, &answer.request)
                 }
