@@ -123,7 +123,9 @@ pub(crate) fn is_stale_token(body: &[u8]) -> bool {
         return true;
     };
     match error_fields(&value) {
-        Some((code, _, _)) => !matches!(code.as_str(), "OAUTH_SCOPE_MISMATCH" | "6403"),
+        Some((code, _, _)) => {
+            code != "OAUTH_SCOPE_MISMATCH" && code != super::projects::wire::ERROR_FORBIDDEN
+        }
         None => true,
     }
 }
