@@ -1,0 +1,256 @@
+//! Access tokens from Zoho Accounts by the refresh-token grant, cached until shortly before
+//! they expire and refreshed by one caller at a time.
+//!
+//! Zoho allows only ten access tokens per refresh token per ten minutes, so concurrent
+//! requests must share one refresh instead of each starting their own, and a 401 only drops
+//! the token that was actually rejected (another task may already hold a newer one).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::Url;
+use serde_json::Value;
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+use super::credentials::{Credentials, Secret};
+use super::error::{AuthError, RequestDescription, System, ZohoError};
+use super::response;
+use super::retry::RetryPolicy;
+use super::stats::ApiStats;
+use super::transport::{exchange, retry_after_of};
+
+/// Refresh this long before Zoho's expiry at most (less for very short-lived tokens).
+const REFRESH_MARGIN: Duration = Duration::from_secs(60);
+
+/// A usable access token and the API domain Zoho said to call with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessToken {
+    pub value: Secret,
+    /// `api_domain` from the token answer (`https://www.zohoapis.eu`, …).
+    pub api_domain: Option<Url>,
+}
+
+struct Cached {
+    token: AccessToken,
+    refresh_at: Instant,
+}
+
+/// Hands out access tokens for one grant.
+pub struct TokenSource {
+    http: reqwest::Client,
+    token_url: Url,
+    credentials: Credentials,
+    retry: RetryPolicy,
+    stats: Arc<ApiStats>,
+    cached: Mutex<Option<Cached>>,
+}
+
+impl std::fmt::Debug for TokenSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenSource")
+            .field("token_url", &self.token_url.as_str())
+            .field("client_id", &self.credentials.client_id)
+            .field("origin", &self.credentials.origin)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenSource {
+    pub fn new(
+        http: reqwest::Client,
+        accounts: &Url,
+        credentials: Credentials,
+        retry: RetryPolicy,
+        stats: Arc<ApiStats>,
+    ) -> TokenSource {
+        TokenSource {
+            http,
+            token_url: super::dc::join(accounts, "/oauth/v2/token"),
+            credentials,
+            retry,
+            stats,
+            cached: Mutex::new(None),
+        }
+    }
+
+    /// Where the credentials came from, for messages.
+    pub fn origin(&self) -> &str {
+        &self.credentials.origin
+    }
+
+    /// A valid access token: the cached one, or a fresh one. Concurrent callers queue on the
+    /// cache lock, so a burst of requests causes a single refresh.
+    pub async fn token(&self) -> Result<AccessToken, ZohoError> {
+        let mut cached = self.cached.lock().await;
+        if let Some(c) = cached.as_ref()
+            && Instant::now() < c.refresh_at
+        {
+            return Ok(c.token.clone());
+        }
+        let (token, lifetime) = self.refresh().await?;
+        let margin = REFRESH_MARGIN.min(lifetime / 2);
+        *cached = Some(Cached {
+            token: token.clone(),
+            refresh_at: Instant::now() + lifetime - margin,
+        });
+        Ok(token)
+    }
+
+    /// Forgets `rejected` if it is still the cached token (Zoho answered 401 to it).
+    pub async fn invalidate(&self, rejected: &AccessToken) {
+        let mut cached = self.cached.lock().await;
+        if cached.as_ref().is_some_and(|c| &c.token == rejected) {
+            *cached = None;
+        }
+    }
+
+    fn description(&self) -> RequestDescription {
+        RequestDescription {
+            system: System::Accounts,
+            method: "POST".into(),
+            target: self.token_url.path().to_string(),
+        }
+    }
+
+    /// The refresh-token grant, retried on transient failures like any API call.
+    async fn refresh(&self) -> Result<(AccessToken, Duration), ZohoError> {
+        let request = self.description();
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("client_id", self.credentials.client_id.as_str()),
+            ("client_secret", self.credentials.client_secret.expose()),
+            ("refresh_token", self.credentials.refresh_token.expose()),
+        ];
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.stats.record_call(System::Accounts);
+            let builder = self.http.post(self.token_url.clone()).form(&form);
+            let failure = match exchange(builder, &request).await {
+                Ok(answer) if answer.status == 429 || answer.status >= 500 => response::api_error(
+                    answer.status,
+                    &answer.body,
+                    retry_after_of(&answer.headers),
+                    &request,
+                ),
+                Ok(answer) => {
+                    let result = self.read_token_answer(answer.status, &answer.body);
+                    if result.is_ok() {
+                        self.stats.record_token_refresh();
+                    }
+                    return result;
+                }
+                Err(e) => e,
+            };
+            if attempt >= self.retry.max_attempts.max(1) {
+                return Err(if attempt > 1 {
+                    ZohoError::RetriesExhausted {
+                        attempts: attempt,
+                        last: Box::new(failure),
+                    }
+                } else {
+                    failure
+                });
+            }
+            let wait = self.retry.delay(attempt, failure.retry_after());
+            self.stats.record_retry();
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    fn read_token_answer(
+        &self,
+        status: u16,
+        body: &[u8],
+    ) -> Result<(AccessToken, Duration), ZohoError> {
+        let origin = self.credentials.origin.clone();
+        let malformed = |problem: &str| {
+            ZohoError::Auth(AuthError::Malformed {
+                status,
+                problem: problem.to_string(),
+                origin: origin.clone(),
+            })
+        };
+        let value: Value =
+            serde_json::from_slice(body).map_err(|_| malformed("body is not JSON"))?;
+        // Zoho answers a refused grant with HTTP 200 (or 400) and {"error":"invalid_code"}.
+        if let Some(error) = value.get("error") {
+            let error = match error {
+                Value::String(s) => s.clone(),
+                other => response::error_fields(&serde_json::json!({ "error": other }))
+                    .map(|(code, message, _)| format!("{code} {message}"))
+                    .unwrap_or_else(|| "unknown error".into()),
+            };
+            return Err(ZohoError::Auth(AuthError::Rejected {
+                error,
+                description: value
+                    .get("error_description")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                origin,
+            }));
+        }
+        if !(200..300).contains(&status) {
+            return Err(malformed("error status without an error code"));
+        }
+        let access = value
+            .get("access_token")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| malformed("no access_token"))?;
+        let api_domain = value
+            .get("api_domain")
+            .and_then(Value::as_str)
+            .and_then(|d| Url::parse(d).ok())
+            // Never send a token over plain HTTP unless Accounts itself is plain HTTP (a
+            // local stand-in).
+            .filter(|u| u.scheme() == "https" || u.scheme() == self.token_url.scheme());
+        Ok((
+            AccessToken {
+                value: Secret::new(access),
+                api_domain,
+            },
+            lifetime(&value),
+        ))
+    }
+}
+
+/// Token lifetime: `expires_in_sec` when present, else `expires_in` (which older Accounts
+/// servers gave in milliseconds), else Zoho's documented hour.
+fn lifetime(answer: &Value) -> Duration {
+    let seconds = answer
+        .get("expires_in_sec")
+        .and_then(Value::as_u64)
+        .or_else(|| {
+            answer
+                .get("expires_in")
+                .and_then(Value::as_u64)
+                .map(|v| if v > 100_000 { v / 1000 } else { v })
+        })
+        .unwrap_or(3600);
+    Duration::from_secs(seconds.max(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn lifetime_reads_seconds_and_legacy_milliseconds() {
+        assert_eq!(
+            lifetime(&json!({"expires_in": 3600})),
+            Duration::from_secs(3600)
+        );
+        assert_eq!(
+            lifetime(&json!({"expires_in": 3_600_000, "expires_in_sec": 3600})),
+            Duration::from_secs(3600)
+        );
+        assert_eq!(
+            lifetime(&json!({"expires_in": 3_600_000})),
+            Duration::from_secs(3600)
+        );
+        assert_eq!(lifetime(&json!({})), Duration::from_secs(3600));
+    }
+}

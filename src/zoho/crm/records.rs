@@ -1,0 +1,274 @@
+//! Records: listings paged to the end (page numbers up to Zoho's 2,000-record reach, then
+//! `page_token`), search with its 2,000-result cap made visible, counts, and batched writes
+//! with per-item results in input order.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use super::inputs::{RecordQuery, SearchResult, UpsertAction, WriteOutcome, WriteResult};
+use super::types::Record;
+use super::{CrmClient, MAX_PER_PAGE, PAGE_NUMBER_REACH, PageInfo, RECORD_BATCH, segment};
+use crate::zoho::error::{ItemError, ZohoError};
+use crate::zoho::response::{self, ItemOutcome};
+use crate::zoho::transport::{ApiRequest, MAX_PAGES, endless_listing};
+
+impl CrmClient {
+    fn module_path(module: &str, tail: &str) -> Result<String, ZohoError> {
+        Ok(Self::path(&format!(
+            "/{}{tail}",
+            segment(module, "module API name")?
+        )))
+    }
+
+    /// `GET /{module}` through every record. Zoho requires the field list.
+    pub async fn records(
+        &self,
+        module: &str,
+        fields: &[String],
+        query: &RecordQuery,
+    ) -> Result<Vec<Record>, ZohoError> {
+        if fields.is_empty() {
+            return Err(ZohoError::InvalidInput(format!(
+                "listing {module} records needs at least one field name"
+            )));
+        }
+        let mut base =
+            ApiRequest::get(Self::module_path(module, "")?).query("fields", fields.join(","));
+        for (name, value) in [
+            ("sort_by", &query.sort_by),
+            ("sort_order", &query.sort_order),
+            ("cvid", &query.cvid),
+        ] {
+            if let Some(value) = value {
+                base = base.query(name, value.clone());
+            }
+        }
+        let mut all = Vec::new();
+        let mut page: u32 = 1;
+        let mut token: Option<String> = None;
+        let mut pages: u32 = 0;
+        loop {
+            let request = match &token {
+                Some(t) => base.clone().query("page_token", t.clone()),
+                None => base.clone().query("page", page.to_string()),
+            }
+            .query("per_page", MAX_PER_PAGE.to_string());
+            let answer = self.send(request).await?;
+            let info = PageInfo::of(answer.body.as_ref());
+            let records: Vec<Record> = super::take_list(answer.body, "data", &answer.request)?;
+            let empty = records.is_empty();
+            all.extend(records);
+            if empty || !info.more_records {
+                return Ok(all);
+            }
+            pages += 1;
+            if pages >= MAX_PAGES {
+                return Err(endless_listing(&answer.request));
+            }
+            if token.is_none() && (page + 1) * MAX_PER_PAGE <= PAGE_NUMBER_REACH {
+                page += 1;
+                continue;
+            }
+            match info.next_page_token {
+                Some(next) => token = Some(next),
+                None => {
+                    return Err(ZohoError::decode(
+                        &answer.request,
+                        "more records remain but Zoho sent no next_page_token",
+                    ));
+                }
+            }
+        }
+    }
+
+    /// `GET /{module}/{id}`; `None` when there is no such record.
+    pub async fn record(&self, module: &str, record_id: &str) -> Result<Option<Record>, ZohoError> {
+        let path = Self::module_path(module, &format!("/{}", segment(record_id, "record id")?))?;
+        match self.list::<Record>(ApiRequest::get(path), "data").await {
+            Ok(records) => Ok(records.into_iter().next()),
+            Err(e) if e.status() == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `POST /{module}`, 100 records per call.
+    pub async fn insert_records(
+        &self,
+        module: &str,
+        records: &[Record],
+    ) -> Result<Vec<WriteResult>, ZohoError> {
+        let path = Self::module_path(module, "")?;
+        self.write_records(Method::POST, path, records, None).await
+    }
+
+    /// `PUT /{module}`, 100 records per call; every record must carry its `id`.
+    pub async fn update_records(
+        &self,
+        module: &str,
+        records: &[Record],
+    ) -> Result<Vec<WriteResult>, ZohoError> {
+        if let Some(position) = records.iter().position(|r| {
+            r.get("id")
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty)
+        }) {
+            return Err(ZohoError::InvalidInput(format!(
+                "record {position} of the {module} update has no id"
+            )));
+        }
+        let path = Self::module_path(module, "")?;
+        self.write_records(Method::PUT, path, records, None).await
+    }
+
+    /// `POST /{module}/upsert`, 100 records per call, matching existing records on
+    /// `duplicate_check_fields` (Zoho's defaults when empty).
+    pub async fn upsert_records(
+        &self,
+        module: &str,
+        records: &[Record],
+        duplicate_check_fields: &[String],
+    ) -> Result<Vec<WriteResult>, ZohoError> {
+        let path = Self::module_path(module, "/upsert")?;
+        let check = (!duplicate_check_fields.is_empty()).then_some(duplicate_check_fields);
+        self.write_records(Method::POST, path, records, check).await
+    }
+
+    async fn write_records(
+        &self,
+        method: Method,
+        path: String,
+        records: &[Record],
+        duplicate_check_fields: Option<&[String]>,
+    ) -> Result<Vec<WriteResult>, ZohoError> {
+        let batches = records
+            .chunks(RECORD_BATCH)
+            .map(|chunk| {
+                let mut body = json!({ "data": chunk });
+                if let Some(fields) = duplicate_check_fields {
+                    body["duplicate_check_fields"] = json!(fields);
+                }
+                let request = ApiRequest::new(method.clone(), path.clone())
+                    .json(body)
+                    .writes(chunk.len());
+                (chunk.len(), request)
+            })
+            .collect();
+        let outcomes = self.write_batches(batches, "data").await;
+        Ok(outcomes.into_iter().map(write_outcome).collect())
+    }
+
+    /// `DELETE /{module}?ids=`, 100 ids per call; one result per id, in input order.
+    pub async fn delete_records(
+        &self,
+        module: &str,
+        ids: &[String],
+    ) -> Result<Vec<Result<String, ItemError>>, ZohoError> {
+        let path = Self::module_path(module, "")?;
+        for id in ids {
+            segment(id, "record id")?;
+        }
+        let batches = ids
+            .chunks(RECORD_BATCH)
+            .map(|chunk| {
+                let request =
+                    ApiRequest::new(Method::DELETE, path.clone()).query("ids", chunk.join(","));
+                (chunk.len(), request)
+            })
+            .collect();
+        let outcomes = self.write_batches(batches, "data").await;
+        Ok(outcomes
+            .into_iter()
+            .zip(ids)
+            .map(|(outcome, id)| {
+                outcome.map(|item| response::item_id(&item).unwrap_or_else(|| id.clone()))
+            })
+            .collect())
+    }
+
+    /// `GET /{module}/search?criteria=` through every page. Zoho stops at 2,000 results;
+    /// `truncated` says when more matched. `fields` may be empty for Zoho's default set.
+    pub async fn search_records(
+        &self,
+        module: &str,
+        criteria: &str,
+        fields: &[String],
+    ) -> Result<SearchResult, ZohoError> {
+        if criteria.trim().is_empty() {
+            return Err(ZohoError::InvalidInput(format!(
+                "searching {module} needs criteria"
+            )));
+        }
+        let mut base =
+            ApiRequest::get(Self::module_path(module, "/search")?).query("criteria", criteria);
+        if !fields.is_empty() {
+            base = base.query("fields", fields.join(","));
+        }
+        let mut result = SearchResult::default();
+        for page in 1u32.. {
+            let request = base
+                .clone()
+                .query("page", page.to_string())
+                .query("per_page", MAX_PER_PAGE.to_string());
+            let answer = match self.send(request).await {
+                Ok(answer) => answer,
+                Err(e) if e.code() == Some("LIMIT_REACHED") => {
+                    result.truncated = true;
+                    break;
+                }
+                Err(e) => return Err(e),
+            };
+            let info = PageInfo::of(answer.body.as_ref());
+            let records: Vec<Record> = super::take_list(answer.body, "data", &answer.request)?;
+            let empty = records.is_empty();
+            result.records.extend(records);
+            if empty || !info.more_records {
+                break;
+            }
+            if page * MAX_PER_PAGE >= PAGE_NUMBER_REACH {
+                result.truncated = true;
+                break;
+            }
+        }
+        Ok(result)
+    }
+
+    /// `GET /{module}/actions/count[?criteria=]`.
+    pub async fn count(&self, module: &str, criteria: Option<&str>) -> Result<u64, ZohoError> {
+        let mut request = ApiRequest::get(Self::module_path(module, "/actions/count")?);
+        if let Some(criteria) = criteria {
+            request = request.query("criteria", criteria);
+        }
+        let answer = self.send(request).await?;
+        let Some(body) = answer.body else {
+            return Ok(0);
+        };
+        match body.get("count") {
+            Some(Value::Number(n)) => n.as_u64(),
+            Some(Value::String(s)) => s.trim().parse().ok(),
+            _ => None,
+        }
+        .ok_or_else(|| ZohoError::decode(&answer.request, "no numeric \"count\" in the answer"))
+    }
+}
+
+fn write_outcome(outcome: ItemOutcome) -> WriteResult {
+    let item = outcome?;
+    let id = response::item_id(&item).ok_or_else(|| ItemError::Rejected {
+        code: "NO_ID".into(),
+        message: "Zoho reported success without an id".into(),
+        details: item.clone(),
+    })?;
+    let action = match item.get("action").and_then(Value::as_str) {
+        Some("insert") => Some(UpsertAction::Insert),
+        Some("update") => Some(UpsertAction::Update),
+        _ => None,
+    };
+    Ok(WriteOutcome {
+        id,
+        action,
+        duplicate_field: item
+            .get("duplicate_field")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+    })
+}

@@ -1,0 +1,295 @@
+//! Typed errors of the Zoho clients, each naming the request it belongs to (method, path and
+//! query; never the host's token or a credential), so a failure in a plan/apply report says
+//! exactly which call went wrong.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// Which Zoho service a request went to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum System {
+    Accounts,
+    Crm,
+    Projects,
+}
+
+impl fmt::Display for System {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            System::Accounts => "Zoho Accounts",
+            System::Crm => "Zoho CRM",
+            System::Projects => "Zoho Projects",
+        })
+    }
+}
+
+/// A request as it appears in errors and logs: `GET /crm/v8/users?type=ActiveUsers&page=2`.
+/// Built from the method, path and query only; tokens travel in headers and form bodies and
+/// never end up here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestDescription {
+    pub system: System,
+    pub method: String,
+    /// Path plus `?query` when there is one.
+    pub target: String,
+}
+
+impl fmt::Display for RequestDescription {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.method, self.target)
+    }
+}
+
+/// How a request failed below HTTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportFailure {
+    Timeout,
+    Connect,
+    /// The connection broke while sending or receiving (reset, closed early, bad framing).
+    Connection,
+}
+
+impl fmt::Display for TransportFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TransportFailure::Timeout => "timed out",
+            TransportFailure::Connect => "could not connect",
+            TransportFailure::Connection => "connection failed",
+        })
+    }
+}
+
+/// A failure talking to Zoho Accounts about the grant itself.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AuthError {
+    /// The token endpoint refused the refresh token (`{"error":"invalid_code"}` and the like).
+    #[error("refresh token rejected by Zoho Accounts: {error}{}; check the credentials for {origin}", description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
+    Rejected {
+        error: String,
+        description: Option<String>,
+        origin: String,
+    },
+    /// The token endpoint answered, but not with a token.
+    #[error(
+        "Zoho Accounts returned no usable access token (HTTP {status}: {problem}); check the credentials for {origin}"
+    )]
+    Malformed {
+        status: u16,
+        problem: String,
+        origin: String,
+    },
+}
+
+/// An error answer from Zoho.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    pub status: u16,
+    /// Zoho's code: `INVALID_DATA`, `TOO_MANY_REQUESTS`, … (CRM) or the legacy numeric code
+    /// as text, e.g. `6404` (Projects); `HTTP_<status>` when the body carried none.
+    pub code: String,
+    pub message: String,
+    /// e.g. `{"api_name":"Email","json_path":"$.data[0].Email"}`.
+    pub details: Value,
+    pub request: RequestDescription,
+    /// The `Retry-After` the answer carried, if any.
+    pub retry_after: Option<Duration>,
+}
+
+impl ApiError {
+    pub fn new(
+        status: u16,
+        code: impl Into<String>,
+        message: impl Into<String>,
+        request: RequestDescription,
+    ) -> ApiError {
+        ApiError {
+            status,
+            code: code.into(),
+            message: message.into(),
+            details: Value::Null,
+            request,
+            retry_after: None,
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: HTTP {} {}: {}",
+            self.request, self.status, self.code, self.message
+        )?;
+        if let Some(field) = self.details.get("api_name").and_then(Value::as_str) {
+            write!(f, " (field {field})")?;
+        }
+        Ok(())
+    }
+}
+
+impl From<ApiError> for ZohoError {
+    fn from(e: ApiError) -> ZohoError {
+        ZohoError::Api(Box::new(e))
+    }
+}
+
+/// Every way a Zoho call can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum ZohoError {
+    /// Zoho answered with an error status and (usually) a code.
+    #[error("{0}")]
+    Api(Box<ApiError>),
+    /// The request did not complete: timeout, refused or reset connection.
+    #[error("{request}: {kind}: {source}")]
+    Transport {
+        request: RequestDescription,
+        kind: TransportFailure,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// Zoho answered success with a body this client cannot read.
+    #[error("{request}: unexpected response: {message}")]
+    Decode {
+        request: RequestDescription,
+        message: String,
+    },
+    /// Transient failures repeated until the retry budget ran out.
+    #[error("gave up after {attempts} attempts: {last}")]
+    RetriesExhausted { attempts: u32, last: Box<ZohoError> },
+    /// A failure injected by a fault script before the request was sent.
+    #[error("{request}: {reason}")]
+    Injected {
+        request: RequestDescription,
+        reason: String,
+    },
+    /// The caller asked for something the API cannot express (empty id, bad batch…).
+    #[error("invalid request: {0}")]
+    InvalidInput(String),
+}
+
+impl ZohoError {
+    /// Whether trying again later may succeed (429, 5xx, timeouts, broken connections).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ZohoError::Api(e) => e.status == 429 || e.status >= 500,
+            ZohoError::Transport { .. } => true,
+            ZohoError::RetriesExhausted { last, .. } => last.is_retryable(),
+            ZohoError::Auth(_)
+            | ZohoError::Decode { .. }
+            | ZohoError::Injected { .. }
+            | ZohoError::InvalidInput(_) => false,
+        }
+    }
+
+    /// Whether Zoho refused the call for rate or credit limits.
+    pub fn is_rate_limited(&self) -> bool {
+        match self {
+            ZohoError::Api(e) => e.status == 429,
+            ZohoError::RetriesExhausted { last, .. } => last.is_rate_limited(),
+            _ => false,
+        }
+    }
+
+    /// The HTTP status Zoho answered with, when it answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ZohoError::Api(e) => Some(e.status),
+            ZohoError::RetriesExhausted { last, .. } => last.status(),
+            _ => None,
+        }
+    }
+
+    /// Zoho's error code, when it answered with one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ZohoError::Api(e) => Some(&e.code),
+            ZohoError::RetriesExhausted { last, .. } => last.code(),
+            _ => None,
+        }
+    }
+
+    /// The request the error belongs to.
+    pub fn request(&self) -> Option<&RequestDescription> {
+        match self {
+            ZohoError::Api(e) => Some(&e.request),
+            ZohoError::Transport { request, .. }
+            | ZohoError::Decode { request, .. }
+            | ZohoError::Injected { request, .. } => Some(request),
+            ZohoError::RetriesExhausted { last, .. } => last.request(),
+            ZohoError::Auth(_) | ZohoError::InvalidInput(_) => None,
+        }
+    }
+
+    /// The `Retry-After` Zoho asked for, if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ZohoError::Api(e) => e.retry_after,
+            ZohoError::RetriesExhausted { last, .. } => last.retry_after(),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn decode(request: &RequestDescription, message: impl Into<String>) -> ZohoError {
+        ZohoError::Decode {
+            request: request.clone(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Why one item of a batch write did not succeed.
+#[derive(Debug, Clone)]
+pub enum ItemError {
+    /// Zoho processed the batch and refused this item (`INVALID_DATA`, `DUPLICATE_DATA`, …).
+    Rejected {
+        code: String,
+        message: String,
+        /// e.g. `{"api_name":"Email","json_path":"$.data[3].Email"}`.
+        details: Value,
+    },
+    /// The request carrying this item failed as a whole; for transport failures Zoho may or
+    /// may not have applied it.
+    Request(Arc<ZohoError>),
+}
+
+impl ItemError {
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ItemError::Rejected { code, .. } => Some(code),
+            ItemError::Request(e) => e.code(),
+        }
+    }
+
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ItemError::Rejected { .. } => false,
+            ItemError::Request(e) => e.is_retryable(),
+        }
+    }
+}
+
+impl fmt::Display for ItemError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ItemError::Rejected {
+                code,
+                message,
+                details,
+            } => {
+                write!(f, "{code}: {message}")?;
+                if let Some(field) = details.get("api_name").and_then(Value::as_str) {
+                    write!(f, " (field {field})")?;
+                }
+                Ok(())
+            }
+            ItemError::Request(e) => write!(f, "request failed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ItemError {}

@@ -1,0 +1,249 @@
+//! Reading Zoho's answers: JSON bodies (or none, for 204/304), the error bodies of its three
+//! services (CRM `{"code","message","details"}`, bare or inside the resource array; Projects'
+//! legacy `{"error":{"code":6404,"message"}}`; Accounts' `{"error":"invalid_code"}`), and the
+//! per-item results of batch writes, which come back in input order.
+
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::error::{ApiError, ItemError, RequestDescription, ZohoError};
+
+/// Longest stretch of an unreadable error body quoted in a message.
+const QUOTED_BODY_LIMIT: usize = 300;
+
+/// The JSON body of a successful answer; `None` for 204, 304 or an empty body.
+pub(crate) fn parse_body(
+    status: u16,
+    body: &[u8],
+    request: &RequestDescription,
+) -> Result<Option<Value>, ZohoError> {
+    if status == 204 || status == 304 || body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    serde_json::from_slice(body)
+        .map(Some)
+        .map_err(|e| ZohoError::decode(request, format!("body is not JSON ({e})")))
+}
+
+/// Decodes a typed value, naming the request on failure.
+pub(crate) fn decode<T: DeserializeOwned>(
+    value: Value,
+    request: &RequestDescription,
+    what: &str,
+) -> Result<T, ZohoError> {
+    serde_json::from_value(value)
+        .map_err(|e| ZohoError::decode(request, format!("cannot read {what}: {e}")))
+}
+
+/// Zoho's code, message and details from any of its error body shapes.
+pub(crate) fn error_fields(body: &Value) -> Option<(String, String, Value)> {
+    let Value::Object(map) = body else {
+        return None;
+    };
+    // CRM: {"code":"INVALID_DATA","details":{..},"message":"..","status":"error"}
+    if let Some(code) = map.get("code").and_then(scalar_text) {
+        let message = map.get("message").and_then(scalar_text).unwrap_or_default();
+        let details = map.get("details").cloned().unwrap_or(Value::Null);
+        return Some((code, message, details));
+    }
+    match map.get("error") {
+        // Projects legacy: {"error":{"code":6404,"message":".."}}
+        Some(Value::Object(inner)) => {
+            let code = inner.get("code").and_then(scalar_text)?;
+            let message = inner
+                .get("message")
+                .and_then(scalar_text)
+                .unwrap_or_default();
+            return Some((code, message, Value::Null));
+        }
+        // Accounts: {"error":"invalid_code","error_description":".."}
+        Some(Value::String(code)) => {
+            let message = map
+                .get("error_description")
+                .and_then(scalar_text)
+                .unwrap_or_default();
+            return Some((code.clone(), message, Value::Null));
+        }
+        _ => {}
+    }
+    // CRM whole-request failure reported inside the resource array: {"data":[{error}]}
+    map.values().find_map(|v| match v {
+        Value::Array(items) => items.first().and_then(|first| {
+            let failed = first.get("status").and_then(Value::as_str) != Some("success");
+            if failed { error_fields(first) } else { None }
+        }),
+        _ => None,
+    })
+}
+
+fn scalar_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// The error an unsuccessful answer stands for.
+pub(crate) fn api_error(
+    status: u16,
+    body: &[u8],
+    retry_after: Option<Duration>,
+    request: &RequestDescription,
+) -> ZohoError {
+    let parsed: Option<Value> = serde_json::from_slice(body).ok();
+    let (code, message, details) = match parsed.as_ref().and_then(error_fields) {
+        Some(fields) => fields,
+        None => {
+            let text = String::from_utf8_lossy(body);
+            let mut quoted: String = text.trim().chars().take(QUOTED_BODY_LIMIT).collect();
+            if text.trim().chars().count() > QUOTED_BODY_LIMIT {
+                quoted.push('…');
+            }
+            (format!("HTTP_{status}"), quoted, Value::Null)
+        }
+    };
+    ApiError {
+        status,
+        code,
+        message,
+        details,
+        request: request.clone(),
+        retry_after,
+    }
+    .into()
+}
+
+/// Whether a 401 answer means "this access token is no longer good" (so a fresh token may
+/// help) rather than a missing scope, which no refresh fixes.
+pub(crate) fn is_stale_token(body: &[u8]) -> bool {
+    let Ok(value) = serde_json::from_slice::<Value>(body) else {
+        return true;
+    };
+    match error_fields(&value) {
+        Some((code, _, _)) => {
+            code != "OAUTH_SCOPE_MISMATCH" && code != super::projects::wire::ERROR_FORBIDDEN
+        }
+        None => true,
+    }
+}
+
+/// One successful item of a batch write: Zoho's `details` (at least `id`) plus, for upserts,
+/// whether it inserted or updated.
+pub(crate) type ItemOutcome = Result<Value, ItemError>;
+
+/// Splits a batch answer `{"<key>":[{..},{..}]}` into per-item outcomes, in input order.
+pub(crate) fn item_results(
+    body: Option<&Value>,
+    key: &str,
+    expected: usize,
+    request: &RequestDescription,
+) -> Result<Vec<ItemOutcome>, ZohoError> {
+    let items = body
+        .and_then(|b| b.get(key))
+        .and_then(Value::as_array)
+        .ok_or_else(|| ZohoError::decode(request, format!("no {key:?} array in the answer")))?;
+    if items.len() != expected {
+        return Err(ZohoError::decode(
+            request,
+            format!("sent {expected} items, Zoho answered for {}", items.len()),
+        ));
+    }
+    Ok(items.iter().map(item_outcome).collect())
+}
+
+fn item_outcome(item: &Value) -> ItemOutcome {
+    let status = item.get("status").and_then(Value::as_str);
+    let code = item.get("code").and_then(Value::as_str);
+    if status == Some("success") || code == Some("SUCCESS") {
+        return Ok(item.clone());
+    }
+    let (code, message, details) = error_fields(item).unwrap_or_else(|| {
+        (
+            "UNKNOWN".to_string(),
+            "item answered without status".to_string(),
+            Value::Null,
+        )
+    });
+    Err(ItemError::Rejected {
+        code,
+        message,
+        details,
+    })
+}
+
+/// The `details.id` of a successful item.
+pub(crate) fn item_id(item: &Value) -> Option<String> {
+    item.get("details")
+        .and_then(|d| d.get("id"))
+        .and_then(scalar_text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::zoho::error::System;
+    use serde_json::json;
+
+    fn req() -> RequestDescription {
+        RequestDescription {
+            system: System::Crm,
+            method: "POST".into(),
+            target: "/crm/v8/Contacts".into(),
+        }
+    }
+
+    #[test]
+    fn reads_every_error_shape() {
+        let crm = json!({"code":"INVALID_DATA","details":{"api_name":"Email"},"message":"invalid data","status":"error"});
+        assert_eq!(error_fields(&crm).unwrap().0, "INVALID_DATA");
+        let wrapped = json!({"data":[{"code":"MANDATORY_NOT_FOUND","details":{},"message":"required field not found","status":"error"}]});
+        assert_eq!(error_fields(&wrapped).unwrap().0, "MANDATORY_NOT_FOUND");
+        let projects = json!({"error":{"code":6404,"message":"Resource not found"}});
+        assert_eq!(
+            error_fields(&projects).unwrap(),
+            ("6404".into(), "Resource not found".into(), Value::Null)
+        );
+        let accounts = json!({"error":"invalid_code"});
+        assert_eq!(error_fields(&accounts).unwrap().0, "invalid_code");
+        assert!(error_fields(&json!({"users":[{"id":"1"}]})).is_none());
+    }
+
+    #[test]
+    fn unreadable_error_bodies_are_quoted_briefly() {
+        let body = "x".repeat(1000);
+        let err = api_error(502, body.as_bytes(), None, &req());
+        assert_eq!(err.code(), Some("HTTP_502"));
+        assert!(err.to_string().len() < 450);
+    }
+
+    #[test]
+    fn scope_mismatch_is_not_a_stale_token() {
+        assert!(is_stale_token(br#"{"code":"INVALID_TOKEN","message":"invalid oauth token","status":"error","details":{}}"#));
+        assert!(!is_stale_token(
+            br#"{"code":"OAUTH_SCOPE_MISMATCH","message":"m","status":"error","details":{}}"#
+        ));
+        assert!(is_stale_token(
+            br#"{"error":{"code":6401,"message":"Invalid OAuth token"}}"#
+        ));
+        assert!(!is_stale_token(
+            br#"{"error":{"code":6403,"message":"scope"}}"#
+        ));
+        assert!(is_stale_token(b""));
+    }
+
+    #[test]
+    fn item_results_keep_input_order_and_count() {
+        let body = json!({"data":[
+            {"code":"SUCCESS","details":{"id":"1"},"message":"record added","status":"success"},
+            {"code":"DUPLICATE_DATA","details":{"api_name":"Email"},"message":"duplicate data","status":"error"}
+        ]});
+        let out = item_results(Some(&body), "data", 2, &req()).unwrap();
+        assert_eq!(item_id(out[0].as_ref().unwrap()).as_deref(), Some("1"));
+        assert_eq!(out[1].as_ref().unwrap_err().code(), Some("DUPLICATE_DATA"));
+        assert!(item_results(Some(&body), "data", 3, &req()).is_err());
+        assert!(item_results(None, "data", 2, &req()).is_err());
+    }
+}

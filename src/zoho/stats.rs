@@ -1,0 +1,147 @@
+//! Per-run counters of API calls, rate-limit answers and CRM credits, shared by every client
+//! of one [`super::ZohoClients`] so plan/apply reports and operator status can say what a run
+//! cost against the org's daily credit budget.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::Serialize;
+
+use super::error::System;
+
+/// Live counters; cheap to update from many tasks at once.
+#[derive(Debug, Default)]
+pub struct ApiStats {
+    accounts_calls: AtomicU64,
+    crm_calls: AtomicU64,
+    projects_calls: AtomicU64,
+    crm_rate_limited: AtomicU64,
+    projects_rate_limited: AtomicU64,
+    crm_credits: AtomicU64,
+    retries: AtomicU64,
+    token_refreshes: AtomicU64,
+}
+
+/// A point-in-time copy of [`ApiStats`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ApiStatsSnapshot {
+    /// HTTP requests sent to Zoho Accounts (token refreshes, including retried ones).
+    pub accounts_calls: u64,
+    /// HTTP requests sent to the CRM API, every attempt counted.
+    pub crm_calls: u64,
+    /// HTTP requests sent to the Projects API, every attempt counted.
+    pub projects_calls: u64,
+    /// CRM answers with 429.
+    pub crm_rate_limited: u64,
+    /// Projects answers with 429.
+    pub projects_rate_limited: u64,
+    /// CRM credits by Zoho's price list: 1 per call, 1 per 10 records for
+    /// insert/update/upsert; calls refused with 429 cost nothing.
+    pub crm_credits: u64,
+    /// Attempts repeated after a transient failure.
+    pub retries: u64,
+    /// Access tokens obtained.
+    pub token_refreshes: u64,
+}
+
+impl ApiStatsSnapshot {
+    /// Calls to the CRM and Projects APIs (token refreshes excluded).
+    pub fn api_calls(&self) -> u64 {
+        self.crm_calls + self.projects_calls
+    }
+
+    /// What happened between `earlier` and `self`.
+    pub fn since(&self, earlier: &ApiStatsSnapshot) -> ApiStatsSnapshot {
+        ApiStatsSnapshot {
+            accounts_calls: self.accounts_calls - earlier.accounts_calls,
+            crm_calls: self.crm_calls - earlier.crm_calls,
+            projects_calls: self.projects_calls - earlier.projects_calls,
+            crm_rate_limited: self.crm_rate_limited - earlier.crm_rate_limited,
+            projects_rate_limited: self.projects_rate_limited - earlier.projects_rate_limited,
+            crm_credits: self.crm_credits - earlier.crm_credits,
+            retries: self.retries - earlier.retries,
+            token_refreshes: self.token_refreshes - earlier.token_refreshes,
+        }
+    }
+}
+
+/// Credits one CRM request costs: 1, or 1 per 10 records for insert/update/upsert.
+pub fn crm_credit_cost(records_written: usize) -> u64 {
+    (records_written as u64).div_ceil(10).max(1)
+}
+
+impl ApiStats {
+    pub fn snapshot(&self) -> ApiStatsSnapshot {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        ApiStatsSnapshot {
+            accounts_calls: get(&self.accounts_calls),
+            crm_calls: get(&self.crm_calls),
+            projects_calls: get(&self.projects_calls),
+            crm_rate_limited: get(&self.crm_rate_limited),
+            projects_rate_limited: get(&self.projects_rate_limited),
+            crm_credits: get(&self.crm_credits),
+            retries: get(&self.retries),
+            token_refreshes: get(&self.token_refreshes),
+        }
+    }
+
+    pub(crate) fn record_call(&self, system: System) {
+        let counter = match system {
+            System::Accounts => &self.accounts_calls,
+            System::Crm => &self.crm_calls,
+            System::Projects => &self.projects_calls,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn record_rate_limited(&self, system: System) {
+        match system {
+            System::Crm => self.crm_rate_limited.fetch_add(1, Ordering::Relaxed),
+            System::Projects => self.projects_rate_limited.fetch_add(1, Ordering::Relaxed),
+            System::Accounts => 0,
+        };
+    }
+
+    pub(crate) fn record_credits(&self, system: System, credits: u64) {
+        if system == System::Crm {
+            self.crm_credits.fetch_add(credits, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn record_retry(&self) {
+        self.retries.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn record_token_refresh(&self) {
+        self.token_refreshes.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credits_follow_zohos_price_list() {
+        assert_eq!(crm_credit_cost(0), 1);
+        assert_eq!(crm_credit_cost(1), 1);
+        assert_eq!(crm_credit_cost(10), 1);
+        assert_eq!(crm_credit_cost(11), 2);
+        assert_eq!(crm_credit_cost(100), 10);
+    }
+
+    #[test]
+    fn snapshots_subtract() {
+        let stats = ApiStats::default();
+        stats.record_call(System::Crm);
+        let before = stats.snapshot();
+        stats.record_call(System::Crm);
+        stats.record_call(System::Projects);
+        stats.record_credits(System::Crm, 3);
+        stats.record_credits(System::Projects, 3);
+        let delta = stats.snapshot().since(&before);
+        assert_eq!(delta.crm_calls, 1);
+        assert_eq!(delta.projects_calls, 1);
+        assert_eq!(delta.crm_credits, 3);
+        assert_eq!(delta.api_calls(), 2);
+    }
+}

@@ -1,0 +1,424 @@
+//! The HTTP core shared by the CRM and Projects clients: one request in, one final answer out,
+//! with bounded concurrency, token handling (refresh on 401, retry once), retries with
+//! jittered backoff on transient failures, call and credit counting, and an optional fault
+//! script that tests use to fail chosen calls before they are sent.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::{Method, Url};
+use serde_json::Value;
+use tokio::sync::Semaphore;
+
+use super::auth::TokenSource;
+use super::error::{RequestDescription, System, TransportFailure, ZohoError};
+use super::response;
+use super::retry::{RetryPolicy, parse_retry_after};
+use super::stats::{ApiStats, crm_credit_cost};
+
+/// Most pages any listing follows. Zoho's own reach is 100,000 records (500 pages of 200);
+/// a server that keeps saying "more" past this is answered with an error, not a hang.
+pub const MAX_PAGES: u32 = 1000;
+
+/// The error for a listing that would not end.
+pub(crate) fn endless_listing(request: &RequestDescription) -> ZohoError {
+    ZohoError::decode(
+        request,
+        format!("the listing did not end after {MAX_PAGES} pages"),
+    )
+}
+
+/// Called before every attempt is sent; an `Err` fails that attempt as if Zoho had failed it
+/// (a retryable error is retried like any other). Used by tests that interrupt a run after
+/// each API call in turn.
+pub type FaultScript = Arc<dyn Fn(&RequestDescription) -> Result<(), ZohoError> + Send + Sync>;
+
+/// A request body.
+#[derive(Debug, Clone)]
+pub enum RequestBody {
+    None,
+    Json(Value),
+    Form(Vec<(String, String)>),
+}
+
+/// One logical API call.
+#[derive(Debug, Clone)]
+pub struct ApiRequest {
+    pub method: Method,
+    /// Absolute path below the service root, e.g. `/crm/v8/users`.
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub body: RequestBody,
+    /// Records written by an insert/update/upsert (CRM credits: 1 per 10).
+    pub records_written: usize,
+}
+
+impl ApiRequest {
+    pub fn new(method: Method, path: impl Into<String>) -> ApiRequest {
+        ApiRequest {
+            method,
+            path: path.into(),
+            query: Vec::new(),
+            body: RequestBody::None,
+            records_written: 0,
+        }
+    }
+
+    pub fn get(path: impl Into<String>) -> ApiRequest {
+        ApiRequest::new(Method::GET, path)
+    }
+
+    pub fn query(mut self, name: &str, value: impl Into<String>) -> ApiRequest {
+        self.query.push((name.to_string(), value.into()));
+        self
+    }
+
+    pub fn json(mut self, body: Value) -> ApiRequest {
+        self.body = RequestBody::Json(body);
+        self
+    }
+
+    pub fn form(mut self, fields: Vec<(String, String)>) -> ApiRequest {
+        self.body = RequestBody::Form(fields);
+        self
+    }
+
+    pub fn writes(mut self, records: usize) -> ApiRequest {
+        self.records_written = records;
+        self
+    }
+}
+
+/// The final answer to a call.
+#[derive(Debug, Clone)]
+pub struct ApiResponse {
+    pub status: u16,
+    /// `None` for 204, 304 or an empty body.
+    pub body: Option<Value>,
+    pub request: RequestDescription,
+}
+
+/// Raw HTTP exchange result.
+pub(crate) struct Answer {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+/// Sends one request and reads its whole body, mapping failures below HTTP to
+/// [`ZohoError::Transport`] (without the URL, which the description already names).
+pub(crate) async fn exchange(
+    builder: reqwest::RequestBuilder,
+    request: &RequestDescription,
+) -> Result<Answer, ZohoError> {
+    let failed = |e: reqwest::Error| transport_error(e, request);
+    let reply = builder.send().await.map_err(failed)?;
+    let status = reply.status().as_u16();
+    let headers = reply.headers().clone();
+    let body = reply.bytes().await.map_err(failed)?.to_vec();
+    Ok(Answer {
+        status,
+        headers,
+        body,
+    })
+}
+
+fn transport_error(e: reqwest::Error, request: &RequestDescription) -> ZohoError {
+    if e.is_builder() {
+        return ZohoError::InvalidInput(format!("{request}: {}", e.without_url()));
+    }
+    let kind = if e.is_timeout() {
+        TransportFailure::Timeout
+    } else if e.is_connect() {
+        TransportFailure::Connect
+    } else {
+        TransportFailure::Connection
+    };
+    ZohoError::Transport {
+        request: request.clone(),
+        kind,
+        source: e.without_url(),
+    }
+}
+
+pub(crate) fn retry_after_of(headers: &HeaderMap) -> Option<Duration> {
+    headers
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_retry_after)
+}
+
+/// Everything one service's client needs to send requests.
+pub struct Transport {
+    system: System,
+    http: reqwest::Client,
+    base: Url,
+    follow_api_domain: bool,
+    tokens: Arc<TokenSource>,
+    limiter: Arc<Semaphore>,
+    retry: RetryPolicy,
+    stats: Arc<ApiStats>,
+    fault: Option<FaultScript>,
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transport")
+            .field("system", &self.system)
+            .field("base", &self.base.as_str())
+            .field("tokens", &self.tokens)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a transport is wired; built by [`super::ZohoClients::connect`].
+pub struct TransportParts {
+    pub system: System,
+    pub http: reqwest::Client,
+    pub base: Url,
+    pub follow_api_domain: bool,
+    pub tokens: Arc<TokenSource>,
+    pub limiter: Arc<Semaphore>,
+    pub retry: RetryPolicy,
+    pub stats: Arc<ApiStats>,
+    pub fault: Option<FaultScript>,
+}
+
+impl Transport {
+    pub fn new(parts: TransportParts) -> Transport {
+        Transport {
+            system: parts.system,
+            http: parts.http,
+            base: parts.base,
+            follow_api_domain: parts.follow_api_domain,
+            tokens: parts.tokens,
+            limiter: parts.limiter,
+            retry: parts.retry,
+            stats: parts.stats,
+            fault: parts.fault,
+        }
+    }
+
+    pub fn system(&self) -> System {
+        self.system
+    }
+
+    pub fn stats(&self) -> &Arc<ApiStats> {
+        &self.stats
+    }
+
+    /// `GET /crm/v8/users?type=ActiveUsers&page=2`, as used in errors.
+    pub fn describe(&self, request: &ApiRequest) -> RequestDescription {
+        let mut target = request.path.clone();
+        if !request.query.is_empty() {
+            let query: String = url_query(&request.query);
+            target.push('?');
+            target.push_str(&query);
+        }
+        RequestDescription {
+            system: self.system,
+            method: request.method.to_string(),
+            target,
+        }
+    }
+
+    /// Sends the call and returns a successful answer (status below 400); any error status
+    /// becomes [`ZohoError::Api`].
+    pub async fn send(&self, request: ApiRequest) -> Result<ApiResponse, ZohoError> {
+        let (answer, description) = self.send_final(request).await?;
+        if answer.status >= 400 {
+            return Err(response::api_error(
+                answer.status,
+                &answer.body,
+                retry_after_of(&answer.headers),
+                &description,
+            ));
+        }
+        let body = response::parse_body(answer.status, &answer.body, &description)?;
+        Ok(ApiResponse {
+            status: answer.status,
+            body,
+            request: description,
+        })
+    }
+
+    /// Like [`Transport::send`] but also hands back error answers whose body carries the
+    /// per-item array `{"<items_key>":[...]}`: Zoho reports a batch in which every item
+    /// failed with 400 and the items' own errors.
+    pub async fn send_batch(
+        &self,
+        request: ApiRequest,
+        items_key: &str,
+    ) -> Result<ApiResponse, ZohoError> {
+        let (answer, description) = self.send_final(request).await?;
+        if answer.status < 400 {
+            let body = response::parse_body(answer.status, &answer.body, &description)?;
+            return Ok(ApiResponse {
+                status: answer.status,
+                body,
+                request: description,
+            });
+        }
+        match serde_json::from_slice::<Value>(&answer.body) {
+            Ok(body) if body.get(items_key).is_some_and(Value::is_array) => Ok(ApiResponse {
+                status: answer.status,
+                body: Some(body),
+                request: description,
+            }),
+            _ => Err(response::api_error(
+                answer.status,
+                &answer.body,
+                retry_after_of(&answer.headers),
+                &description,
+            )),
+        }
+    }
+
+    /// Runs the retry loop until an answer that is not retried (or the budget is spent).
+    async fn send_final(
+        &self,
+        request: ApiRequest,
+    ) -> Result<(Answer, RequestDescription), ZohoError> {
+        let description = self.describe(&request);
+        let mut attempt: u32 = 0;
+        let mut refreshed_after_401 = false;
+        loop {
+            attempt += 1;
+            let failure = match self.attempt(&request, &description).await? {
+                Attempt::Answer(answer) => return Ok((answer, description)),
+                Attempt::StaleToken(token, answer) => {
+                    if refreshed_after_401 {
+                        return Ok((answer, description));
+                    }
+                    // Zoho revoked or expired the token early: drop it, fetch a new one and
+                    // repeat once, without spending the transient-failure budget.
+                    self.tokens.invalidate(&token).await;
+                    refreshed_after_401 = true;
+                    attempt -= 1;
+                    continue;
+                }
+                Attempt::Transient(failure) => failure,
+            };
+            if attempt >= self.retry.max_attempts.max(1) {
+                return Err(if attempt > 1 {
+                    ZohoError::RetriesExhausted {
+                        attempts: attempt,
+                        last: Box::new(failure),
+                    }
+                } else {
+                    failure
+                });
+            }
+            let retry_after = failure.retry_after();
+            self.stats.record_retry();
+            tracing::debug!(request = %description, attempt, error = %failure, "retrying Zoho call");
+            tokio::time::sleep(self.retry.delay(attempt, retry_after)).await;
+        }
+    }
+
+    async fn attempt(
+        &self,
+        request: &ApiRequest,
+        description: &RequestDescription,
+    ) -> Result<Attempt, ZohoError> {
+        if let Some(fault) = &self.fault
+            && let Err(injected) = fault(description)
+        {
+            return if injected.is_retryable() {
+                Ok(Attempt::Transient(injected))
+            } else {
+                Err(injected)
+            };
+        }
+        let token = self.tokens.token().await?;
+        let base = match (&token.api_domain, self.follow_api_domain) {
+            (Some(domain), true) if self.system == System::Crm => domain,
+            _ => &self.base,
+        };
+        let mut url = super::dc::join(base, &request.path);
+        if !request.query.is_empty() {
+            url.set_query(Some(&url_query(&request.query)));
+        }
+        let mut auth = HeaderValue::from_str(&format!("Zoho-oauthtoken {}", token.value.expose()))
+            .map_err(|_| {
+                ZohoError::InvalidInput("the access token is not a valid header value".into())
+            })?;
+        auth.set_sensitive(true);
+        let mut builder = self
+            .http
+            .request(request.method.clone(), url)
+            .header(AUTHORIZATION, auth);
+        builder = match &request.body {
+            RequestBody::None => builder,
+            RequestBody::Json(value) => builder.json(value),
+            RequestBody::Form(fields) => builder.form(fields),
+        };
+
+        let outcome = {
+            let _permit = self
+                .limiter
+                .acquire()
+                .await
+                .map_err(|_| ZohoError::InvalidInput("the client was shut down".into()))?;
+            self.stats.record_call(self.system);
+            exchange(builder, description).await
+        };
+        let answer = match outcome {
+            Ok(answer) => answer,
+            Err(e) if e.is_retryable() => return Ok(Attempt::Transient(e)),
+            Err(e) => return Err(e),
+        };
+        if answer.status == 429 {
+            self.stats.record_rate_limited(self.system);
+        } else {
+            self.stats
+                .record_credits(self.system, crm_credit_cost(request.records_written));
+        }
+        if answer.status == 401 && response::is_stale_token(&answer.body) {
+            return Ok(Attempt::StaleToken(token, answer));
+        }
+        if answer.status == 429 || answer.status >= 500 {
+            return Ok(Attempt::Transient(response::api_error(
+                answer.status,
+                &answer.body,
+                retry_after_of(&answer.headers),
+                description,
+            )));
+        }
+        Ok(Attempt::Answer(answer))
+    }
+}
+
+enum Attempt {
+    Answer(Answer),
+    StaleToken(super::auth::AccessToken, Answer),
+    Transient(ZohoError),
+}
+
+/// `a=1&b=x%20y`, encoded the way `application/x-www-form-urlencoded` queries are.
+fn url_query(pairs: &[(String, String)]) -> String {
+    let mut scratch = Url::parse("http://query.invalid/").expect("static URL");
+    scratch
+        .query_pairs_mut()
+        .extend_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    scratch.query().unwrap_or_default().to_string()
+}
+
+/// Rejects values that would change the meaning of a URL path (ids, module API names).
+pub(crate) fn segment<'a>(value: &'a str, what: &str) -> Result<&'a str, ZohoError> {
+    let bad = value.is_empty()
+        || value == "."
+        || value == ".."
+        || value.chars().any(|c| {
+            matches!(c, '/' | '\\' | '?' | '#' | '%') || c.is_whitespace() || c.is_control()
+        });
+    if bad {
+        Err(ZohoError::InvalidInput(format!(
+            "{what} {value:?} is not a valid path segment"
+        )))
+    } else {
+        Ok(value)
+    }
+}
