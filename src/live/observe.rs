@@ -1,1 +1,292 @@
-//! Observing the live systems (filled in with the clients).
+//! Observing: reads the CRM and Projects facts a plan needs, through the client traits, and
+//! builds a normalized [`Observed`] snapshot. It never writes.
+
+use std::collections::BTreeMap;
+
+use futures::future::try_join_all;
+
+use super::marker::{MARKER_VARIABLE, Marker};
+use super::snapshot::*;
+use crate::plan::Desired;
+use crate::zoho::crm::{Field, UserType};
+use crate::zoho::projects::{PortalUserFilter, ProjectsUser};
+use crate::zoho::{CrmApi, ProjectsApi, ZohoError};
+
+/// A read that failed, with what was being read.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read {what}: {source}")]
+pub struct ObserveError {
+    pub what: String,
+    #[source]
+    pub source: ZohoError,
+}
+
+fn reading(what: impl Into<String>) -> impl FnOnce(ZohoError) -> ObserveError {
+    let what = what.into();
+    move |source| ObserveError { what, source }
+}
+
+/// The Projects profile name Zoho gives a portal's owner.
+const PORTAL_OWNER_PROFILE: &str = "Portal Owner";
+
+/// Reads everything `plan` needs for `desired`. `projects_grant` says which grant `projects`
+/// carries; with [`ProjectsGrant::PortalOwnerMissing`] Projects is not read at all.
+pub async fn observe<C: CrmApi, P: ProjectsApi>(
+    desired: &Desired,
+    crm: &C,
+    projects: &P,
+    projects_grant: ProjectsGrant,
+) -> Result<Observed, ObserveError> {
+    let crm_side = observe_crm(desired, crm);
+    let projects_side = async {
+        if projects_grant == ProjectsGrant::PortalOwnerMissing {
+            return Ok((Vec::new(), None, Vec::new()));
+        }
+        observe_projects(desired, projects).await
+    };
+    let (crm_facts, (portals, portal_users, custom_fields)) =
+        futures::try_join!(crm_side, projects_side)?;
+    let CrmFacts {
+        org,
+        marker,
+        link_module,
+        module_fields,
+        profiles,
+        users,
+    } = crm_facts;
+    let mut observed = Observed {
+        org,
+        marker,
+        projects_grant,
+        portals,
+        portal_users,
+        project_custom_fields: custom_fields,
+        link_module,
+        module_fields,
+        profiles,
+        users,
+        link_record_count: None,
+    };
+    if needs_link_count(desired, &observed) {
+        let count = crm
+            .count(&desired.link_module, None)
+            .await
+            .map_err(reading(format!("the number of {} records", desired.link_module)))?;
+        observed.link_record_count = Some(count);
+    }
+    Ok(observed)
+}
+
+/// Link records are counted only when the plan may remove them: on deactivation or a
+/// portal change.
+fn needs_link_count(desired: &Desired, observed: &Observed) -> bool {
+    let Some(marker) = observed.marker.marker() else {
+        return false;
+    };
+    if observed.link_module.is_none() || marker.state != super::IntegrationState::Active {
+        return false;
+    }
+    !desired.active
+        || observed
+            .portals
+            .iter()
+            .find(|p| p.name == desired.portal_name)
+            .is_some_and(|p| p.id != marker.portal_id)
+}
+
+struct CrmFacts {
+    org: OrgFacts,
+    marker: MarkerFacts,
+    link_module: Option<LinkModuleFacts>,
+    module_fields: BTreeMap<String, Vec<FieldFacts>>,
+    profiles: Vec<ProfileFacts>,
+    users: Vec<CrmUserFacts>,
+}
+
+async fn observe_crm<C: CrmApi>(desired: &Desired, crm: &C) -> Result<CrmFacts, ObserveError> {
+    let org = async { crm.org().await.map_err(reading("the CRM org")) };
+    let variables = async { crm.variables().await.map_err(reading("CRM org variables")) };
+    let modules = async { crm.modules().await.map_err(reading("CRM modules")) };
+    let profiles = async { crm.profiles().await.map_err(reading("CRM profiles")) };
+    let users = async { crm.users(UserType::AllUsers).await.map_err(reading("CRM users")) };
+    let mapped_modules: Vec<&str> = desired
+        .modules
+        .iter()
+        .filter(|m| !m.field_map.is_empty())
+        .map(|m| m.module.as_str())
+        .collect();
+    let module_fields = try_join_all(mapped_modules.iter().map(|module| async move {
+        let fields = crm
+            .fields(module)
+            .await
+            .map_err(reading(format!("fields of CRM module {module}")))?;
+        Ok::<_, ObserveError>((module.to_string(), fields.iter().map(field_facts).collect::<Vec<_>>()))
+    }));
+    let (org, variables, modules, profiles, users, module_fields) =
+        futures::try_join!(org, variables, modules, profiles, users, module_fields)?;
+
+    let marker = match variables.iter().find(|v| v.api_name == MARKER_VARIABLE) {
+        None => MarkerFacts::Absent,
+        Some(v) => match Marker::parse(&v.value_text().unwrap_or_default()) {
+            Ok(marker) => MarkerFacts::Present {
+                variable_id: v.id.clone(),
+                marker,
+            },
+            Err(error) => MarkerFacts::Unreadable {
+                variable_id: v.id.clone(),
+                error,
+            },
+        },
+    };
+
+    let link_module = match modules.iter().find(|m| m.api_name == desired.link_module) {
+        None => None,
+        Some(m) => {
+            let fields = crm
+                .fields(&m.api_name)
+                .await
+                .map_err(reading(format!("fields of CRM module {}", m.api_name)))?;
+            let mut fields: Vec<FieldFacts> = fields.iter().filter(|f| f.custom_field == Some(true)).map(field_facts).collect();
+            fields.sort_by(|a, b| a.api_name.cmp(&b.api_name));
+            Some(LinkModuleFacts {
+                id: m.id.clone(),
+                api_name: m.api_name.clone(),
+                owner: m.description.as_deref().and_then(owner_in),
+                fields,
+            })
+        }
+    };
+
+    // Permissions on the link module only exist once the module does.
+    let profiles = if link_module.is_some() {
+        try_join_all(profiles.iter().map(|p| async move {
+            crm.profile(&p.id)
+                .await
+                .map_err(reading(format!("CRM profile {}", p.name)))
+        }))
+        .await?
+    } else {
+        profiles
+    };
+    let mut profiles: Vec<ProfileFacts> = profiles
+        .iter()
+        .map(|p| ProfileFacts {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            link_permissions: PermissionKind::ALL
+                .iter()
+                .filter_map(|kind| {
+                    let name = kind.zoho_name(&desired.link_module);
+                    p.permissions_details.iter().find(|perm| perm.name == name).map(|perm| {
+                        (
+                            *kind,
+                            PermissionFacts {
+                                id: perm.id.clone(),
+                                enabled: perm.enabled,
+                            },
+                        )
+                    })
+                })
+                .collect(),
+        })
+        .collect();
+    profiles.sort_by(|a, b| a.name.cmp(&b.name));
+
+    let mut users: Vec<CrmUserFacts> = users
+        .iter()
+        .filter(|u| !u.status.eq_ignore_ascii_case("deleted"))
+        .map(|u| CrmUserFacts {
+            id: u.id.clone(),
+            email: u.email.to_ascii_lowercase(),
+            name: u.full_name.clone().unwrap_or_default(),
+            profile: u.profile.as_ref().map(|p| p.name.clone()).unwrap_or_default(),
+            active: u.status.eq_ignore_ascii_case("active"),
+            confirmed: u.confirm.unwrap_or(false),
+        })
+        .collect();
+    users.sort_by(|a, b| a.email.cmp(&b.email));
+
+    Ok(CrmFacts {
+        org: OrgFacts {
+            id: org.id,
+            company_name: org.company_name,
+        },
+        marker,
+        link_module,
+        module_fields: module_fields.into_iter().collect(),
+        profiles,
+        users,
+    })
+}
+
+fn field_facts(f: &Field) -> FieldFacts {
+    FieldFacts {
+        id: f.id.clone(),
+        api_name: f.api_name.clone(),
+        label: f.field_label.clone(),
+        data_type: f.data_type.clone(),
+        lookup_module: f.lookup_module().map(str::to_string),
+        custom: f.custom_field.unwrap_or(false),
+        owner: f.tooltip.as_ref().and_then(|t| owner_in(&t.value)),
+    }
+}
+
+type ProjectsFacts = (Vec<PortalFacts>, Option<Vec<PortalUserFacts>>, Vec<ProjectCustomFieldFacts>);
+
+async fn observe_projects<P: ProjectsApi>(desired: &Desired, projects: &P) -> Result<ProjectsFacts, ObserveError> {
+    let mut portals: Vec<PortalFacts> = projects
+        .portals()
+        .await
+        .map_err(reading("Zoho Projects portals"))?
+        .into_iter()
+        .map(|p| PortalFacts { id: p.id, name: p.name })
+        .collect();
+    portals.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+    let Some(portal) = portals.iter().find(|p| p.name == desired.portal_name) else {
+        return Ok((portals, None, Vec::new()));
+    };
+    let wants_custom_fields = desired
+        .modules
+        .iter()
+        .flat_map(|m| &m.field_map)
+        .any(|m| m.project_field.to_ascii_uppercase().starts_with("UDF_"));
+    let users = async {
+        projects
+            .portal_users(&portal.id, PortalUserFilter::All)
+            .await
+            .map_err(reading(format!("users of portal \"{}\"", portal.name)))
+    };
+    let custom = async {
+        if !wants_custom_fields {
+            return Ok(Vec::new());
+        }
+        projects
+            .project_custom_fields(&portal.id)
+            .await
+            .map_err(reading(format!("project custom fields of portal \"{}\"", portal.name)))
+    };
+    let (users, custom) = futures::try_join!(users, custom)?;
+    let mut users: Vec<PortalUserFacts> = users.iter().map(portal_user_facts).collect();
+    users.sort_by(|a, b| a.email.cmp(&b.email));
+    let mut custom: Vec<ProjectCustomFieldFacts> = custom
+        .into_iter()
+        .map(|c| ProjectCustomFieldFacts {
+            column_name: c.column_name,
+            label: c.label_name,
+            field_type: c.field_type,
+        })
+        .collect();
+    custom.sort_by(|a, b| a.column_name.cmp(&b.column_name));
+    Ok((portals, Some(users), custom))
+}
+
+fn portal_user_facts(u: &ProjectsUser) -> PortalUserFacts {
+    PortalUserFacts {
+        id: u.id.clone(),
+        email: u.email.to_ascii_lowercase(),
+        name: u.name.clone(),
+        role: u.role.clone().unwrap_or_default(),
+        active: u.active,
+        owner: u.portal_profile_name.as_deref() == Some(PORTAL_OWNER_PROFILE),
+    }
+}
