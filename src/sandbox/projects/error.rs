@@ -49,11 +49,7 @@ impl ApiError {
 
     /// A failure of the sandbox itself (500); Zoho answers the same way for its own faults.
     pub fn internal(message: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            code::INTERNAL,
-            message,
-        )
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, code::INTERNAL, message)
     }
 }
 

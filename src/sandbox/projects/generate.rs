@@ -30,12 +30,12 @@ pub struct GeneratePortalOpts {
 }
 
 const FIRST_NAMES: &[&str] = &[
-    "Ada", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hugo", "Ines", "Jon", "Kira",
-    "Liam", "Maya", "Noah", "Olga", "Priya", "Quinn", "Rosa", "Sam", "Tariq",
+    "Ada", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hugo", "Ines", "Jon", "Kira", "Liam",
+    "Maya", "Noah", "Olga", "Priya", "Quinn", "Rosa", "Sam", "Tariq",
 ];
 const LAST_NAMES: &[&str] = &[
-    "Adams", "Bowman", "Chen", "Diaz", "Evans", "Fischer", "Gupta", "Hall", "Ito", "Jones",
-    "Khan", "Lopez", "Meyer", "Novak", "Okafor", "Patel", "Rossi", "Silva", "Tanaka", "Weber",
+    "Adams", "Bowman", "Chen", "Diaz", "Evans", "Fischer", "Gupta", "Hall", "Ito", "Jones", "Khan",
+    "Lopez", "Meyer", "Novak", "Okafor", "Patel", "Rossi", "Silva", "Tanaka", "Weber",
 ];
 const PROJECT_WORDS: &[&str] = &[
     "Website Redesign",
@@ -236,9 +236,13 @@ fn projects(
                     }
                 }
             }
-            let template = rng
-                .random_bool(0.2)
-                .then(|| TEMPLATES.choose(rng).copied().unwrap_or(TEMPLATES[0]).to_string());
+            let template = rng.random_bool(0.2).then(|| {
+                TEMPLATES
+                    .choose(rng)
+                    .copied()
+                    .unwrap_or(TEMPLATES[0])
+                    .to_string()
+            });
             ProjectSeed {
                 name: format!("{word} {:05}", i + 1),
                 status: if rng.random_bool(0.15) {

@@ -2,9 +2,9 @@
 //! fixed in `docs/zoho-projects-api.md`. Undocumented choices live in [`wire`].
 
 mod clients;
-mod generate;
 pub mod db;
 pub mod error;
+mod generate;
 pub mod model;
 pub mod params;
 mod portals;
@@ -80,7 +80,9 @@ pub fn router() -> Router<AppState> {
     ];
     let mut api = Router::new();
     for (path, route) in routes {
-        api = api.route(path, route.clone()).route(&format!("{path}/"), route);
+        api = api
+            .route(path, route.clone())
+            .route(&format!("{path}/"), route);
     }
     let api = api
         .fallback(unknown_url)

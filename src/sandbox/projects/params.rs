@@ -97,7 +97,9 @@ impl Params {
 
     /// An optional `MM-dd-yyyy` date parameter.
     pub fn date(&self, name: &str) -> ApiResult<Option<NaiveDate>> {
-        self.non_empty(name).map(|v| parse_date(name, v)).transpose()
+        self.non_empty(name)
+            .map(|v| parse_date(name, v))
+            .transpose()
     }
 }
 
@@ -254,11 +256,25 @@ mod tests {
     fn paging_defaults_and_bounds() {
         assert_eq!(
             Params::default().page().unwrap(),
-            Page { index: 1, range: 100 }
+            Page {
+                index: 1,
+                range: 100
+            }
         );
         let p = Params::from_pairs(&[("index", "3"), ("range", "200")]);
-        assert_eq!(p.page().unwrap(), Page { index: 3, range: 200 });
-        for (k, v) in [("range", "201"), ("range", "0"), ("index", "0"), ("index", "x")] {
+        assert_eq!(
+            p.page().unwrap(),
+            Page {
+                index: 3,
+                range: 200
+            }
+        );
+        for (k, v) in [
+            ("range", "201"),
+            ("range", "0"),
+            ("index", "0"),
+            ("index", "x"),
+        ] {
             let err = Params::from_pairs(&[(k, v)]).page().unwrap_err();
             assert_eq!((err.status.as_u16(), err.code), (400, 6831), "{k}={v}");
         }
@@ -276,7 +292,13 @@ mod tests {
     #[test]
     fn email_plausibility() {
         assert!(is_plausible_email("pat@acme.com"));
-        for bad in ["pat", "@acme.com", "pat@acme", "pat@@acme.com", "p at@acme.com"] {
+        for bad in [
+            "pat",
+            "@acme.com",
+            "pat@acme",
+            "pat@@acme.com",
+            "p at@acme.com",
+        ] {
             assert!(!is_plausible_email(bad), "{bad}");
         }
     }

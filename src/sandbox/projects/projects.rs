@@ -323,18 +323,18 @@ fn check_dates(start: Option<NaiveDate>, end: Option<NaiveDate>) -> ApiResult<()
 
 /// Parses the `custom_fields` JSON object into checked values by column name; an empty
 /// value clears the field.
-fn custom_field_values(
-    fields: &[CustomField],
-    text: &str,
-) -> ApiResult<BTreeMap<String, String>> {
-    let invalid = |why: String| ApiError::invalid(format!("Invalid value for custom_fields: {why}"));
+fn custom_field_values(fields: &[CustomField], text: &str) -> ApiResult<BTreeMap<String, String>> {
+    let invalid =
+        |why: String| ApiError::invalid(format!("Invalid value for custom_fields: {why}"));
     if text.is_empty() {
         return Ok(BTreeMap::new());
     }
     let parsed: Value =
         serde_json::from_str(text).map_err(|e| invalid(format!("not JSON ({e})")))?;
     let Value::Object(map) = parsed else {
-        return Err(invalid("expected a JSON object keyed by column_name".into()));
+        return Err(invalid(
+            "expected a JSON object keyed by column_name".into(),
+        ));
     };
     let mut out = BTreeMap::new();
     for (column, value) in map {

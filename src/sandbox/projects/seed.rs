@@ -314,9 +314,7 @@ fn load_portal(conn: &Connection, seed: &PortalSeed) -> SeedResult<()> {
     for (zpuid, email, projects) in client_user_projects {
         for name in projects {
             let id = db::project_named(conn, portal_id, name, false, None)?.ok_or_else(|| {
-                SeedError::Invalid(format!(
-                    "client user {email}: no project named {name:?}"
-                ))
+                SeedError::Invalid(format!("client user {email}: no project named {name:?}"))
             })?;
             db::add_client_user_project(conn, zpuid, id)?;
         }
@@ -396,7 +394,10 @@ fn load_project(
         .iter()
         .find(|f| f.is_mandatory && !values.contains_key(&f.column_name))
     {
-        return invalid(format!("mandatory custom field {} has no value", f.column_name));
+        return invalid(format!(
+            "mandatory custom field {} has no value",
+            f.column_name
+        ));
     }
     let status = match p.status {
         SeedProjectStatus::Active => ProjectStatus::Active,
@@ -492,7 +493,9 @@ fn active_member(
     db::member_by_email(conn, portal_id, email)?
         .filter(|m| m.active || m.is_owner)
         .ok_or_else(|| {
-            SeedError::Invalid(format!("{what} {email} is not an active user of the portal"))
+            SeedError::Invalid(format!(
+                "{what} {email} is not an active user of the portal"
+            ))
         })
 }
 

@@ -58,11 +58,11 @@ fn the_documented_example_parses_with_typed_values() {
 fn unknown_fields_and_bad_enums_are_rejected() {
     let err = parse("- {name: A, owner: o@a.com, colour: red}").unwrap_err();
     assert!(err.contains("colour"), "{err}");
-    let err = parse("- {name: A, owner: o@a.com, users: [{email: x@a.com, role: Boss}]}")
-        .unwrap_err();
+    let err =
+        parse("- {name: A, owner: o@a.com, users: [{email: x@a.com, role: Boss}]}").unwrap_err();
     assert!(err.contains("Boss"), "{err}");
-    let err = parse("- {name: A, owner: o@a.com, projects: [{name: P, status: template}]}")
-        .unwrap_err();
+    let err =
+        parse("- {name: A, owner: o@a.com, projects: [{name: P, status: template}]}").unwrap_err();
     assert!(err.contains("template"), "{err}");
 }
 
@@ -70,10 +70,16 @@ fn unknown_fields_and_bad_enums_are_rejected() {
 fn loading_the_example_creates_everything() {
     let conn = memory_db();
     load(&conn, &parse(EXAMPLE).unwrap()).unwrap();
-    let (portal, member) = db::visible_portals(&conn, "pat@acme.com").unwrap().remove(0);
+    let (portal, member) = db::visible_portals(&conn, "pat@acme.com")
+        .unwrap()
+        .remove(0);
     assert_eq!(portal.slug, "acmedelivery");
     assert_eq!(member.role, Role::Manager);
-    assert!(db::visible_portals(&conn, "sam@acme.com").unwrap().is_empty());
+    assert!(
+        db::visible_portals(&conn, "sam@acme.com")
+            .unwrap()
+            .is_empty()
+    );
     let id = db::project_named(&conn, portal.id, "website redesign", false, None)
         .unwrap()
         .unwrap();
@@ -81,15 +87,24 @@ fn loading_the_example_creates_everything() {
     assert_eq!(project.percent_complete, 40);
     assert!(project.template_id.is_none());
     let clients = db::project_clients(&conn, id).unwrap();
-    assert_eq!((clients[0].name.as_str(), clients[0].primary), ("Bowman Furniture", true));
+    assert_eq!(
+        (clients[0].name.as_str(), clients[0].primary),
+        ("Bowman Furniture", true)
+    );
     let user = db::client_user_by_email(&conn, portal.id, "jane@bowman.example")
         .unwrap()
         .unwrap();
-    assert_eq!(db::client_user_projects(&conn, user.zpuid).unwrap(), vec![id]);
+    assert_eq!(
+        db::client_user_projects(&conn, user.zpuid).unwrap(),
+        vec![id]
+    );
     // pat owns the project and is its only user.
     let users = db::project_users(&conn, id).unwrap();
     assert_eq!(users.len(), 1);
-    assert_eq!((users[0].0.email.as_str(), users[0].1), ("pat@acme.com", Role::Manager));
+    assert_eq!(
+        (users[0].0.email.as_str(), users[0].1),
+        ("pat@acme.com", Role::Manager)
+    );
 }
 
 #[test]
@@ -110,7 +125,10 @@ fn a_project_from_a_template_gets_its_users_and_values() {
         custom_fields: BTreeMap::new(),
     });
     load(&conn, &seeds).unwrap();
-    let portal = db::visible_portals(&conn, "owner@acme.com").unwrap().remove(0).0;
+    let portal = db::visible_portals(&conn, "owner@acme.com")
+        .unwrap()
+        .remove(0)
+        .0;
     let id = db::project_named(&conn, portal.id, "From Template", false, None)
         .unwrap()
         .unwrap();

@@ -37,13 +37,7 @@ pub async fn list_portal_users(
                 )));
             }
         };
-        let members = db::members(
-            conn,
-            caller.portal.id,
-            filter,
-            page.offset(),
-            page.limit(),
-        )?;
+        let members = db::members(conn, caller.portal.id, filter, page.offset(), page.limit())?;
         let items = members.iter().map(|m| render::user(m, m.role)).collect();
         Ok(render::list("users", items))
     })
@@ -57,9 +51,8 @@ pub async fn add_portal_users(
     in_portal(&state, &req, scope::USERS_CREATE, |conn, caller| {
         caller.require_role(permission::MANAGE_PORTAL_USERS, "add portal users")?;
         let emails = emails(req.params.required(param::EMAIL)?)?;
-        let role = role_param(req.params.non_empty(param::ROLE))?.unwrap_or(
-            Role::from_param(wire::DEFAULT_ROLE).unwrap_or(Role::Employee),
-        );
+        let role = role_param(req.params.non_empty(param::ROLE))?
+            .unwrap_or(Role::from_param(wire::DEFAULT_ROLE).unwrap_or(Role::Employee));
         let portal_id = caller.portal.id;
         let mut added = Vec::new();
         for email in emails {

@@ -43,8 +43,7 @@ fn client_from_row(r: &Row<'_>) -> rusqlite::Result<Client> {
     })
 }
 
-const CLIENT_USER_COLUMNS: &str =
-    "c.zpuid, z.zuid, c.portal_id, c.client_id, c.email, c.name";
+const CLIENT_USER_COLUMNS: &str = "c.zpuid, z.zuid, c.portal_id, c.client_id, c.email, c.name";
 
 fn client_user_from_row(r: &Row<'_>) -> rusqlite::Result<ClientUser> {
     Ok(ClientUser {
@@ -90,7 +89,11 @@ pub fn client(conn: &Connection, portal_id: i64, id: i64) -> rusqlite::Result<Op
 }
 
 /// A client company of the portal with this name (case-insensitive).
-pub fn client_named(conn: &Connection, portal_id: i64, name: &str) -> rusqlite::Result<Option<Client>> {
+pub fn client_named(
+    conn: &Connection,
+    portal_id: i64,
+    name: &str,
+) -> rusqlite::Result<Option<Client>> {
     conn.query_row(
         "SELECT id, portal_id, name, website, phone FROM prj_clients
          WHERE portal_id = ?1 AND lower(name) = lower(?2)",

@@ -134,11 +134,10 @@ pub enum IdKind {
 
 /// A new portal id and its long-id prefix.
 pub fn allocate_portal_ids(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
-    let (max_id, count): (Option<i64>, i64) = conn.query_row(
-        "SELECT MAX(id), COUNT(*) FROM prj_portals",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    let (max_id, count): (Option<i64>, i64) =
+        conn.query_row("SELECT MAX(id), COUNT(*) FROM prj_portals", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
     let id = max_id.map_or(FIRST_PORTAL_ID, |m| m + 1);
     Ok((id, FIRST_ID_PREFIX + ID_PREFIX_STEP * count))
 }

@@ -28,7 +28,8 @@ pub struct Member {
     pub is_owner: bool,
 }
 
-pub(super) const MEMBER_COLUMNS: &str = "u.zpuid, z.zuid, u.portal_id, u.email, u.name, u.role, u.active, u.is_owner";
+pub(super) const MEMBER_COLUMNS: &str =
+    "u.zpuid, z.zuid, u.portal_id, u.email, u.name, u.role, u.active, u.is_owner";
 
 pub(super) fn member_from_row(r: &Row<'_>) -> rusqlite::Result<Member> {
     let role: String = r.get(5)?;
@@ -150,7 +151,15 @@ pub fn insert_member(
     conn.execute(
         "INSERT INTO prj_portal_users (zpuid, portal_id, email, name, role, active, is_owner)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![zpuid, portal_id, email, name, role.wire_name(), active, is_owner],
+        params![
+            zpuid,
+            portal_id,
+            email,
+            name,
+            role.wire_name(),
+            active,
+            is_owner
+        ],
     )?;
     Ok(Member {
         zpuid,

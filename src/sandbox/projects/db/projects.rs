@@ -239,9 +239,8 @@ pub fn custom_values(
     conn: &Connection,
     project_id: i64,
 ) -> rusqlite::Result<std::collections::BTreeMap<String, String>> {
-    let mut stmt = conn.prepare(
-        "SELECT column_name, value FROM prj_project_values WHERE project_id = ?1",
-    )?;
+    let mut stmt =
+        conn.prepare("SELECT column_name, value FROM prj_project_values WHERE project_id = ?1")?;
     let rows = stmt.query_map(params![project_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     rows.collect()
 }
