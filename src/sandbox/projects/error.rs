@@ -47,6 +47,15 @@ impl ApiError {
         Self::new(StatusCode::FORBIDDEN, code::FORBIDDEN, message)
     }
 
+    /// Too many requests (429), in the Projects format.
+    pub fn too_many_requests() -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            code::TOO_MANY_REQUESTS,
+            "Too many requests. Please try again later.",
+        )
+    }
+
     /// A failure of the sandbox itself (500); Zoho answers the same way for its own faults.
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, code::INTERNAL, message)

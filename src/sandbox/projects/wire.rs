@@ -1,6 +1,32 @@
 //! Every name and behaviour of the Projects API that Zoho does not document and the sandbox
 //! had to choose (marked "(chosen)" in `docs/zoho-projects-api.md`), kept in one table so
 //! correcting one against the real service is a one-place edit.
+//!
+//! Behaviours Zoho does not document, as the sandbox answers them (chosen):
+//! - A portal id that does not exist is 404 `6404`; one that exists but where
+//!   the token's user is neither the owner nor an active user is 403 `6403`.
+//! - `GET /restapi/portals/` with no visible portal is 200 with `"portals": []` (the body
+//!   still carries `login_id`), not 204. `default` is true on the user's first portal (lowest
+//!   id); `role` is the user's role in lower case (`admin`, `manager`, ...).
+//! - Lists are in creation order (ids ascending); the portal owner comes first among users.
+//! - A project's `custom_fields` lists only the fields that have a value; `""` clears one.
+//! - Creating a project makes its owner (default: the caller) and the caller project users.
+//!   With `template_id` the new project also gets the template's custom field values
+//!   (explicit `custom_fields` win), its active users with their project roles, and its
+//!   description when none is given. Projects cannot be created as or turned into templates
+//!   through the API; templates come from the seed.
+//! - `owner` and the `{user_id}` of user paths accept a zpuid or a Zoho user id (`id`).
+//! - An update with none of the updatable parameters is 400 (input parameter missing).
+//! - Deleting moves the project to the trash: every read then answers 404 and its name may
+//!   be used again.
+//! - Project users must be active portal users already (no implicit invitation); without
+//!   `role` they keep their portal role, admins becoming `Manager`.
+//! - A person is either a portal user or a client user of one company in a portal.
+//! - Adding a client user to a project it already has is a no-op; templates cannot have
+//!   clients or client users.
+//! - An unknown URL is 404 `6404` "Given URL is wrong"; a known URL with a method
+//!   it does not take (e.g. POST `/restapi/portals/`: portals cannot be created) is 405 with
+//!   the same code.
 
 /// Largest `range` a list accepts; a larger one is a 400 (chosen: 200).
 pub const MAX_RANGE: u32 = 200;
@@ -19,6 +45,8 @@ pub mod code {
     pub const INVALID_INPUT: u32 = 6831;
     /// An internal failure of the sandbox itself (500).
     pub const INTERNAL: u32 = 6500;
+    /// Too many requests (429), for the limits layer when it answers a `/restapi` path.
+    pub const TOO_MANY_REQUESTS: u32 = 6429;
 }
 
 /// Conflicts Zoho rejects, all answered 400 with [`code::INVALID_INPUT`] and a message that

@@ -62,6 +62,8 @@ pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
         );
         CREATE INDEX IF NOT EXISTS prj_projects_by_portal
             ON prj_projects (portal_id, trashed, status);
+        -- Name checks are case-insensitive and run on every create.
+        CREATE INDEX IF NOT EXISTS prj_projects_by_name ON prj_projects (portal_id, lower(name));
         CREATE TABLE IF NOT EXISTS prj_project_values (
             project_id INTEGER NOT NULL REFERENCES prj_projects(id),
             column_name TEXT NOT NULL,
@@ -81,7 +83,7 @@ pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
             website TEXT NOT NULL,
             phone TEXT NOT NULL
         );
-        CREATE INDEX IF NOT EXISTS prj_clients_by_portal ON prj_clients (portal_id);
+        CREATE INDEX IF NOT EXISTS prj_clients_by_name ON prj_clients (portal_id, lower(name));
         CREATE TABLE IF NOT EXISTS prj_client_users (
             zpuid INTEGER PRIMARY KEY,
             portal_id INTEGER NOT NULL REFERENCES prj_portals(id),
