@@ -165,4 +165,11 @@ async fn a_json_body_is_a_400_not_a_crash() {
         .body(r#"{"name":"X"}"#);
     let msg = error(&env.send(req).await, 400, 6831);
     assert!(msg.contains("form"), "{msg}");
+    // Without a token the answer is still the token error.
+    let anonymous = env
+        .http
+        .post(env.url(&format!("/restapi/portal/{}/projects/", ids.acme)))
+        .header("Content-Type", "application/json")
+        .body("{");
+    error(&env.send(anonymous).await, 401, 6401);
 }

@@ -1,9 +1,10 @@
 //! Portal endpoints: the portals the calling user belongs to, and one of them. Zoho has no
 //! endpoint to create a portal, so neither does the sandbox.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::db;
@@ -25,10 +26,7 @@ pub async fn list(State(state): State<AppState>, req: ApiRequest) -> ApiResult<R
             .map(|(i, (portal, member))| render::portal(conn, &base_url, portal, member, i == 0))
             .collect::<ApiResult<Vec<_>>>()?;
         let body = json!({"login_id": login_id.to_string(), "portals": portals});
-        Ok(axum::response::IntoResponse::into_response((
-            StatusCode::OK,
-            axum::Json(body),
-        )))
+        Ok(Json(body).into_response())
     })
 }
 

@@ -21,6 +21,9 @@ pub struct ApiRequest {
     pub headers: HeaderMap,
     path: Vec<(String, String)>,
     pub params: Params,
+    /// Why the query or body could not be read; reported after the token is checked, so an
+    /// unauthenticated request is a 401 whatever its body.
+    unreadable: Option<ApiError>,
 }
 
 impl FromRequest<AppState> for ApiRequest {
@@ -35,14 +38,21 @@ impl FromRequest<AppState> for ApiRequest {
                 .collect(),
             Err(_) => return Err(unknown_url()),
         };
-        let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
-            .await
-            .map_err(|_| ApiError::invalid("The request body is too large or unreadable"))?;
-        let params = Params::from_request(parts.uri.query(), &parts.headers, &bytes)?;
+        let read = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+            Ok(bytes) => Params::from_request(parts.uri.query(), &parts.headers, &bytes),
+            Err(_) => Err(ApiError::invalid(
+                "The request body is too large or unreadable",
+            )),
+        };
+        let (params, unreadable) = match read {
+            Ok(params) => (params, None),
+            Err(e) => (Params::default(), Some(e)),
+        };
         Ok(ApiRequest {
             headers: parts.headers,
             path,
             params,
+            unreadable,
         })
     }
 }
@@ -105,6 +115,9 @@ pub fn with_principal<T>(
 ) -> ApiResult<T> {
     // The token lookup takes the store's lock itself, so it must run before `with`.
     let principal = auth::require(state, &req.headers, scope)?;
+    if let Some(e) = &req.unreadable {
+        return Err(e.clone());
+    }
     state
         .store
         .with(|conn| db::atomically(conn, |conn| f(conn, &principal)))
