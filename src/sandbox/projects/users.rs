@@ -1,0 +1,201 @@
+//! Portal users (list, add with a role, change role) and project users (list, add).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use rusqlite::Connection;
+use serde_json::Value;
+
+use super::db::{self, Member, UserFilter};
+use super::error::{ApiError, ApiResult};
+use super::model::Role;
+use super::params::{is_plausible_email, split_list};
+use super::projects::find_project;
+use super::render;
+use super::request::{ApiRequest, in_portal};
+use super::wire::{self, conflict, param, permission, scope};
+use crate::sandbox::server::AppState;
+
+/// GET /restapi/portal/{portal_id}/users/
+pub async fn list_portal_users(
+    State(state): State<AppState>,
+    req: ApiRequest,
+) -> ApiResult<Response> {
+    in_portal(&state, &req, scope::USERS_READ, |conn, caller| {
+        let page = req.params.page()?;
+        let user_type = req
+            .params
+            .non_empty(param::USER_TYPE)
+            .unwrap_or(wire::DEFAULT_USER_TYPE);
+        let filter = match user_type.to_ascii_lowercase().as_str() {
+            "active" => UserFilter::Active,
+            "inactive" => UserFilter::Inactive,
+            "all" => UserFilter::All,
+            _ => {
+                return Err(ApiError::invalid(format!(
+                    "Invalid value for user_type: {user_type:?} (active, inactive or all)"
+                )));
+            }
+        };
+        let members = db::members(conn, caller.portal.id, filter, page.offset(), page.limit())?;
+        let items = members.iter().map(|m| render::user(m, m.role)).collect();
+        Ok(render::list("users", items))
+    })
+}
+
+/// POST /restapi/portal/{portal_id}/users/
+pub async fn add_portal_users(
+    State(state): State<AppState>,
+    req: ApiRequest,
+) -> ApiResult<Response> {
+    in_portal(&state, &req, scope::USERS_CREATE, |conn, caller| {
+        caller.require_role(permission::MANAGE_PORTAL_USERS, "add portal users")?;
+        let emails = emails(req.params.required(param::EMAIL)?)?;
+        let role = role_param(req.params.non_empty(param::ROLE))?
+            .unwrap_or(Role::from_param(wire::DEFAULT_ROLE).unwrap_or(Role::Employee));
+        let portal_id = caller.portal.id;
+        let mut added = Vec::new();
+        for email in emails {
+            if db::member_by_email(conn, portal_id, email)?.is_some() {
+                return Err(ApiError::invalid(format!(
+                    "{}: {email}",
+                    conflict::PORTAL_USER_EXISTS
+                )));
+            }
+            if db::client_user_by_email(conn, portal_id, email)?.is_some() {
+                return Err(ApiError::invalid(format!(
+                    "{email} is a client user of this portal and cannot also be a portal user"
+                )));
+            }
+            let member = db::insert_member(
+                conn,
+                portal_id,
+                email,
+                &name_from_email(email),
+                role,
+                true,
+                false,
+            )?;
+            added.push(render::user(&member, member.role));
+        }
+        Ok(render::envelope(StatusCode::CREATED, "users", added))
+    })
+}
+
+/// POST /restapi/portal/{portal_id}/users/{user_id}/
+pub async fn update_portal_user(
+    State(state): State<AppState>,
+    req: ApiRequest,
+) -> ApiResult<Response> {
+    in_portal(&state, &req, scope::USERS_UPDATE, |conn, caller| {
+        caller.require_role(permission::MANAGE_PORTAL_USERS, "change portal users")?;
+        let user_id = req.path_id("user_id", "User")?;
+        let member = db::member_by_user_id(conn, caller.portal.id, user_id)?
+            .ok_or_else(|| ApiError::not_found("User not found"))?;
+        let role = role_param(Some(req.params.required(param::ROLE)?))?
+            .ok_or_else(|| ApiError::missing(param::ROLE))?;
+        if member.is_owner {
+            return Err(ApiError::invalid(
+                "The portal owner's role cannot be changed",
+            ));
+        }
+        db::set_member_role(conn, member.zpuid, role)?;
+        let updated = Member { role, ..member };
+        Ok(render::envelope(
+            StatusCode::OK,
+            "users",
+            vec![render::user(&updated, updated.role)],
+        ))
+    })
+}
+
+/// GET /restapi/portal/{portal_id}/projects/{project_id}/users/
+pub async fn list_project_users(
+    State(state): State<AppState>,
+    req: ApiRequest,
+) -> ApiResult<Response> {
+    in_portal(&state, &req, scope::USERS_READ, |conn, caller| {
+        let project = find_project(conn, caller, &req)?;
+        let items: Vec<Value> = db::project_users(conn, project.id)?
+            .iter()
+            .map(|(m, role)| render::user(m, *role))
+            .collect();
+        Ok(render::list("users", items))
+    })
+}
+
+/// POST /restapi/portal/{portal_id}/projects/{project_id}/users/
+pub async fn add_project_users(
+    State(state): State<AppState>,
+    req: ApiRequest,
+) -> ApiResult<Response> {
+    in_portal(&state, &req, scope::USERS_CREATE, |conn, caller| {
+        caller.require_role(permission::MANAGE_PROJECTS, "add project users")?;
+        let project = find_project(conn, caller, &req)?;
+        let emails = emails(req.params.required(param::EMAIL)?)?;
+        let role = role_param(req.params.non_empty(param::ROLE))?;
+        let current = db::project_users(conn, project.id)?;
+        let mut added = Vec::new();
+        for email in emails {
+            let member = active_member(conn, caller.portal.id, email)?;
+            if current.iter().any(|(m, _)| m.zpuid == member.zpuid) {
+                return Err(ApiError::invalid(format!(
+                    "{}: {email}",
+                    conflict::PROJECT_USER_EXISTS
+                )));
+            }
+            let project_role = role.unwrap_or(member.role.default_project_role());
+            db::add_project_user(conn, project.id, member.zpuid, project_role)?;
+            added.push(render::user(&member, project_role));
+        }
+        Ok(render::envelope(StatusCode::CREATED, "users", added))
+    })
+}
+
+/// An active user of the portal, as a project user must be.
+fn active_member(conn: &Connection, portal_id: i64, email: &str) -> ApiResult<Member> {
+    db::member_by_email(conn, portal_id, email)?
+        .filter(|m| m.active || m.is_owner)
+        .ok_or_else(|| {
+            ApiError::invalid(format!(
+                "{email} is not an active user of this portal; add them to the portal first"
+            ))
+        })
+}
+
+/// The comma-separated `email` parameter: each a plausible address, duplicates once.
+fn emails(value: &str) -> ApiResult<Vec<&str>> {
+    let mut out: Vec<&str> = Vec::new();
+    for email in split_list(value) {
+        if !is_plausible_email(email) {
+            return Err(ApiError::invalid(format!(
+                "Invalid value for email: {email:?} is not an email address"
+            )));
+        }
+        if !out.iter().any(|e| e.eq_ignore_ascii_case(email)) {
+            out.push(email);
+        }
+    }
+    if out.is_empty() {
+        return Err(ApiError::missing(param::EMAIL));
+    }
+    Ok(out)
+}
+
+fn role_param(value: Option<&str>) -> ApiResult<Option<Role>> {
+    value
+        .map(|v| {
+            Role::from_param(v).ok_or_else(|| {
+                ApiError::invalid(format!(
+                    "Invalid value for role: {v:?} (Manager, Employee or Contractor)"
+                ))
+            })
+        })
+        .transpose()
+}
+
+/// A display name for a user invited by email alone: the address's local part, as Zoho
+/// shows invitees who have not set a name.
+pub fn name_from_email(email: &str) -> String {
+    email.split('@').next().unwrap_or(email).to_string()
+}
