@@ -1,1 +1,11 @@
-//! placeholder
+//! The executor: runs a plan's changes in dependency order through the client traits,
+//! batched to the APIs' limits and with bounded concurrency. Every step is idempotent (it
+//! looks up by natural key before creating, and treats "already there" as done), it keeps
+//! going past independent failures, and its report says exactly what was and was not done.
+
+mod executor;
+mod ops;
+pub mod report;
+
+pub use executor::{ApplyOptions, NoProgress, ProgressSink, execute};
+pub use report::{ApplyReport, ChangeOutcome, OutcomeStatus};

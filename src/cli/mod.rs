@@ -1,9 +1,15 @@
 //! Command-line front-end: argument parsing into validated settings, one module per verb,
 //! and the mapping from outcomes to exit codes CI can rely on.
 
+pub mod apply;
 pub mod crd;
+pub mod export;
+pub mod plan;
+pub mod progress;
 pub mod schema;
+pub mod target;
 pub mod validate;
+pub mod workflow;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -20,6 +26,18 @@ pub mod exit {
     pub const CHANGES: u8 = 2;
     /// The plan was refused as unsafe.
     pub const REFUSED: u8 = 3;
+}
+
+/// Combines the exit codes of several integrations: an error outweighs a refusal, which
+/// outweighs pending changes.
+pub fn combine_exit_codes(a: u8, b: u8) -> u8 {
+    let rank = |c: u8| match c {
+        exit::ERROR => 3,
+        exit::REFUSED => 2,
+        exit::CHANGES => 1,
+        _ => 0,
+    };
+    if rank(b) > rank(a) { b } else { a }
 }
 
 const AFTER_HELP: &str = "\
@@ -95,6 +113,12 @@ impl GlobalArgs {
 pub enum Command {
     /// Check spec files without contacting Zoho.
     Validate(validate::ValidateArgs),
+    /// Show what apply would change.
+    Plan(plan::PlanArgs),
+    /// Make the live integration match the spec (or apply a saved plan).
+    Apply(apply::ApplyArgs),
+    /// Write the live integration as a spec.
+    Export(export::ExportArgs),
     /// Print the JSON Schema of the spec, for editors.
     Schema(schema::SchemaArgs),
     /// Print the CustomResourceDefinitions (crds/ is generated from this).
@@ -105,19 +129,50 @@ pub enum Command {
 pub fn run(cli: Cli) -> u8 {
     let mut out = std::io::stdout().lock();
     let mut err = std::io::stderr().lock();
+    init_logging(&cli.global);
     let result = match &cli.command {
         Command::Validate(args) => validate::run(args, &mut out, &mut err, cli.global.stderr_color()),
         Command::Schema(args) => schema::run(args, &mut out, &mut err, false),
         Command::Crd(args) => crd::run(args, &mut out, &mut err, false),
+        Command::Plan(args) => block_on(plan::run(&cli.global, args, &mut out, &mut err)),
+        Command::Apply(args) => block_on(apply::run(&cli.global, args, &mut out, &mut err)),
+        Command::Export(args) => block_on(export::run(&cli.global, args, &mut out, &mut err)),
     };
     let _ = out.flush();
     match result {
         Ok(code) => code,
         Err(error) => {
+            // Spec diagnostics were printed in full already; only their summary remains.
             report_error(&mut err, &error, cli.global.stderr_color());
             exit::ERROR
         }
     }
+}
+
+fn block_on<T>(future: impl std::future::Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?
+        .block_on(future)
+}
+
+/// Logs go to standard error; `-v` raises the level, `RUST_LOG` overrides it. Secrets are
+/// never logged by any module, at any level.
+fn init_logging(global: &GlobalArgs) {
+    let level = match global.verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("projectlink={level},warn")));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(global.stderr_color())
+        .try_init();
 }
 
 /// Prints an error with its chain of causes, the way users of CLI tools expect.

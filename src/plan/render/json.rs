@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::plan::{Desired, FORMAT_VERSION, Plan};
+use crate::spec::Connection;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlanDocument {
@@ -11,15 +12,18 @@ pub struct PlanDocument {
     /// Where the plan was made (e.g. `zoho:us`, `sandbox:http://127.0.0.1:8787`).
     pub target: String,
     pub desired: Desired,
+    /// The spec's connection (secret names only, never secrets), to reconnect on apply.
+    pub connection: Connection,
     pub plan: Plan,
 }
 
 impl PlanDocument {
-    pub fn new(target: &str, desired: &Desired, plan: &Plan) -> Self {
+    pub fn new(target: &str, desired: &Desired, connection: &Connection, plan: &Plan) -> Self {
         PlanDocument {
             format_version: FORMAT_VERSION,
             target: target.to_string(),
             desired: desired.clone(),
+            connection: connection.clone(),
             plan: plan.clone(),
         }
     }

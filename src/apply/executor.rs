@@ -1,0 +1,139 @@
+//! Orders and batches a plan's changes and runs them: phase by phase, each phase's
+//! independent changes concurrently, field creations batched per module and portal users
+//! batched per role; a change whose dependency did not succeed is skipped, not attempted.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use futures::StreamExt;
+
+use super::ops;
+use super::report::{ApplyReport, ChangeOutcome, OutcomeStatus};
+use crate::live::Address;
+use crate::plan::planner::phase;
+use crate::plan::{Change, Operation, Plan};
+use crate::zoho::{CrmApi, ProjectsApi};
+
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    /// Independent changes run at most this many at a time (the clients bound their own
+    /// request concurrency as well).
+    pub concurrency: usize,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions { concurrency: 10 }
+    }
+}
+
+/// Receives progress while an apply runs (the CLI draws a progress line from it).
+pub trait ProgressSink: Send + Sync {
+    fn begin(&self, _total: usize) {}
+    fn finished(&self, _outcome: &ChangeOutcome) {}
+}
+
+/// A sink that ignores progress.
+pub struct NoProgress;
+impl ProgressSink for NoProgress {}
+
+/// Executes `plan` and reports the outcome of every change, in plan order.
+pub async fn execute<C: CrmApi, P: ProjectsApi>(
+    plan: &Plan,
+    crm: &C,
+    projects: &P,
+    options: &ApplyOptions,
+    progress: &dyn ProgressSink,
+) -> ApplyReport {
+    progress.begin(plan.changes.len());
+    let mut outcomes: BTreeMap<usize, ChangeOutcome> = BTreeMap::new();
+    let mut not_done: BTreeSet<Address> = BTreeSet::new();
+    let phases: BTreeSet<u8> = plan.changes.iter().map(|c| phase(&c.operation)).collect();
+    for current in phases {
+        let mut runnable = Vec::new();
+        for (index, change) in plan.changes.iter().enumerate() {
+            if phase(&change.operation) != current {
+                continue;
+            }
+            if let Some(blocker) = change.depends_on.iter().find(|d| not_done.contains(d)) {
+                let outcome = outcome(change, OutcomeStatus::Skipped {
+                    reason: format!("depends on {blocker}, which did not succeed"),
+                });
+                progress.finished(&outcome);
+                outcomes.insert(index, outcome);
+                not_done.insert(change.address.clone());
+                continue;
+            }
+            runnable.push((index, change));
+        }
+        for (index, status) in run_phase(&runnable, crm, projects, options.concurrency.max(1)).await {
+            let change = &plan.changes[index];
+            let outcome = outcome(change, status);
+            if !outcome.succeeded() {
+                not_done.insert(change.address.clone());
+            }
+            progress.finished(&outcome);
+            outcomes.insert(index, outcome);
+        }
+    }
+    ApplyReport {
+        outcomes: outcomes.into_values().collect(),
+    }
+}
+
+fn outcome(change: &Change, status: OutcomeStatus) -> ChangeOutcome {
+    ChangeOutcome {
+        address: change.address.clone(),
+        action: change.action,
+        status,
+    }
+}
+
+/// A unit of work: one change, or a batch of changes sent in as few calls as the API allows.
+enum Unit<'a> {
+    Single(usize, &'a Change),
+    Fields { module: String, changes: Vec<(usize, &'a Change)> },
+    PortalUsers { portal_id: String, role: String, changes: Vec<(usize, &'a Change)> },
+}
+
+async fn run_phase<C: CrmApi, P: ProjectsApi>(
+    changes: &[(usize, &Change)],
+    crm: &C,
+    projects: &P,
+    concurrency: usize,
+) -> Vec<(usize, OutcomeStatus)> {
+    let mut fields: BTreeMap<String, Vec<(usize, &Change)>> = BTreeMap::new();
+    let mut users: BTreeMap<(String, String), Vec<(usize, &Change)>> = BTreeMap::new();
+    let mut units = Vec::new();
+    for &(index, change) in changes {
+        match &change.operation {
+            Operation::CreateField { module, .. } => fields.entry(module.clone()).or_default().push((index, change)),
+            Operation::AddPortalUser { portal_id, role, .. } => users
+                .entry((portal_id.clone(), role.clone()))
+                .or_default()
+                .push((index, change)),
+            _ => units.push(Unit::Single(index, change)),
+        }
+    }
+    units.extend(fields.into_iter().map(|(module, changes)| Unit::Fields { module, changes }));
+    units.extend(
+        users
+            .into_iter()
+            .map(|((portal_id, role), changes)| Unit::PortalUsers { portal_id, role, changes }),
+    );
+    futures::stream::iter(units)
+        .map(|unit| async move {
+            match unit {
+                Unit::Single(index, change) => vec![(index, ops::run_single(&change.operation, crm).await)],
+                Unit::Fields { module, changes } => ops::create_fields(&module, &changes, crm).await,
+                Unit::PortalUsers { portal_id, role, changes } => {
+                    ops::add_portal_users(&portal_id, &role, &changes, projects).await
+                }
+            }
+        })
+        .buffer_unordered(concurrency)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
+}

@@ -1,0 +1,202 @@
+//! `projectlink apply`: plan, confirm, execute, report. Also applies a saved plan
+//! (`apply plan.json`) after checking that what it read has not changed since.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::Args;
+
+use super::progress::TerminalProgress;
+use super::target;
+use super::workflow::{client_options, load_specs, plan_integration};
+use super::{GlobalArgs, exit};
+use crate::apply::{ApplyOptions, ApplyReport, OutcomeStatus, execute};
+use crate::live::observe::observe;
+use crate::plan::Plan;
+use crate::plan::planner::PlanOptions;
+use crate::plan::render::{json::PlanDocument, text};
+use crate::plan::safety::fingerprints;
+use crate::zoho::ZohoClients;
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A plan saved with `projectlink plan -o FILE`; applied only if still current.
+    #[arg(value_name = "PLAN", conflicts_with = "files", required_unless_present = "files")]
+    pub saved_plan: Option<PathBuf>,
+    /// Spec files (YAML); a directory stands for its .yaml and .yml files, `-` for stdin.
+    #[arg(short = 'f', long = "file", value_name = "FILE", num_args = 1..)]
+    pub files: Vec<PathBuf>,
+    /// Apply without asking for confirmation (required when stdin is not a terminal).
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Allow deletions of what the spec no longer declares.
+    #[arg(long)]
+    pub prune: bool,
+    /// Allow destructive changes (portal change) and plans over policy.maxChangePercent.
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub async fn run(global: &GlobalArgs, args: &ApplyArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
+    if let Some(path) = &args.saved_plan {
+        return apply_saved(global, args, path, out, err).await;
+    }
+    let integrations = load_specs(&args.files, err, global.stderr_color())?;
+    let options = PlanOptions {
+        prune: args.prune,
+        force: args.force,
+    };
+    let mut code = exit::OK;
+    for integration in &integrations {
+        let mut notice = Vec::new();
+        let planned = plan_integration(global, integration, &options, &mut notice).await?;
+        out.write_all(&notice)?;
+        writeln!(out)?;
+        write!(out, "{}", text::render(&planned.plan, global.stdout_color()))?;
+        let result = confirm_and_execute(global, args, &planned.plan, &planned.connected.clients, out, err).await?;
+        code = super::combine_exit_codes(code, result);
+    }
+    Ok(code)
+}
+
+async fn confirm_and_execute(
+    global: &GlobalArgs,
+    args: &ApplyArgs,
+    plan: &Plan,
+    clients: &ZohoClients,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    if plan.has_errors() {
+        writeln!(err, "Nothing applied: fix the errors above first.")?;
+        return Ok(exit::ERROR);
+    }
+    if plan.observe_only {
+        writeln!(out, "Nothing applied: policy.observeOnly is set.")?;
+        return Ok(exit::OK);
+    }
+    if let Some(refusal) = &plan.refusal {
+        writeln!(err, "Nothing applied: the plan is refused ({}).", refusal.reason)?;
+        return Ok(exit::REFUSED);
+    }
+    if !plan.has_changes() {
+        return Ok(exit::OK);
+    }
+    if !args.auto_approve && !confirmed(out)? {
+        writeln!(out, "Apply cancelled.")?;
+        return Ok(exit::ERROR);
+    }
+    let before = clients.stats.snapshot();
+    let progress = TerminalProgress::new();
+    let report = execute(
+        plan,
+        &clients.crm,
+        &clients.projects,
+        &ApplyOptions {
+            concurrency: global.concurrency as usize,
+        },
+        &progress,
+    )
+    .await;
+    progress.finish();
+    let used = clients.stats.snapshot().since(&before);
+    write!(out, "{}", render_report(&report))?;
+    writeln!(
+        out,
+        "API calls: {} (CRM {}, Projects {}, token {}), CRM credits: {}.",
+        used.api_calls(),
+        used.crm_calls,
+        used.projects_calls,
+        used.accounts_calls,
+        used.crm_credits
+    )?;
+    save_journal(&global.state_dir, &plan.integration, &report);
+    Ok(if report.is_complete() { exit::OK } else { exit::ERROR })
+}
+
+/// Asks on the terminal; refuses to guess when there is no terminal to ask on.
+fn confirmed(out: &mut dyn Write) -> anyhow::Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        bail!("refusing to apply without confirmation: standard input is not a terminal (pass --auto-approve)");
+    }
+    write!(out, "\nDo you want to apply these changes? Only 'yes' is accepted: ")?;
+    out.flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(answer.trim() == "yes")
+}
+
+pub fn render_report(report: &ApplyReport) -> String {
+    let mut text = String::from("\n");
+    for o in &report.outcomes {
+        let line = match &o.status {
+            OutcomeStatus::Applied => format!("  ✓ {} {}\n", o.action.label(), o.address),
+            OutcomeStatus::AlreadyDone { detail } => format!("  ✓ {} {} ({detail})\n", o.action.label(), o.address),
+            OutcomeStatus::Failed { error } => format!("  ✗ {} {}: {error}\n", o.action.label(), o.address),
+            OutcomeStatus::Skipped { reason } => format!("  - {} {}: skipped, {reason}\n", o.action.label(), o.address),
+        };
+        text.push_str(&line);
+    }
+    text.push_str(&format!(
+        "\nApply {}: {} applied, {} failed, {} skipped.\n",
+        if report.is_complete() { "complete" } else { "incomplete" },
+        report.applied(),
+        report.failed(),
+        report.skipped()
+    ));
+    if !report.is_complete() {
+        text.push_str("Run the same command again to finish: every step is safe to repeat.\n");
+    }
+    text
+}
+
+/// Keeps the last apply's report beside the embedded sandbox, for `cat` after a failure.
+fn save_journal(state_dir: &Path, integration: &str, report: &ApplyReport) {
+    let path = state_dir.join(format!("last-apply-{integration}.json"));
+    if std::fs::create_dir_all(state_dir).is_ok()
+        && let Ok(json) = serde_json::to_string_pretty(report)
+    {
+        let _ = std::fs::write(path, json);
+    }
+}
+
+async fn apply_saved(global: &GlobalArgs, args: &ApplyArgs, path: &Path, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the saved plan {}", path.display()))?;
+    let document = PlanDocument::from_json(&text).with_context(|| format!("{} is not a usable plan", path.display()))?;
+    let connected = target::connect(global, &document.connection, client_options(global)).await?;
+    writeln!(out, "{}\n", connected.description)?;
+    if connected.id != document.target {
+        bail!(
+            "the plan was made against {} but this run targets {}; plan again against this target",
+            document.target,
+            connected.id
+        );
+    }
+    let observed = observe(&document.desired, &connected.clients.crm, &connected.clients.projects, connected.grant.clone())
+        .await
+        .context("cannot re-read the live state to check the saved plan")?;
+    let now = fingerprints(&observed);
+    let changed: Vec<&String> = document
+        .plan
+        .fingerprints
+        .iter()
+        .filter(|(k, v)| now.get(*k) != Some(v))
+        .map(|(k, _)| k)
+        .collect();
+    if !changed.is_empty() {
+        writeln!(
+            err,
+            "The saved plan is stale: {} changed since it was made. Run `projectlink plan` again.",
+            changed.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+        )?;
+        return Ok(exit::ERROR);
+    }
+    write!(out, "{}", text::render(&document.plan, global.stdout_color()))?;
+    let mut plan = document.plan;
+    // The saved plan was reviewed with its own options; --force/--prune may still lift a refusal.
+    if args.force {
+        plan.refusal = None;
+    }
+    confirm_and_execute(global, args, &plan, &connected.clients, out, err).await
+}

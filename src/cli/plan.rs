@@ -1,0 +1,102 @@
+//! `projectlink plan`: show what apply would change, as text, markdown or JSON, and
+//! optionally save it for `apply plan.json`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+
+use super::workflow::{load_specs, plan_integration};
+use super::{GlobalArgs, exit};
+use crate::plan::planner::PlanOptions;
+use crate::plan::render::{json::PlanDocument, markdown, text};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Spec files (YAML); a directory stands for its .yaml and .yml files, `-` for stdin.
+    #[arg(short = 'f', long = "file", value_name = "FILE", required = true, num_args = 1..)]
+    pub files: Vec<PathBuf>,
+    /// Output format: text for people, markdown for pull-request comments, json for tools.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Also save the plan (JSON) for `projectlink apply FILE`.
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Exit with 2 when there are changes (0 = none, 1 = error, 3 = refused).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Plan deletions of what the spec no longer declares.
+    #[arg(long)]
+    pub prune: bool,
+    /// Plan as if destructive and large changes were allowed.
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub async fn run(global: &GlobalArgs, args: &PlanArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
+    let integrations = load_specs(&args.files, err, global.stderr_color())?;
+    if args.out.is_some() && integrations.len() > 1 {
+        anyhow::bail!("-o saves one integration's plan; the files hold {} integrations, plan them one at a time", integrations.len());
+    }
+    let options = PlanOptions {
+        prune: args.prune,
+        force: args.force,
+    };
+    let mut code = exit::OK;
+    let mut documents = Vec::new();
+    for integration in &integrations {
+        let mut notice = Vec::new();
+        let planned = plan_integration(global, integration, &options, &mut notice).await?;
+        let target_line = String::from_utf8_lossy(&notice).trim_end().to_string();
+        let document = PlanDocument::new(&planned.connected.id, &planned.desired, &planned.connection, &planned.plan);
+        match args.format {
+            Format::Text => {
+                writeln!(out, "{target_line}\n")?;
+                write!(out, "{}", text::render(&planned.plan, global.stdout_color()))?;
+            }
+            Format::Markdown => {
+                let target = target_line.trim_start_matches("Target: ");
+                write!(out, "{}", markdown::render(&planned.plan, target))?;
+            }
+            Format::Json => {
+                writeln!(err, "{target_line}")?;
+                documents.push(document.clone());
+            }
+        }
+        if let Some(path) = &args.out {
+            std::fs::write(path, document.to_json()).with_context(|| format!("cannot write the plan to {}", path.display()))?;
+            writeln!(err, "Saved the plan to {}; apply it with `projectlink apply {}`.", path.display(), path.display())?;
+        }
+        code = super::combine_exit_codes(code, exit_code(&planned.plan, args.detailed_exitcode));
+    }
+    if args.format == Format::Json {
+        let text = match documents.as_slice() {
+            [one] => one.to_json(),
+            many => serde_json::to_string_pretty(many)?,
+        };
+        writeln!(out, "{text}")?;
+    }
+    Ok(code)
+}
+
+/// 1 when the plan has errors, 3 when it is refused, 2 for changes with
+/// `--detailed-exitcode`, else 0. Codes of several plans combine to the largest.
+pub fn exit_code(plan: &crate::plan::Plan, detailed: bool) -> u8 {
+    if plan.has_errors() {
+        exit::ERROR
+    } else if plan.refusal.is_some() {
+        exit::REFUSED
+    } else if detailed && plan.has_changes() {
+        exit::CHANGES
+    } else {
+        exit::OK
+    }
+}

@@ -1,0 +1,98 @@
+//! The steps `plan`, `apply` and `export` share: loading specs (all problems reported
+//! before any network call), connecting to the target, observing and planning.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use super::GlobalArgs;
+use super::target::{self, Connected};
+use crate::live::{Observed, observe::observe};
+use crate::plan::planner::{PlanOptions, plan};
+use crate::plan::{Desired, Plan};
+use crate::spec::{Connection, LoadedIntegration};
+use crate::zoho::{ClientOptions, FaultScript};
+
+/// Spec files failed to load or validate; the diagnostics were already printed.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidSpecs(pub String);
+
+/// Loads and validates spec files, printing every diagnostic to `err`.
+pub fn load_specs(files: &[PathBuf], err: &mut dyn Write, color: bool) -> anyhow::Result<Vec<LoadedIntegration>> {
+    let report = crate::spec::load_files_report(files);
+    if !report.diagnostics.is_empty() {
+        let _ = write!(err, "{}", report.diagnostics.render(color));
+    }
+    if report.diagnostics.has_errors() {
+        return Err(InvalidSpecs(report.diagnostics.summary_line()).into());
+    }
+    Ok(report.integrations)
+}
+
+/// Options of the clients, from the global arguments.
+pub fn client_options(global: &GlobalArgs) -> ClientOptions {
+    ClientOptions {
+        concurrency: global.concurrency as usize,
+        fault_script: fault_script_from_env(),
+        ..ClientOptions::default()
+    }
+}
+
+/// `PROJECTLINK_FAIL_AFTER_CALLS=N` makes every API call after the N-th fail before it is
+/// sent, as if the network dropped: the way tests interrupt a run at a chosen point.
+fn fault_script_from_env() -> Option<FaultScript> {
+    let limit: u64 = std::env::var("PROJECTLINK_FAIL_AFTER_CALLS").ok()?.parse().ok()?;
+    let counter = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    Some(Arc::new(move |request| {
+        let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        if n > limit {
+            Err(crate::zoho::ZohoError::Injected {
+                request: request.clone(),
+                reason: format!("interrupted after {limit} calls (PROJECTLINK_FAIL_AFTER_CALLS)"),
+            })
+        } else {
+            Ok(())
+        }
+    }))
+}
+
+/// The owner name recorded in markers for a loaded spec.
+pub fn owner_of(integration: &LoadedIntegration) -> String {
+    integration.name().to_string()
+}
+
+/// Everything one integration's planning produced.
+pub struct Planned {
+    pub connected: Connected,
+    pub desired: Desired,
+    pub connection: Connection,
+    pub observed: Observed,
+    pub plan: Plan,
+}
+
+/// Connects, observes and plans one integration, printing the target line to `notice`.
+pub async fn plan_integration(
+    global: &GlobalArgs,
+    integration: &LoadedIntegration,
+    options: &PlanOptions,
+    notice: &mut dyn Write,
+) -> anyhow::Result<Planned> {
+    let spec = &integration.resource.spec;
+    let desired = Desired::from_spec(&owner_of(integration), spec);
+    let connected = target::connect(global, &spec.connection, client_options(global)).await?;
+    let _ = writeln!(notice, "{}", connected.description);
+    let observed = observe(&desired, &connected.clients.crm, &connected.clients.projects, connected.grant.clone())
+        .await
+        .with_context(|| format!("cannot observe the live integration for \"{}\"", desired.owner))?;
+    let plan = plan(&desired, &observed, options);
+    Ok(Planned {
+        connected,
+        desired,
+        connection: spec.connection.clone(),
+        observed,
+        plan,
+    })
+}
