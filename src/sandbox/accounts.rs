@@ -74,9 +74,17 @@ pub fn load_clients(conn: &Connection, clients: &[OAuthClientSeed]) -> rusqlite:
     Ok(())
 }
 
-/// The seeded clients and their grants, for `sandbox serve` to print:
-/// `(client_id, client_secret, [(refresh_token, user)])`.
-pub fn clients(store: &Store) -> rusqlite::Result<Vec<(String, String, Vec<(String, String)>)>> {
+/// An OAuth client and its live grants.
+#[derive(Debug, Clone)]
+pub struct ClientGrants {
+    pub client_id: String,
+    pub client_secret: String,
+    /// `(refresh token, user email)` pairs.
+    pub grants: Vec<(String, String)>,
+}
+
+/// The seeded clients and their grants, for `sandbox serve` to print.
+pub fn clients(store: &Store) -> rusqlite::Result<Vec<ClientGrants>> {
     store.with(|c| {
         let mut stmt =
             c.prepare("SELECT client_id, client_secret FROM oauth_clients ORDER BY 1")?;
@@ -92,7 +100,11 @@ pub fn clients(store: &Store) -> rusqlite::Result<Vec<(String, String, Vec<(Stri
             let grants = stmt
                 .query_map(params![id], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<rusqlite::Result<_>>()?;
-            out.push((id, secret, grants));
+            out.push(ClientGrants {
+                client_id: id,
+                client_secret: secret,
+                grants,
+            });
         }
         Ok(out)
     })

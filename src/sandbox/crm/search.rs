@@ -261,19 +261,24 @@ fn compare(
         other => vec![scalar(other)],
     };
     let text_like = matches!(data_type, "text" | "textarea");
+    // Ids are 19 digits: only number fields compare as numbers.
+    let numeric = matches!(
+        data_type,
+        "integer" | "bigint" | "double" | "decimal" | "currency" | "percent"
+    );
+    let ordering = |c: &str, v: &str| -> Option<std::cmp::Ordering> {
+        match (numeric, c.parse::<f64>(), v.parse::<f64>()) {
+            (true, Ok(a), Ok(b)) => a.partial_cmp(&b),
+            _ => Some(c.cmp(v)),
+        }
+    };
     let eq = |c: &str, v: &str| -> bool {
         if text_like {
             c.to_lowercase().contains(&v.to_lowercase())
-        } else if let (Ok(a), Ok(b)) = (c.parse::<f64>(), v.parse::<f64>()) {
-            a == b
+        } else if numeric {
+            ordering(c, v).is_some_and(|o| o.is_eq())
         } else {
             c.eq_ignore_ascii_case(v)
-        }
-    };
-    let ordering = |c: &str, v: &str| -> Option<std::cmp::Ordering> {
-        match (c.parse::<f64>(), v.parse::<f64>()) {
-            (Ok(a), Ok(b)) => a.partial_cmp(&b),
-            _ => Some(c.cmp(v)),
         }
     };
     match op {
@@ -579,6 +584,13 @@ mod tests {
             &json!({"id": "1", "name": "Bowman"}),
             "equals",
             &["1".into()],
+            None
+        ));
+        assert!(!compare(
+            "lookup",
+            &json!({"id": "4876876000000002001", "name": "A"}),
+            "equals",
+            &["4876876000000002002".into()],
             None
         ));
         assert!(compare(

@@ -64,20 +64,34 @@ impl UserRow {
     }
 }
 
+/// Another user as a user record mentions them (creator, modifier, manager).
+struct Person {
+    name: String,
+    first: Option<String>,
+    last: String,
+    email: String,
+}
+
+fn person(conn: &Connection, id: &str) -> rusqlite::Result<Option<Person>> {
+    conn.query_row(
+        "SELECT first_name, last_name, email FROM crm_users WHERE id = ?1",
+        params![id],
+        |r| {
+            let first: Option<String> = r.get(0)?;
+            let last: String = r.get(1)?;
+            Ok(Person {
+                name: full_name(first.as_deref(), &last),
+                first,
+                last,
+                email: r.get(2)?,
+            })
+        },
+    )
+    .optional()
+}
+
 /// A user as `GET /users` returns it.
 fn render(conn: &Connection, u: &UserRow) -> rusqlite::Result<Value> {
-    let person = |id: &str| -> rusqlite::Result<Option<(String, Option<String>, String, String)>> {
-        conn.query_row(
-            "SELECT first_name, last_name, email FROM crm_users WHERE id = ?1",
-            params![id],
-            |r| {
-                let first: Option<String> = r.get(0)?;
-                let last: String = r.get(1)?;
-                Ok((full_name(first.as_deref(), &last), first, last, r.get(2)?))
-            },
-        )
-        .optional()
-    };
     let created_by_id = u
         .extra
         .get("created_by")
@@ -126,18 +140,18 @@ fn render(conn: &Connection, u: &UserRow) -> rusqlite::Result<Value> {
         "created_time": iso(u.created_ms),
         "Modified_Time": iso(u.modified_ms),
     });
-    if let Some((name, _, _, email)) = person(&created_by_id)? {
-        out["created_by"] = json!({ "name": name, "id": created_by_id, "email": email });
+    if let Some(p) = person(conn, &created_by_id)? {
+        out["created_by"] = json!({ "name": p.name, "id": created_by_id, "email": p.email });
     }
-    if let Some((name, first, last, _)) = person(&modified_by_id)? {
+    if let Some(p) = person(conn, &modified_by_id)? {
         out["Modified_By"] = json!({
-            "name": name, "id": modified_by_id, "first_name": first, "last_name": last
+            "name": p.name, "id": modified_by_id, "first_name": p.first, "last_name": p.last
         });
     }
     if let Some(manager) = &u.reporting_to
-        && let Some((name, _, _, email)) = person(manager)?
+        && let Some(p) = person(conn, manager)?
     {
-        out["Reporting_To"] = json!({ "name": name, "id": manager, "email": email });
+        out["Reporting_To"] = json!({ "name": p.name, "id": manager, "email": p.email });
     }
     Ok(out)
 }
@@ -285,16 +299,20 @@ pub async fn count(
 }
 
 /// The single user of a `{"users":[...]}` body; more than one is Zoho's maximum-length error.
-fn single_user(body: &[u8]) -> Result<Map<String, Value>, Response> {
-    let body = json_object(body).map_err(axum::response::IntoResponse::into_response)?;
-    let items =
-        wrapper_array(&body, "users").map_err(axum::response::IntoResponse::into_response)?;
+fn single_user(body: &[u8]) -> Result<Map<String, Value>, Box<Response>> {
+    let respond = |e: CrmError| Box::new(axum::response::IntoResponse::into_response(e));
+    let body = json_object(body).map_err(respond)?;
+    let items = wrapper_array(&body, "users").map_err(respond)?;
     if items.len() > 1 {
-        return Err(CrmError::max_length("users", "$.users", 1).wrapped("users"));
+        return Err(Box::new(
+            CrmError::max_length("users", "$.users", 1).wrapped("users"),
+        ));
     }
     match items.into_iter().next() {
         Some(Value::Object(user)) => Ok(user),
-        _ => Err(CrmError::expected_type("users", "$.users[0]", "jsonobject").wrapped("users")),
+        _ => Err(Box::new(
+            CrmError::expected_type("users", "$.users[0]", "jsonobject").wrapped("users"),
+        )),
     }
 }
 
@@ -319,7 +337,7 @@ pub async fn create(
     require_admin(&caller, MANAGE_USERS)?;
     let user = match single_user(&body) {
         Ok(u) => u,
-        Err(response) => return Ok(response),
+        Err(response) => return Ok(*response),
     };
     let p = "$.users[0]";
     let result = state.store.with(|c| -> Result<String, CrmError> {
@@ -418,7 +436,7 @@ async fn update(
     require_admin(&caller, MANAGE_USERS)?;
     let user = match single_user(&body) {
         Ok(u) => u,
-        Err(response) => return Ok(response),
+        Err(response) => return Ok(*response),
     };
     let p = "$.users[0]";
     let result = state.store.with(|c| -> Result<String, CrmError> {
