@@ -108,7 +108,7 @@ impl CrmError {
             "INVALID_MODULE",
             "The module name given seems to be invalid",
         )
-        .with_details(json!({ "param": "module" }))
+        .with_details(json!({ "param": "module", "api_name": "module" }))
     }
 
     pub fn required_param_missing(param: &str) -> Self {

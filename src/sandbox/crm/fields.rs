@@ -176,7 +176,7 @@ pub fn render(conn: &Connection, module: &ModuleRow, f: &FieldRow) -> rusqlite::
             "additional_column": null,
             "common.picklist": null,
             "hipaa_compliance_enabled": false,
-            "hipaa_compliance": null,
+            "hipaa_compliance": { "restricted_in_export": false, "restricted": false },
             "_update_existing_records": false,
             "number_separator": false,
             "textarea": if f.data_type == "textarea" { json!({ "type": "large" }) } else { Value::Null },

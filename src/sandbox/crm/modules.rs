@@ -33,7 +33,8 @@ const RESERVED: &[&str] = &[
     "Attachments",
 ];
 
-/// A module as module metadata describes it; `detail` adds its fields and related lists.
+/// A module as module metadata describes it; `detail` adds its related lists. Field metadata
+/// is served by the fields API, so `fields` stays empty here.
 pub fn render(conn: &Connection, m: &ModuleRow, detail: bool) -> rusqlite::Result<Value> {
     let profiles: Vec<Value> = conn
         .prepare(
@@ -66,16 +67,10 @@ pub fn render(conn: &Connection, m: &ModuleRow, detail: bool) -> rusqlite::Resul
             },
         )
         .unwrap_or_else(|_| json!({ "name": "", "id": null }));
-    let (field_list, related) = if detail {
-        (
-            field_rows
-                .iter()
-                .map(|f| fields::render(conn, m, f))
-                .collect::<rusqlite::Result<Vec<_>>>()?,
-            related_lists::related_lists(conn, m)?,
-        )
+    let related = if detail {
+        related_lists::related_lists(conn, m)?
     } else {
-        (vec![], vec![])
+        vec![]
     };
     let custom = m.is_custom();
     let display_ref = json!({
@@ -158,7 +153,7 @@ pub fn render(conn: &Connection, m: &ModuleRow, detail: bool) -> rusqlite::Resul
             },
             "display_field": display_ref,
             "layouts": [],
-            "fields": field_list,
+            "fields": [],
             "custom_view": null,
             "zia_view": false,
             "default_mapping_fields": [],
