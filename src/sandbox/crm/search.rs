@@ -398,31 +398,92 @@ fn hit(schema: &Schema, record: &Map<String, Value>, query: &Query) -> bool {
     }
 }
 
-/// Ids and rendered records matching `query`, in id order, up to `limit` + 1 (to tell
-/// whether the cap was passed).
+/// Lookup fields the criteria compare, whose names must be resolved before matching.
+fn lookups_in<'a>(schema: &'a Schema, criteria: &Criteria, out: &mut Vec<&'a FieldRow>) {
+    match criteria {
+        Criteria::And(v) | Criteria::Or(v) => v.iter().for_each(|c| lookups_in(schema, c, out)),
+        Criteria::Condition { field, .. } => {
+            let name = field.split('.').next().unwrap_or(field);
+            if let Some(f) = schema.field(name)
+                && matches!(f.data_type.as_str(), "lookup" | "ownerlookup")
+                && !out.iter().any(|o| o.api_name == f.api_name)
+            {
+                out.push(f);
+            }
+        }
+    }
+}
+
+/// Text every match must contain (lowercase ASCII), so the database can skip the other
+/// records without parsing them: the searched email or word, or the value of a text
+/// condition that the whole criteria depends on.
+fn needle(schema: &Schema, query: &Query) -> Option<String> {
+    let usable = |s: &str| {
+        (s.len() >= 2 && s.is_ascii() && !s.contains(['"', '\\', '\u{0}']))
+            .then(|| s.to_lowercase())
+    };
+    match query {
+        Query::Email(e) | Query::Word(e) => usable(e),
+        Query::Criteria(Criteria::Condition { field, op, value }) => {
+            let f = schema.field(field)?;
+            let text = matches!(
+                f.data_type.as_str(),
+                "text" | "textarea" | "email" | "phone" | "website" | "picklist"
+            );
+            (text && matches!(op.as_str(), "equals" | "starts_with")).then(|| usable(value))?
+        }
+        Query::Criteria(Criteria::And(items)) => items
+            .iter()
+            .find_map(|c| needle(schema, &Query::Criteria(c.clone()))),
+        _ => None,
+    }
+}
+
+/// Rendered records matching `query`, in id order, up to `limit` + 1 (to tell whether the
+/// cap was passed). Records are matched on their stored form (lookups resolved only when
+/// the criteria compare them) and rendered only when they match.
 fn run(
     state: &AppState,
     schema: &Schema,
     query: &Query,
     limit: usize,
 ) -> Result<Vec<Value>, CrmError> {
+    let mut lookups = Vec::new();
+    if let Query::Criteria(c) = query {
+        lookups_in(schema, c, &mut lookups);
+    }
+    let needle = needle(schema, query);
     Ok(state.store.with(|c| {
         let mut renderer = Renderer::new(c);
-        let mut stmt =
-            c.prepare("SELECT id, data FROM crm_records WHERE module = ?1 ORDER BY id")?;
-        let mut rows = stmt.query([&schema.module.api_name])?;
+        let mut stmt = c.prepare(
+            "SELECT id, data FROM crm_records
+             WHERE module = ?1 AND (?2 IS NULL OR instr(lower(data), ?2) > 0)
+             ORDER BY id",
+        )?;
+        let mut rows = stmt.query(rusqlite::params![schema.module.api_name, needle])?;
         let mut out = Vec::new();
         while let Some(row) = rows.next()? {
             let id: String = row.get(0)?;
             let data: String = row.get(1)?;
-            let stored: Map<String, Value> = serde_json::from_str(&data).unwrap_or_default();
-            let rendered = renderer.record(schema, &id, &stored, None)?;
-            if hit(
-                schema,
-                rendered.as_object().expect("records render as objects"),
-                query,
-            ) {
-                out.push(rendered);
+            let mut stored: Map<String, Value> = serde_json::from_str(&data).unwrap_or_default();
+            stored.insert("id".into(), Value::String(id.clone()));
+            for field in &lookups {
+                let reference = stored
+                    .get(&field.api_name)
+                    .and_then(|v| v.get("id"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                if let Some(ref_id) = reference {
+                    let named = if field.data_type == "ownerlookup" {
+                        renderer.user(&ref_id)?
+                    } else {
+                        renderer.lookup(field.lookup_module.as_deref().unwrap_or(""), &ref_id)?
+                    };
+                    stored.insert(field.api_name.clone(), named);
+                }
+            }
+            if hit(schema, &stored, query) {
+                out.push(renderer.record(schema, &id, &stored, None)?);
                 if out.len() > limit {
                     break;
                 }
