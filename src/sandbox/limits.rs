@@ -341,7 +341,7 @@ pub async fn enforce(State(state): State<AppState>, request: Request, next: Next
     let mut records = 0;
     if crm && is_record_write(&method, &template) {
         let (parts, body) = request.into_parts();
-        let bytes = match axum::body::to_bytes(body, 64 * 1024 * 1024).await {
+        let bytes = match axum::body::to_bytes(body, super::server::MAX_BODY_BYTES).await {
             Ok(b) => b,
             Err(_) => {
                 return CrmError::new(

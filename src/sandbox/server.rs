@@ -146,6 +146,9 @@ impl Sandbox {
     }
 }
 
+/// Largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
 /// The whole HTTP surface: accounts, CRM and Projects, behind the limits layer. Unknown
 /// paths and methods are answered in the error format of the API the path belongs to.
 pub fn router(state: AppState) -> Router {
@@ -160,6 +163,8 @@ pub fn router(state: AppState) -> Router {
             super::limits::enforce,
         ))
         .fallback(super::error::not_found)
+        // Batches of 100 records with long text fields outgrow axum's 2 MB default.
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
 

@@ -542,3 +542,21 @@ async fn the_demo_org_holds_the_cases_that_must_not_map() {
             .any(|f| f["api_name"] == "Project_Status__c" && f["custom_field"] == true)
     );
 }
+
+#[tokio::test]
+async fn a_full_batch_of_long_records_is_accepted() {
+    let env = Env::start().await;
+    let description = "x".repeat(30_000);
+    let data: Vec<Value> = (0..100)
+        .map(|i| json!({"Campaign_Name": format!("Long {i}"), "Description": description}))
+        .collect();
+    let answer = env.post("/crm/v8/Campaigns", json!({"data": data})).await;
+    assert_eq!(answer.status.as_u16(), 201, "{}", answer.body);
+    let too_long = env
+        .post(
+            "/crm/v8/Campaigns",
+            json!({"data": [{"Campaign_Name": "x".repeat(256)}]}),
+        )
+        .await;
+    assert_eq!(too_long.body["data"][0]["details"]["maximum_length"], 255);
+}

@@ -430,7 +430,12 @@ fn needle(schema: &Schema, query: &Query) -> Option<String> {
                 f.data_type.as_str(),
                 "text" | "textarea" | "email" | "phone" | "website" | "picklist"
             );
-            (text && matches!(op.as_str(), "equals" | "starts_with")).then(|| usable(value))?
+            // A lookup compared with an id: the id is in the stored record.
+            let lookup_id =
+                matches!(f.data_type.as_str(), "lookup" | "ownerlookup") && super::db::is_id(value);
+            ((text && matches!(op.as_str(), "equals" | "starts_with"))
+                || (lookup_id && op == "equals"))
+                .then(|| usable(value))?
         }
         Query::Criteria(Criteria::And(items)) => items
             .iter()
