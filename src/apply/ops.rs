@@ -208,13 +208,17 @@ async fn set_link_permissions<C: CrmApi>(
     let profile = crm.profile(profile_id).await?;
     let mut updates = Vec::new();
     for (kind, enabled) in wanted {
-        let name = kind.zoho_name(link_module);
-        let Some(perm) = profile.permissions_details.iter().find(|p| p.name == name) else {
+        let Some(perm) = profile
+            .permissions_details
+            .iter()
+            .find(|p| kind.matches(&p.name, p.module.as_deref(), link_module))
+        else {
             if !enabled {
                 continue;
             }
             return Err(ZohoError::InvalidInput(format!(
-                "profile {profile_name} has no permission {name}; the module {link_module} may not be visible to it yet"
+                "profile {profile_name} has no {} permission on {link_module}; the module may not be visible to it yet",
+                kind.label()
             )));
         };
         if perm.enabled != *enabled {

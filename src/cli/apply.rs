@@ -100,16 +100,18 @@ async fn confirm_and_execute(
     )
     .await;
     progress.finish();
-    let used = clients.stats.snapshot().since(&before);
+    let total = clients.stats.snapshot();
+    let used = total.since(&before);
     write!(out, "{}", render_report(&report))?;
     writeln!(
         out,
-        "API calls: {} (CRM {}, Projects {}, token {}), CRM credits: {}.",
+        "API calls: {} to apply (CRM {}, Projects {}), {} this run including reads and {} token request(s); CRM credits this run: {}.",
         used.api_calls(),
         used.crm_calls,
         used.projects_calls,
-        used.accounts_calls,
-        used.crm_credits
+        total.api_calls(),
+        total.accounts_calls,
+        total.crm_credits
     )?;
     save_journal(&global.state_dir, &plan.integration, &report);
     Ok(if report.is_complete() { exit::OK } else { exit::ERROR })
@@ -163,7 +165,7 @@ fn save_journal(state_dir: &Path, integration: &str, report: &ApplyReport) {
 
 async fn apply_saved(global: &GlobalArgs, args: &ApplyArgs, path: &Path, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the saved plan {}", path.display()))?;
-    let document = PlanDocument::from_json(&text).with_context(|| format!("{} is not a usable plan", path.display()))?;
+    let document = PlanDocument::from_json(&text).map_err(|e| anyhow::anyhow!("{} is not a usable plan: {e}", path.display()))?;
     let connected = target::connect(global, &document.connection, client_options(global)).await?;
     writeln!(out, "{}\n", connected.description)?;
     if connected.id != document.target {

@@ -17,7 +17,6 @@ use crate::spec::{
     Connection, DataCenter, IntegrationState as SpecState, PermissionsSpec, PortalSpec, ProfilePermissions,
     ProjectsIntegrationSpec, RelatedListPermissions, RelatedListsSpec, RelatedModule, SecretRef, supported_module,
 };
-use crate::zoho::CrmApi;
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {

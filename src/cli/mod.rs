@@ -6,6 +6,7 @@ pub mod crd;
 pub mod export;
 pub mod plan;
 pub mod progress;
+pub mod sandbox;
 pub mod schema;
 pub mod target;
 pub mod validate;
@@ -119,6 +120,8 @@ pub enum Command {
     Apply(apply::ApplyArgs),
     /// Write the live integration as a spec.
     Export(export::ExportArgs),
+    /// Run or generate data for the sandbox, a local Zoho stand-in.
+    Sandbox(sandbox::SandboxArgs),
     /// Print the JSON Schema of the spec, for editors.
     Schema(schema::SchemaArgs),
     /// Print the CustomResourceDefinitions (crds/ is generated from this).
@@ -129,21 +132,23 @@ pub enum Command {
 pub fn run(cli: Cli) -> u8 {
     let mut out = std::io::stdout().lock();
     let mut err = std::io::stderr().lock();
-    init_logging(&cli.global);
-    let result = match &cli.command {
-        Command::Validate(args) => validate::run(args, &mut out, &mut err, cli.global.stderr_color()),
-        Command::Schema(args) => schema::run(args, &mut out, &mut err, false),
-        Command::Crd(args) => crd::run(args, &mut out, &mut err, false),
-        Command::Plan(args) => block_on(plan::run(&cli.global, args, &mut out, &mut err)),
-        Command::Apply(args) => block_on(apply::run(&cli.global, args, &mut out, &mut err)),
-        Command::Export(args) => block_on(export::run(&cli.global, args, &mut out, &mut err)),
+    let Cli { global, command } = cli;
+    init_logging(&global);
+    let result = match command {
+        Command::Validate(args) => validate::run(&args, &mut out, &mut err, global.stderr_color()),
+        Command::Schema(args) => schema::run(&args, &mut out, &mut err, false),
+        Command::Crd(args) => crd::run(&args, &mut out, &mut err, false),
+        Command::Plan(args) => block_on(plan::run(&global, &args, &mut out, &mut err)),
+        Command::Apply(args) => block_on(apply::run(&global, &args, &mut out, &mut err)),
+        Command::Export(args) => block_on(export::run(&global, &args, &mut out, &mut err)),
+        Command::Sandbox(args) => block_on(async { sandbox::run(args).await.map(|_| exit::OK) }),
     };
     let _ = out.flush();
     match result {
         Ok(code) => code,
         Err(error) => {
             // Spec diagnostics were printed in full already; only their summary remains.
-            report_error(&mut err, &error, cli.global.stderr_color());
+            report_error(&mut err, &error, global.stderr_color());
             exit::ERROR
         }
     }

@@ -176,8 +176,10 @@ async fn observe_crm<C: CrmApi>(desired: &Desired, crm: &C) -> Result<CrmFacts, 
             link_permissions: PermissionKind::ALL
                 .iter()
                 .filter_map(|kind| {
-                    let name = kind.zoho_name(&desired.link_module);
-                    p.permissions_details.iter().find(|perm| perm.name == name).map(|perm| {
+                    p.permissions_details
+                        .iter()
+                        .find(|perm| kind.matches(&perm.name, perm.module.as_deref(), &desired.link_module))
+                        .map(|perm| {
                         (
                             *kind,
                             PermissionFacts {

@@ -161,15 +161,25 @@ impl PermissionKind {
         PermissionKind::Delete,
     ];
 
-    /// Zoho's permission name for this kind on `module`, e.g. `Crm_Implied_View_Deals`.
-    pub fn zoho_name(self, module: &str) -> String {
-        let verb = match self {
+    fn verb(self) -> &'static str {
+        match self {
             PermissionKind::View => "View",
             PermissionKind::Create => "Create",
             PermissionKind::Edit => "Edit",
             PermissionKind::Delete => "Delete",
-        };
-        format!("Crm_Implied_{verb}_{module}")
+        }
+    }
+
+    /// Whether a profile permission (`permissions_details` item) is this kind on `module`.
+    /// Zoho names permissions after the module's internal `module_name` (`Potentials` for
+    /// Deals, `CustomModule3` for a custom module), so the match goes by the item's `module`
+    /// (the api name) and the `Crm_Implied_<Verb>_` prefix.
+    pub fn matches(self, name: &str, permission_module: Option<&str>, module: &str) -> bool {
+        let prefix = format!("Crm_Implied_{}_", self.verb());
+        match permission_module {
+            Some(m) if !m.is_empty() => m == module && name.starts_with(&prefix),
+            _ => name == format!("{prefix}{module}"),
+        }
     }
 
     pub fn label(self) -> &'static str {
@@ -225,10 +235,11 @@ mod tests {
     }
 
     #[test]
-    fn permission_names_follow_zoho() {
-        assert_eq!(
-            PermissionKind::Create.zoho_name("Linked_Projects"),
-            "Crm_Implied_Create_Linked_Projects"
-        );
+    fn permissions_match_by_module_and_verb() {
+        let k = PermissionKind::Create;
+        assert!(k.matches("Crm_Implied_Create_CustomModule3", Some("Linked_Projects"), "Linked_Projects"));
+        assert!(!k.matches("Crm_Implied_View_CustomModule3", Some("Linked_Projects"), "Linked_Projects"));
+        assert!(!k.matches("Crm_Implied_Create_Potentials", Some("Deals"), "Linked_Projects"));
+        assert!(k.matches("Crm_Implied_Create_Linked_Projects", None, "Linked_Projects"));
     }
 }

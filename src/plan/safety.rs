@@ -38,13 +38,9 @@ pub fn summarize(
     s.warnings = diagnostics.iter().filter(|d| d.severity == Severity::Warning).count();
     s.managed_objects = managed_objects(desired, observed);
     s.estimated_api_calls = estimated_calls(changes);
-    // CRM charges one credit per call; Projects calls are not counted in CRM credits.
-    s.estimated_credits = changes
-        .iter()
-        .filter(|c| c.address.system == "crm")
-        .map(|c| c.operation.estimated_calls())
-        .sum::<u64>()
-        .min(s.estimated_api_calls);
+    // CRM charges one credit per call here; Projects calls are not counted in CRM credits.
+    let crm_changes: Vec<Change> = changes.iter().filter(|c| c.address.system == "crm").cloned().collect();
+    s.estimated_credits = estimated_calls(&crm_changes);
     s
 }
 
