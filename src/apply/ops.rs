@@ -221,7 +221,8 @@ async fn set_link_permissions<C: CrmApi>(
                 kind.label()
             )));
         };
-        if perm.enabled != *enabled {
+        // Locked permissions cannot change; the plan already reported them.
+        if perm.enabled != *enabled && perm.customizable != Some(false) {
             updates.push((perm.id.clone(), *enabled));
         }
     }

@@ -185,6 +185,7 @@ async fn observe_crm<C: CrmApi>(desired: &Desired, crm: &C) -> Result<CrmFacts, 
                             PermissionFacts {
                                 id: perm.id.clone(),
                                 enabled: perm.enabled,
+                                locked: perm.customizable == Some(false),
                             },
                         )
                     })

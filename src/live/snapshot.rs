@@ -204,12 +204,20 @@ impl ProfileFacts {
     pub fn link_permission(&self, kind: PermissionKind) -> bool {
         self.link_permissions.get(&kind).is_some_and(|p| p.enabled)
     }
+
+    pub fn link_permission_locked(&self, kind: PermissionKind) -> bool {
+        self.link_permissions.get(&kind).is_some_and(|p| p.locked)
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PermissionFacts {
     pub id: String,
     pub enabled: bool,
+    /// Zoho does not let this permission be changed (`customizable: false`, e.g. every
+    /// permission of the Administrator profile).
+    #[serde(default)]
+    pub locked: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -39,6 +39,7 @@ pub enum DiagnosticCode {
     FieldReadOnly,
     ProjectFieldNotFound,
     ProfileNotFound,
+    PermissionLocked,
     UserNotFound,
     UserNotActive,
     PruneDisabled,

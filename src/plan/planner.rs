@@ -531,10 +531,37 @@ impl<'a> Planner<'a> {
                 .iter()
                 .map(|k| (*k, live.link_permission(*k)))
                 .collect();
-            let target: BTreeMap<PermissionKind, bool> = PermissionKind::ALL
+            let mut target: BTreeMap<PermissionKind, bool> = PermissionKind::ALL
                 .iter()
                 .map(|k| (*k, wanted.get(k).copied().unwrap_or(false)))
                 .collect();
+            // Zoho refuses changes to locked permissions (the Administrator profile's): keep
+            // them as they are and say so, instead of planning a change that cannot succeed.
+            let locked: Vec<&str> = PermissionKind::ALL
+                .iter()
+                .filter(|k| live.link_permission_locked(**k) && target[*k] != current[*k])
+                .map(|k| k.label())
+                .collect();
+            if !locked.is_empty() {
+                for kind in PermissionKind::ALL {
+                    if live.link_permission_locked(kind) {
+                        target.insert(kind, current[&kind]);
+                    }
+                }
+                self.diag(
+                    PlanDiagnostic::warning(
+                        Code::PermissionLocked,
+                        format!(
+                            "Zoho does not allow changing the {} permission(s) of profile {} on {}",
+                            locked.join("/"),
+                            desired.name,
+                            self.desired.link_module
+                        ),
+                    )
+                    .hint("the Administrator profile always has full access in Zoho CRM; declare it with all permissions true")
+                    .at(Address::crm("profile-permissions", format!("{}/{}", desired.name, self.desired.link_module))),
+                );
+            }
             if module_created.is_none() && current == target {
                 continue;
             }
@@ -658,11 +685,15 @@ impl<'a> Planner<'a> {
             });
             last_steps.push(address);
         }
-        let none: BTreeMap<PermissionKind, bool> = PermissionKind::ALL.iter().map(|k| (*k, false)).collect();
         for profile in &self.observed.profiles {
             let current: BTreeMap<PermissionKind, bool> = PermissionKind::ALL
                 .iter()
                 .map(|k| (*k, profile.link_permission(*k)))
+                .collect();
+            // Revoke what may be revoked; locked permissions (Administrator) stay.
+            let none: BTreeMap<PermissionKind, bool> = PermissionKind::ALL
+                .iter()
+                .map(|k| (*k, profile.link_permission_locked(*k) && current[k]))
                 .collect();
             if current == none {
                 continue;

@@ -199,6 +199,7 @@ fn simulate(observed: &Observed, plan: &Plan) -> Observed {
                             PermissionFacts {
                                 id: format!("{profile_id}-{k:?}"),
                                 enabled: *enabled,
+                                locked: false,
                             },
                         )
                     })
@@ -465,6 +466,25 @@ fn deactivation_removes_links_revokes_permissions_and_writes_the_marker_last() {
     assert!(p.refusal.is_none(), "{:?}", p.refusal);
     let after = simulate(&o, &p);
     assert!(plan(&off, &after, &PlanOptions::default()).changes.is_empty());
+}
+
+#[test]
+fn locked_permissions_are_kept_and_reported_not_planned() {
+    let d = desired();
+    let mut o = simulate(&fresh(), &plan(&d, &fresh(), &PlanOptions::default()));
+    for perm in o.profiles[0].link_permissions.values_mut() {
+        perm.locked = true;
+    }
+    let mut edited = d.clone();
+    edited.profiles[0].related_list = Some(perms(true, false, false, false));
+    let p = plan(&edited, &o, &PlanOptions::default());
+    assert!(p.changes.is_empty(), "{:#?}", p.changes);
+    assert_eq!(codes(&p), [DiagnosticCode::PermissionLocked]);
+    // Deactivation revokes what it can and leaves locked permissions alone.
+    let mut off = d.clone();
+    off.active = false;
+    let p = plan(&off, &o, &PlanOptions::default());
+    assert!(!addresses(&p).iter().any(|a| a.contains("Administrator")), "{:?}", addresses(&p));
 }
 
 #[test]

@@ -1,0 +1,132 @@
+//! Shared harness of the CLI end-to-end tests: a sandbox served in-process on an ephemeral
+//! port, and the real `projectlink` binary run against it with a clean environment.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use projectlink::sandbox::seed::{DEMO_SEED_YAML, Seed};
+use projectlink::sandbox::{Sandbox, SandboxConfig, SandboxHandle};
+
+pub struct Harness {
+    pub runtime: tokio::runtime::Runtime,
+    pub sandbox: Option<SandboxHandle>,
+    pub url: String,
+    pub dir: tempfile::TempDir,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+impl Harness {
+    /// A sandbox seeded with the demo org.
+    pub fn demo() -> Harness {
+        Harness::with_seed_text(DEMO_SEED_YAML)
+    }
+
+    pub fn with_seed_text(text: &str) -> Harness {
+        let seed = Seed::parse(text, "test seed").expect("seed parses");
+        let dir = tempfile::tempdir().unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let config = SandboxConfig {
+            db: Some(dir.path().join("sandbox.db")),
+            seed: Some(seed),
+            ..SandboxConfig::default()
+        };
+        let sandbox = runtime.block_on(Sandbox::start(config)).expect("sandbox starts");
+        let url = sandbox.url.clone();
+        Harness {
+            runtime,
+            sandbox: Some(sandbox),
+            url,
+            dir,
+        }
+    }
+
+    pub fn sandbox(&self) -> &SandboxHandle {
+        self.sandbox.as_ref().unwrap()
+    }
+
+    /// API requests (not token requests) the sandbox has answered so far.
+    pub fn api_calls(&self) -> u64 {
+        self.sandbox().counters.api_total()
+    }
+
+    /// Requests that could change state (anything but GET), token requests excluded.
+    pub fn writes(&self) -> u64 {
+        self.sandbox()
+            .counters
+            .snapshot()
+            .iter()
+            .filter(|(k, _)| !k.starts_with("GET ") && !k.contains("/oauth/"))
+            .map(|(_, v)| v)
+            .sum()
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.path(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// Runs the binary against this sandbox.
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_env(args, &[])
+    }
+
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut all = vec!["--target", self.url.as_str(), "--state-dir"];
+        let state = self.path("state");
+        let state = state.to_str().unwrap().to_string();
+        all.push(&state);
+        all.extend_from_slice(args);
+        run_binary(&all, env)
+    }
+}
+
+/// Runs `projectlink` with a clean environment (no Zoho credentials, no colours).
+pub fn run_binary(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_projectlink"));
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", "/nonexistent-home")
+        .env("NO_COLOR", "1")
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let output = cmd.output().expect("binary runs");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+pub fn example(name: &str) -> String {
+    format!("{}/examples/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn read_example(name: &str) -> String {
+    std::fs::read_to_string(example(name)).unwrap()
+}
