@@ -58,7 +58,10 @@ pub fn require(
 /// Whether the granted scope `granted` covers `required` (case-insensitive).
 pub fn scope_covers(granted: &str, required: &str) -> bool {
     let g: Vec<String> = granted.split('.').map(|s| s.to_ascii_lowercase()).collect();
-    let r: Vec<String> = required.split('.').map(|s| s.to_ascii_lowercase()).collect();
+    let r: Vec<String> = required
+        .split('.')
+        .map(|s| s.to_ascii_lowercase())
+        .collect();
     if g.len() < 2 || r.len() < 2 || g[0] != r[0] {
         return false;
     }
@@ -77,22 +80,43 @@ mod tests {
 
     #[test]
     fn all_on_a_parent_group_covers_children() {
-        assert!(scope_covers("ZohoCRM.settings.ALL", "ZohoCRM.settings.fields.READ"));
-        assert!(scope_covers("ZohoCRM.modules.ALL", "ZohoCRM.modules.accounts.CREATE"));
+        assert!(scope_covers(
+            "ZohoCRM.settings.ALL",
+            "ZohoCRM.settings.fields.READ"
+        ));
+        assert!(scope_covers(
+            "ZohoCRM.modules.ALL",
+            "ZohoCRM.modules.accounts.CREATE"
+        ));
         assert!(scope_covers("ZohoCRM.users.ALL", "ZohoCRM.users.READ"));
     }
 
     #[test]
     fn operation_must_match_unless_all_or_write() {
         assert!(!scope_covers("ZohoCRM.users.READ", "ZohoCRM.users.CREATE"));
-        assert!(scope_covers("ZohoCRM.modules.WRITE", "ZohoCRM.modules.deals.UPDATE"));
-        assert!(!scope_covers("ZohoCRM.modules.WRITE", "ZohoCRM.modules.deals.DELETE"));
+        assert!(scope_covers(
+            "ZohoCRM.modules.WRITE",
+            "ZohoCRM.modules.deals.UPDATE"
+        ));
+        assert!(!scope_covers(
+            "ZohoCRM.modules.WRITE",
+            "ZohoCRM.modules.deals.DELETE"
+        ));
     }
 
     #[test]
     fn a_narrower_grant_does_not_cover_a_broader_need() {
-        assert!(!scope_covers("ZohoCRM.settings.fields.ALL", "ZohoCRM.settings.READ"));
-        assert!(!scope_covers("ZohoCRM.settings.fields.ALL", "ZohoCRM.settings.modules.READ"));
-        assert!(!scope_covers("ZohoProjects.projects.ALL", "ZohoCRM.modules.ALL"));
+        assert!(!scope_covers(
+            "ZohoCRM.settings.fields.ALL",
+            "ZohoCRM.settings.READ"
+        ));
+        assert!(!scope_covers(
+            "ZohoCRM.settings.fields.ALL",
+            "ZohoCRM.settings.modules.READ"
+        ));
+        assert!(!scope_covers(
+            "ZohoProjects.projects.ALL",
+            "ZohoCRM.modules.ALL"
+        ));
     }
 }

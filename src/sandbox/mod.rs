@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod auth;
 pub mod crm;
 pub mod error;
+pub mod generate;
 pub mod limits;
 pub mod projects;
 pub mod seed;

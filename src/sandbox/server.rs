@@ -40,7 +40,8 @@ pub struct SandboxConfig {
     pub listen: SocketAddr,
     /// SQLite file; `None` keeps the state in memory for the life of the process.
     pub db: Option<PathBuf>,
-    /// Loaded into the database when it is empty (first start), ignored afterwards.
+    /// Loaded into the database when it is empty (first start), ignored afterwards. `None`
+    /// loads an empty org (standard modules and profiles, no users) on first start.
     pub seed: Option<Seed>,
     pub edition: Edition,
     /// Lifetime of issued access tokens (Zoho: one hour).
@@ -48,6 +49,14 @@ pub struct SandboxConfig {
     /// Added to every API request before it is answered.
     pub latency: Duration,
     pub faults: FaultConfig,
+    /// How long an injected `timeout` fault holds a request (unless the server stops).
+    pub fault_hold: Duration,
+    /// Overrides the edition's CRM credits per rolling 24 hours (tests use a small total).
+    pub credits_per_day: Option<u64>,
+    /// Overrides the edition's concurrent CRM calls per org.
+    pub concurrency_limit: Option<usize>,
+    /// Access tokens one refresh token may mint per ten minutes; `None` lifts the limit.
+    pub token_requests_per_10_min: Option<u32>,
 }
 
 impl Default for SandboxConfig {
@@ -60,6 +69,10 @@ impl Default for SandboxConfig {
             token_ttl: Duration::from_secs(3600),
             latency: Duration::ZERO,
             faults: FaultConfig::default(),
+            fault_hold: super::limits::DEFAULT_FAULT_HOLD,
+            credits_per_day: None,
+            concurrency_limit: None,
+            token_requests_per_10_min: Some(super::accounts::TOKENS_PER_TEN_MINUTES),
         }
     }
 }
@@ -89,19 +102,22 @@ impl Sandbox {
                 .unwrap_or_else(|| ":memory:".into()),
             source,
         })?;
-        if let Some(seed) = &config.seed {
-            super::seed::load_if_empty(&store, seed).map_err(SandboxError::Seed)?;
-        }
-        let listener = TcpListener::bind(config.listen)
-            .await
+        let empty = Seed::default();
+        let seed = config.seed.as_ref().unwrap_or(&empty);
+        super::seed::load_if_empty(&store, seed).map_err(SandboxError::Seed)?;
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| SandboxError::Listen {
+                    addr: config.listen,
+                    source,
+                })?;
+        let addr = listener
+            .local_addr()
             .map_err(|source| SandboxError::Listen {
                 addr: config.listen,
                 source,
             })?;
-        let addr = listener.local_addr().map_err(|source| SandboxError::Listen {
-            addr: config.listen,
-            source,
-        })?;
         let base_url: Arc<str> = format!("http://{addr}").into();
         let limits = Arc::new(Limits::new(&config, &store));
         let state = AppState {
@@ -123,23 +139,32 @@ impl Sandbox {
             url: base_url.to_string(),
             addr,
             counters: limits.counters.clone(),
+            limits,
             shutdown: Some(shutdown_tx),
             server: Some(server),
         })
     }
 }
 
-/// The whole HTTP surface: accounts, CRM and Projects, behind the limits layer.
+/// Largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+/// The whole HTTP surface: accounts, CRM and Projects, behind the limits layer. Unknown
+/// paths and methods are answered in the error format of the API the path belongs to.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(super::accounts::router())
         .merge(super::crm::router())
         .merge(super::projects::router())
+        .method_not_allowed_fallback(super::error::method_not_allowed)
         // `route_layer` so the middleware sees the matched path template for its counters.
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             super::limits::enforce,
         ))
+        .fallback(super::error::not_found)
+        // Batches of 100 records with long text fields outgrow axum's 2 MB default.
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
 
@@ -148,8 +173,10 @@ pub struct SandboxHandle {
     /// Base URL, e.g. `http://127.0.0.1:40123`; accounts, CRM and Projects all hang off it.
     pub url: String,
     pub addr: SocketAddr,
-    /// Requests seen, per method and path template.
+    /// Requests seen, per method and path template, e.g. `"GET /crm/v8/{module}"`.
     pub counters: Counters,
+    /// The edition's limits and what has been spent against them.
+    pub limits: Arc<Limits>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
 }
@@ -157,6 +184,7 @@ pub struct SandboxHandle {
 impl SandboxHandle {
     /// Stops accepting connections and waits for in-flight requests to finish.
     pub async fn stop(mut self) {
+        self.limits.shut_down();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -175,6 +203,7 @@ impl SandboxHandle {
 
 impl Drop for SandboxHandle {
     fn drop(&mut self) {
+        self.limits.shut_down();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }

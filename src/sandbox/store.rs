@@ -26,6 +26,8 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Tests and tools may open the same file alongside a running sandbox.
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
         let store = Store {
             conn: Arc::new(Mutex::new(conn)),
         };

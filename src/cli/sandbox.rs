@@ -1,0 +1,264 @@
+//! `projectlink sandbox`: serve the local Zoho stand-in, or generate a large seed org for
+//! benchmarks.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+use crate::sandbox::generate::{GenerateOptions, generate};
+use crate::sandbox::limits::{Edition, FaultConfig, FaultKind};
+use crate::sandbox::seed::Seed;
+use crate::sandbox::{Sandbox, SandboxConfig};
+
+#[derive(clap::Args, Debug)]
+pub struct SandboxArgs {
+    #[command(subcommand)]
+    pub command: SandboxCommand,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum SandboxCommand {
+    /// Serve Zoho Accounts, CRM v8 and Projects locally until Ctrl-C.
+    Serve(ServeArgs),
+    /// Write a large generated org as a seed file (YAML, or JSON for a .json file).
+    Generate(GenerateArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    pub listen: SocketAddr,
+    /// SQLite database; created with its folder, seeded on first use, kept across restarts.
+    #[arg(long, default_value = ".projectlink/sandbox.db")]
+    pub db: PathBuf,
+    /// Seed loaded into an empty database (default: the built-in Acme Corp demo org).
+    #[arg(long)]
+    pub seed: Option<PathBuf>,
+    /// Zoho CRM edition, which sets the concurrency and credit limits.
+    #[arg(long, default_value = "enterprise", value_parser = parse_edition)]
+    pub edition: Edition,
+    /// Lifetime of issued access tokens, in seconds.
+    #[arg(long, default_value_t = 3600)]
+    pub token_ttl: u64,
+    /// Latency added to every API call, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Share of API calls that fail with an injected fault (0 to 1).
+    #[arg(long, default_value_t = 0.0)]
+    pub fault_rate: f64,
+    /// Kinds of injected faults.
+    #[arg(long, value_delimiter = ',', default_value = "500,429,reset,timeout", value_parser = parse_fault_kind)]
+    pub fault_kinds: Vec<FaultKind>,
+    /// Override the edition's CRM credits per rolling 24 hours.
+    #[arg(long)]
+    pub credits_per_day: Option<u64>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct GenerateArgs {
+    #[arg(long, default_value_t = 100)]
+    pub users: usize,
+    #[arg(long, default_value_t = 200)]
+    pub accounts: usize,
+    #[arg(long, default_value_t = 500)]
+    pub contacts: usize,
+    /// Deals (default: half the accounts).
+    #[arg(long)]
+    pub deals: Option<usize>,
+    #[arg(long, default_value_t = 100)]
+    pub projects: usize,
+    /// Client companies in the portal (default: a tenth of the accounts).
+    #[arg(long)]
+    pub clients: Option<usize>,
+    /// The same number always generates the same org.
+    #[arg(long, default_value_t = 1)]
+    pub seed_number: u64,
+    /// Output file (YAML, or JSON when it ends in .json); standard output when absent.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+fn parse_edition(s: &str) -> Result<Edition, String> {
+    s.parse()
+}
+
+fn parse_fault_kind(s: &str) -> Result<FaultKind, String> {
+    s.parse()
+}
+
+pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
+    match args.command {
+        SandboxCommand::Serve(serve_args) => serve(serve_args).await,
+        SandboxCommand::Generate(generate_args) => write_generated(generate_args),
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    if !(0.0..=1.0).contains(&args.fault_rate) {
+        bail!(
+            "--fault-rate must be between 0 and 1, got {}",
+            args.fault_rate
+        );
+    }
+    let seed = match &args.seed {
+        Some(path) => Seed::read(path)?,
+        None => Seed::demo(),
+    };
+    if let Some(folder) = args.db.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(folder)
+            .with_context(|| format!("cannot create {}", folder.display()))?;
+    }
+    let config = SandboxConfig {
+        listen: args.listen,
+        db: Some(args.db.clone()),
+        seed: Some(seed),
+        edition: args.edition,
+        token_ttl: Duration::from_secs(args.token_ttl),
+        latency: Duration::from_millis(args.latency_ms),
+        faults: FaultConfig {
+            rate: args.fault_rate,
+            kinds: args.fault_kinds,
+        },
+        credits_per_day: args.credits_per_day,
+        ..SandboxConfig::default()
+    };
+    let handle = Sandbox::start(config).await?;
+    let store = crate::sandbox::store::Store::open(Some(&args.db))
+        .with_context(|| format!("cannot read {}", args.db.display()))?;
+    let clients = crate::sandbox::accounts::clients(&store)?;
+    drop(store);
+    let url = &handle.url;
+    println!(
+        "projectlink sandbox serving {url} (database {})",
+        args.db.display()
+    );
+    println!("  Accounts: {url}/oauth/v2/token");
+    println!("  CRM:      {url}/crm/v8");
+    println!("  Projects: {url}/restapi");
+    println!("OAuth clients (sandbox-only demo credentials):");
+    for client in &clients {
+        println!("  client_id:     {}", client.client_id);
+        println!("  client_secret: {}", client.client_secret);
+        for (token, user) in &client.grants {
+            println!("  refresh_token: {token}  ({user})");
+        }
+    }
+    println!("Press Ctrl-C to stop.");
+    tokio::signal::ctrl_c()
+        .await
+        .context("cannot listen for Ctrl-C")?;
+    handle.stop().await;
+    Ok(())
+}
+
+fn write_generated(args: GenerateArgs) -> anyhow::Result<()> {
+    let seed = generate(&GenerateOptions {
+        users: args.users,
+        accounts: args.accounts,
+        contacts: args.contacts,
+        deals: args.deals,
+        projects: args.projects,
+        clients: args.clients,
+        seed: args.seed_number,
+    });
+    let json = args
+        .out
+        .as_deref()
+        .and_then(Path::extension)
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let text = if json {
+        serde_json::to_string(&seed)?
+    } else {
+        seed.to_yaml().map_err(anyhow::Error::msg)?
+    };
+    match &args.out {
+        Some(path) => std::fs::write(path, text)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => println!("{text}"),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(clap::Parser, Debug)]
+    struct Cli {
+        #[command(subcommand)]
+        command: SandboxCommand,
+    }
+
+    #[test]
+    fn serve_flags_parse_with_their_defaults() {
+        let cli = Cli::parse_from(["sandbox", "serve"]);
+        let SandboxCommand::Serve(args) = cli.command else {
+            panic!("not serve");
+        };
+        assert_eq!(args.listen.to_string(), "127.0.0.1:8787");
+        assert_eq!(args.db, PathBuf::from(".projectlink/sandbox.db"));
+        assert_eq!(args.edition, Edition::Enterprise);
+        assert_eq!(args.fault_kinds.len(), 4);
+
+        let cli = Cli::parse_from([
+            "sandbox",
+            "serve",
+            "--edition",
+            "free",
+            "--fault-rate",
+            "0.1",
+            "--fault-kinds",
+            "500,reset",
+            "--latency-ms",
+            "20",
+            "--token-ttl",
+            "5",
+        ]);
+        let SandboxCommand::Serve(args) = cli.command else {
+            panic!("not serve");
+        };
+        assert_eq!(args.edition, Edition::Free);
+        assert_eq!(
+            args.fault_kinds,
+            vec![FaultKind::ServerError, FaultKind::Reset]
+        );
+        assert!(Cli::try_parse_from(["sandbox", "serve", "--fault-kinds", "boom"]).is_err());
+        assert!(Cli::try_parse_from(["sandbox", "serve", "--edition", "gold"]).is_err());
+    }
+
+    #[test]
+    fn generate_writes_a_seed_that_reads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["org.yaml", "org.json"] {
+            let out = dir.path().join(name);
+            let cli = Cli::parse_from([
+                "sandbox",
+                "generate",
+                "--users",
+                "12",
+                "--accounts",
+                "30",
+                "--contacts",
+                "40",
+                "--projects",
+                "8",
+                "--clients",
+                "5",
+                "--out",
+                out.to_str().unwrap(),
+            ]);
+            let SandboxCommand::Generate(args) = cli.command else {
+                panic!("not generate");
+            };
+            write_generated(args).unwrap();
+            let seed = Seed::read(&out).unwrap();
+            assert_eq!(seed.users.len(), 12);
+            assert_eq!(seed.records["Contacts"].len(), 40);
+        }
+    }
+}

@@ -1,0 +1,253 @@
+//! What every CRM handler starts with: who is calling (token, scope, the CRM user behind the
+//! grant and their profile), the query parameters, and the JSON body, each failing with
+//! Zoho's own error bodies.
+
+use std::collections::HashMap;
+
+use axum::extract::{FromRequestParts, Query};
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::{Map, Value, json};
+
+use super::meta::{self, ModuleRow};
+use crate::sandbox::auth::{self, AuthFailure};
+use crate::sandbox::error::CrmError;
+use crate::sandbox::server::AppState;
+
+/// The CRM user a request acts as.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user_id: String,
+    pub email: String,
+    pub full_name: String,
+    pub profile_id: String,
+    pub is_admin: bool,
+}
+
+impl Caller {
+    /// `{"name","id","email"}` as Zoho writes users into `Owner`, `Created_By`...
+    pub fn minified(&self) -> Value {
+        json!({ "name": self.full_name, "id": self.user_id, "email": self.email })
+    }
+}
+
+/// Authenticates, checks `scope`, and resolves the grant's user to an active CRM user.
+pub fn caller(state: &AppState, headers: &HeaderMap, scope: &str) -> Result<Caller, CrmError> {
+    let principal = auth::require(state, headers, scope)?;
+    resolve_user(state, &principal.user_email)
+}
+
+/// Like [`caller`] for a module's records: standard modules need
+/// `ZohoCRM.modules.<module>.<op>`; custom modules accept `ZohoCRM.modules.custom.<op>` too.
+pub fn module_caller(
+    state: &AppState,
+    headers: &HeaderMap,
+    module: &ModuleRow,
+    op: &str,
+) -> Result<Caller, CrmError> {
+    let own = format!(
+        "ZohoCRM.modules.{}.{op}",
+        module.api_name.to_ascii_lowercase()
+    );
+    let principal = match auth::require(state, headers, &own) {
+        Err(AuthFailure::ScopeMismatch { .. }) if module.is_custom() => {
+            auth::require(state, headers, &format!("ZohoCRM.modules.custom.{op}"))?
+        }
+        other => other?,
+    };
+    resolve_user(state, &principal.user_email)
+}
+
+/// Only checks the token (used before the module in the path is known to exist).
+pub fn authenticated(state: &AppState, headers: &HeaderMap) -> Result<(), CrmError> {
+    auth::authenticate(state, headers)?;
+    Ok(())
+}
+
+fn resolve_user(state: &AppState, email: &str) -> Result<Caller, CrmError> {
+    let found = state.store.with(|c| {
+        c.query_row(
+            "SELECT u.id, u.email, u.first_name, u.last_name, u.profile_id, p.name
+             FROM crm_users u JOIN crm_profiles p ON p.id = u.profile_id
+             WHERE u.email = ?1 AND u.status = 'active'",
+            params![email],
+            |r| {
+                let first: Option<String> = r.get(2)?;
+                let last: String = r.get(3)?;
+                let profile_name: String = r.get(5)?;
+                Ok(Caller {
+                    user_id: r.get(0)?,
+                    email: r.get(1)?,
+                    full_name: full_name(first.as_deref(), &last),
+                    profile_id: r.get(4)?,
+                    is_admin: profile_name.eq_ignore_ascii_case(meta::ADMIN_PROFILE),
+                })
+            },
+        )
+        .optional()
+    })?;
+    found.ok_or_else(CrmError::authentication_failure)
+}
+
+pub fn full_name(first: Option<&str>, last: &str) -> String {
+    match first.map(str::trim).filter(|f| !f.is_empty()) {
+        Some(first) => format!("{first} {last}"),
+        None => last.to_string(),
+    }
+}
+
+/// Checks the caller's profile holds `action` (View/Create/Edit/Delete) on the module.
+pub fn require_permission(
+    conn: &Connection,
+    caller: &Caller,
+    module: &ModuleRow,
+    action: &str,
+) -> Result<(), CrmError> {
+    if meta::has_permission(conn, &caller.profile_id, &module.api_name, action)? {
+        Ok(())
+    } else {
+        Err(CrmError::no_permission(&[meta::permission_name(
+            action,
+            &module.module_name,
+        )]))
+    }
+}
+
+/// Settings changes need the Administrator profile ("Customize Zoho CRM").
+pub fn require_admin(caller: &Caller, permission: &str) -> Result<(), CrmError> {
+    if caller.is_admin {
+        Ok(())
+    } else {
+        Err(CrmError::no_permission(&[permission.to_string()]))
+    }
+}
+
+/// Query parameters; a query string that cannot be decoded is answered as Zoho's bad data.
+#[derive(Debug, Default)]
+pub struct Params(pub HashMap<String, String>);
+
+impl Params {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.trim().is_empty())
+    }
+
+    /// An optional positive integer parameter.
+    pub fn number(&self, name: &str) -> Result<Option<u64>, CrmError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .map(Some)
+                .ok_or_else(|| CrmError::invalid_param(name, "invalid data")),
+        }
+    }
+
+    /// A comma-separated list parameter.
+    pub fn list(&self, name: &str) -> Vec<String> {
+        self.get(name)
+            .map(|v| {
+                v.split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = CrmError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, CrmError> {
+        match Query::<Vec<(String, String)>>::try_from_uri(&parts.uri) {
+            Ok(Query(pairs)) => Ok(Params(pairs.into_iter().collect())),
+            Err(_) => Err(CrmError::invalid_param("query", "invalid data")),
+        }
+    }
+}
+
+/// Parses a request body that must be a JSON object.
+pub fn json_object(body: &[u8]) -> Result<Map<String, Value>, CrmError> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(CrmError::malformed_body()),
+    }
+}
+
+/// The array under `key` (`data`, `users`, `fields`...) of a write body.
+pub fn wrapper_array(body: &Map<String, Value>, key: &str) -> Result<Vec<Value>, CrmError> {
+    match body.get(key) {
+        None | Some(Value::Null) => Err(CrmError::mandatory_missing(key, &format!("$.{key}"))),
+        Some(Value::Array(items)) if items.is_empty() => {
+            Err(CrmError::invalid_data(key, &format!("$.{key}")))
+        }
+        Some(Value::Array(items)) => Ok(items.clone()),
+        Some(_) => Err(CrmError::expected_type(
+            key,
+            &format!("$.{key}"),
+            "jsonarray",
+        )),
+    }
+}
+
+/// A module named in the URL path, or Zoho's `INVALID_MODULE` error.
+pub fn path_module(conn: &Connection, name: &str) -> Result<ModuleRow, CrmError> {
+    meta::module_by_name(conn, name)?.ok_or_else(|| CrmError::invalid_module_in_path(0))
+}
+
+/// A module named in the `module` query parameter (settings APIs).
+pub fn param_module(conn: &Connection, params: &Params) -> Result<ModuleRow, CrmError> {
+    let name = params
+        .get("module")
+        .ok_or_else(|| CrmError::required_param_missing("module"))?;
+    meta::module_by_name(conn, name)?.ok_or_else(CrmError::invalid_module_param)
+}
+
+/// An optional string member of a JSON object, rejecting other types.
+pub fn opt_str<'a>(
+    item: &'a Map<String, Value>,
+    key: &str,
+    json_path: &str,
+) -> Result<Option<&'a str>, CrmError> {
+    match item.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.as_str())),
+        Some(_) => Err(CrmError::expected_type(
+            key,
+            &format!("{json_path}.{key}"),
+            "string",
+        )),
+    }
+}
+
+/// An `{"id": "..."}` reference member (also accepts a bare id string).
+pub fn opt_ref_id(
+    item: &Map<String, Value>,
+    key: &str,
+    json_path: &str,
+) -> Result<Option<String>, CrmError> {
+    match item.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::Object(o)) => match o.get("id") {
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(Value::Number(n)) => Ok(Some(n.to_string())),
+            _ => Err(CrmError::mandatory_missing(
+                "id",
+                &format!("{json_path}.{key}.id"),
+            )),
+        },
+        Some(_) => Err(CrmError::expected_type(
+            key,
+            &format!("{json_path}.{key}"),
+            "jsonobject",
+        )),
+    }
+}

@@ -1,0 +1,517 @@
+//! Generates large seed orgs for benchmarks: thousands of users, accounts, contacts, deals,
+//! client companies and projects, deterministically from a seed number, with the same kinds
+//! of awkward cases as the demo org (duplicate account names, clients without an account,
+//! inactive and unconfirmed users).
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+
+use super::projects::seed::PortalSeed;
+use super::seed::{
+    FieldSeed, OAuthClientSeed, OrgSeed, ProfileSeed, RefreshTokenSeed, RoleSeed, Seed, UserSeed,
+    UserStatus,
+};
+
+/// How big an org to generate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GenerateOptions {
+    pub users: usize,
+    pub accounts: usize,
+    pub contacts: usize,
+    /// Deals; half the number of accounts when absent.
+    pub deals: Option<usize>,
+    pub projects: usize,
+    /// Client companies in the portal; a tenth of the accounts (at least one) when absent.
+    pub clients: Option<usize>,
+    /// The same number always yields the same org.
+    pub seed: u64,
+}
+
+impl Default for GenerateOptions {
+    fn default() -> Self {
+        GenerateOptions {
+            users: 100,
+            accounts: 200,
+            contacts: 500,
+            deals: None,
+            projects: 100,
+            clients: None,
+            seed: 1,
+        }
+    }
+}
+
+/// The client id and admin refresh token of generated orgs (sandbox-only credentials).
+pub const CLIENT_ID: &str = "1000.GENERATEDCLIENT";
+pub const CLIENT_SECRET: &str = "generated-secret";
+pub const ADMIN_REFRESH_TOKEN: &str = "1000.generated-admin.refresh";
+pub const OWNER_REFRESH_TOKEN: &str = "1000.generated-owner.refresh";
+pub const ADMIN_EMAIL: &str = "admin@generated.example";
+pub const OWNER_EMAIL: &str = "owner@generated.example";
+
+/// SplitMix64: tiny, fast and stable across platforms and crate versions.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+}
+
+const FIRST: &[&str] = &[
+    "Ada", "Ben", "Cleo", "Dan", "Eve", "Finn", "Gia", "Hal", "Ivy", "Jon", "Kai", "Lena", "Max",
+    "Nia", "Oli", "Pia", "Quin", "Ravi", "Sara", "Tom", "Uma", "Vic", "Wes", "Xena", "Yuri", "Zoe",
+];
+const LAST: &[&str] = &[
+    "Adams", "Baker", "Chen", "Diaz", "Evans", "Fischer", "Garcia", "Haddad", "Ito", "Jones",
+    "Khan", "Lopez", "Müller", "Nakamura", "Okafor", "Patel", "Quinn", "Rossi", "Smith", "Tanaka",
+    "Usman", "Varga", "Wang", "Xu", "Young", "Zhang",
+];
+const COMPANY_A: &[&str] = &[
+    "Acme", "Blue", "Cedar", "Delta", "Echo", "Falcon", "Granite", "Harbor", "Iron", "Juniper",
+    "Keystone", "Lumen", "Maple", "Nova", "Orbit", "Pioneer", "Quartz", "River", "Summit", "Terra",
+];
+const COMPANY_B: &[&str] = &[
+    "Furniture",
+    "Logistics",
+    "Foods",
+    "Systems",
+    "Textiles",
+    "Motors",
+    "Labs",
+    "Media",
+    "Energy",
+    "Health",
+    "Outfitters",
+    "Robotics",
+];
+const COMPANY_C: &[&str] = &["Inc.", "Ltd", "GmbH", "LLC", "Group", "Co."];
+const STAGES: &[&str] = &[
+    "Qualification",
+    "Needs Analysis",
+    "Proposal/Price Quote",
+    "Negotiation/Review",
+    "Closed Won",
+    "Closed Lost",
+];
+
+fn record(pairs: Vec<(&str, Value)>) -> Map<String, Value> {
+    pairs
+        .into_iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+}
+
+/// Generates an org of the requested size.
+pub fn generate(opts: &GenerateOptions) -> Seed {
+    let mut rng = Rng(opts.seed);
+    let users = opts.users.max(2);
+
+    // Users: the admin, the portal owner, then everyone else.
+    let mut user_seeds = vec![
+        UserSeed {
+            email: ADMIN_EMAIL.into(),
+            first_name: Some("Ada".into()),
+            last_name: "Admin".into(),
+            profile: "Administrator".into(),
+            role: "CEO".into(),
+            status: UserStatus::Active,
+            confirmed: true,
+            reporting_to: None,
+        },
+        UserSeed {
+            email: OWNER_EMAIL.into(),
+            first_name: Some("Olive".into()),
+            last_name: "Owner".into(),
+            profile: "Administrator".into(),
+            role: "Delivery Lead".into(),
+            status: UserStatus::Active,
+            confirmed: true,
+            reporting_to: Some(ADMIN_EMAIL.into()),
+        },
+    ];
+    for i in 2..users {
+        let profile = match rng.below(100) {
+            0..=4 => "Administrator",
+            5..=64 => "Standard",
+            _ => "Sales",
+        };
+        let role = rng.pick(&["Manager", "Sales Rep", "Delivery Lead"]);
+        user_seeds.push(UserSeed {
+            email: format!("user{i}@generated.example"),
+            first_name: Some(rng.pick(FIRST).into()),
+            last_name: rng.pick(LAST).into(),
+            profile: profile.into(),
+            role: role.into(),
+            status: if rng.chance(2) {
+                UserStatus::Inactive
+            } else {
+                UserStatus::Active
+            },
+            confirmed: !rng.chance(3),
+            reporting_to: Some(ADMIN_EMAIL.into()),
+        });
+    }
+    let active_users: Vec<String> = user_seeds
+        .iter()
+        .filter(|u| u.status == UserStatus::Active && u.confirmed)
+        .map(|u| u.email.clone())
+        .collect();
+
+    // Accounts: about 1% reuse an earlier name, as real orgs do.
+    let mut records: BTreeMap<String, Vec<Map<String, Value>>> = BTreeMap::new();
+    let mut account_names: Vec<String> = Vec::with_capacity(opts.accounts);
+    let accounts: Vec<Map<String, Value>> = (0..opts.accounts)
+        .map(|i| {
+            let name = if i > 10 && rng.chance(1) {
+                account_names[rng.below(account_names.len())].clone()
+            } else {
+                format!(
+                    "{} {} {} {i}",
+                    rng.pick(COMPANY_A),
+                    rng.pick(COMPANY_B),
+                    rng.pick(COMPANY_C)
+                )
+            };
+            account_names.push(name.clone());
+            record(vec![
+                ("_key", json!(format!("a{i}"))),
+                ("Account_Name", json!(name)),
+                (
+                    "Account_Type",
+                    json!(rng.pick(&["Customer", "Prospect", "Partner"])),
+                ),
+                (
+                    "Industry",
+                    json!(rng.pick(&["Manufacturing", "Retail", "Technology", "Services"])),
+                ),
+                (
+                    "Owner",
+                    json!({ "_user": active_users[rng.below(active_users.len())] }),
+                ),
+            ])
+        })
+        .collect();
+    records.insert("Accounts".into(), accounts);
+
+    let mut contact_emails = Vec::with_capacity(opts.contacts);
+    let contacts: Vec<Map<String, Value>> = (0..opts.contacts)
+        .map(|i| {
+            let email = format!("contact{i}@customers.example");
+            contact_emails.push(email.clone());
+            let account = if opts.accounts > 0 && rng.chance(85) {
+                json!({ "_ref": format!("a{}", rng.below(opts.accounts)) })
+            } else {
+                Value::Null
+            };
+            record(vec![
+                ("_key", json!(format!("c{i}"))),
+                ("First_Name", json!(rng.pick(FIRST))),
+                ("Last_Name", json!(rng.pick(LAST))),
+                ("Email", json!(email)),
+                ("Account_Name", account),
+            ])
+        })
+        .collect();
+    records.insert("Contacts".into(), contacts);
+
+    let deals: Vec<Map<String, Value>> = (0..opts.deals.unwrap_or(opts.accounts / 2))
+        .map(|i| {
+            let account = if opts.accounts > 0 {
+                json!({ "_ref": format!("a{}", rng.below(opts.accounts)) })
+            } else {
+                Value::Null
+            };
+            record(vec![
+                ("Deal_Name", json!(format!("Deal {i}"))),
+                ("Stage", json!(rng.pick(STAGES))),
+                ("Amount", json!((rng.below(200) + 1) * 500)),
+                (
+                    "Closing_Date",
+                    json!(format!(
+                        "2026-{:02}-{:02}",
+                        rng.below(12) + 1,
+                        rng.below(28) + 1
+                    )),
+                ),
+                ("Account_Name", account),
+            ])
+        })
+        .collect();
+    records.insert("Deals".into(), deals);
+
+    let portals = generate_portals(
+        &mut rng,
+        opts,
+        &account_names,
+        &contact_emails,
+        &active_users,
+    );
+
+    Seed {
+        org: OrgSeed {
+            company_name: format!("Generated Org {}", opts.seed),
+            domain_name: Some(format!("generated{}", opts.seed)),
+            primary_email: Some(ADMIN_EMAIL.into()),
+            licenses: Some(users as u64),
+            ..OrgSeed::default()
+        },
+        oauth_clients: vec![OAuthClientSeed {
+            client_id: CLIENT_ID.into(),
+            client_secret: CLIENT_SECRET.into(),
+            refresh_tokens: vec![
+                RefreshTokenSeed {
+                    token: ADMIN_REFRESH_TOKEN.into(),
+                    user: ADMIN_EMAIL.into(),
+                    scopes: [
+                        "ZohoCRM.settings.ALL",
+                        "ZohoCRM.modules.ALL",
+                        "ZohoCRM.users.ALL",
+                        "ZohoCRM.org.READ",
+                        "ZohoProjects.portals.READ",
+                        "ZohoProjects.projects.ALL",
+                        "ZohoProjects.users.ALL",
+                        "ZohoProjects.clients.ALL",
+                    ]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
+                },
+                RefreshTokenSeed {
+                    token: OWNER_REFRESH_TOKEN.into(),
+                    user: OWNER_EMAIL.into(),
+                    scopes: [
+                        "ZohoProjects.portals.READ",
+                        "ZohoProjects.projects.ALL",
+                        "ZohoProjects.users.ALL",
+                        "ZohoProjects.clients.ALL",
+                    ]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
+                },
+            ],
+        }],
+        roles: vec![
+            RoleSeed {
+                name: "CEO".into(),
+                reports_to: None,
+                description: None,
+            },
+            RoleSeed {
+                name: "Manager".into(),
+                reports_to: Some("CEO".into()),
+                description: None,
+            },
+            RoleSeed {
+                name: "Sales Rep".into(),
+                reports_to: Some("Manager".into()),
+                description: None,
+            },
+            RoleSeed {
+                name: "Delivery Lead".into(),
+                reports_to: Some("Manager".into()),
+                description: None,
+            },
+        ],
+        profiles: ["Administrator", "Standard", "Sales"]
+            .iter()
+            .map(|name| ProfileSeed {
+                name: name.to_string(),
+                description: None,
+                permissions: BTreeMap::new(),
+            })
+            .collect(),
+        users: user_seeds,
+        modules: vec![],
+        fields: BTreeMap::from([(
+            "Deals".to_string(),
+            vec![FieldSeed {
+                api_name: "Project_Status__c".into(),
+                field_label: "Project Status".into(),
+                data_type: "text".into(),
+                length: None,
+                lookup: None,
+                related_list_label: None,
+                pick_list_values: vec![],
+                unique: false,
+                mandatory: false,
+                tooltip: None,
+                description: None,
+            }],
+        )]),
+        records,
+        variables: vec![],
+        portals,
+    }
+}
+
+/// One portal owned by the generated owner, built from the seed format's public shape.
+fn generate_portals(
+    rng: &mut Rng,
+    opts: &GenerateOptions,
+    account_names: &[String],
+    contact_emails: &[String],
+    active_users: &[String],
+) -> Vec<PortalSeed> {
+    // Portal users: a slice of the active CRM users (never the owner, who is implicit).
+    let members: Vec<&String> = active_users
+        .iter()
+        .filter(|e| e.as_str() != OWNER_EMAIL)
+        .take((opts.projects / 5 + 10).min(active_users.len()))
+        .collect();
+    let users: Vec<Value> = members
+        .iter()
+        .enumerate()
+        .map(|(i, email)| {
+            json!({ "email": email, "role": if i % 4 == 0 { "Manager" } else { "Employee" } })
+        })
+        .collect();
+    // Clients: most match an account name, some match none.
+    let client_count = opts
+        .clients
+        .unwrap_or((opts.accounts / 10).max(1))
+        .min(account_names.len().max(1) * 2);
+    let mut seen = std::collections::HashSet::new();
+    let mut clients = Vec::new();
+    for i in 0..client_count {
+        let name = if !account_names.is_empty() && rng.chance(80) {
+            account_names[rng.below(account_names.len())].clone()
+        } else {
+            format!("Unmatched Client {i}")
+        };
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        let users: Vec<Value> = if contact_emails.is_empty() {
+            vec![]
+        } else {
+            vec![json!({ "email": contact_emails[rng.below(contact_emails.len())] })]
+        };
+        clients.push(json!({ "name": name, "users": users }));
+    }
+    let mut used_client_users = std::collections::HashSet::new();
+    for client in &mut clients {
+        // A client user belongs to one client company.
+        if let Some(email) = client["users"][0]["email"].as_str().map(str::to_string)
+            && !used_client_users.insert(email)
+        {
+            client["users"] = json!([]);
+        }
+    }
+    let projects: Vec<Value> = (0..opts.projects)
+        .map(|i| {
+            let owner = if members.is_empty() {
+                OWNER_EMAIL.to_string()
+            } else {
+                members[rng.below(members.len())].to_string()
+            };
+            let mut project_users = vec![owner.clone()];
+            if !members.is_empty() {
+                let extra = members[rng.below(members.len())].to_string();
+                if extra != owner && extra != OWNER_EMAIL {
+                    project_users.push(extra);
+                }
+            }
+            project_users.retain(|u| u != OWNER_EMAIL);
+            let mut project = json!({
+                "name": format!("Project {i:05}"),
+                "status": if rng.chance(10) { "archived" } else { "active" },
+                "owner": owner,
+                "start_date": format!("2026-{:02}-{:02}", rng.below(12) + 1, rng.below(28) + 1),
+                "percent_complete": rng.below(101),
+                "users": project_users,
+            });
+            if !clients.is_empty() && rng.chance(60) {
+                let client = &clients[rng.below(clients.len())];
+                project["clients"] = json!([{ "name": client["name"], "primary": true }]);
+            }
+            project
+        })
+        .collect();
+    let portal = json!([{
+        "name": "Generated Delivery",
+        "owner": OWNER_EMAIL,
+        "plan": "Enterprise",
+        "users": users,
+        "custom_fields": [{ "label_name": "Budget Code", "column_name": "UDF_CHAR1", "field_type": "text" }],
+        "templates": [{ "name": "Standard Delivery" }],
+        "clients": clients,
+        "projects": projects,
+    }]);
+    serde_json::from_value(portal).expect("generated portals follow the seed format")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn small() -> GenerateOptions {
+        GenerateOptions {
+            users: 30,
+            accounts: 60,
+            contacts: 120,
+            deals: Some(20),
+            projects: 25,
+            clients: Some(12),
+            seed: 7,
+        }
+    }
+
+    #[test]
+    fn the_same_seed_number_gives_the_same_org() {
+        assert_eq!(generate(&small()), generate(&small()));
+        let other = GenerateOptions { seed: 8, ..small() };
+        assert_ne!(generate(&small()), generate(&other));
+    }
+
+    #[test]
+    fn sizes_follow_the_options() {
+        let seed = generate(&small());
+        assert_eq!(seed.users.len(), 30);
+        assert_eq!(seed.records["Accounts"].len(), 60);
+        assert_eq!(seed.records["Contacts"].len(), 120);
+        assert_eq!(seed.records["Deals"].len(), 20);
+        assert_eq!(seed.portals.len(), 1);
+    }
+
+    #[test]
+    fn generated_orgs_load_into_a_sandbox_database() {
+        let store = crate::sandbox::store::Store::open(None).unwrap();
+        crate::sandbox::seed::load_if_empty(&store, &generate(&small())).unwrap();
+        let contacts: i64 = store.with(|c| {
+            c.query_row(
+                "SELECT COUNT(*) FROM crm_records WHERE module = 'Contacts'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+        });
+        assert_eq!(contacts, 120);
+    }
+
+    #[test]
+    fn generated_orgs_survive_the_yaml_round_trip() {
+        let seed = generate(&small());
+        let back = Seed::parse(&seed.to_yaml().unwrap(), "generated").unwrap();
+        assert_eq!(back, seed);
+    }
+}

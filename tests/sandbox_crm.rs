@@ -1,0 +1,26 @@
+//! The CRM part of the sandbox over real HTTP: Accounts tokens, every CRM endpoint's success
+//! and errors in Zoho's own bodies, the edition limits, fault injection and persistence.
+
+#[path = "sandbox_crm/support.rs"]
+mod support;
+
+#[path = "sandbox_crm/oauth.rs"]
+mod oauth;
+
+#[path = "sandbox_crm/records.rs"]
+mod records;
+
+#[path = "sandbox_crm/search.rs"]
+mod search;
+
+#[path = "sandbox_crm/metadata.rs"]
+mod metadata;
+
+#[path = "sandbox_crm/users.rs"]
+mod users;
+
+#[path = "sandbox_crm/limits.rs"]
+mod limits;
+
+#[path = "sandbox_crm/persistence.rs"]
+mod persistence;
