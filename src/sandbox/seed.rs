@@ -377,6 +377,16 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_example_seed_loads() {
+        let doc = include_str!("../../docs/sandbox.md");
+        let start = doc.find("```yaml\n").expect("a yaml block") + "```yaml\n".len();
+        let end = start + doc[start..].find("```").expect("its end");
+        let seed = Seed::parse(&doc[start..end], "docs/sandbox.md").unwrap();
+        let store = Store::open(None).unwrap();
+        load_if_empty(&store, &seed).unwrap();
+    }
+
+    #[test]
     fn seeds_round_trip_through_yaml() {
         let seed = Seed::demo();
         let back = Seed::parse(&seed.to_yaml().unwrap(), "round-trip").unwrap();

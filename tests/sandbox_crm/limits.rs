@@ -24,7 +24,7 @@ fn statuses(answers: &[Answer]) -> (usize, usize) {
 async fn calls_beyond_the_edition_concurrency_are_refused_not_queued() {
     let env = Env::start_with(SandboxConfig {
         edition: Edition::Free,
-        latency: Duration::from_millis(400),
+        latency: Duration::from_millis(1_500),
         ..SandboxConfig::default()
     })
     .await;
@@ -45,7 +45,7 @@ async fn calls_beyond_the_edition_concurrency_are_refused_not_queued() {
 async fn heavy_calls_share_a_sub_concurrency_of_ten() {
     let env = Env::start_with(SandboxConfig {
         edition: Edition::Ultimate,
-        latency: Duration::from_millis(400),
+        latency: Duration::from_millis(1_500),
         ..SandboxConfig::default()
     })
     .await;

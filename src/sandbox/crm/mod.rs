@@ -5,7 +5,9 @@
 //! with [`crate::sandbox::error::CrmError`].
 
 pub mod context;
+pub mod criteria;
 pub mod db;
+pub mod field_json;
 pub mod fields;
 pub mod load;
 pub mod meta;

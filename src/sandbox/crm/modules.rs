@@ -212,11 +212,7 @@ pub async fn get_one(
     })?;
     match module {
         Some(m) => Ok(respond::json(StatusCode::OK, json!({ "modules": [m] }))),
-        None => {
-            let mut e = CrmError::invalid_module_in_path(2);
-            e.code = "INVALID_MODULE";
-            Err(e)
-        }
+        None => Err(CrmError::invalid_module_in_path(2)),
     }
 }
 

@@ -13,7 +13,7 @@ use crate::sandbox::error::CrmError;
 use crate::sandbox::server::AppState;
 
 fn roles(conn: &Connection, only: Option<&str>) -> rusqlite::Result<Vec<Value>> {
-    let admin: Option<(String, String, String)> = conn
+    let admin: Option<(String, String)> = conn
         .query_row(
             "SELECT u.id, u.first_name, u.last_name FROM crm_users u
              JOIN crm_profiles p ON p.id = u.profile_id
@@ -25,7 +25,6 @@ fn roles(conn: &Connection, only: Option<&str>) -> rusqlite::Result<Vec<Value>> 
                 Ok((
                     r.get(0)?,
                     super::context::full_name(first.as_deref(), &last),
-                    String::new(),
                 ))
             },
         )
@@ -56,7 +55,7 @@ fn roles(conn: &Connection, only: Option<&str>) -> rusqlite::Result<Vec<Value>> 
             // The top of the hierarchy is the role the org's administrators hold.
             role["admin_user"] = json!(true);
         }
-        if let Some((uid, uname, _)) = &admin {
+        if let Some((uid, uname)) = &admin {
             role["created_by__s"] = json!({ "name": uname, "id": uid });
             role["modified_by__s"] = json!({ "name": uname, "id": uid });
         }
