@@ -6,7 +6,11 @@ mod cli_support;
 use cli_support::{Harness, example, read_example};
 
 fn assert_ok(run: &cli_support::Run) {
-    assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
 }
 
 #[test]
@@ -15,11 +19,19 @@ fn every_example_applies_and_then_plans_empty_without_writes() {
         let h = Harness::demo();
         let applied = h.run(&["apply", "-f", &example(name), "--auto-approve"]);
         assert_ok(&applied);
-        assert!(applied.stdout.contains("Apply complete"), "{}", applied.stdout);
+        assert!(
+            applied.stdout.contains("Apply complete"),
+            "{}",
+            applied.stdout
+        );
         let writes = h.writes();
         let plan = h.run(&["plan", "-f", &example(name), "--detailed-exitcode"]);
         assert_ok(&plan);
-        assert!(plan.stdout.contains("No changes."), "{name}: {}", plan.stdout);
+        assert!(
+            plan.stdout.contains("No changes."),
+            "{name}: {}",
+            plan.stdout
+        );
         assert_eq!(h.writes(), writes, "{name}: planning wrote something");
         let again = h.run(&["apply", "-f", &example(name), "--auto-approve"]);
         assert_ok(&again);
@@ -34,7 +46,12 @@ fn deactivating_after_activation_applies_and_plans_empty() {
     let off = h.run(&["apply", "-f", &example("deactivate.yaml"), "--auto-approve"]);
     assert_ok(&off);
     assert!(off.stdout.contains("deactivation"), "{}", off.stdout);
-    let plan = h.run(&["plan", "-f", &example("deactivate.yaml"), "--detailed-exitcode"]);
+    let plan = h.run(&[
+        "plan",
+        "-f",
+        &example("deactivate.yaml"),
+        "--detailed-exitcode",
+    ]);
     assert_ok(&plan);
     assert!(plan.stdout.contains("No changes."));
     // Re-activating starts a new generation.
@@ -59,7 +76,14 @@ fn editing_one_setting_plans_exactly_that_change() {
         "relatedList: {view: true, create: true, edit: true, delete: false}",
     );
     let path = h.write("edited.yaml", &edited);
-    let plan = h.run(&["plan", "-f", path.to_str().unwrap(), "--format", "json", "--detailed-exitcode"]);
+    let plan = h.run(&[
+        "plan",
+        "-f",
+        path.to_str().unwrap(),
+        "--format",
+        "json",
+        "--detailed-exitcode",
+    ]);
     assert_eq!(plan.code, 2, "{}", plan.stderr);
     let doc: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
     let changes = doc["plan"]["changes"].as_array().unwrap();
@@ -75,14 +99,23 @@ fn export_then_plan_is_empty() {
     assert_ok(&h.run(&["apply", "-f", &example("acme.yaml"), "--auto-approve"]));
     let exported = h.run(&["export", "--portal-secret-ref", "pm-admin-oauth"]);
     assert_ok(&exported);
-    assert!(exported.stdout.contains("kind: ProjectsIntegration"), "{}", exported.stdout);
+    assert!(
+        exported.stdout.contains("kind: ProjectsIntegration"),
+        "{}",
+        exported.stdout
+    );
     let path = h.write("exported.yaml", &exported.stdout);
     let validate = h.run(&["validate", "-f", path.to_str().unwrap()]);
     assert_ok(&validate);
     let writes = h.writes();
     let plan = h.run(&["plan", "-f", path.to_str().unwrap(), "--detailed-exitcode"]);
     assert_ok(&plan);
-    assert!(plan.stdout.contains("No changes."), "{}\n{}", exported.stdout, plan.stdout);
+    assert!(
+        plan.stdout.contains("No changes."),
+        "{}\n{}",
+        exported.stdout,
+        plan.stdout
+    );
     assert_eq!(h.writes(), writes);
 }
 
@@ -107,7 +140,10 @@ fn text_output_names_the_target_on_its_first_line() {
     let h = Harness::demo();
     let run = h.run(&["plan", "-f", &example("minimal.yaml")]);
     assert_ok(&run);
-    assert_eq!(run.stdout.lines().next().unwrap(), format!("Target: sandbox at {}", h.url));
+    assert_eq!(
+        run.stdout.lines().next().unwrap(),
+        format!("Target: sandbox at {}", h.url)
+    );
     assert!(!run.stdout.contains('\x1b'), "no colours when piped");
 }
 
@@ -120,7 +156,11 @@ fn a_saved_plan_applies_when_current_and_is_refused_when_stale() {
     assert_ok(&plan);
     let applied = h.run(&["apply", saved, "--auto-approve"]);
     assert_ok(&applied);
-    assert!(applied.stdout.contains("Apply complete"), "{}", applied.stdout);
+    assert!(
+        applied.stdout.contains("Apply complete"),
+        "{}",
+        applied.stdout
+    );
 
     // A plan made before someone else changed the org no longer describes it.
     let h = Harness::demo();
@@ -143,8 +183,13 @@ fn a_portal_change_is_refused_without_force_and_applied_with_it() {
     );
     let h = Harness::with_seed_text(&seed);
     assert_ok(&h.run(&["apply", "-f", &example("minimal.yaml"), "--auto-approve"]));
-    let moved = cli_support::read_example("minimal.yaml").replace("name: Acme Delivery", "name: Acme Labs");
-    assert_ne!(moved, cli_support::read_example("minimal.yaml"), "the example names the portal");
+    let moved =
+        cli_support::read_example("minimal.yaml").replace("name: Acme Delivery", "name: Acme Labs");
+    assert_ne!(
+        moved,
+        cli_support::read_example("minimal.yaml"),
+        "the example names the portal"
+    );
     let path = h.write("moved.yaml", &moved);
     let path = path.to_str().unwrap();
     let plan = h.run(&["plan", "-f", path, "--detailed-exitcode"]);
@@ -171,7 +216,13 @@ fn removing_a_module_needs_prune() {
     assert!(plan.stdout.contains("PruneDisabled"), "{}", plan.stdout);
     let pruned = h.run(&["apply", "-f", path, "--auto-approve", "--prune"]);
     assert_ok(&pruned);
-    assert!(pruned.stdout.contains("- crm/field/Linked_Projects.Contact delete"), "{}", pruned.stdout);
+    assert!(
+        pruned
+            .stdout
+            .contains("- crm/field/Linked_Projects.Contact delete"),
+        "{}",
+        pruned.stdout
+    );
     let after = h.run(&["plan", "-f", path, "--prune", "--detailed-exitcode"]);
     assert_ok(&after);
 }
@@ -190,12 +241,27 @@ fn an_apply_interrupted_after_any_call_converges_on_the_next_run() {
             &["apply", "-f", &example("acme.yaml"), "--auto-approve"],
             &[("PROJECTLINK_FAIL_AFTER_CALLS", &cut_text)],
         );
-        assert_ne!(interrupted.code, 0, "cut after {cut} calls should fail: {}", interrupted.all());
+        assert_ne!(
+            interrupted.code,
+            0,
+            "cut after {cut} calls should fail: {}",
+            interrupted.all()
+        );
         let resumed = h.run(&["apply", "-f", &example("acme.yaml"), "--auto-approve"]);
         assert_ok(&resumed);
-        let plan = h.run(&["plan", "-f", &example("acme.yaml"), "--format", "json", "--detailed-exitcode"]);
+        let plan = h.run(&[
+            "plan",
+            "-f",
+            &example("acme.yaml"),
+            "--format",
+            "json",
+            "--detailed-exitcode",
+        ]);
         assert_eq!(plan.code, 0, "cut after {cut}: {}", plan.stdout);
         let fields = h.sandbox().counters.get("POST /crm/v8/settings/fields");
-        assert!(fields <= 2, "cut after {cut}: fields created in {fields} calls");
+        assert!(
+            fields <= 2,
+            "cut after {cut}: fields created in {fields} calls"
+        );
     }
 }

@@ -483,3 +483,43 @@ async fn calls_and_credits_are_counted_per_system() {
     assert_eq!(stats.accounts_calls, 1);
     assert_eq!(stats.api_calls(), 5);
 }
+
+/// A token kept by an earlier run is reused by a new client, so repeated CLI runs do not
+/// each spend one of Zoho's ten tokens per ten minutes; a rejected one is forgotten.
+#[tokio::test]
+async fn a_stored_token_is_reused_across_clients_and_forgotten_when_rejected() {
+    use projectlink::zoho::token_store::{FileTokenStore, TokenStore};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tokens.json");
+    let store: std::sync::Arc<dyn TokenStore> = std::sync::Arc::new(FileTokenStore::new(&path));
+    let fake = FakeZoho::api(|request, _| async move {
+        match request.token().as_deref() {
+            Some("revoked-token") => Reply::crm_error(401, "INVALID_TOKEN", "invalid oauth token"),
+            _ => Reply::ok(org_body()),
+        }
+    })
+    .await;
+    let mut options = fast_options();
+    options.token_store = Some(store.clone());
+    for _ in 0..3 {
+        let clients = connect(&fake, &options);
+        clients.crm.org().await.unwrap();
+    }
+    assert_eq!(
+        fake.token_requests().len(),
+        1,
+        "later runs reuse the stored token"
+    );
+    assert!(!std::fs::read_to_string(&path).unwrap().contains("refresh"));
+    // Zoho revoked the stored token: it is dropped and a new one requested.
+    std::fs::write(
+        &path,
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("tok-1", "revoked-token"),
+    )
+    .unwrap();
+    let clients = connect(&fake, &options);
+    clients.crm.org().await.unwrap();
+    assert_eq!(fake.token_requests().len(), 2);
+}

@@ -55,9 +55,12 @@ pub async fn execute<C: CrmApi, P: ProjectsApi>(
                 continue;
             }
             if let Some(blocker) = change.depends_on.iter().find(|d| not_done.contains(d)) {
-                let outcome = outcome(change, OutcomeStatus::Skipped {
-                    reason: format!("depends on {blocker}, which did not succeed"),
-                });
+                let outcome = outcome(
+                    change,
+                    OutcomeStatus::Skipped {
+                        reason: format!("depends on {blocker}, which did not succeed"),
+                    },
+                );
                 progress.finished(&outcome);
                 outcomes.insert(index, outcome);
                 not_done.insert(change.address.clone());
@@ -65,7 +68,8 @@ pub async fn execute<C: CrmApi, P: ProjectsApi>(
             }
             runnable.push((index, change));
         }
-        for (index, status) in run_phase(&runnable, crm, projects, options.concurrency.max(1)).await {
+        for (index, status) in run_phase(&runnable, crm, projects, options.concurrency.max(1)).await
+        {
             let change = &plan.changes[index];
             let outcome = outcome(change, status);
             if !outcome.succeeded() {
@@ -91,8 +95,15 @@ fn outcome(change: &Change, status: OutcomeStatus) -> ChangeOutcome {
 /// A unit of work: one change, or a batch of changes sent in as few calls as the API allows.
 enum Unit<'a> {
     Single(usize, &'a Change),
-    Fields { module: String, changes: Vec<(usize, &'a Change)> },
-    PortalUsers { portal_id: String, role: String, changes: Vec<(usize, &'a Change)> },
+    Fields {
+        module: String,
+        changes: Vec<(usize, &'a Change)>,
+    },
+    PortalUsers {
+        portal_id: String,
+        role: String,
+        changes: Vec<(usize, &'a Change)>,
+    },
 }
 
 async fn run_phase<C: CrmApi, P: ProjectsApi>(
@@ -106,28 +117,47 @@ async fn run_phase<C: CrmApi, P: ProjectsApi>(
     let mut units = Vec::new();
     for &(index, change) in changes {
         match &change.operation {
-            Operation::CreateField { module, .. } => fields.entry(module.clone()).or_default().push((index, change)),
-            Operation::AddPortalUser { portal_id, role, .. } => users
+            Operation::CreateField { module, .. } => fields
+                .entry(module.clone())
+                .or_default()
+                .push((index, change)),
+            Operation::AddPortalUser {
+                portal_id, role, ..
+            } => users
                 .entry((portal_id.clone(), role.clone()))
                 .or_default()
                 .push((index, change)),
             _ => units.push(Unit::Single(index, change)),
         }
     }
-    units.extend(fields.into_iter().map(|(module, changes)| Unit::Fields { module, changes }));
+    units.extend(
+        fields
+            .into_iter()
+            .map(|(module, changes)| Unit::Fields { module, changes }),
+    );
     units.extend(
         users
             .into_iter()
-            .map(|((portal_id, role), changes)| Unit::PortalUsers { portal_id, role, changes }),
+            .map(|((portal_id, role), changes)| Unit::PortalUsers {
+                portal_id,
+                role,
+                changes,
+            }),
     );
     futures::stream::iter(units)
         .map(|unit| async move {
             match unit {
-                Unit::Single(index, change) => vec![(index, ops::run_single(&change.operation, crm).await)],
-                Unit::Fields { module, changes } => ops::create_fields(&module, &changes, crm).await,
-                Unit::PortalUsers { portal_id, role, changes } => {
-                    ops::add_portal_users(&portal_id, &role, &changes, projects).await
+                Unit::Single(index, change) => {
+                    vec![(index, ops::run_single(&change.operation, crm).await)]
                 }
+                Unit::Fields { module, changes } => {
+                    ops::create_fields(&module, &changes, crm).await
+                }
+                Unit::PortalUsers {
+                    portal_id,
+                    role,
+                    changes,
+                } => ops::add_portal_users(&portal_id, &role, &changes, projects).await,
             }
         })
         .buffer_unordered(concurrency)

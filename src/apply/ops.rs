@@ -7,7 +7,10 @@ use serde_json::json;
 use super::report::OutcomeStatus;
 use crate::live::{MARKER_VARIABLE, Marker, PermissionKind};
 use crate::plan::{Change, FieldSpec, Operation};
-use crate::zoho::crm::{DisplayField, FieldUpdate, NewField, NewModule, NewVariable, RecordQuery, Tooltip, VariableUpdate};
+use crate::zoho::crm::{
+    DisplayField, FieldUpdate, NewField, NewModule, NewVariable, RecordQuery, Tooltip,
+    VariableUpdate,
+};
 use crate::zoho::projects::PortalUserFilter;
 use crate::zoho::{CrmApi, ItemError, ProjectsApi, ZohoError};
 
@@ -34,7 +37,10 @@ fn item_error_text(error: &ItemError) -> String {
 /// Runs one operation that is not batched with others.
 pub async fn run_single<C: CrmApi>(op: &Operation, crm: &C) -> OutcomeStatus {
     let result = match op {
-        Operation::WriteMarker { variable_id, marker } => write_marker(crm, variable_id.as_deref(), marker).await,
+        Operation::WriteMarker {
+            variable_id,
+            marker,
+        } => write_marker(crm, variable_id.as_deref(), marker).await,
         Operation::RebindPortal {
             link_module,
             variable_id,
@@ -50,7 +56,17 @@ pub async fn run_single<C: CrmApi>(op: &Operation, crm: &C) -> OutcomeStatus {
             plural_label,
             description,
             profile_ids,
-        } => create_module(crm, api_name, singular_label, plural_label, description, profile_ids).await,
+        } => {
+            create_module(
+                crm,
+                api_name,
+                singular_label,
+                plural_label,
+                description,
+                profile_ids,
+            )
+            .await
+        }
         Operation::AdoptField {
             module,
             field_id,
@@ -67,7 +83,9 @@ pub async fn run_single<C: CrmApi>(op: &Operation, crm: &C) -> OutcomeStatus {
             )
             .await
             .map(|_| OutcomeStatus::Applied),
-        Operation::DeleteField { module, field_id, .. } => match crm.delete_field(module, field_id).await {
+        Operation::DeleteField {
+            module, field_id, ..
+        } => match crm.delete_field(module, field_id).await {
             Ok(()) => Ok(OutcomeStatus::Applied),
             Err(e) if e.status() == Some(404) => Ok(OutcomeStatus::AlreadyDone {
                 detail: "the field was already gone".into(),
@@ -94,7 +112,11 @@ fn owner_tooltip(text: &str) -> Tooltip {
     }
 }
 
-async fn write_marker<C: CrmApi>(crm: &C, variable_id: Option<&str>, marker: &Marker) -> Result<OutcomeStatus, ZohoError> {
+async fn write_marker<C: CrmApi>(
+    crm: &C,
+    variable_id: Option<&str>,
+    marker: &Marker,
+) -> Result<OutcomeStatus, ZohoError> {
     let value = json!(marker.to_value());
     let update = VariableUpdate {
         value: Some(value.clone()),
@@ -129,7 +151,10 @@ async fn write_marker<C: CrmApi>(crm: &C, variable_id: Option<&str>, marker: &Ma
     }
 }
 
-async fn remove_link_records<C: CrmApi>(crm: &C, link_module: &str) -> Result<OutcomeStatus, ZohoError> {
+async fn remove_link_records<C: CrmApi>(
+    crm: &C,
+    link_module: &str,
+) -> Result<OutcomeStatus, ZohoError> {
     if crm.module(link_module).await?.is_none() {
         return Ok(OutcomeStatus::AlreadyDone {
             detail: format!("module {link_module} does not exist"),
@@ -137,7 +162,9 @@ async fn remove_link_records<C: CrmApi>(crm: &C, link_module: &str) -> Result<Ou
     }
     let mut removed = 0usize;
     for _ in 0..REMOVAL_ROUNDS {
-        let records = crm.records(link_module, &["id".to_string()], &RecordQuery::default()).await?;
+        let records = crm
+            .records(link_module, &["id".to_string()], &RecordQuery::default())
+            .await?;
         let ids: Vec<String> = records
             .iter()
             .filter_map(|r| r.get("id").and_then(|v| v.as_str()).map(str::to_string))
@@ -277,7 +304,10 @@ pub async fn create_fields<C: CrmApi>(
                 (*index, status)
             })
             .collect(),
-        Err(e) => changes.iter().map(|(index, _)| (*index, failed(&e))).collect(),
+        Err(e) => changes
+            .iter()
+            .map(|(index, _)| (*index, failed(&e)))
+            .collect(),
     }
 }
 
@@ -299,8 +329,14 @@ pub async fn add_portal_users<P: ProjectsApi>(
         match projects.add_portal_users(portal_id, &emails, role).await {
             Ok(_) => results.extend(chunk.iter().map(|(i, _)| (*i, OutcomeStatus::Applied))),
             Err(batch_error) => {
-                let present = match projects.portal_users(portal_id, PortalUserFilter::All).await {
-                    Ok(users) => users.into_iter().map(|u| u.email.to_ascii_lowercase()).collect::<Vec<_>>(),
+                let present = match projects
+                    .portal_users(portal_id, PortalUserFilter::All)
+                    .await
+                {
+                    Ok(users) => users
+                        .into_iter()
+                        .map(|u| u.email.to_ascii_lowercase())
+                        .collect::<Vec<_>>(),
                     Err(_) => {
                         results.extend(chunk.iter().map(|(i, _)| (*i, failed(&batch_error))));
                         continue;
@@ -313,7 +349,10 @@ pub async fn add_portal_users<P: ProjectsApi>(
                             detail: "the user is already in the portal".into(),
                         }
                     } else {
-                        match projects.add_portal_users(portal_id, std::slice::from_ref(&email), role).await {
+                        match projects
+                            .add_portal_users(portal_id, std::slice::from_ref(&email), role)
+                            .await
+                        {
                             Ok(_) => OutcomeStatus::Applied,
                             Err(e) => failed(e),
                         }

@@ -11,10 +11,16 @@ use crate::plan::Action;
 pub enum OutcomeStatus {
     Applied,
     /// Nothing to do: the live system already had it (e.g. created by an interrupted run).
-    AlreadyDone { detail: String },
-    Failed { error: String },
+    AlreadyDone {
+        detail: String,
+    },
+    Failed {
+        error: String,
+    },
     /// Not attempted because a change it depends on did not succeed.
-    Skipped { reason: String },
+    Skipped {
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,7 +33,10 @@ pub struct ChangeOutcome {
 
 impl ChangeOutcome {
     pub fn succeeded(&self) -> bool {
-        matches!(self.status, OutcomeStatus::Applied | OutcomeStatus::AlreadyDone { .. })
+        matches!(
+            self.status,
+            OutcomeStatus::Applied | OutcomeStatus::AlreadyDone { .. }
+        )
     }
 }
 
@@ -43,7 +52,12 @@ impl ApplyReport {
     }
 
     pub fn applied(&self) -> usize {
-        self.count(|s| matches!(s, OutcomeStatus::Applied | OutcomeStatus::AlreadyDone { .. }))
+        self.count(|s| {
+            matches!(
+                s,
+                OutcomeStatus::Applied | OutcomeStatus::AlreadyDone { .. }
+            )
+        })
     }
 
     pub fn failed(&self) -> usize {

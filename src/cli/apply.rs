@@ -22,7 +22,11 @@ use crate::zoho::ZohoClients;
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
     /// A plan saved with `projectlink plan -o FILE`; applied only if still current.
-    #[arg(value_name = "PLAN", conflicts_with = "files", required_unless_present = "files")]
+    #[arg(
+        value_name = "PLAN",
+        conflicts_with = "files",
+        required_unless_present = "files"
+    )]
     pub saved_plan: Option<PathBuf>,
     /// Spec files (YAML); a directory stands for its .yaml and .yml files, `-` for stdin.
     #[arg(short = 'f', long = "file", value_name = "FILE", num_args = 1..)]
@@ -38,7 +42,12 @@ pub struct ApplyArgs {
     pub force: bool,
 }
 
-pub async fn run(global: &GlobalArgs, args: &ApplyArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
+pub async fn run(
+    global: &GlobalArgs,
+    args: &ApplyArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<u8> {
     if let Some(path) = &args.saved_plan {
         return apply_saved(global, args, path, out, err).await;
     }
@@ -53,8 +62,20 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs, out: &mut dyn Write, err
         let planned = plan_integration(global, integration, &options, &mut notice).await?;
         out.write_all(&notice)?;
         writeln!(out)?;
-        write!(out, "{}", text::render(&planned.plan, global.stdout_color()))?;
-        let result = confirm_and_execute(global, args, &planned.plan, &planned.connected.clients, out, err).await?;
+        write!(
+            out,
+            "{}",
+            text::render(&planned.plan, global.stdout_color())
+        )?;
+        let result = confirm_and_execute(
+            global,
+            args,
+            &planned.plan,
+            &planned.connected.clients,
+            out,
+            err,
+        )
+        .await?;
         code = super::combine_exit_codes(code, result);
     }
     Ok(code)
@@ -77,7 +98,11 @@ async fn confirm_and_execute(
         return Ok(exit::OK);
     }
     if let Some(refusal) = &plan.refusal {
-        writeln!(err, "Nothing applied: the plan is refused ({}).", refusal.reason)?;
+        writeln!(
+            err,
+            "Nothing applied: the plan is refused ({}).",
+            refusal.reason
+        )?;
         return Ok(exit::REFUSED);
     }
     if !plan.has_changes() {
@@ -114,15 +139,24 @@ async fn confirm_and_execute(
         total.crm_credits
     )?;
     save_journal(&global.state_dir, &plan.integration, &report);
-    Ok(if report.is_complete() { exit::OK } else { exit::ERROR })
+    Ok(if report.is_complete() {
+        exit::OK
+    } else {
+        exit::ERROR
+    })
 }
 
 /// Asks on the terminal; refuses to guess when there is no terminal to ask on.
 fn confirmed(out: &mut dyn Write) -> anyhow::Result<bool> {
     if !std::io::stdin().is_terminal() {
-        bail!("refusing to apply without confirmation: standard input is not a terminal (pass --auto-approve)");
+        bail!(
+            "refusing to apply without confirmation: standard input is not a terminal (pass --auto-approve)"
+        );
     }
-    write!(out, "\nDo you want to apply these changes? Only 'yes' is accepted: ")?;
+    write!(
+        out,
+        "\nDo you want to apply these changes? Only 'yes' is accepted: "
+    )?;
     out.flush()?;
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
@@ -134,15 +168,27 @@ pub fn render_report(report: &ApplyReport) -> String {
     for o in &report.outcomes {
         let line = match &o.status {
             OutcomeStatus::Applied => format!("  ✓ {} {}\n", o.action.label(), o.address),
-            OutcomeStatus::AlreadyDone { detail } => format!("  ✓ {} {} ({detail})\n", o.action.label(), o.address),
-            OutcomeStatus::Failed { error } => format!("  ✗ {} {}: {error}\n", o.action.label(), o.address),
-            OutcomeStatus::Skipped { reason } => format!("  - {} {}: skipped, {reason}\n", o.action.label(), o.address),
+            OutcomeStatus::AlreadyDone { detail } => {
+                format!("  ✓ {} {} ({detail})\n", o.action.label(), o.address)
+            }
+            OutcomeStatus::Failed { error } => {
+                format!("  ✗ {} {}: {error}\n", o.action.label(), o.address)
+            }
+            OutcomeStatus::Skipped { reason } => format!(
+                "  - {} {}: skipped, {reason}\n",
+                o.action.label(),
+                o.address
+            ),
         };
         text.push_str(&line);
     }
     text.push_str(&format!(
         "\nApply {}: {} applied, {} failed, {} skipped.\n",
-        if report.is_complete() { "complete" } else { "incomplete" },
+        if report.is_complete() {
+            "complete"
+        } else {
+            "incomplete"
+        },
         report.applied(),
         report.failed(),
         report.skipped()
@@ -163,9 +209,17 @@ fn save_journal(state_dir: &Path, integration: &str, report: &ApplyReport) {
     }
 }
 
-async fn apply_saved(global: &GlobalArgs, args: &ApplyArgs, path: &Path, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the saved plan {}", path.display()))?;
-    let document = PlanDocument::from_json(&text).map_err(|e| anyhow::anyhow!("{} is not a usable plan: {e}", path.display()))?;
+async fn apply_saved(
+    global: &GlobalArgs,
+    args: &ApplyArgs,
+    path: &Path,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the saved plan {}", path.display()))?;
+    let document = PlanDocument::from_json(&text)
+        .map_err(|e| anyhow::anyhow!("{} is not a usable plan: {e}", path.display()))?;
     let connected = target::connect(global, &document.connection, client_options(global)).await?;
     writeln!(out, "{}\n", connected.description)?;
     if connected.id != document.target {
@@ -175,9 +229,14 @@ async fn apply_saved(global: &GlobalArgs, args: &ApplyArgs, path: &Path, out: &m
             connected.id
         );
     }
-    let observed = observe(&document.desired, &connected.clients.crm, &connected.clients.projects, connected.grant.clone())
-        .await
-        .context("cannot re-read the live state to check the saved plan")?;
+    let observed = observe(
+        &document.desired,
+        &connected.clients.crm,
+        &connected.clients.projects,
+        connected.grant.clone(),
+    )
+    .await
+    .context("cannot re-read the live state to check the saved plan")?;
     let now = fingerprints(&observed);
     let changed: Vec<&String> = document
         .plan
@@ -190,11 +249,19 @@ async fn apply_saved(global: &GlobalArgs, args: &ApplyArgs, path: &Path, out: &m
         writeln!(
             err,
             "The saved plan is stale: {} changed since it was made. Run `projectlink plan` again.",
-            changed.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            changed
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         )?;
         return Ok(exit::ERROR);
     }
-    write!(out, "{}", text::render(&document.plan, global.stdout_color()))?;
+    write!(
+        out,
+        "{}",
+        text::render(&document.plan, global.stdout_color())
+    )?;
     let mut plan = document.plan;
     // The saved plan was reviewed with its own options; --force/--prune may still lift a refusal.
     if args.force {

@@ -14,8 +14,9 @@ use crate::live::observe::observe;
 use crate::live::{IntegrationState, MARKER_VARIABLE, Marker, Observed, PermissionKind, owner_in};
 use crate::plan::Desired;
 use crate::spec::{
-    Connection, DataCenter, IntegrationState as SpecState, PermissionsSpec, PortalSpec, ProfilePermissions,
-    ProjectsIntegrationSpec, RelatedListPermissions, RelatedListsSpec, RelatedModule, SecretRef, supported_module,
+    Connection, DataCenter, IntegrationState as SpecState, PermissionsSpec, PortalSpec,
+    ProfilePermissions, ProjectsIntegrationSpec, RelatedListPermissions, RelatedListsSpec,
+    RelatedModule, SecretRef, supported_module,
 };
 
 #[derive(Debug, Args)]
@@ -31,20 +32,36 @@ pub struct ExportArgs {
     pub data_center: String,
 }
 
-pub async fn run(global: &GlobalArgs, args: &ExportArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
+pub async fn run(
+    global: &GlobalArgs,
+    args: &ExportArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<u8> {
     let data_center: DataCenter = serde_json::from_value(serde_json::json!(args.data_center))
-        .map_err(|_| anyhow!("--data-center {:?} is not a Zoho data centre (us eu in au jp cn ca sa uk)", args.data_center))?;
+        .map_err(|_| {
+            anyhow!(
+                "--data-center {:?} is not a Zoho data centre (us eu in au jp cn ca sa uk)",
+                args.data_center
+            )
+        })?;
     let connection = Connection {
         data_center,
         secret_ref: Some(SecretRef {
             name: args.secret_ref.clone(),
         }),
-        portal_secret_ref: args.portal_secret_ref.clone().map(|name| SecretRef { name }),
+        portal_secret_ref: args
+            .portal_secret_ref
+            .clone()
+            .map(|name| SecretRef { name }),
     };
     let connected = target::connect(global, &connection, client_options(global)).await?;
     writeln!(err, "{}", connected.description)?;
     let crm = &connected.clients.crm;
-    let variables = crm.variables().await.context("cannot read CRM org variables")?;
+    let variables = crm
+        .variables()
+        .await
+        .context("cannot read CRM org variables")?;
     let marker_text = variables
         .iter()
         .find(|v| v.api_name == MARKER_VARIABLE)
@@ -52,11 +69,14 @@ pub async fn run(global: &GlobalArgs, args: &ExportArgs, out: &mut dyn Write, er
         .ok_or_else(|| {
             anyhow!("this CRM org has no projectlink integration yet (no {MARKER_VARIABLE} variable); start from examples/minimal.yaml and apply it")
         })?;
-    let marker = Marker::parse(&marker_text).map_err(|e| anyhow!("the {MARKER_VARIABLE} variable is unreadable: {e}"))?;
+    let marker = Marker::parse(&marker_text)
+        .map_err(|e| anyhow!("the {MARKER_VARIABLE} variable is unreadable: {e}"))?;
     let modules = crm.modules().await.context("cannot read CRM modules")?;
     let link_module = modules
         .iter()
-        .find(|m| m.description.as_deref().and_then(owner_in).as_deref() == Some(marker.owner.as_str()))
+        .find(|m| {
+            m.description.as_deref().and_then(owner_in).as_deref() == Some(marker.owner.as_str())
+        })
         .map(|m| m.api_name.clone())
         .unwrap_or_else(|| crate::spec::DEFAULT_LINK_MODULE.to_string());
     let probe = Desired {
@@ -73,9 +93,14 @@ pub async fn run(global: &GlobalArgs, args: &ExportArgs, out: &mut dyn Write, er
         max_change_percent: crate::spec::DEFAULT_MAX_CHANGE_PERCENT,
         observe_only: false,
     };
-    let observed = observe(&probe, crm, &connected.clients.projects, connected.grant.clone())
-        .await
-        .context("cannot read the live integration")?;
+    let observed = observe(
+        &probe,
+        crm,
+        &connected.clients.projects,
+        connected.grant.clone(),
+    )
+    .await
+    .context("cannot read the live integration")?;
     let spec = spec_from_live(&marker, &link_module, connection, &observed);
     let document = serde_json::json!({
         "apiVersion": crate::spec::API_VERSION,
@@ -84,17 +109,37 @@ pub async fn run(global: &GlobalArgs, args: &ExportArgs, out: &mut dyn Write, er
         "spec": spec,
     });
     let yaml = serde_saphyr::to_string(&document).context("cannot render the spec as YAML")?;
-    writeln!(out, "# Exported from the live integration by `projectlink export`.")?;
-    writeln!(out, "# Editor support: `projectlink schema > projectsintegration.json`, then add the line")?;
-    writeln!(out, "# `# yaml-language-server: $schema=projectsintegration.json` at the top of this file.")?;
-    writeln!(out, "# Not recoverable from the live systems, add them by hand if you use them: relatedLists.modules[].fieldMap,")?;
-    writeln!(out, "# permissions.users overrides, clients, imports, dealConversion, policy.")?;
+    writeln!(
+        out,
+        "# Exported from the live integration by `projectlink export`."
+    )?;
+    writeln!(
+        out,
+        "# Editor support: `projectlink schema > projectsintegration.json`, then add the line"
+    )?;
+    writeln!(
+        out,
+        "# `# yaml-language-server: $schema=projectsintegration.json` at the top of this file."
+    )?;
+    writeln!(
+        out,
+        "# Not recoverable from the live systems, add them by hand if you use them: relatedLists.modules[].fieldMap,"
+    )?;
+    writeln!(
+        out,
+        "# permissions.users overrides, clients, imports, dealConversion, policy."
+    )?;
     write!(out, "{yaml}")?;
     Ok(super::exit::OK)
 }
 
 /// The spec that plans no changes against `observed`.
-fn spec_from_live(marker: &Marker, link_module: &str, connection: Connection, observed: &Observed) -> ProjectsIntegrationSpec {
+fn spec_from_live(
+    marker: &Marker,
+    link_module: &str,
+    connection: Connection,
+    observed: &Observed,
+) -> ProjectsIntegrationSpec {
     let mut modules: Vec<RelatedModule> = observed
         .link_module
         .iter()

@@ -67,10 +67,21 @@ pub struct GlobalArgs {
     pub target: Option<String>,
     /// Credentials file (YAML, one entry per secretRef name); default
     /// ~/.config/projectlink/credentials.yaml.
-    #[arg(long, global = true, value_name = "FILE", env = "PROJECTLINK_CREDENTIALS")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "PROJECTLINK_CREDENTIALS"
+    )]
     pub credentials: Option<PathBuf>,
     /// Folder for local state: the embedded sandbox database and the last apply's journal.
-    #[arg(long, global = true, value_name = "DIR", default_value = ".projectlink", env = "PROJECTLINK_STATE_DIR")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        default_value = ".projectlink",
+        env = "PROJECTLINK_STATE_DIR"
+    )]
     pub state_dir: PathBuf,
     /// Most API requests in flight at once (Zoho's edition limits are 5 to 25).
     #[arg(long, global = true, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=25))]
@@ -96,7 +107,9 @@ impl GlobalArgs {
         match self.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            ColorChoice::Auto => {
+                std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
         }
     }
 
@@ -105,7 +118,9 @@ impl GlobalArgs {
         match self.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            ColorChoice::Auto => {
+                std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
         }
     }
 }
@@ -171,8 +186,9 @@ fn init_logging(global: &GlobalArgs) {
         2 => "debug",
         _ => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("projectlink={level},warn")));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!("projectlink={level},warn"))
+    });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -182,7 +198,11 @@ fn init_logging(global: &GlobalArgs) {
 
 /// Prints an error with its chain of causes, the way users of CLI tools expect.
 pub fn report_error(err: &mut dyn Write, error: &anyhow::Error, color: bool) {
-    let label = if color { "\x1b[1;31merror:\x1b[0m" } else { "error:" };
+    let label = if color {
+        "\x1b[1;31merror:\x1b[0m"
+    } else {
+        "error:"
+    };
     let _ = writeln!(err, "{label} {error}");
     for cause in error.chain().skip(1) {
         let _ = writeln!(err, "  caused by: {cause}");

@@ -41,10 +41,18 @@ pub struct PlanArgs {
     pub force: bool,
 }
 
-pub async fn run(global: &GlobalArgs, args: &PlanArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
+pub async fn run(
+    global: &GlobalArgs,
+    args: &PlanArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<u8> {
     let integrations = load_specs(&args.files, err, global.stderr_color())?;
     if args.out.is_some() && integrations.len() > 1 {
-        anyhow::bail!("-o saves one integration's plan; the files hold {} integrations, plan them one at a time", integrations.len());
+        anyhow::bail!(
+            "-o saves one integration's plan; the files hold {} integrations, plan them one at a time",
+            integrations.len()
+        );
     }
     let options = PlanOptions {
         prune: args.prune,
@@ -56,11 +64,20 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs, out: &mut dyn Write, err:
         let mut notice = Vec::new();
         let planned = plan_integration(global, integration, &options, &mut notice).await?;
         let target_line = String::from_utf8_lossy(&notice).trim_end().to_string();
-        let document = PlanDocument::new(&planned.connected.id, &planned.desired, &planned.connection, &planned.plan);
+        let document = PlanDocument::new(
+            &planned.connected.id,
+            &planned.desired,
+            &planned.connection,
+            &planned.plan,
+        );
         match args.format {
             Format::Text => {
                 writeln!(out, "{target_line}\n")?;
-                write!(out, "{}", text::render(&planned.plan, global.stdout_color()))?;
+                write!(
+                    out,
+                    "{}",
+                    text::render(&planned.plan, global.stdout_color())
+                )?;
             }
             Format::Markdown => {
                 let target = target_line.trim_start_matches("Target: ");
@@ -72,8 +89,14 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs, out: &mut dyn Write, err:
             }
         }
         if let Some(path) = &args.out {
-            std::fs::write(path, document.to_json()).with_context(|| format!("cannot write the plan to {}", path.display()))?;
-            writeln!(err, "Saved the plan to {}; apply it with `projectlink apply {}`.", path.display(), path.display())?;
+            std::fs::write(path, document.to_json())
+                .with_context(|| format!("cannot write the plan to {}", path.display()))?;
+            writeln!(
+                err,
+                "Saved the plan to {}; apply it with `projectlink apply {}`.",
+                path.display(),
+                path.display()
+            )?;
         }
         code = super::combine_exit_codes(code, exit_code(&planned.plan, args.detailed_exitcode));
     }

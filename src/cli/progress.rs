@@ -49,7 +49,11 @@ impl ProgressSink for TerminalProgress {
         let Ok(mut s) = self.state.lock() else { return };
         s.0 += 1;
         let mut err = std::io::stderr().lock();
-        let _ = write!(err, "\r\x1b[2KApplying [{}/{}] {}", s.0, s.1, outcome.address);
+        let _ = write!(
+            err,
+            "\r\x1b[2KApplying [{}/{}] {}",
+            s.0, s.1, outcome.address
+        );
         let _ = err.flush();
     }
 }

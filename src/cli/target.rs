@@ -13,7 +13,9 @@ use crate::sandbox::seed::{DEMO_SEED_YAML, Seed};
 use crate::sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use crate::spec::{Connection, DataCenter as SpecDataCenter};
 use crate::zoho::credentials::{CredentialSources, CredentialsError};
-use crate::zoho::{ClientOptions, Credentials, DataCenter, Endpoints, ZohoClients, ZohoCredentials};
+use crate::zoho::{
+    ClientOptions, Credentials, DataCenter, Endpoints, ZohoClients, ZohoCredentials,
+};
 
 /// A connected target: clients ready to use, and what to call it.
 pub struct Connected {
@@ -28,7 +30,10 @@ pub struct Connected {
 }
 
 /// Where credentials come from, honouring `--credentials`.
-fn resolve_credentials(global: &GlobalArgs, connection: &Connection) -> anyhow::Result<(Option<ZohoCredentials>, bool)> {
+fn resolve_credentials(
+    global: &GlobalArgs,
+    connection: &Connection,
+) -> anyhow::Result<(Option<ZohoCredentials>, bool)> {
     let flag = global.credentials.clone();
     let env = move |name: &str| -> Option<String> {
         if name == "PROJECTLINK_CREDENTIALS"
@@ -44,12 +49,17 @@ fn resolve_credentials(global: &GlobalArgs, connection: &Connection) -> anyhow::
         .as_ref()
         .map(|s| s.name.as_str())
         .unwrap_or("default");
-    let portal = connection.portal_secret_ref.as_ref().map(|s| s.name.as_str());
+    let portal = connection
+        .portal_secret_ref
+        .as_ref()
+        .map(|s| s.name.as_str());
     match sources.resolve(secret, portal) {
         Ok(creds) => Ok((creds, false)),
         // The portal owner's grant is not there yet: the integration is PendingApproval.
         Err(CredentialsError::NoPortalCredentials { .. }) => {
-            let creds = sources.resolve(secret, None).context("cannot read Zoho credentials")?;
+            let creds = sources
+                .resolve(secret, None)
+                .context("cannot read Zoho credentials")?;
             Ok((creds, true))
         }
         Err(e) => Err(anyhow!(e).context("cannot read Zoho credentials")),
@@ -57,15 +67,22 @@ fn resolve_credentials(global: &GlobalArgs, connection: &Connection) -> anyhow::
 }
 
 fn data_center(spec: SpecDataCenter) -> DataCenter {
-    spec.as_str().parse().expect("the spec's data centres are Zoho's")
+    spec.as_str()
+        .parse()
+        .expect("the spec's data centres are Zoho's")
 }
 
 /// Connects to the target for a spec's `connection`.
-pub async fn connect(global: &GlobalArgs, connection: &Connection, options: ClientOptions) -> anyhow::Result<Connected> {
+pub async fn connect(
+    global: &GlobalArgs,
+    connection: &Connection,
+    options: ClientOptions,
+) -> anyhow::Result<Connected> {
     let (creds, portal_missing) = resolve_credentials(global, connection)?;
     let wants_portal_grant = connection.portal_secret_ref.is_some();
     if let Some(url) = &global.target {
-        let base = reqwest::Url::parse(url).with_context(|| format!("--target {url:?} is not a URL"))?;
+        let base =
+            reqwest::Url::parse(url).with_context(|| format!("--target {url:?} is not a URL"))?;
         let (creds, grant) = match creds {
             Some(c) => {
                 let grant = grant_for(wants_portal_grant, portal_missing);
@@ -83,10 +100,17 @@ pub async fn connect(global: &GlobalArgs, connection: &Connection, options: Clie
         });
     }
     if let Some(creds) = creds {
-        let dc = creds.crm.data_center.unwrap_or_else(|| data_center(connection.data_center));
+        let dc = creds
+            .crm
+            .data_center
+            .unwrap_or_else(|| data_center(connection.data_center));
         let clients = ZohoClients::connect(&Endpoints::for_data_center(dc), &creds, &options)?;
         return Ok(Connected {
-            description: format!("Target: Zoho ({} data centre) with credentials from {}", dc.code(), creds.crm.origin),
+            description: format!(
+                "Target: Zoho ({} data centre) with credentials from {}",
+                dc.code(),
+                creds.crm.origin
+            ),
             id: format!("zoho:{}", dc.code()),
             clients,
             grant: grant_for(wants_portal_grant, portal_missing),
@@ -97,7 +121,11 @@ pub async fn connect(global: &GlobalArgs, connection: &Connection, options: Clie
     let seed = demo_seed()?;
     let (creds, grant) = demo_credentials(&seed, wants_portal_grant)?;
     let handle = start_embedded(&db, seed).await?;
-    let clients = ZohoClients::connect(&Endpoints::single(reqwest::Url::parse(&handle.url)?), &creds, &options)?;
+    let clients = ZohoClients::connect(
+        &Endpoints::single(reqwest::Url::parse(&handle.url)?),
+        &creds,
+        &options,
+    )?;
     Ok(Connected {
         description: format!(
             "Target: embedded sandbox ({}; no Zoho credentials configured, see --help)",
@@ -119,17 +147,27 @@ fn grant_for(wants_portal_grant: bool, portal_missing: bool) -> ProjectsGrant {
 }
 
 fn demo_seed() -> anyhow::Result<Seed> {
-    Seed::parse(DEMO_SEED_YAML, "examples/sandbox/acme-seed.yaml").map_err(|e| anyhow!("the built-in demo seed is invalid: {e}"))
+    Seed::parse(DEMO_SEED_YAML, "examples/sandbox/acme-seed.yaml")
+        .map_err(|e| anyhow!("the built-in demo seed is invalid: {e}"))
 }
 
 /// The demo org's grants: the first refresh token for CRM, and the portal owner's for
 /// Projects when the spec uses another user's portal.
-fn demo_credentials(seed: &Seed, wants_portal_grant: bool) -> anyhow::Result<(ZohoCredentials, ProjectsGrant)> {
+fn demo_credentials(
+    seed: &Seed,
+    wants_portal_grant: bool,
+) -> anyhow::Result<(ZohoCredentials, ProjectsGrant)> {
     let client = seed
         .oauth_clients
         .first()
         .ok_or_else(|| anyhow!("the sandbox seed has no OAuth client"))?;
-    let token = |t: &str| Credentials::new(client.client_id.clone(), client.client_secret.clone(), t.to_string());
+    let token = |t: &str| {
+        Credentials::new(
+            client.client_id.clone(),
+            client.client_secret.clone(),
+            t.to_string(),
+        )
+    };
     let admin = client
         .refresh_tokens
         .first()
@@ -160,7 +198,8 @@ fn demo_credentials(seed: &Seed, wants_portal_grant: bool) -> anyhow::Result<(Zo
 
 async fn start_embedded(db: &Path, seed: Seed) -> anyhow::Result<SandboxHandle> {
     if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create the state folder {}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the state folder {}", dir.display()))?;
     }
     let config = SandboxConfig {
         db: Some(PathBuf::from(db)),

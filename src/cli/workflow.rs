@@ -13,6 +13,7 @@ use crate::live::{Observed, observe::observe};
 use crate::plan::planner::{PlanOptions, plan};
 use crate::plan::{Desired, Plan};
 use crate::spec::{Connection, LoadedIntegration};
+use crate::zoho::token_store::FileTokenStore;
 use crate::zoho::{ClientOptions, FaultScript};
 
 /// Spec files failed to load or validate; the diagnostics were already printed.
@@ -21,7 +22,11 @@ use crate::zoho::{ClientOptions, FaultScript};
 pub struct InvalidSpecs(pub String);
 
 /// Loads and validates spec files, printing every diagnostic to `err`.
-pub fn load_specs(files: &[PathBuf], err: &mut dyn Write, color: bool) -> anyhow::Result<Vec<LoadedIntegration>> {
+pub fn load_specs(
+    files: &[PathBuf],
+    err: &mut dyn Write,
+    color: bool,
+) -> anyhow::Result<Vec<LoadedIntegration>> {
     let report = crate::spec::load_files_report(files);
     if !report.diagnostics.is_empty() {
         let _ = write!(err, "{}", report.diagnostics.render(color));
@@ -37,6 +42,9 @@ pub fn client_options(global: &GlobalArgs) -> ClientOptions {
     ClientOptions {
         concurrency: global.concurrency as usize,
         fault_script: fault_script_from_env(),
+        token_store: Some(Arc::new(FileTokenStore::new(
+            global.state_dir.join("tokens.json"),
+        ))),
         ..ClientOptions::default()
     }
 }
@@ -44,7 +52,10 @@ pub fn client_options(global: &GlobalArgs) -> ClientOptions {
 /// `PROJECTLINK_FAIL_AFTER_CALLS=N` makes every API call after the N-th fail before it is
 /// sent, as if the network dropped: the way tests interrupt a run at a chosen point.
 fn fault_script_from_env() -> Option<FaultScript> {
-    let limit: u64 = std::env::var("PROJECTLINK_FAIL_AFTER_CALLS").ok()?.parse().ok()?;
+    let limit: u64 = std::env::var("PROJECTLINK_FAIL_AFTER_CALLS")
+        .ok()?
+        .parse()
+        .ok()?;
     let counter = Arc::new(std::sync::atomic::AtomicU64::new(0));
     Some(Arc::new(move |request| {
         let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
@@ -84,9 +95,19 @@ pub async fn plan_integration(
     let desired = Desired::from_spec(&owner_of(integration), spec);
     let connected = target::connect(global, &spec.connection, client_options(global)).await?;
     let _ = writeln!(notice, "{}", connected.description);
-    let observed = observe(&desired, &connected.clients.crm, &connected.clients.projects, connected.grant.clone())
-        .await
-        .with_context(|| format!("cannot observe the live integration for \"{}\"", desired.owner))?;
+    let observed = observe(
+        &desired,
+        &connected.clients.crm,
+        &connected.clients.projects,
+        connected.grant.clone(),
+    )
+    .await
+    .with_context(|| {
+        format!(
+            "cannot observe the live integration for \"{}\"",
+            desired.owner
+        )
+    })?;
     let plan = plan(&desired, &observed, options);
     Ok(Planned {
         connected,

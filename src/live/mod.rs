@@ -9,5 +9,5 @@ pub mod observe;
 pub mod snapshot;
 
 pub use address::Address;
-pub use marker::{ClientMappingState, IntegrationState, Marker, MARKER_VARIABLE};
+pub use marker::{ClientMappingState, IntegrationState, MARKER_VARIABLE, Marker};
 pub use snapshot::*;

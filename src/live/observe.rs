@@ -71,7 +71,10 @@ pub async fn observe<C: CrmApi, P: ProjectsApi>(
         let count = crm
             .count(&desired.link_module, None)
             .await
-            .map_err(reading(format!("the number of {} records", desired.link_module)))?;
+            .map_err(reading(format!(
+                "the number of {} records",
+                desired.link_module
+            )))?;
         observed.link_record_count = Some(count);
     }
     Ok(observed)
@@ -108,7 +111,11 @@ async fn observe_crm<C: CrmApi>(desired: &Desired, crm: &C) -> Result<CrmFacts, 
     let variables = async { crm.variables().await.map_err(reading("CRM org variables")) };
     let modules = async { crm.modules().await.map_err(reading("CRM modules")) };
     let profiles = async { crm.profiles().await.map_err(reading("CRM profiles")) };
-    let users = async { crm.users(UserType::AllUsers).await.map_err(reading("CRM users")) };
+    let users = async {
+        crm.users(UserType::AllUsers)
+            .await
+            .map_err(reading("CRM users"))
+    };
     let mapped_modules: Vec<&str> = desired
         .modules
         .iter()
@@ -120,7 +127,10 @@ async fn observe_crm<C: CrmApi>(desired: &Desired, crm: &C) -> Result<CrmFacts, 
             .fields(module)
             .await
             .map_err(reading(format!("fields of CRM module {module}")))?;
-        Ok::<_, ObserveError>((module.to_string(), fields.iter().map(field_facts).collect::<Vec<_>>()))
+        Ok::<_, ObserveError>((
+            module.to_string(),
+            fields.iter().map(field_facts).collect::<Vec<_>>(),
+        ))
     }));
     let (org, variables, modules, profiles, users, module_fields) =
         futures::try_join!(org, variables, modules, profiles, users, module_fields)?;
@@ -146,7 +156,11 @@ async fn observe_crm<C: CrmApi>(desired: &Desired, crm: &C) -> Result<CrmFacts, 
                 .fields(&m.api_name)
                 .await
                 .map_err(reading(format!("fields of CRM module {}", m.api_name)))?;
-            let mut fields: Vec<FieldFacts> = fields.iter().filter(|f| f.custom_field == Some(true)).map(field_facts).collect();
+            let mut fields: Vec<FieldFacts> = fields
+                .iter()
+                .filter(|f| f.custom_field == Some(true))
+                .map(field_facts)
+                .collect();
             fields.sort_by(|a, b| a.api_name.cmp(&b.api_name));
             Some(LinkModuleFacts {
                 id: m.id.clone(),
@@ -178,17 +192,19 @@ async fn observe_crm<C: CrmApi>(desired: &Desired, crm: &C) -> Result<CrmFacts, 
                 .filter_map(|kind| {
                     p.permissions_details
                         .iter()
-                        .find(|perm| kind.matches(&perm.name, perm.module.as_deref(), &desired.link_module))
+                        .find(|perm| {
+                            kind.matches(&perm.name, perm.module.as_deref(), &desired.link_module)
+                        })
                         .map(|perm| {
-                        (
-                            *kind,
-                            PermissionFacts {
-                                id: perm.id.clone(),
-                                enabled: perm.enabled,
-                                locked: perm.customizable == Some(false),
-                            },
-                        )
-                    })
+                            (
+                                *kind,
+                                PermissionFacts {
+                                    id: perm.id.clone(),
+                                    enabled: perm.enabled,
+                                    locked: perm.customizable == Some(false),
+                                },
+                            )
+                        })
                 })
                 .collect(),
         })
@@ -202,7 +218,11 @@ async fn observe_crm<C: CrmApi>(desired: &Desired, crm: &C) -> Result<CrmFacts, 
             id: u.id.clone(),
             email: u.email.to_ascii_lowercase(),
             name: u.full_name.clone().unwrap_or_default(),
-            profile: u.profile.as_ref().map(|p| p.name.clone()).unwrap_or_default(),
+            profile: u
+                .profile
+                .as_ref()
+                .map(|p| p.name.clone())
+                .unwrap_or_default(),
             active: u.status.eq_ignore_ascii_case("active"),
             confirmed: u.confirm.unwrap_or(false),
         })
@@ -234,15 +254,25 @@ fn field_facts(f: &Field) -> FieldFacts {
     }
 }
 
-type ProjectsFacts = (Vec<PortalFacts>, Option<Vec<PortalUserFacts>>, Vec<ProjectCustomFieldFacts>);
+type ProjectsFacts = (
+    Vec<PortalFacts>,
+    Option<Vec<PortalUserFacts>>,
+    Vec<ProjectCustomFieldFacts>,
+);
 
-async fn observe_projects<P: ProjectsApi>(desired: &Desired, projects: &P) -> Result<ProjectsFacts, ObserveError> {
+async fn observe_projects<P: ProjectsApi>(
+    desired: &Desired,
+    projects: &P,
+) -> Result<ProjectsFacts, ObserveError> {
     let mut portals: Vec<PortalFacts> = projects
         .portals()
         .await
         .map_err(reading("Zoho Projects portals"))?
         .into_iter()
-        .map(|p| PortalFacts { id: p.id, name: p.name })
+        .map(|p| PortalFacts {
+            id: p.id,
+            name: p.name,
+        })
         .collect();
     portals.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
     let Some(portal) = portals.iter().find(|p| p.name == desired.portal_name) else {
@@ -266,7 +296,10 @@ async fn observe_projects<P: ProjectsApi>(desired: &Desired, projects: &P) -> Re
         projects
             .project_custom_fields(&portal.id)
             .await
-            .map_err(reading(format!("project custom fields of portal \"{}\"", portal.name)))
+            .map_err(reading(format!(
+                "project custom fields of portal \"{}\"",
+                portal.name
+            )))
     };
     let (users, custom) = futures::try_join!(users, custom)?;
     let mut users: Vec<PortalUserFacts> = users.iter().map(portal_user_facts).collect();

@@ -61,9 +61,15 @@ pub struct OrgFacts {
 pub enum MarkerFacts {
     #[default]
     Absent,
-    Present { variable_id: String, marker: Marker },
+    Present {
+        variable_id: String,
+        marker: Marker,
+    },
     /// A variable of that name exists but does not hold a marker we understand.
-    Unreadable { variable_id: String, error: String },
+    Unreadable {
+        variable_id: String,
+        error: String,
+    },
 }
 
 impl MarkerFacts {
@@ -76,9 +82,8 @@ impl MarkerFacts {
 
     pub fn variable_id(&self) -> Option<&str> {
         match self {
-            MarkerFacts::Present { variable_id, .. } | MarkerFacts::Unreadable { variable_id, .. } => {
-                Some(variable_id)
-            }
+            MarkerFacts::Present { variable_id, .. }
+            | MarkerFacts::Unreadable { variable_id, .. } => Some(variable_id),
             MarkerFacts::Absent => None,
         }
     }
@@ -236,7 +241,10 @@ mod tests {
 
     #[test]
     fn ownership_marker_is_found_inside_other_text() {
-        let text = format!("Projects linked to CRM records. {}", ownership_marker("acme"));
+        let text = format!(
+            "Projects linked to CRM records. {}",
+            ownership_marker("acme")
+        );
         assert_eq!(owner_in(&text).as_deref(), Some("acme"));
         assert_eq!(owner_in("hand-made field"), None);
         assert_eq!(owner_in(OWNERSHIP_PREFIX), None);
@@ -245,9 +253,25 @@ mod tests {
     #[test]
     fn permissions_match_by_module_and_verb() {
         let k = PermissionKind::Create;
-        assert!(k.matches("Crm_Implied_Create_CustomModule3", Some("Linked_Projects"), "Linked_Projects"));
-        assert!(!k.matches("Crm_Implied_View_CustomModule3", Some("Linked_Projects"), "Linked_Projects"));
-        assert!(!k.matches("Crm_Implied_Create_Potentials", Some("Deals"), "Linked_Projects"));
-        assert!(k.matches("Crm_Implied_Create_Linked_Projects", None, "Linked_Projects"));
+        assert!(k.matches(
+            "Crm_Implied_Create_CustomModule3",
+            Some("Linked_Projects"),
+            "Linked_Projects"
+        ));
+        assert!(!k.matches(
+            "Crm_Implied_View_CustomModule3",
+            Some("Linked_Projects"),
+            "Linked_Projects"
+        ));
+        assert!(!k.matches(
+            "Crm_Implied_Create_Potentials",
+            Some("Deals"),
+            "Linked_Projects"
+        ));
+        assert!(k.matches(
+            "Crm_Implied_Create_Linked_Projects",
+            None,
+            "Linked_Projects"
+        ));
     }
 }

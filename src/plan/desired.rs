@@ -134,14 +134,20 @@ mod tests {
 
     #[test]
     fn the_acme_example_reduces_to_sorted_normalized_desired_state() {
-        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/acme.yaml")).unwrap();
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/acme.yaml"))
+                .unwrap();
         let loaded = crate::spec::load_str("acme.yaml", &text).unwrap();
         let d = Desired::from_spec("acme", &loaded[0].resource.spec);
         let modules: Vec<&str> = d.modules.iter().map(|m| m.module.as_str()).collect();
         let mut sorted = modules.clone();
         sorted.sort();
         assert_eq!(modules, sorted);
-        assert!(d.modules.iter().any(|m| m.module == "Deals" && m.lookup_field == "Deal"));
+        assert!(
+            d.modules
+                .iter()
+                .any(|m| m.module == "Deals" && m.lookup_field == "Deal")
+        );
         assert!(d.user_access.keys().all(|e| *e == e.to_ascii_lowercase()));
         assert!(d.active);
     }

@@ -47,7 +47,11 @@ fn project_custom_family(field_type: &str) -> ValueFamily {
     let t = field_type.to_ascii_lowercase();
     if t.contains("date") {
         ValueFamily::Date
-    } else if t.contains("number") || t.contains("decimal") || t.contains("percent") || t.contains("currency") {
+    } else if t.contains("number")
+        || t.contains("decimal")
+        || t.contains("percent")
+        || t.contains("currency")
+    {
         ValueFamily::Number
     } else {
         ValueFamily::Text
@@ -177,12 +181,14 @@ mod tests {
 
     #[test]
     fn anything_can_be_written_as_text() {
-        assert!(check_mapping(
-            &map("percent_complete", "Project_Status__c", MapDirection::ToCrm),
-            &[field("Project_Status__c", "text")],
-            &[]
-        )
-        .is_empty());
+        assert!(
+            check_mapping(
+                &map("percent_complete", "Project_Status__c", MapDirection::ToCrm),
+                &[field("Project_Status__c", "text")],
+                &[]
+            )
+            .is_empty()
+        );
     }
 
     #[test]
@@ -202,11 +208,13 @@ mod tests {
             label: "Go-live".into(),
             field_type: "date".into(),
         }];
-        assert!(check_mapping(
-            &map("UDF_DATE1", "Closing_Date", MapDirection::ToProject),
-            &[field("Closing_Date", "date")],
-            &custom
-        )
-        .is_empty());
+        assert!(
+            check_mapping(
+                &map("UDF_DATE1", "Closing_Date", MapDirection::ToProject),
+                &[field("Closing_Date", "date")],
+                &custom
+            )
+            .is_empty()
+        );
     }
 }

@@ -67,7 +67,11 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), fields.len());
         assert_eq!(
-            fields.iter().filter(|f| f.unique).map(|f| f.api_name.as_str()).collect::<Vec<_>>(),
+            fields
+                .iter()
+                .filter(|f| f.unique)
+                .map(|f| f.api_name.as_str())
+                .collect::<Vec<_>>(),
             ["Project_Id"]
         );
     }

@@ -47,11 +47,11 @@ pub fn plan(desired: &Desired, observed: &Observed, options: &PlanOptions) -> Pl
         mut diagnostics,
         ..
     } = planner;
-    changes.sort_by(|a, b| {
-        (phase(&a.operation), &a.address).cmp(&(phase(&b.operation), &b.address))
-    });
+    changes
+        .sort_by(|a, b| (phase(&a.operation), &a.address).cmp(&(phase(&b.operation), &b.address)));
     diagnostics.sort_by(|a, b| {
-        (a.severity, a.code, &a.address, &a.message).cmp(&(b.severity, b.code, &b.address, &b.message))
+        (a.severity, a.code, &a.address, &a.message)
+            .cmp(&(b.severity, b.code, &b.address, &b.message))
     });
     let summary = safety::summarize(&changes, &diagnostics, desired, observed);
     let refusal = safety::refusal(&changes, &summary, desired, options);
@@ -75,7 +75,9 @@ pub fn phase(op: &Operation) -> u8 {
         Operation::RebindPortal { .. } | Operation::RemoveLinkRecords { .. } => 0,
         Operation::WriteMarker { marker, .. } if marker.state == IntegrationState::Active => 1,
         Operation::CreateLinkModule { .. } => 2,
-        Operation::CreateField { .. } | Operation::AdoptField { .. } | Operation::DeleteField { .. } => 3,
+        Operation::CreateField { .. }
+        | Operation::AdoptField { .. }
+        | Operation::DeleteField { .. } => 3,
         Operation::SetLinkPermissions { .. } => 4,
         Operation::AddPortalUser { .. } => 5,
         Operation::WriteMarker { .. } => 6,
@@ -150,7 +152,12 @@ impl<'a> Planner<'a> {
                 .at(address),
             );
         } else {
-            let visible: Vec<&str> = self.observed.portals.iter().map(|p| p.name.as_str()).collect();
+            let visible: Vec<&str> = self
+                .observed
+                .portals
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect();
             let visible = if visible.is_empty() {
                 "none".to_string()
             } else {
@@ -208,7 +215,10 @@ impl<'a> Planner<'a> {
                 Change {
                     address: address.clone(),
                     action: Action::Create,
-                    reason: format!("bind portal \"{}\" to this CRM org (activation)", portal.name),
+                    reason: format!(
+                        "bind portal \"{}\" to this CRM org (activation)",
+                        portal.name
+                    ),
                     before: None,
                     after: Some(marker_view(&marker)),
                     destructive: false,
@@ -333,12 +343,17 @@ impl<'a> Planner<'a> {
             );
             return None;
         }
-        let declared_names: BTreeSet<String> = declared.iter().map(|f| f.api_name.clone()).collect();
+        let declared_names: BTreeSet<String> =
+            declared.iter().map(|f| f.api_name.clone()).collect();
         for field in declared {
             match live.fields.iter().find(|f| f.api_name == field.api_name) {
                 None => self.plan_field_create(&module_name, field, None),
                 Some(existing)
-                    if !link_module::same_shape(&field, &existing.data_type, existing.lookup_module.as_deref()) =>
+                    if !link_module::same_shape(
+                        &field,
+                        &existing.data_type,
+                        existing.lookup_module.as_deref(),
+                    ) =>
                 {
                     let have = match &existing.lookup_module {
                         Some(m) => format!("lookup to {m}"),
@@ -357,7 +372,8 @@ impl<'a> Planner<'a> {
                         .at(Address::crm("field", format!("{module_name}.{}", field.api_name))),
                     );
                 }
-                Some(existing) if existing.owner.as_deref() == Some(self.desired.owner.as_str()) => {}
+                Some(existing)
+                    if existing.owner.as_deref() == Some(self.desired.owner.as_str()) => {}
                 Some(existing) => {
                     let tooltip = self.owner_tag();
                     self.push(Change {
@@ -417,7 +433,9 @@ impl<'a> Planner<'a> {
 
     fn plan_field_create(&mut self, module: &str, field: FieldSpec, after: Option<&Address>) {
         let reason = match &field.lookup_module {
-            Some(target) => format!("lookup that shows the \"{LINK_MODULE_PLURAL}\" related list in {target}"),
+            Some(target) => {
+                format!("lookup that shows the \"{LINK_MODULE_PLURAL}\" related list in {target}")
+            }
             None => "project detail shown in the related list".to_string(),
         };
         let mut after_view = json!({"label": field.label, "data_type": field.data_type});
@@ -461,7 +479,10 @@ impl<'a> Planner<'a> {
             .observed
             .profiles
             .iter()
-            .filter(|p| wanted.contains(&p.name.as_str()) || (wanted.is_empty() && p.name == "Administrator"))
+            .filter(|p| {
+                wanted.contains(&p.name.as_str())
+                    || (wanted.is_empty() && p.name == "Administrator")
+            })
             .map(|p| p.id.clone())
             .collect();
         ids.sort();
@@ -477,8 +498,13 @@ impl<'a> Planner<'a> {
                 .map(Vec::as_slice)
                 .unwrap_or(&[]);
             for mapping in &module.field_map {
-                let address = Address::crm("field-map", format!("{}.{}", module.module, mapping.crm_field));
-                for problem in check_mapping(mapping, crm_fields, &self.observed.project_custom_fields) {
+                let address = Address::crm(
+                    "field-map",
+                    format!("{}.{}", module.module, mapping.crm_field),
+                );
+                for problem in
+                    check_mapping(mapping, crm_fields, &self.observed.project_custom_fields)
+                {
                     let d = match problem {
                         MappingProblem::CrmFieldMissing => PlanDiagnostic::error(
                             Code::FieldNotFound,
@@ -514,13 +540,26 @@ impl<'a> Planner<'a> {
     }
 
     fn plan_permissions(&mut self, module_created: Option<&Address>) {
-        let available: Vec<&str> = self.observed.profiles.iter().map(|p| p.name.as_str()).collect();
+        let available: Vec<&str> = self
+            .observed
+            .profiles
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
         for desired in &self.desired.profiles {
-            let Some(live) = self.observed.profiles.iter().find(|p| p.name == desired.name) else {
+            let Some(live) = self
+                .observed
+                .profiles
+                .iter()
+                .find(|p| p.name == desired.name)
+            else {
                 self.diag(
-                    PlanDiagnostic::error(Code::ProfileNotFound, format!("CRM profile \"{}\" does not exist", desired.name))
-                        .hint(format!("profiles in this org: {}", available.join(", ")))
-                        .at(Address::crm("profile", desired.name.clone())),
+                    PlanDiagnostic::error(
+                        Code::ProfileNotFound,
+                        format!("CRM profile \"{}\" does not exist", desired.name),
+                    )
+                    .hint(format!("profiles in this org: {}", available.join(", ")))
+                    .at(Address::crm("profile", desired.name.clone())),
                 );
                 continue;
             };
@@ -572,9 +611,15 @@ impl<'a> Planner<'a> {
                 Action::Update
             };
             self.push(Change {
-                address: Address::crm("profile-permissions", format!("{}/{}", desired.name, self.desired.link_module)),
+                address: Address::crm(
+                    "profile-permissions",
+                    format!("{}/{}", desired.name, self.desired.link_module),
+                ),
                 action,
-                reason: format!("related-list permissions of profile {} on {}", desired.name, LINK_MODULE_PLURAL),
+                reason: format!(
+                    "related-list permissions of profile {} on {}",
+                    desired.name, LINK_MODULE_PLURAL
+                ),
                 before: module_created.is_none().then(|| permissions_view(&current)),
                 after: Some(permissions_view(&target)),
                 destructive: false,
@@ -624,9 +669,12 @@ impl<'a> Planner<'a> {
         for email in self.desired.user_access.keys() {
             if !self.observed.users.iter().any(|u| &u.email == email) {
                 self.diag(
-                    PlanDiagnostic::warning(Code::UserNotFound, format!("permissions.users names {email}, who is not a CRM user"))
-                        .hint("check the address, or invite the user to CRM first")
-                        .at(Address::crm("user", email.clone())),
+                    PlanDiagnostic::warning(
+                        Code::UserNotFound,
+                        format!("permissions.users names {email}, who is not a CRM user"),
+                    )
+                    .hint("check the address, or invite the user to CRM first")
+                    .at(Address::crm("user", email.clone())),
                 );
             }
         }
@@ -661,7 +709,11 @@ impl<'a> Planner<'a> {
     }
 
     fn plan_deactivated(&mut self) {
-        let MarkerFacts::Present { variable_id, marker } = &self.observed.marker else {
+        let MarkerFacts::Present {
+            variable_id,
+            marker,
+        } = &self.observed.marker
+        else {
             return;
         };
         if marker.state == IntegrationState::Deactivated {
@@ -698,7 +750,10 @@ impl<'a> Planner<'a> {
             if current == none {
                 continue;
             }
-            let address = Address::crm("profile-permissions", format!("{}/{}", profile.name, self.desired.link_module));
+            let address = Address::crm(
+                "profile-permissions",
+                format!("{}/{}", profile.name, self.desired.link_module),
+            );
             self.push(Change {
                 address: address.clone(),
                 action: Action::Update,

@@ -34,12 +34,22 @@ pub fn summarize(
             s.destructive += 1;
         }
     }
-    s.errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
-    s.warnings = diagnostics.iter().filter(|d| d.severity == Severity::Warning).count();
+    s.errors = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    s.warnings = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .count();
     s.managed_objects = managed_objects(desired, observed);
     s.estimated_api_calls = estimated_calls(changes);
     // CRM charges one credit per call here; Projects calls are not counted in CRM credits.
-    let crm_changes: Vec<Change> = changes.iter().filter(|c| c.address.system == "crm").cloned().collect();
+    let crm_changes: Vec<Change> = changes
+        .iter()
+        .filter(|c| c.address.system == "crm")
+        .cloned()
+        .collect();
     s.estimated_credits = estimated_calls(&crm_changes);
     s
 }
@@ -50,17 +60,27 @@ fn estimated_calls(changes: &[Change]) -> u64 {
     let mut calls = 0;
     for c in changes {
         match &c.operation {
-            Operation::CreateField { module, .. } => *fields_per_module.entry(module).or_default() += 1,
+            Operation::CreateField { module, .. } => {
+                *fields_per_module.entry(module).or_default() += 1
+            }
             op => calls += op.estimated_calls(),
         }
     }
-    calls + fields_per_module.values().map(|n| n.div_ceil(FIELDS_PER_CREATE)).sum::<u64>()
+    calls
+        + fields_per_module
+            .values()
+            .map(|n| n.div_ceil(FIELDS_PER_CREATE))
+            .sum::<u64>()
 }
 
 /// Objects in the live systems that projectlink manages for this spec.
 fn managed_objects(desired: &Desired, observed: &Observed) -> usize {
     let mut n = 0;
-    if observed.marker.marker().is_some_and(|m| m.owner == desired.owner) {
+    if observed
+        .marker
+        .marker()
+        .is_some_and(|m| m.owner == desired.owner)
+    {
         n += 1;
     }
     if let Some(module) = &observed.link_module
@@ -134,6 +154,9 @@ pub fn fingerprints(observed: &Observed) -> BTreeMap<String, String> {
     map.insert("crm/users".into(), digest(&observed.users));
     map.insert("crm/module-fields".into(), digest(&observed.module_fields));
     map.insert("projects/portals".into(), digest(&observed.portals));
-    map.insert("projects/portal-users".into(), digest(&observed.portal_users));
+    map.insert(
+        "projects/portal-users".into(),
+        digest(&observed.portal_users),
+    );
     map
 }

@@ -165,7 +165,10 @@ fn simulate(observed: &Observed, plan: &Plan) -> Observed {
                 })
             }
             Operation::CreateField { field, .. } => {
-                let module = o.link_module.as_mut().expect("module exists before its fields");
+                let module = o
+                    .link_module
+                    .as_mut()
+                    .expect("module exists before its fields");
                 module.fields.push(FieldFacts {
                     id: format!("f-{}", field.api_name),
                     api_name: field.api_name.clone(),
@@ -179,11 +182,19 @@ fn simulate(observed: &Observed, plan: &Plan) -> Observed {
             }
             Operation::AdoptField { api_name, .. } => {
                 let module = o.link_module.as_mut().unwrap();
-                let f = module.fields.iter_mut().find(|f| &f.api_name == api_name).unwrap();
+                let f = module
+                    .fields
+                    .iter_mut()
+                    .find(|f| &f.api_name == api_name)
+                    .unwrap();
                 f.owner = Some(plan.integration.clone());
             }
             Operation::DeleteField { api_name, .. } => {
-                o.link_module.as_mut().unwrap().fields.retain(|f| &f.api_name != api_name);
+                o.link_module
+                    .as_mut()
+                    .unwrap()
+                    .fields
+                    .retain(|f| &f.api_name != api_name);
             }
             Operation::SetLinkPermissions {
                 profile_id,
@@ -235,7 +246,10 @@ fn first_activation_binds_portal_then_builds_module_permissions_and_users() {
     assert!(a.contains(&"crm/profile-permissions/Standard/Linked_Projects".to_string()));
     // admin: Administrator profile; pat already in the portal; owner excluded; intern
     // excluded by override; sales has no access; inactive and unconfirmed users never.
-    let users: Vec<&String> = a.iter().filter(|a| a.starts_with("projects/portal-user")).collect();
+    let users: Vec<&String> = a
+        .iter()
+        .filter(|a| a.starts_with("projects/portal-user"))
+        .collect();
     assert_eq!(users, ["projects/portal-user/Acme Delivery/admin@acme.com"]);
     assert!(p.refusal.is_none());
     assert_eq!(p.summary.create, 1 + 1 + 10 + 2 + 1);
@@ -265,9 +279,19 @@ fn missing_portal_is_an_error_with_a_hint_and_binds_nothing() {
     d.portal_name = "Nope".into();
     let p = plan(&d, &fresh(), &PlanOptions::default());
     assert_eq!(codes(&p), [DiagnosticCode::PortalNotFound]);
-    assert!(p.diagnostics[0].hint.as_deref().unwrap().contains("no API to create a portal"));
+    assert!(
+        p.diagnostics[0]
+            .hint
+            .as_deref()
+            .unwrap()
+            .contains("no API to create a portal")
+    );
     assert!(p.has_errors());
-    assert!(!addresses(&p).iter().any(|a| a.contains("variable") || a.contains("portal-user")));
+    assert!(
+        !addresses(&p)
+            .iter()
+            .any(|a| a.contains("variable") || a.contains("portal-user"))
+    );
 }
 
 #[test]
@@ -283,7 +307,13 @@ fn another_users_portal_without_its_grant_is_pending_approval() {
     assert!(!p.has_errors());
 }
 
-fn bound(o: &mut Observed, portal_id: &str, portal_name: &str, owner: &str, state: IntegrationState) {
+fn bound(
+    o: &mut Observed,
+    portal_id: &str,
+    portal_name: &str,
+    owner: &str,
+    state: IntegrationState,
+) {
     o.marker = MarkerFacts::Present {
         variable_id: "var1".into(),
         marker: Marker {
@@ -306,9 +336,18 @@ fn portal_change_is_one_destructive_change_refused_without_force() {
     let p = plan(&d, &o, &PlanOptions::default());
     assert_eq!(p.changes.len(), 1);
     assert!(p.changes[0].destructive);
-    assert!(matches!(p.changes[0].operation, Operation::RebindPortal { ref marker, .. } if marker.generation == 5 && marker.portal_id == "101"));
+    assert!(
+        matches!(p.changes[0].operation, Operation::RebindPortal { ref marker, .. } if marker.generation == 5 && marker.portal_id == "101")
+    );
     assert!(p.refusal.as_ref().unwrap().hint.contains("--force"));
-    let forced = plan(&d, &o, &PlanOptions { force: true, ..Default::default() });
+    let forced = plan(
+        &d,
+        &o,
+        &PlanOptions {
+            force: true,
+            ..Default::default()
+        },
+    );
     assert!(forced.refusal.is_none());
 }
 
@@ -316,21 +355,36 @@ fn portal_change_is_one_destructive_change_refused_without_force() {
 fn reactivation_starts_a_new_generation() {
     let d = desired();
     let mut o = simulate(&fresh(), &plan(&d, &fresh(), &PlanOptions::default()));
-    bound(&mut o, "101", "Acme Delivery", "acme", IntegrationState::Deactivated);
+    bound(
+        &mut o,
+        "101",
+        "Acme Delivery",
+        "acme",
+        IntegrationState::Deactivated,
+    );
     let p = plan(&d, &o, &PlanOptions::default());
     let marker = p.changes.iter().find_map(|c| match &c.operation {
         Operation::WriteMarker { marker, .. } => Some(marker),
         _ => None,
     });
     let marker = marker.expect("marker rewritten");
-    assert_eq!((marker.generation, marker.state), (5, IntegrationState::Active));
+    assert_eq!(
+        (marker.generation, marker.state),
+        (5, IntegrationState::Active)
+    );
     assert_eq!(marker.client_mapping, ClientMappingState::Pending);
 }
 
 #[test]
 fn org_bound_by_another_integration_plans_nothing() {
     let mut o = fresh();
-    bound(&mut o, "101", "Acme Delivery", "globex", IntegrationState::Active);
+    bound(
+        &mut o,
+        "101",
+        "Acme Delivery",
+        "globex",
+        IntegrationState::Active,
+    );
     let p = plan(&desired(), &o, &PlanOptions::default());
     assert!(p.changes.is_empty());
     assert_eq!(codes(&p), [DiagnosticCode::OrgBoundElsewhere]);
@@ -359,7 +413,11 @@ fn a_link_module_projectlink_does_not_own_is_left_alone() {
     });
     let p = plan(&desired(), &o, &PlanOptions::default());
     assert!(codes(&p).contains(&DiagnosticCode::LinkModuleNotOwned));
-    assert!(!addresses(&p).iter().any(|a| a.starts_with("crm/field/") || a.starts_with("crm/module/")));
+    assert!(
+        !addresses(&p)
+            .iter()
+            .any(|a| a.starts_with("crm/field/") || a.starts_with("crm/module/"))
+    );
 }
 
 #[test]
@@ -367,8 +425,15 @@ fn an_unmanaged_matching_field_is_adopted_and_a_mismatched_one_reported() {
     let d = desired();
     let mut o = simulate(&fresh(), &plan(&d, &fresh(), &PlanOptions::default()));
     let fields = &mut o.link_module.as_mut().unwrap().fields;
-    fields.iter_mut().find(|f| f.api_name == "Portal_Id").unwrap().owner = None;
-    let status = fields.iter_mut().find(|f| f.api_name == "Project_Status").unwrap();
+    fields
+        .iter_mut()
+        .find(|f| f.api_name == "Portal_Id")
+        .unwrap()
+        .owner = None;
+    let status = fields
+        .iter_mut()
+        .find(|f| f.api_name == "Project_Status")
+        .unwrap();
     status.data_type = "integer".into();
     let p = plan(&d, &o, &PlanOptions::default());
     assert_eq!(addresses(&p), ["crm/field/Linked_Projects.Portal_Id"]);
@@ -385,7 +450,14 @@ fn removing_a_module_deletes_its_lookup_only_with_prune() {
     let p = plan(&fewer, &o, &PlanOptions::default());
     assert!(p.changes.is_empty());
     assert_eq!(codes(&p), [DiagnosticCode::PruneDisabled]);
-    let pruned = plan(&fewer, &o, &PlanOptions { prune: true, force: true });
+    let pruned = plan(
+        &fewer,
+        &o,
+        &PlanOptions {
+            prune: true,
+            force: true,
+        },
+    );
     assert_eq!(addresses(&pruned), ["crm/field/Linked_Projects.Account"]);
     assert!(pruned.changes[0].destructive);
     assert_eq!(pruned.changes[0].action, Action::Delete);
@@ -398,7 +470,10 @@ fn editing_one_profile_plans_exactly_that_update() {
     let mut edited = d.clone();
     edited.profiles[1].related_list = Some(perms(true, true, true, false));
     let p = plan(&edited, &o, &PlanOptions::default());
-    assert_eq!(addresses(&p), ["crm/profile-permissions/Standard/Linked_Projects"]);
+    assert_eq!(
+        addresses(&p),
+        ["crm/profile-permissions/Standard/Linked_Projects"]
+    );
     assert_eq!(p.changes[0].before.as_ref().unwrap()["edit"], false);
     assert_eq!(p.changes[0].after.as_ref().unwrap()["edit"], true);
 }
@@ -413,7 +488,13 @@ fn unknown_profile_and_unknown_override_user_are_reported() {
     });
     d.user_access.insert("nobody@acme.com".into(), true);
     let p = plan(&d, &fresh(), &PlanOptions::default());
-    assert_eq!(codes(&p), [DiagnosticCode::ProfileNotFound, DiagnosticCode::UserNotFound]);
+    assert_eq!(
+        codes(&p),
+        [
+            DiagnosticCode::ProfileNotFound,
+            DiagnosticCode::UserNotFound
+        ]
+    );
 }
 
 #[test]
@@ -457,15 +538,24 @@ fn deactivation_removes_links_revokes_permissions_and_writes_the_marker_last() {
     let mut off = d.clone();
     off.active = false;
     let p = plan(&off, &o, &PlanOptions::default());
-    assert_eq!(p.changes.first().unwrap().address.to_string(), "crm/records/Linked_Projects");
+    assert_eq!(
+        p.changes.first().unwrap().address.to_string(),
+        "crm/records/Linked_Projects"
+    );
     let last = p.changes.last().unwrap();
-    assert!(matches!(&last.operation, Operation::WriteMarker { marker, .. } if marker.state == IntegrationState::Deactivated));
+    assert!(
+        matches!(&last.operation, Operation::WriteMarker { marker, .. } if marker.state == IntegrationState::Deactivated)
+    );
     assert_eq!(last.depends_on.len(), 3);
     assert!(!addresses(&p).iter().any(|a| a.contains("portal-user")));
     // Deactivating is what the spec asks for: not refused.
     assert!(p.refusal.is_none(), "{:?}", p.refusal);
     let after = simulate(&o, &p);
-    assert!(plan(&off, &after, &PlanOptions::default()).changes.is_empty());
+    assert!(
+        plan(&off, &after, &PlanOptions::default())
+            .changes
+            .is_empty()
+    );
 }
 
 #[test]
@@ -484,7 +574,11 @@ fn locked_permissions_are_kept_and_reported_not_planned() {
     let mut off = d.clone();
     off.active = false;
     let p = plan(&off, &o, &PlanOptions::default());
-    assert!(!addresses(&p).iter().any(|a| a.contains("Administrator")), "{:?}", addresses(&p));
+    assert!(
+        !addresses(&p).iter().any(|a| a.contains("Administrator")),
+        "{:?}",
+        addresses(&p)
+    );
 }
 
 #[test]
@@ -504,8 +598,25 @@ fn plans_touching_too_many_managed_objects_are_refused_unless_forced() {
     edited.profiles[0].related_list = Some(perms(true, false, false, false));
     edited.profiles[1].related_list = Some(perms(false, false, false, false));
     let p = plan(&edited, &o, &PlanOptions::default());
-    assert!(p.refusal.as_ref().unwrap().reason.contains("maxChangePercent"));
-    assert!(plan(&edited, &o, &PlanOptions { force: true, prune: false }).refusal.is_none());
+    assert!(
+        p.refusal
+            .as_ref()
+            .unwrap()
+            .reason
+            .contains("maxChangePercent")
+    );
+    assert!(
+        plan(
+            &edited,
+            &o,
+            &PlanOptions {
+                force: true,
+                prune: false
+            }
+        )
+        .refusal
+        .is_none()
+    );
 }
 
 #[test]
@@ -523,7 +634,12 @@ fn destructive_changes_come_first() {
 #[test]
 fn apply_then_plan_is_empty_for_random_specs() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-    let all_modules = [("Accounts", "Account"), ("Contacts", "Contact"), ("Deals", "Deal"), ("Cases", "Case")];
+    let all_modules = [
+        ("Accounts", "Account"),
+        ("Contacts", "Contact"),
+        ("Deals", "Deal"),
+        ("Cases", "Case"),
+    ];
     for _ in 0..200 {
         let mut d = desired();
         d.modules = all_modules
@@ -548,11 +664,18 @@ fn apply_then_plan_is_empty_for_random_specs() {
             let earlier = desired();
             o = simulate(&o, &plan(&earlier, &o, &PlanOptions::default()));
         }
-        let options = PlanOptions { prune: true, force: true };
+        let options = PlanOptions {
+            prune: true,
+            force: true,
+        };
         let first = plan(&d, &o, &options);
         let after = simulate(&o, &first);
         let second = plan(&d, &after, &options);
-        assert!(second.changes.is_empty(), "spec {d:#?} left {:#?}", second.changes);
+        assert!(
+            second.changes.is_empty(),
+            "spec {d:#?} left {:#?}",
+            second.changes
+        );
     }
 }
 
@@ -591,7 +714,10 @@ mod rendering {
     #[test]
     fn text_of_no_changes() {
         let after = simulate(&fresh(), &first_apply());
-        insta::assert_snapshot!(text::render(&plan(&desired(), &after, &PlanOptions::default()), false));
+        insta::assert_snapshot!(text::render(
+            &plan(&desired(), &after, &PlanOptions::default()),
+            false
+        ));
     }
 
     #[test]
@@ -602,7 +728,10 @@ mod rendering {
 
     #[test]
     fn markdown_of_drift_with_a_refusal_and_diagnostics() {
-        insta::assert_snapshot!(markdown::render(&drift_with_problems(), "sandbox at http://127.0.0.1:8787"));
+        insta::assert_snapshot!(markdown::render(
+            &drift_with_problems(),
+            "sandbox at http://127.0.0.1:8787"
+        ));
     }
 
     #[test]
@@ -611,7 +740,8 @@ mod rendering {
         let template = big.changes[0].clone();
         for i in 0..5000 {
             let mut c = template.clone();
-            c.address = Address::projects("portal-user", format!("Acme Delivery/user{i:05}@acme.com"));
+            c.address =
+                Address::projects("portal-user", format!("Acme Delivery/user{i:05}@acme.com"));
             c.reason = "x".repeat(40);
             big.changes.push(c);
         }
@@ -619,7 +749,11 @@ mod rendering {
         assert!(md.len() <= markdown::MAX_CHARS, "{} chars", md.len());
         assert!(md.contains("more change(s) not shown"));
         assert!(md.trim_end().ends_with("</details>"));
-        assert_eq!(md.matches("```").count() % 2, 0, "code fences stay balanced");
+        assert_eq!(
+            md.matches("```").count() % 2,
+            0,
+            "code fences stay balanced"
+        );
     }
 
     #[test]

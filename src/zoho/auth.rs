@@ -18,6 +18,7 @@ use super::error::{AuthError, RequestDescription, System, ZohoError};
 use super::response;
 use super::retry::RetryPolicy;
 use super::stats::ApiStats;
+use super::token_store::{StoredToken, TokenStore, grant_key};
 use super::transport::{exchange, retry_after_of};
 
 /// Refresh this long before Zoho's expiry at most (less for very short-lived tokens).
@@ -44,6 +45,8 @@ pub struct TokenSource {
     retry: RetryPolicy,
     stats: Arc<ApiStats>,
     cached: Mutex<Option<Cached>>,
+    /// Keeps tokens between runs; see `token_store`.
+    store: Option<(Arc<dyn TokenStore>, String)>,
 }
 
 impl std::fmt::Debug for TokenSource {
@@ -63,15 +66,45 @@ impl TokenSource {
         credentials: Credentials,
         retry: RetryPolicy,
         stats: Arc<ApiStats>,
+        store: Option<Arc<dyn TokenStore>>,
     ) -> TokenSource {
+        let token_url = super::dc::join(accounts, "/oauth/v2/token");
+        let store = store.map(|s| {
+            let key = grant_key(
+                token_url.as_str(),
+                &credentials.client_id,
+                credentials.refresh_token.expose(),
+            );
+            (s, key)
+        });
         TokenSource {
             http,
-            token_url: super::dc::join(accounts, "/oauth/v2/token"),
+            token_url,
             credentials,
             retry,
             stats,
             cached: Mutex::new(None),
+            store,
         }
+    }
+
+    /// A token kept by an earlier run that is still good for a while.
+    fn stored(&self) -> Option<Cached> {
+        let (store, key) = self.store.as_ref()?;
+        let stored = store.load(key)?;
+        let left = stored.expires_at - chrono::Utc::now().timestamp();
+        let left = Duration::from_secs(u64::try_from(left).ok()?);
+        let margin = REFRESH_MARGIN.min(left / 2);
+        if left <= margin {
+            return None;
+        }
+        Some(Cached {
+            token: AccessToken {
+                value: Secret::new(stored.access_token),
+                api_domain: stored.api_domain.and_then(|d| Url::parse(&d).ok()),
+            },
+            refresh_at: Instant::now() + left - margin,
+        })
     }
 
     /// Where the credentials came from, for messages.
@@ -83,12 +116,25 @@ impl TokenSource {
     /// cache lock, so a burst of requests causes a single refresh.
     pub async fn token(&self) -> Result<AccessToken, ZohoError> {
         let mut cached = self.cached.lock().await;
+        if cached.is_none() {
+            *cached = self.stored();
+        }
         if let Some(c) = cached.as_ref()
             && Instant::now() < c.refresh_at
         {
             return Ok(c.token.clone());
         }
         let (token, lifetime) = self.refresh().await?;
+        if let Some((store, key)) = &self.store {
+            store.save(
+                key,
+                &StoredToken {
+                    access_token: token.value.expose().to_string(),
+                    api_domain: token.api_domain.as_ref().map(|u| u.to_string()),
+                    expires_at: chrono::Utc::now().timestamp() + lifetime.as_secs() as i64,
+                },
+            );
+        }
         let margin = REFRESH_MARGIN.min(lifetime / 2);
         *cached = Some(Cached {
             token: token.clone(),
@@ -102,6 +148,9 @@ impl TokenSource {
         let mut cached = self.cached.lock().await;
         if cached.as_ref().is_some_and(|c| &c.token == rejected) {
             *cached = None;
+            if let Some((store, key)) = &self.store {
+                store.forget(key);
+            }
         }
     }
 

@@ -15,6 +15,7 @@ pub mod projects;
 mod response;
 pub mod retry;
 pub mod stats;
+pub mod token_store;
 pub mod transport;
 
 use std::future::Future;
@@ -58,6 +59,8 @@ pub struct ClientOptions {
     pub retry: RetryPolicy,
     /// Called before each attempt; see [`FaultScript`].
     pub fault_script: Option<FaultScript>,
+    /// Keeps access tokens between runs (Zoho issues only ten per grant per ten minutes).
+    pub token_store: Option<Arc<dyn token_store::TokenStore>>,
 }
 
 impl Default for ClientOptions {
@@ -67,6 +70,7 @@ impl Default for ClientOptions {
             timeout: DEFAULT_TIMEOUT,
             retry: RetryPolicy::default(),
             fault_script: None,
+            token_store: None,
         }
     }
 }
@@ -78,6 +82,7 @@ impl std::fmt::Debug for ClientOptions {
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
             .field("fault_script", &self.fault_script.is_some())
+            .field("token_store", &self.token_store.is_some())
             .finish()
     }
 }
@@ -115,6 +120,7 @@ impl ZohoClients {
                 creds.clone(),
                 options.retry.clone(),
                 stats.clone(),
+                options.token_store.clone(),
             ))
         };
         let crm_tokens = token_source(&credentials.crm);

@@ -47,7 +47,9 @@ impl Harness {
             seed: Some(seed),
             ..SandboxConfig::default()
         };
-        let sandbox = runtime.block_on(Sandbox::start(config)).expect("sandbox starts");
+        let sandbox = runtime
+            .block_on(Sandbox::start(config))
+            .expect("sandbox starts");
         let url = sandbox.url.clone();
         Harness {
             runtime,

@@ -370,6 +370,7 @@ pub fn fast_options() -> ClientOptions {
             max_retry_after: Duration::from_millis(20),
         },
         fault_script: None,
+        token_store: None,
     }
 }
 

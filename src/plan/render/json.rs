@@ -40,7 +40,9 @@ impl PlanDocument {
         if version != Some(FORMAT_VERSION as u64) {
             return Err(format!(
                 "plan format_version {} is not supported (expected {FORMAT_VERSION})",
-                version.map(|v| v.to_string()).unwrap_or_else(|| "missing".into())
+                version
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| "missing".into())
             ));
         }
         serde_json::from_value(value).map_err(|e| format!("not a projectlink plan: {e}"))

@@ -21,15 +21,28 @@ pub fn render_with_limit(plan: &Plan, target: &str, limit: usize) -> String {
     let _ = writeln!(head, "Target: {target}");
     let _ = writeln!(head);
     if plan.changes.is_empty() {
-        let _ = writeln!(head, "**No changes.** The live integration matches the spec.");
+        let _ = writeln!(
+            head,
+            "**No changes.** The live integration matches the spec."
+        );
         let _ = writeln!(head);
     }
-    let _ = writeln!(head, "| Create | Update | Delete | Adopt | Destructive | Errors | Warnings | API calls (est.) |");
+    let _ = writeln!(
+        head,
+        "| Create | Update | Delete | Adopt | Destructive | Errors | Warnings | API calls (est.) |"
+    );
     let _ = writeln!(head, "|---:|---:|---:|---:|---:|---:|---:|---:|");
     let _ = writeln!(
         head,
         "| {} | {} | {} | {} | {} | {} | {} | {} |",
-        s.create, s.update, s.delete, s.adopt, s.destructive, s.errors, s.warnings, s.estimated_api_calls
+        s.create,
+        s.update,
+        s.delete,
+        s.adopt,
+        s.destructive,
+        s.errors,
+        s.warnings,
+        s.estimated_api_calls
     );
     let _ = writeln!(head);
     if let Some(refusal) = &plan.refusal {
@@ -39,13 +52,21 @@ pub fn render_with_limit(plan: &Plan, target: &str, limit: usize) -> String {
         let _ = writeln!(head);
     }
     if plan.observe_only {
-        let _ = writeln!(head, "> [!NOTE]\n> `policy.observeOnly` is set: this plan is a drift report only.\n");
+        let _ = writeln!(
+            head,
+            "> [!NOTE]\n> `policy.observeOnly` is set: this plan is a drift report only.\n"
+        );
     }
     if !plan.diagnostics.is_empty() {
         let _ = writeln!(head, "**Diagnostics**");
         let _ = writeln!(head);
         for d in &plan.diagnostics {
-            let mut line = format!("- **{}** `{:?}`: {}", d.severity.label(), d.code, escape(&d.message));
+            let mut line = format!(
+                "- **{}** `{:?}`: {}",
+                d.severity.label(),
+                d.code,
+                escape(&d.message)
+            );
             if let Some(hint) = &d.hint {
                 let _ = write!(line, " — _{}_", escape(hint));
             }
@@ -58,18 +79,31 @@ pub fn render_with_limit(plan: &Plan, target: &str, limit: usize) -> String {
     }
     let closing = "```\n\n</details>\n";
     let mut body = String::new();
-    let _ = writeln!(body, "<details><summary>{} change(s)</summary>\n", plan.changes.len());
+    let _ = writeln!(
+        body,
+        "<details><summary>{} change(s)</summary>\n",
+        plan.changes.len()
+    );
     let _ = writeln!(body, "```diff");
     let budget = limit.saturating_sub(head.len() + closing.len() + 200);
     let mut shown = 0;
     for change in &plan.changes {
         let mut block = String::new();
-        let marker = if change.destructive { " [destructive]" } else { "" };
+        let marker = if change.destructive {
+            " [destructive]"
+        } else {
+            ""
+        };
         let sign = match change.action.sign() {
             "~" | "&" => "!",
             other => other,
         };
-        let _ = writeln!(block, "{sign} {} ({}){marker}", change.address, change.action.label());
+        let _ = writeln!(
+            block,
+            "{sign} {} ({}){marker}",
+            change.address,
+            change.action.label()
+        );
         let _ = writeln!(block, "#   {}", change.reason.replace("```", "'''"));
         for (sign, line) in diff_lines(change.before.as_ref(), change.after.as_ref()) {
             let _ = writeln!(block, "{sign}   {}", line.replace("```", "'''"));
@@ -92,5 +126,7 @@ pub fn render_with_limit(plan: &Plan, target: &str, limit: usize) -> String {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('|', "\\|").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('|', "\\|")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }

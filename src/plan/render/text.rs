@@ -42,19 +42,36 @@ pub fn render(plan: &Plan, color: bool) -> String {
     let p = Paint { color };
     let mut out = String::new();
     if plan.changes.is_empty() {
-        let _ = writeln!(out, "No changes. The live integration \"{}\" matches the spec.", plan.integration);
+        let _ = writeln!(
+            out,
+            "No changes. The live integration \"{}\" matches the spec.",
+            plan.integration
+        );
     } else {
-        let _ = writeln!(out, "projectlink will perform these changes for \"{}\":", plan.integration);
+        let _ = writeln!(
+            out,
+            "projectlink will perform these changes for \"{}\":",
+            plan.integration
+        );
         let _ = writeln!(out);
     }
     for change in &plan.changes {
         let color = action_color(change.action);
-        let mut head = format!("{} {} {}", change.action.sign(), change.address, change.action.label());
+        let mut head = format!(
+            "{} {} {}",
+            change.action.sign(),
+            change.address,
+            change.action.label()
+        );
         if change.destructive {
             head.push_str("  [destructive]");
         }
         let _ = writeln!(out, "  {}", p.paint(&format!("{BOLD}{color}"), &head));
-        let _ = writeln!(out, "      {}", p.paint(DIM, &format!("# {}", change.reason)));
+        let _ = writeln!(
+            out,
+            "      {}",
+            p.paint(DIM, &format!("# {}", change.reason))
+        );
         for (sign, line) in diff_lines(change.before.as_ref(), change.after.as_ref()) {
             let text = format!("{sign} {line}");
             let painted = match sign {
@@ -75,7 +92,12 @@ pub fn render(plan: &Plan, color: bool) -> String {
                 Severity::Info => CYAN,
             };
             let label = format!("{}[{:?}]", d.severity.label(), d.code);
-            let _ = writeln!(out, "  {} {}", p.paint(&format!("{BOLD}{color}"), &label), d.message);
+            let _ = writeln!(
+                out,
+                "  {} {}",
+                p.paint(&format!("{BOLD}{color}"), &label),
+                d.message
+            );
             if let Some(address) = &d.address {
                 let _ = writeln!(out, "      at {address}");
             }
@@ -102,15 +124,29 @@ pub fn render(plan: &Plan, color: bool) -> String {
         let _ = writeln!(
             out,
             "{}",
-            p.paint(RED, &format!("{} error(s) must be fixed before this plan can be applied.", s.errors))
+            p.paint(
+                RED,
+                &format!(
+                    "{} error(s) must be fixed before this plan can be applied.",
+                    s.errors
+                )
+            )
         );
     }
     if let Some(refusal) = &plan.refusal {
-        let _ = writeln!(out, "{} {}", p.paint(&format!("{BOLD}{RED}"), "Refused:"), refusal.reason);
+        let _ = writeln!(
+            out,
+            "{} {}",
+            p.paint(&format!("{BOLD}{RED}"), "Refused:"),
+            refusal.reason
+        );
         let _ = writeln!(out, "  hint: {}", refusal.hint);
     }
     if plan.observe_only {
-        let _ = writeln!(out, "policy.observeOnly is set: this plan is a drift report and will not be applied.");
+        let _ = writeln!(
+            out,
+            "policy.observeOnly is set: this plan is a drift report and will not be applied."
+        );
     }
     out
 }
