@@ -145,8 +145,10 @@ pub enum Command {
 
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> u8 {
-    let mut out = std::io::stdout().lock();
-    let mut err = std::io::stderr().lock();
+    // Unlocked handles: holding the stderr lock for the whole run would block the log
+    // output of every other thread (a deadlock at -vv and above).
+    let mut out = std::io::stdout();
+    let mut err = std::io::stderr();
     let Cli { global, command } = cli;
     init_logging(&global);
     let result = match command {
