@@ -62,7 +62,11 @@ impl Drop for Server {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn binary() -> &'static str {
@@ -76,8 +80,20 @@ fn scaled(n: f64, scale: f64) -> String {
 fn generate_seed(dir: &Path, scale: f64) -> std::path::PathBuf {
     let seed = dir.join("org.json");
     let status = Command::new(binary())
-        .args(["sandbox", "generate", "--users", &scaled(10_000.0, scale), "--accounts", &scaled(20_000.0, scale)])
-        .args(["--contacts", &scaled(50_000.0, scale), "--projects", &scaled(10_000.0, scale)])
+        .args([
+            "sandbox",
+            "generate",
+            "--users",
+            &scaled(10_000.0, scale),
+            "--accounts",
+            &scaled(20_000.0, scale),
+        ])
+        .args([
+            "--contacts",
+            &scaled(50_000.0, scale),
+            "--projects",
+            &scaled(10_000.0, scale),
+        ])
         .arg("--out")
         .arg(&seed)
         .status()
@@ -89,7 +105,14 @@ fn generate_seed(dir: &Path, scale: f64) -> std::path::PathBuf {
 fn serve(dir: &Path, seed: &Path, latency_ms: u64) -> (Server, String) {
     let port = free_port();
     let child = Command::new(binary())
-        .args(["sandbox", "serve", "--listen", &format!("127.0.0.1:{port}"), "--edition", "ultimate"])
+        .args([
+            "sandbox",
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--edition",
+            "ultimate",
+        ])
         .args(["--latency-ms", &latency_ms.to_string(), "--db"])
         .arg(dir.join("org.db"))
         .arg("--seed")
@@ -101,7 +124,10 @@ fn serve(dir: &Path, seed: &Path, latency_ms: u64) -> (Server, String) {
     let server = Server { child };
     let started = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(600), "the sandbox did not start");
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "the sandbox did not start"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     (server, format!("http://127.0.0.1:{port}"))
@@ -121,7 +147,11 @@ fn observe_lower_bound(desired: &Desired, observed: &Observed, all_users: u64) -
     let pages = |n: u64| n.div_ceil(PAGE).max(1);
     let mut calls = 4; // org, variables, modules, profiles
     calls += pages(all_users);
-    calls += desired.modules.iter().filter(|m| !m.field_map.is_empty()).count() as u64;
+    calls += desired
+        .modules
+        .iter()
+        .filter(|m| !m.field_map.is_empty())
+        .count() as u64;
     if observed.link_module.is_some() {
         calls += 1 + observed.profiles.len() as u64; // its fields; each profile's permissions
     }
@@ -150,18 +180,33 @@ fn apply_lower_bound(plan: &Plan) -> u64 {
 }
 
 fn main() {
-    let scale: f64 = std::env::var("PROJECTLINK_BENCH_SCALE").ok().and_then(|s| s.parse().ok()).unwrap_or(1.0);
-    let latency: u64 = std::env::var("PROJECTLINK_BENCH_LATENCY_MS").ok().and_then(|s| s.parse().ok()).unwrap_or(20);
+    let scale: f64 = std::env::var("PROJECTLINK_BENCH_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1.0);
+    let latency: u64 = std::env::var("PROJECTLINK_BENCH_LATENCY_MS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20);
     // `cargo bench` passes `--bench`; nothing to filter here.
     let dir = tempfile::tempdir().unwrap();
     let t = Instant::now();
     let seed = generate_seed(dir.path(), scale);
-    println!("generated org (scale {scale}) in {:.1} s", t.elapsed().as_secs_f64());
+    println!(
+        "generated org (scale {scale}) in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
     let t = Instant::now();
     let (_server, url) = serve(dir.path(), &seed, latency);
-    println!("sandbox loaded and serving in {:.1} s with {latency} ms latency per call", t.elapsed().as_secs_f64());
+    println!(
+        "sandbox loaded and serving in {:.1} s with {latency} ms latency per call",
+        t.elapsed().as_secs_f64()
+    );
 
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async {
         let loaded = projectlink::spec::load_str("bench.yaml", SPEC).expect("bench spec is valid");
         let desired = Desired::from_spec("bench", &loaded[0].resource.spec);
@@ -209,4 +254,3 @@ fn main() {
         );
     });
 }
-

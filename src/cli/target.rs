@@ -11,11 +11,9 @@ use super::GlobalArgs;
 use crate::live::ProjectsGrant;
 use crate::sandbox::seed::{DEMO_SEED_YAML, Seed};
 use crate::sandbox::{Sandbox, SandboxConfig, SandboxHandle};
-use crate::spec::{Connection, DataCenter as SpecDataCenter};
+use crate::spec::Connection;
 use crate::zoho::credentials::{CredentialSources, CredentialsError};
-use crate::zoho::{
-    ClientOptions, Credentials, DataCenter, Endpoints, ZohoClients, ZohoCredentials,
-};
+use crate::zoho::{ClientOptions, Credentials, Endpoints, ZohoClients, ZohoCredentials};
 
 /// A connected target: clients ready to use, and what to call it.
 pub struct Connected {
@@ -66,12 +64,6 @@ fn resolve_credentials(
     }
 }
 
-fn data_center(spec: SpecDataCenter) -> DataCenter {
-    spec.as_str()
-        .parse()
-        .expect("the spec's data centres are Zoho's")
-}
-
 /// Connects to the target for a spec's `connection`.
 pub async fn connect(
     global: &GlobalArgs,
@@ -100,10 +92,7 @@ pub async fn connect(
         });
     }
     if let Some(creds) = creds {
-        let dc = creds
-            .crm
-            .data_center
-            .unwrap_or_else(|| data_center(connection.data_center));
+        let dc = creds.crm.data_center.unwrap_or(connection.data_center);
         let clients = ZohoClients::connect(&Endpoints::for_data_center(dc), &creds, &options)?;
         return Ok(Connected {
             description: format!(

@@ -118,66 +118,7 @@ pub struct SecretRef {
     pub name: String,
 }
 
-/// Zoho data centres.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, Hash, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum DataCenter {
-    /// United States (`zoho.com`).
-    #[default]
-    Us,
-    /// Europe (`zoho.eu`).
-    Eu,
-    /// India (`zoho.in`).
-    In,
-    /// Australia (`zoho.com.au`).
-    Au,
-    /// Japan (`zoho.jp`).
-    Jp,
-    /// China (`zoho.com.cn`).
-    Cn,
-    /// Canada (`zohocloud.ca`).
-    Ca,
-    /// Saudi Arabia (`zoho.sa`).
-    Sa,
-    /// United Kingdom (`zoho.uk`).
-    Uk,
-}
-
-impl DataCenter {
-    /// Every data centre, in the order the spec documents them.
-    pub const ALL: [DataCenter; 9] = [
-        DataCenter::Us,
-        DataCenter::Eu,
-        DataCenter::In,
-        DataCenter::Au,
-        DataCenter::Jp,
-        DataCenter::Cn,
-        DataCenter::Ca,
-        DataCenter::Sa,
-        DataCenter::Uk,
-    ];
-
-    /// The spelling used in specs (`us`, `eu`, ...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DataCenter::Us => "us",
-            DataCenter::Eu => "eu",
-            DataCenter::In => "in",
-            DataCenter::Au => "au",
-            DataCenter::Jp => "jp",
-            DataCenter::Cn => "cn",
-            DataCenter::Ca => "ca",
-            DataCenter::Sa => "sa",
-            DataCenter::Uk => "uk",
-        }
-    }
-}
-
-impl std::fmt::Display for DataCenter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::zoho::DataCenter;
 
 /// The portal bound to the CRM org.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]

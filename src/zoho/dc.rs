@@ -9,17 +9,42 @@ use std::str::FromStr;
 
 use reqwest::Url;
 
-/// One of Zoho's nine data centres.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// One of Zoho's nine data centres. The spec's `connection.dataCenter` uses this type too, so
+/// the spellings it accepts are exactly the ones the clients know hosts for.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum DataCenter {
+    /// United States (`zoho.com`).
+    #[default]
     Us,
+    /// Europe (`zoho.eu`).
     Eu,
+    /// India (`zoho.in`).
     In,
+    /// Australia (`zoho.com.au`).
     Au,
+    /// Japan (`zoho.jp`).
     Jp,
+    /// China (`zoho.com.cn`).
     Cn,
+    /// Canada (`zohocloud.ca`).
     Ca,
+    /// Saudi Arabia (`zoho.sa`).
     Sa,
+    /// United Kingdom (`zoho.uk`).
     Uk,
 }
 
