@@ -43,6 +43,7 @@ pub enum DiagnosticCode {
     UserNotFound,
     UserNotActive,
     PruneDisabled,
+    PortalUsersKept,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

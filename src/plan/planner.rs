@@ -686,6 +686,9 @@ impl<'a> Planner<'a> {
         let Some(portal_users) = &self.observed.portal_users else {
             return;
         };
+        if self.prune {
+            self.report_users_kept_despite_prune(portal, portal_users, &wanted);
+        }
         for email in wanted {
             if portal_users.iter().any(|u| u.email == email) {
                 // Already in the portal (owner included): keeps its role.
@@ -706,6 +709,50 @@ impl<'a> Planner<'a> {
                 },
             });
         }
+    }
+
+    /// Zoho Projects cannot tell which portal users projectlink added, so pruning never
+    /// removes any: CRM users without access who are still in the portal are reported.
+    fn report_users_kept_despite_prune(
+        &mut self,
+        portal: &PortalFacts,
+        portal_users: &[crate::live::PortalUserFacts],
+        wanted: &BTreeSet<String>,
+    ) {
+        let crm_users: BTreeSet<&str> = self
+            .observed
+            .users
+            .iter()
+            .map(|u| u.email.as_str())
+            .collect();
+        let kept: Vec<&str> = portal_users
+            .iter()
+            .filter(|u| {
+                u.active
+                    && !u.owner
+                    && !wanted.contains(&u.email)
+                    && crm_users.contains(u.email.as_str())
+            })
+            .map(|u| u.email.as_str())
+            .collect();
+        if kept.is_empty() {
+            return;
+        }
+        let shown: Vec<&str> = kept.iter().take(5).copied().collect();
+        let more = kept.len().saturating_sub(shown.len());
+        let list = if more > 0 {
+            format!("{} and {more} more", shown.join(", "))
+        } else {
+            shown.join(", ")
+        };
+        self.diag(
+            PlanDiagnostic::info(
+                Code::PortalUsersKept,
+                format!("{} CRM user(s) without access stay in portal \"{}\": {list}", kept.len(), portal.name),
+            )
+            .hint("prune never removes portal users (Zoho Projects cannot tell who projectlink added); remove them in Zoho Projects if they should go")
+            .at(Address::projects("portal", portal.name.clone())),
+        );
     }
 
     fn plan_deactivated(&mut self) {

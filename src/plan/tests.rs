@@ -582,6 +582,27 @@ fn locked_permissions_are_kept_and_reported_not_planned() {
 }
 
 #[test]
+fn prune_reports_portal_users_without_access_but_never_removes_them() {
+    let d = desired();
+    let o = simulate(&fresh(), &plan(&d, &fresh(), &PlanOptions::default()));
+    let mut fewer = d.clone();
+    fewer.user_access.insert("pat@acme.com".into(), false);
+    let quiet = plan(&fewer, &o, &PlanOptions::default());
+    assert!(quiet.changes.is_empty() && quiet.diagnostics.is_empty());
+    let pruned = plan(
+        &fewer,
+        &o,
+        &PlanOptions {
+            prune: true,
+            force: false,
+        },
+    );
+    assert!(pruned.changes.is_empty());
+    assert_eq!(codes(&pruned), [DiagnosticCode::PortalUsersKept]);
+    assert!(pruned.diagnostics[0].message.contains("pat@acme.com"));
+}
+
+#[test]
 fn deactivating_something_never_activated_does_nothing() {
     let mut off = desired();
     off.active = false;

@@ -9,8 +9,9 @@ use std::str::FromStr;
 
 use reqwest::Url;
 
-/// One of Zoho's nine data centres. The spec's `connection.dataCenter` uses this type too, so
-/// the spellings it accepts are exactly the ones the clients know hosts for.
+// The spec's `connection.dataCenter` uses this type too, so the spellings it accepts are
+// exactly the ones the clients know hosts for.
+/// Zoho data centres.
 #[derive(
     Debug,
     Clone,
