@@ -2,11 +2,14 @@
 //! [`Plan`] — typed changes with an action, a reason and before/after — plus its safety
 //! checks and its renderers. It performs no I/O, reads no clock and draws no random numbers.
 
+mod access;
+mod binding;
 pub mod desired;
 pub mod diagnostics;
 pub mod field_map;
 pub mod link_module;
 pub mod model;
+mod module_plan;
 pub mod planner;
 pub mod render;
 pub mod safety;
