@@ -523,3 +523,29 @@ async fn a_stored_token_is_reused_across_clients_and_forgotten_when_rejected() {
     clients.crm.org().await.unwrap();
     assert_eq!(fake.token_requests().len(), 2);
 }
+
+/// Zoho Accounts' answer to an eleventh token request within ten minutes is not a bad grant:
+/// the error says to wait, and counts as rate limiting.
+#[tokio::test]
+async fn too_many_token_requests_says_to_wait_not_to_check_credentials() {
+    let fake = FakeZoho::raw(|request, _| async move {
+        if request.is_token_request() {
+            Reply::json(
+                400,
+                serde_json::json!({"error": "Access Denied", "error_description": "You have made too many requests continuously. Please try again after some time.", "status": "failure"}),
+            )
+        } else {
+            Reply::ok(org_body())
+        }
+    })
+    .await;
+    let clients = connect(&fake, &fast_options());
+    let error = clients.crm.org().await.unwrap_err();
+    let text = error.to_string();
+    assert!(
+        text.contains("ten per refresh token per ten minutes"),
+        "{text}"
+    );
+    assert!(!text.contains("check the credentials"), "{text}");
+    assert!(error.is_rate_limited());
+}

@@ -110,6 +110,9 @@ pub async fn connect(
     let seed = demo_seed()?;
     let (creds, grant) = demo_credentials(&seed, wants_portal_grant)?;
     let handle = start_embedded(&db, seed).await?;
+    // The embedded sandbox gets a new port each run; its tokens live in its database.
+    let mut options = options;
+    options.token_store_scope = Some(format!("embedded-sandbox:{}", db.display()));
     let clients = ZohoClients::connect(
         &Endpoints::single(reqwest::Url::parse(&handle.url)?),
         &creds,
@@ -150,8 +153,9 @@ fn demo_credentials(
         .oauth_clients
         .first()
         .ok_or_else(|| anyhow!("the sandbox seed has no OAuth client"))?;
-    let token = |t: &str| {
-        Credentials::new(
+    let token = |t: &str| Credentials {
+        origin: "the sandbox's demo grant".into(),
+        ..Credentials::new(
             client.client_id.clone(),
             client.client_secret.clone(),
             t.to_string(),

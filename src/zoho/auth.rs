@@ -67,11 +67,12 @@ impl TokenSource {
         retry: RetryPolicy,
         stats: Arc<ApiStats>,
         store: Option<Arc<dyn TokenStore>>,
+        store_scope: Option<&str>,
     ) -> TokenSource {
         let token_url = super::dc::join(accounts, "/oauth/v2/token");
         let store = store.map(|s| {
             let key = grant_key(
-                token_url.as_str(),
+                store_scope.unwrap_or(token_url.as_str()),
                 &credentials.client_id,
                 credentials.refresh_token.expose(),
             );
@@ -231,12 +232,19 @@ impl TokenSource {
                     .map(|(code, message, _)| format!("{code} {message}"))
                     .unwrap_or_else(|| "unknown error".into()),
             };
+            let description = value
+                .get("error_description")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            if description
+                .as_deref()
+                .is_some_and(|d| d.to_ascii_lowercase().contains("too many requests"))
+            {
+                return Err(ZohoError::Auth(AuthError::TooManyTokenRequests { origin }));
+            }
             return Err(ZohoError::Auth(AuthError::Rejected {
                 error,
-                description: value
-                    .get("error_description")
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
+                description,
                 origin,
             }));
         }

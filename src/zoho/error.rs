@@ -65,6 +65,13 @@ impl fmt::Display for TransportFailure {
 /// A failure talking to Zoho Accounts about the grant itself.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum AuthError {
+    /// Zoho Accounts issues at most ten access tokens per refresh token per ten minutes and
+    /// answers more with `{"error":"Access Denied","error_description":"You have made too
+    /// many requests continuously…"}`. The grant is fine; only waiting helps.
+    #[error(
+        "Zoho Accounts refused a new access token: too many token requests for this grant ({origin}); Zoho allows ten per refresh token per ten minutes, wait a few minutes and retry"
+    )]
+    TooManyTokenRequests { origin: String },
     /// The token endpoint refused the refresh token (`{"error":"invalid_code"}` and the like).
     #[error("refresh token rejected by Zoho Accounts: {error}{}; check the credentials for {origin}", description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
     Rejected {
@@ -190,6 +197,7 @@ impl ZohoError {
     pub fn is_rate_limited(&self) -> bool {
         match self {
             ZohoError::Api(e) => e.status == 429,
+            ZohoError::Auth(AuthError::TooManyTokenRequests { .. }) => true,
             ZohoError::RetriesExhausted { last, .. } => last.is_rate_limited(),
             _ => false,
         }

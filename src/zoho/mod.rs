@@ -61,6 +61,9 @@ pub struct ClientOptions {
     pub fault_script: Option<FaultScript>,
     /// Keeps access tokens between runs (Zoho issues only ten per grant per ten minutes).
     pub token_store: Option<Arc<dyn token_store::TokenStore>>,
+    /// What stored tokens are valid for, when not the token endpoint's URL (an embedded
+    /// sandbox listens on a new port every run but keeps its tokens in its database).
+    pub token_store_scope: Option<String>,
 }
 
 impl Default for ClientOptions {
@@ -71,6 +74,7 @@ impl Default for ClientOptions {
             retry: RetryPolicy::default(),
             fault_script: None,
             token_store: None,
+            token_store_scope: None,
         }
     }
 }
@@ -121,6 +125,7 @@ impl ZohoClients {
                 options.retry.clone(),
                 stats.clone(),
                 options.token_store.clone(),
+                options.token_store_scope.as_deref(),
             ))
         };
         let crm_tokens = token_source(&credentials.crm);
