@@ -35,6 +35,11 @@ impl Harness {
     }
 
     pub fn with_seed_text(text: &str) -> Harness {
+        Harness::with_config(text, |_| {})
+    }
+
+    /// A sandbox from `text`, with `adjust` applied to its configuration (faults, latency).
+    pub fn with_config(text: &str, adjust: impl FnOnce(&mut SandboxConfig)) -> Harness {
         let seed = Seed::parse(text, "test seed").expect("seed parses");
         let dir = tempfile::tempdir().unwrap();
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -42,11 +47,12 @@ impl Harness {
             .enable_all()
             .build()
             .unwrap();
-        let config = SandboxConfig {
+        let mut config = SandboxConfig {
             db: Some(dir.path().join("sandbox.db")),
             seed: Some(seed),
             ..SandboxConfig::default()
         };
+        adjust(&mut config);
         let sandbox = runtime
             .block_on(Sandbox::start(config))
             .expect("sandbox starts");
@@ -95,17 +101,37 @@ impl Harness {
     }
 
     pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
-        let mut all = vec!["--target", self.url.as_str(), "--state-dir"];
-        let state = self.path("state");
-        let state = state.to_str().unwrap().to_string();
-        all.push(&state);
-        all.extend_from_slice(args);
+        let all = self.args(args);
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
         run_binary(&all, env)
+    }
+
+    /// `args` preceded by this sandbox's target and state folder.
+    pub fn args<'a>(&'a self, args: &[&'a str]) -> Vec<String> {
+        let state = self.path("state");
+        let mut all = vec![
+            "--target".to_string(),
+            self.url.clone(),
+            "--state-dir".into(),
+            state.to_str().unwrap().into(),
+        ];
+        all.extend(args.iter().map(|a| a.to_string()));
+        all
     }
 }
 
 /// Runs `projectlink` with a clean environment (no Zoho credentials, no colours).
 pub fn run_binary(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let output = command(args, env).output().expect("binary runs");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// The `projectlink` command with a clean environment, not yet started.
+pub fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_projectlink"));
     cmd.args(args)
         .env_clear()
@@ -117,12 +143,7 @@ pub fn run_binary(args: &[&str], env: &[(&str, &str)]) -> Run {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let output = cmd.output().expect("binary runs");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    cmd
 }
 
 pub fn example(name: &str) -> String {
