@@ -59,7 +59,14 @@ pub async fn run(
     let mut code = exit::OK;
     for integration in &integrations {
         let mut notice = Vec::new();
-        let planned = plan_integration(global, integration, &options, &mut notice).await?;
+        let planned = match plan_integration(global, integration, &options, &mut notice).await {
+            Ok(planned) => planned,
+            Err(e) => {
+                // Still say which target failed.
+                err.write_all(&notice)?;
+                return Err(e);
+            }
+        };
         out.write_all(&notice)?;
         writeln!(out)?;
         write!(

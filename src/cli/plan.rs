@@ -62,7 +62,14 @@ pub async fn run(
     let mut documents = Vec::new();
     for integration in &integrations {
         let mut notice = Vec::new();
-        let planned = plan_integration(global, integration, &options, &mut notice).await?;
+        let planned = match plan_integration(global, integration, &options, &mut notice).await {
+            Ok(planned) => planned,
+            Err(e) => {
+                // Still say which target failed.
+                err.write_all(&notice)?;
+                return Err(e);
+            }
+        };
         let target_line = String::from_utf8_lossy(&notice).trim_end().to_string();
         let document = PlanDocument::new(
             &planned.connected.id,
