@@ -1,0 +1,865 @@
+//! One reconcile of a `ProjectsIntegration` resource: the CLI's observe → plan → apply,
+//! unchanged, with the outcome turned into status conditions, Events, metrics and the time
+//! of the next check. Problems the user must fix (a missing Secret, an invalid spec,
+//! rejected credentials, an unreachable Zoho) become conditions and a backoff, never a
+//! crash loop.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::api::{Patch, PatchParams};
+use kube::runtime::controller::Action;
+use kube::runtime::events::{Event, EventType, Recorder};
+use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
+use kube::{Api, Client, Resource, ResourceExt};
+use rand::Rng;
+
+use super::OperatorConfig;
+use super::conditions::{
+    CONDITION_CONFLICT, CONDITION_DRIFTED, CONDITION_READY, CONDITION_SYNCED, ConditionState,
+    merge, truncate,
+};
+use super::credentials::{self, SecretError};
+use super::metrics::{Metrics, ReconcileResult};
+use crate::apply::{ApplyOptions, ApplyReport, NoProgress, OutcomeStatus, execute};
+use crate::live::observe::{ObserveError, observe};
+use crate::plan::diagnostics::{DiagnosticCode, Severity};
+use crate::plan::planner::{PlanOptions, plan};
+use crate::plan::{Desired, Plan};
+use crate::spec::{
+    API_VERSION, DeletionPolicy, IntegrationState, KIND_PROJECTS_INTEGRATION, PlanSummaryStatus,
+    ProjectsIntegration, ProjectsIntegrationStatus, Severity as SpecSeverity, validate_resource,
+};
+use crate::zoho::{ApiStatsSnapshot, ClientOptions, Endpoints, ZohoClients, ZohoError};
+
+/// Finalizer that keeps a resource until its deactivation ran.
+pub const FINALIZER: &str = "projectlink.dev/deactivate";
+/// Annotation that suspends writes to Zoho (`"true"`); observing and status continue.
+pub const ANNOTATION_PAUSED: &str = "projectlink.dev/paused";
+/// Annotation that allows destructive changes (portal change, prune over the limit).
+pub const ANNOTATION_ALLOW_DESTRUCTIVE: &str = "projectlink.dev/allow-destructive";
+/// Field manager of the status the operator applies.
+pub const FIELD_MANAGER: &str = "projectlink-operator";
+/// Longest Event note the API server accepts.
+const MAX_EVENT_NOTE: usize = 1024;
+
+/// State shared by every reconcile.
+pub struct Context {
+    pub client: Client,
+    pub config: OperatorConfig,
+    pub metrics: Arc<Metrics>,
+    pub recorder: Recorder,
+    /// Clients per resource, reused across reconciles so access tokens are too (Zoho issues
+    /// only a few per refresh token per ten minutes); rebuilt when a Secret changes.
+    clients: Mutex<HashMap<String, (String, Arc<ZohoClients>)>>,
+    /// Consecutive failures per resource, for the backoff.
+    failures: Mutex<HashMap<String, u32>>,
+    /// CRM org id → the resource that reconciled it first, to spot two resources on one org
+    /// before either has written its marker.
+    orgs: Mutex<HashMap<String, String>>,
+}
+
+impl Context {
+    pub fn new(
+        client: Client,
+        config: OperatorConfig,
+        metrics: Arc<Metrics>,
+        recorder: Recorder,
+    ) -> Self {
+        Context {
+            client,
+            config,
+            metrics,
+            recorder,
+            clients: Mutex::default(),
+            failures: Mutex::default(),
+            orgs: Mutex::default(),
+        }
+    }
+}
+
+fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Failures that leave the resource to be retried with backoff by the controller.
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    #[error("cannot write the status: {0}")]
+    Status(#[source] kube::Error),
+    #[error("deactivation did not finish: {0}")]
+    Deactivation(String),
+    #[error("{0}")]
+    Finalizer(String),
+}
+
+/// What one run found, turned into status, events and the next check.
+struct Outcome {
+    result: ReconcileResult,
+    conditions: Vec<ConditionState>,
+    plan_summary: Option<PlanSummaryStatus>,
+    api: Option<ApiStatsSnapshot>,
+    applied: bool,
+    portal: Option<String>,
+    drifted: Option<bool>,
+    next: Next,
+    events: Vec<(EventType, &'static str, String)>,
+}
+
+enum Next {
+    /// The regular drift re-check.
+    Interval,
+    /// Retry with a growing delay; longer when Zoho rate-limited us.
+    Backoff { rate_limited: bool },
+    /// Nothing changes until the resource does.
+    AwaitChange,
+}
+
+impl Outcome {
+    fn blocked(ready_reason: &str, message: String, next: Next) -> Outcome {
+        Outcome {
+            result: if matches!(next, Next::Backoff { .. }) {
+                ReconcileResult::Error
+            } else {
+                ReconcileResult::Blocked
+            },
+            conditions: vec![
+                ConditionState::new(CONDITION_READY, false, ready_reason, message.clone()),
+                ConditionState::new(CONDITION_SYNCED, false, ready_reason, message.clone()),
+                ConditionState::unknown(
+                    CONDITION_DRIFTED,
+                    "NotObserved",
+                    "the live integration could not be observed",
+                ),
+            ],
+            plan_summary: None,
+            api: None,
+            applied: false,
+            portal: None,
+            drifted: None,
+            next,
+            events: vec![(EventType::Warning, leak_reason(ready_reason), message)],
+        }
+    }
+}
+
+/// Event reasons are a fixed vocabulary; map the dynamic ones onto it.
+fn leak_reason(reason: &str) -> &'static str {
+    const KNOWN: [&str; 11] = [
+        "InvalidSpec",
+        "SecretMissing",
+        "SecretUnreadable",
+        "SecretInvalid",
+        "CredentialsRejected",
+        "ZohoUnreachable",
+        "RateLimited",
+        "ObserveFailed",
+        "PlanErrors",
+        "Conflict",
+        "Refused",
+    ];
+    KNOWN
+        .iter()
+        .find(|k| **k == reason)
+        .copied()
+        .unwrap_or("ReconcileFailed")
+}
+
+/// The controller's reconcile function.
+pub async fn reconcile(
+    resource: Arc<ProjectsIntegration>,
+    ctx: Arc<Context>,
+) -> Result<Action, ReconcileError> {
+    let namespace = resource.namespace().unwrap_or_default();
+    let api: Api<ProjectsIntegration> = Api::namespaced(ctx.client.clone(), &namespace);
+    let started = Instant::now();
+    let result = finalizer(&api, FINALIZER, resource, |event| async {
+        match event {
+            FinalizerEvent::Apply(resource) => reconcile_live(&resource, &api, &ctx).await,
+            FinalizerEvent::Cleanup(resource) => deactivate(&resource, &ctx).await,
+        }
+    })
+    .await;
+    match result {
+        Ok(action) => Ok(action),
+        Err(kube::runtime::finalizer::Error::ApplyFailed(e))
+        | Err(kube::runtime::finalizer::Error::CleanupFailed(e)) => {
+            ctx.metrics
+                .reconciled(ReconcileResult::Error, started.elapsed());
+            Err(e)
+        }
+        Err(other) => {
+            ctx.metrics
+                .reconciled(ReconcileResult::Error, started.elapsed());
+            Err(ReconcileError::Finalizer(other.to_string()))
+        }
+    }
+}
+
+/// What the controller does after a failed reconcile: retry with backoff.
+pub fn error_policy(
+    resource: Arc<ProjectsIntegration>,
+    error: &ReconcileError,
+    ctx: Arc<Context>,
+) -> Action {
+    tracing::warn!(resource = %key(&resource), %error, "reconcile failed");
+    Action::requeue(backoff(&ctx, &key(&resource), false))
+}
+
+fn key(resource: &ProjectsIntegration) -> String {
+    format!(
+        "{}/{}",
+        resource.namespace().unwrap_or_default(),
+        resource.name_any()
+    )
+}
+
+fn backoff(ctx: &Context, key: &str, rate_limited: bool) -> Duration {
+    let failures = {
+        let mut map = locked(&ctx.failures);
+        let n = map.entry(key.to_string()).or_default();
+        *n = n.saturating_add(1);
+        *n
+    };
+    let base = ctx.config.error_backoff;
+    let grown = base.saturating_mul(2u32.saturating_pow(failures.saturating_sub(1).min(16)));
+    let delay = grown.min(ctx.config.error_backoff_cap);
+    if rate_limited {
+        delay.max(ctx.config.rate_limit_backoff)
+    } else {
+        delay
+    }
+}
+
+/// The drift re-check interval, with ±10% jitter so resources do not check in lockstep.
+fn jittered(interval: Duration) -> Duration {
+    let factor = rand::rng().random_range(0.9..=1.1);
+    interval.mul_f64(factor)
+}
+
+fn is_annotated(resource: &ProjectsIntegration, annotation: &str) -> bool {
+    resource
+        .annotations()
+        .get(annotation)
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+}
+
+async fn reconcile_live(
+    resource: &ProjectsIntegration,
+    api: &Api<ProjectsIntegration>,
+    ctx: &Context,
+) -> Result<Action, ReconcileError> {
+    let started = Instant::now();
+    let key = key(resource);
+    let outcome = run(resource, &key, ctx).await;
+    write_status(resource, api, &outcome).await?;
+    publish_events(resource, ctx, &outcome.events).await;
+    if let Some(drifted) = outcome.drifted {
+        ctx.metrics.set_drift(&key, drifted);
+    }
+    ctx.metrics.reconciled(outcome.result, started.elapsed());
+    let action = match outcome.next {
+        Next::Interval => {
+            locked(&ctx.failures).remove(&key);
+            Action::requeue(jittered(ctx.config.interval))
+        }
+        Next::AwaitChange => {
+            locked(&ctx.failures).remove(&key);
+            Action::await_change()
+        }
+        Next::Backoff { rate_limited } => Action::requeue(backoff(ctx, &key, rate_limited)),
+    };
+    Ok(action)
+}
+
+/// Connects with the resource's credentials, reusing the clients of the last run when the
+/// Secrets did not change.
+async fn clients_for(
+    resource: &ProjectsIntegration,
+    key: &str,
+    ctx: &Context,
+) -> Result<(Arc<ZohoClients>, crate::live::ProjectsGrant), Outcome> {
+    let namespace = resource.namespace().unwrap_or_default();
+    let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), &namespace);
+    let resolved = credentials::resolve(&secrets, &namespace, &resource.spec.connection)
+        .await
+        .map_err(|e| {
+            let reason = match e {
+                SecretError::Missing { .. } | SecretError::NoSecretRef => "SecretMissing",
+                SecretError::Kube { .. } => "SecretUnreadable",
+                _ => "SecretInvalid",
+            };
+            Outcome::blocked(
+                reason,
+                e.to_string(),
+                Next::Backoff {
+                    rate_limited: false,
+                },
+            )
+        })?;
+    if let Some((fingerprint, clients)) = locked(&ctx.clients).get(key)
+        && *fingerprint == resolved.fingerprint
+    {
+        return Ok((clients.clone(), resolved.grant));
+    }
+    let endpoints = match &ctx.config.zoho_base_url {
+        Some(url) => Endpoints::single(url.clone()),
+        None => {
+            Endpoints::for_data_center(resolved.credentials.crm.data_center.unwrap_or_else(|| {
+                resource
+                    .spec
+                    .connection
+                    .data_center
+                    .as_str()
+                    .parse()
+                    .expect("the spec's data centres are Zoho's")
+            }))
+        }
+    };
+    let options = ClientOptions {
+        concurrency: ctx.config.concurrency,
+        ..ClientOptions::default()
+    };
+    let clients = ZohoClients::connect(&endpoints, &resolved.credentials, &options)
+        .map(Arc::new)
+        .map_err(|e| {
+            Outcome::blocked(
+                "ZohoUnreachable",
+                e.to_string(),
+                Next::Backoff {
+                    rate_limited: false,
+                },
+            )
+        })?;
+    locked(&ctx.clients).insert(key.to_string(), (resolved.fingerprint, clients.clone()));
+    Ok((clients, resolved.grant))
+}
+
+fn observe_failure(error: &ObserveError) -> Outcome {
+    let source = &error.source;
+    let (reason, rate_limited) = if source.is_rate_limited() {
+        ("RateLimited", true)
+    } else if matches!(source, ZohoError::Auth(_)) || source.status() == Some(401) {
+        ("CredentialsRejected", false)
+    } else if source.is_retryable() {
+        ("ZohoUnreachable", false)
+    } else {
+        ("ObserveFailed", false)
+    };
+    Outcome::blocked(reason, error.to_string(), Next::Backoff { rate_limited })
+}
+
+async fn run(resource: &ProjectsIntegration, key: &str, ctx: &Context) -> Outcome {
+    let errors: Vec<String> = validate_resource(resource)
+        .into_iter()
+        .filter(|f| f.severity == SpecSeverity::Error)
+        .map(|f| format!("{}: {}", f.path, f.summary))
+        .collect();
+    if !errors.is_empty() {
+        return Outcome::blocked("InvalidSpec", errors.join("; "), Next::AwaitChange);
+    }
+    let (clients, grant) = match clients_for(resource, key, ctx).await {
+        Ok(found) => found,
+        Err(outcome) => return outcome,
+    };
+    let before = clients.stats.snapshot();
+    let desired = Desired::from_spec(key, &resource.spec);
+    let observed = match observe(&desired, &clients.crm, &clients.projects, grant).await {
+        Ok(observed) => observed,
+        Err(error) => {
+            let mut outcome = observe_failure(&error);
+            record_api(ctx, &clients, &before, &mut outcome);
+            return outcome;
+        }
+    };
+    let force = is_annotated(resource, ANNOTATION_ALLOW_DESTRUCTIVE);
+    let plan = plan(
+        &desired,
+        &observed,
+        &PlanOptions {
+            prune: false,
+            force,
+        },
+    );
+    let summary = plan_summary(&plan);
+    let mut outcome = decide(resource, key, ctx, &observed.org.id, &plan, summary).await;
+    if outcome.applied || outcome.result != ReconcileResult::Blocked {
+        outcome.portal = Some(resource.spec.portal.name.clone());
+    }
+    if outcome.plan_summary.is_none() {
+        outcome.plan_summary = Some(summary);
+    }
+    // Applying needs the clients; run it here so `decide` stays about policy.
+    if matches!(outcome.next, Next::Interval) && outcome.applied {
+        let report = execute_plan(&plan, &clients, ctx.config.concurrency).await;
+        finish_apply(resource, &plan, &report, &mut outcome);
+    }
+    record_api(ctx, &clients, &before, &mut outcome);
+    outcome
+}
+
+async fn execute_plan(plan: &Plan, clients: &ZohoClients, concurrency: usize) -> ApplyReport {
+    execute(
+        plan,
+        &clients.crm,
+        &clients.projects,
+        &ApplyOptions { concurrency },
+        &NoProgress,
+    )
+    .await
+}
+
+fn record_api(
+    ctx: &Context,
+    clients: &ZohoClients,
+    before: &ApiStatsSnapshot,
+    outcome: &mut Outcome,
+) {
+    let used = clients.stats.snapshot().since(before);
+    ctx.metrics.api_used(&used);
+    outcome.api = Some(used);
+}
+
+fn plan_summary(plan: &Plan) -> PlanSummaryStatus {
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    PlanSummaryStatus {
+        create: count(plan.summary.create),
+        update: count(plan.summary.update),
+        delete: count(plan.summary.delete),
+        adopt: count(plan.summary.adopt),
+        diagnostics: count(plan.diagnostics.len()),
+    }
+}
+
+fn change_list(plan: &Plan) -> String {
+    plan.changes
+        .iter()
+        .map(|c| format!("{} {}", c.action.label(), c.address))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Whether the live state moved away from a spec that was already applied (as opposed to
+/// the spec having been edited since the last successful reconcile).
+fn is_drift(resource: &ProjectsIntegration) -> bool {
+    let Some(status) = &resource.status else {
+        return false;
+    };
+    status.observed_generation.is_some()
+        && status.observed_generation == resource.metadata.generation
+        && status
+            .condition(CONDITION_SYNCED)
+            .is_some_and(|c| c.status == "True")
+}
+
+/// Decides what to do with a plan: report a conflict, errors or a refusal, hold back in
+/// observe-only or paused mode, or mark it for applying.
+async fn decide(
+    resource: &ProjectsIntegration,
+    key: &str,
+    ctx: &Context,
+    org_id: &str,
+    plan: &Plan,
+    summary: PlanSummaryStatus,
+) -> Outcome {
+    let changes = plan.changes.len();
+    let mut outcome = Outcome {
+        result: ReconcileResult::Success,
+        conditions: Vec::new(),
+        plan_summary: Some(summary),
+        api: None,
+        applied: false,
+        portal: None,
+        drifted: Some(changes > 0),
+        next: Next::Interval,
+        events: Vec::new(),
+    };
+    let bound_elsewhere = plan
+        .diagnostics
+        .iter()
+        .find(|d| d.code == DiagnosticCode::OrgBoundElsewhere)
+        .map(|d| d.message.clone());
+    let claimed_by = claim_org(ctx, org_id, key);
+    if let Some(message) = bound_elsewhere.or_else(|| {
+        claimed_by.map(|other| {
+            format!("the CRM org {org_id} is already reconciled by the resource {other}")
+        })
+    }) {
+        outcome.result = ReconcileResult::Blocked;
+        outcome.drifted = None;
+        outcome.conditions = vec![
+            ConditionState::new(CONDITION_READY, false, "Conflict", message.clone()),
+            ConditionState::new(CONDITION_SYNCED, false, "Conflict", message.clone()),
+            ConditionState::unknown(CONDITION_DRIFTED, "Conflict", message.clone()),
+            ConditionState::new(
+                CONDITION_CONFLICT,
+                true,
+                "OrgBoundElsewhere",
+                message.clone(),
+            ),
+        ];
+        outcome
+            .events
+            .push((EventType::Warning, "Conflict", message));
+        return outcome;
+    }
+    let drift_message = if changes == 0 {
+        "the live integration matches the spec".to_string()
+    } else {
+        format!("{changes} change(s) pending: {}", change_list(plan))
+    };
+    if plan.has_errors() {
+        let errors: Vec<String> = plan
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| format!("{:?}: {}", d.code, d.message))
+            .collect();
+        let message = errors.join("; ");
+        outcome.result = ReconcileResult::Blocked;
+        outcome.conditions = vec![
+            ConditionState::new(CONDITION_READY, false, "PlanErrors", message.clone()),
+            ConditionState::new(CONDITION_SYNCED, false, "PlanErrors", message.clone()),
+            ConditionState::new(CONDITION_DRIFTED, changes > 0, "PlanErrors", drift_message),
+        ];
+        outcome
+            .events
+            .push((EventType::Warning, "PlanErrors", message));
+        return outcome;
+    }
+    let paused = is_annotated(resource, ANNOTATION_PAUSED);
+    let hold = if paused {
+        Some((
+            "Paused",
+            format!("writes are paused by the {ANNOTATION_PAUSED} annotation"),
+        ))
+    } else if plan.observe_only {
+        Some((
+            "ObserveOnly",
+            "policy.observeOnly is set: changes are reported, never applied".to_string(),
+        ))
+    } else {
+        plan.refusal.as_ref().map(|r| {
+            (
+                "Refused",
+                format!(
+                    "the plan is refused: {}; annotate the resource with {ANNOTATION_ALLOW_DESTRUCTIVE}: \"true\" to allow it",
+                    r.reason
+                ),
+            )
+        })
+    };
+    if changes == 0 {
+        let synced_reason = hold.as_ref().map(|(r, _)| *r).unwrap_or("UpToDate");
+        outcome.conditions = vec![
+            ConditionState::new(
+                CONDITION_READY,
+                true,
+                "Reconciled",
+                "the live integration matches the spec",
+            ),
+            ConditionState::new(CONDITION_SYNCED, true, synced_reason, "nothing to apply"),
+            ConditionState::new(CONDITION_DRIFTED, false, "InSync", drift_message),
+        ];
+        return outcome;
+    }
+    if let Some((reason, message)) = hold {
+        if reason == "Refused" {
+            outcome.result = ReconcileResult::Blocked;
+            outcome
+                .events
+                .push((EventType::Warning, "Refused", message.clone()));
+        }
+        outcome.conditions = vec![
+            ConditionState::new(CONDITION_READY, false, reason, drift_message.clone()),
+            ConditionState::new(CONDITION_SYNCED, false, reason, message),
+            ConditionState::new(CONDITION_DRIFTED, true, reason, drift_message),
+        ];
+        return outcome;
+    }
+    outcome.applied = true;
+    outcome
+}
+
+/// Records which resource reconciles an org; returns the other resource when the org is
+/// already taken by one that still exists.
+fn claim_org(ctx: &Context, org_id: &str, key: &str) -> Option<String> {
+    if org_id.is_empty() {
+        return None;
+    }
+    let mut orgs = locked(&ctx.orgs);
+    let holder = orgs
+        .entry(org_id.to_string())
+        .or_insert_with(|| key.to_string());
+    (holder != key).then(|| holder.clone())
+}
+
+fn finish_apply(
+    resource: &ProjectsIntegration,
+    plan: &Plan,
+    report: &ApplyReport,
+    outcome: &mut Outcome,
+) {
+    let drift = is_drift(resource);
+    let done: Vec<String> = report
+        .outcomes
+        .iter()
+        .filter(|o| o.succeeded())
+        .map(|o| format!("{} {}", o.action.label(), o.address))
+        .collect();
+    let failed: Vec<String> = report
+        .outcomes
+        .iter()
+        .filter_map(|o| match &o.status {
+            OutcomeStatus::Failed { error } => {
+                Some(format!("{} {}: {error}", o.action.label(), o.address))
+            }
+            _ => None,
+        })
+        .collect();
+    // One Event per batch of up to ten changes, so a large apply stays readable.
+    for chunk in done.chunks(10) {
+        let reason = if drift { "DriftRepaired" } else { "Applied" };
+        outcome
+            .events
+            .push((EventType::Normal, reason, chunk.join(", ")));
+    }
+    for chunk in failed.chunks(5) {
+        outcome
+            .events
+            .push((EventType::Warning, "ApplyFailed", chunk.join("; ")));
+    }
+    if report.is_complete() {
+        outcome.drifted = Some(false);
+        let (drift_reason, drift_message) = if drift {
+            (
+                "Repaired",
+                format!(
+                    "reverted {} change(s) made outside projectlink: {}",
+                    plan.changes.len(),
+                    change_list(plan)
+                ),
+            )
+        } else {
+            (
+                "InSync",
+                "the live integration matches the spec".to_string(),
+            )
+        };
+        outcome.conditions = vec![
+            ConditionState::new(
+                CONDITION_READY,
+                true,
+                "Reconciled",
+                "the live integration matches the spec",
+            ),
+            ConditionState::new(
+                CONDITION_SYNCED,
+                true,
+                "Applied",
+                format!("applied {} change(s)", report.applied()),
+            ),
+            ConditionState::new(CONDITION_DRIFTED, false, drift_reason, drift_message),
+        ];
+    } else {
+        let message = format!(
+            "apply incomplete: {} applied, {} failed, {} skipped; retrying: {}",
+            report.applied(),
+            report.failed(),
+            report.skipped(),
+            failed.join("; ")
+        );
+        outcome.result = ReconcileResult::Error;
+        outcome.drifted = Some(true);
+        outcome.next = Next::Backoff {
+            rate_limited: false,
+        };
+        outcome.conditions = vec![
+            ConditionState::new(CONDITION_READY, false, "ApplyFailed", message.clone()),
+            ConditionState::new(CONDITION_SYNCED, false, "ApplyFailed", message.clone()),
+            ConditionState::new(CONDITION_DRIFTED, true, "ApplyFailed", message),
+        ];
+    }
+}
+
+async fn write_status(
+    resource: &ProjectsIntegration,
+    api: &Api<ProjectsIntegration>,
+    outcome: &Outcome,
+) -> Result<(), ReconcileError> {
+    let previous = resource.status.clone().unwrap_or_default();
+    let now = Time(k8s_openapi::jiff::Timestamp::now());
+    let generation = resource.metadata.generation;
+    let status = ProjectsIntegrationStatus {
+        observed_generation: generation,
+        conditions: merge(&previous.conditions, &outcome.conditions, generation, &now),
+        portal: outcome.portal.clone().or(previous.portal),
+        last_plan: outcome.plan_summary.or(previous.last_plan),
+        api_calls: outcome.api.map(|a| a.api_calls()).or(previous.api_calls),
+        credits: outcome.api.map(|a| a.crm_credits).or(previous.credits),
+        last_applied_time: if outcome.applied {
+            Some(now)
+        } else {
+            previous.last_applied_time
+        },
+    };
+    let patch = serde_json::json!({
+        "apiVersion": API_VERSION,
+        "kind": KIND_PROJECTS_INTEGRATION,
+        "status": status,
+    });
+    api.patch_status(
+        &resource.name_any(),
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(&patch),
+    )
+    .await
+    .map_err(ReconcileError::Status)?;
+    Ok(())
+}
+
+async fn publish_events(
+    resource: &ProjectsIntegration,
+    ctx: &Context,
+    events: &[(EventType, &'static str, String)],
+) {
+    let reference = resource.object_ref(&());
+    for (type_, reason, note) in events {
+        let event = Event {
+            type_: *type_,
+            reason: (*reason).to_string(),
+            note: Some(truncate(note, MAX_EVENT_NOTE)),
+            action: "Reconcile".into(),
+            secondary: None,
+        };
+        // Events are best effort: a failure to record one must not fail the reconcile.
+        if let Err(error) = ctx.recorder.publish(&event, &reference).await {
+            tracing::warn!(resource = %key(resource), %error, "cannot publish an Event");
+        }
+    }
+}
+
+/// Runs on deletion: deactivates the integration (or leaves it, for `Orphan`, observe-only
+/// and paused resources), then lets the finalizer go.
+async fn deactivate(
+    resource: &ProjectsIntegration,
+    ctx: &Context,
+) -> Result<Action, ReconcileError> {
+    let key = key(resource);
+    let leave_reason = if resource.spec.deletion_policy == DeletionPolicy::Orphan {
+        Some("deletionPolicy is Orphan")
+    } else if resource.spec.policy.observe_only {
+        Some("policy.observeOnly is set")
+    } else if is_annotated(resource, ANNOTATION_PAUSED) {
+        Some("the resource is paused")
+    } else if resource
+        .status
+        .as_ref()
+        .and_then(|s| s.condition(CONDITION_CONFLICT))
+        .is_some_and(|c| c.status == "True")
+    {
+        Some("the resource never owned its CRM org (Conflict)")
+    } else {
+        None
+    };
+    if let Some(why) = leave_reason {
+        publish_events(
+            resource,
+            ctx,
+            &[(
+                EventType::Normal,
+                "Orphaned",
+                format!("{why}: Zoho left untouched"),
+            )],
+        )
+        .await;
+        forget(ctx, &key);
+        return Ok(Action::await_change());
+    }
+    let (clients, grant) = match clients_for(resource, &key, ctx).await {
+        Ok(found) => found,
+        Err(outcome) => {
+            let message = outcome
+                .conditions
+                .first()
+                .map(|c| c.message.clone())
+                .unwrap_or_default();
+            return Err(deactivation_failed(resource, ctx, message).await);
+        }
+    };
+    let mut spec = resource.spec.clone();
+    spec.state = IntegrationState::Deactivated;
+    let desired = Desired::from_spec(&key, &spec);
+    let observed = match observe(&desired, &clients.crm, &clients.projects, grant).await {
+        Ok(observed) => observed,
+        Err(error) => return Err(deactivation_failed(resource, ctx, error.to_string()).await),
+    };
+    let force = is_annotated(resource, ANNOTATION_ALLOW_DESTRUCTIVE);
+    let plan = plan(
+        &desired,
+        &observed,
+        &PlanOptions {
+            prune: false,
+            force,
+        },
+    );
+    if plan.has_errors() || plan.refusal.is_some() {
+        let mut problems: Vec<String> = plan
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| d.message.clone())
+            .collect();
+        problems.extend(plan.refusal.as_ref().map(|r| r.reason.clone()));
+        return Err(deactivation_failed(resource, ctx, problems.join("; ")).await);
+    }
+    let report = execute_plan(&plan, &clients, ctx.config.concurrency).await;
+    if !report.is_complete() {
+        let message = format!(
+            "{} applied, {} failed, {} skipped",
+            report.applied(),
+            report.failed(),
+            report.skipped()
+        );
+        return Err(deactivation_failed(resource, ctx, message).await);
+    }
+    publish_events(
+        resource,
+        ctx,
+        &[(
+            EventType::Normal,
+            "Deactivated",
+            format!(
+                "deactivated the integration ({} change(s))",
+                report.applied()
+            ),
+        )],
+    )
+    .await;
+    forget(ctx, &key);
+    Ok(Action::await_change())
+}
+
+async fn deactivation_failed(
+    resource: &ProjectsIntegration,
+    ctx: &Context,
+    message: String,
+) -> ReconcileError {
+    publish_events(
+        resource,
+        ctx,
+        &[(EventType::Warning, "DeactivationFailed", message.clone())],
+    )
+    .await;
+    ReconcileError::Deactivation(message)
+}
+
+fn forget(ctx: &Context, key: &str) {
+    ctx.metrics.forget(key);
+    locked(&ctx.clients).remove(key);
+    locked(&ctx.failures).remove(key);
+    locked(&ctx.orgs).retain(|_, holder| holder != key);
+}
