@@ -196,7 +196,7 @@ impl Metrics {
             &mut out,
             "projectlink_leader",
             "gauge",
-            "1 while this replica is the one reconciling.",
+            "Whether this replica is the one reconciling (1) or a standby (0).",
         );
         let _ = writeln!(out, "projectlink_leader {}", u8::from(inner.leader));
         header(
