@@ -361,13 +361,9 @@ async fn drift_made_in_zoho_is_detected_and_repaired() {
     .await;
 
     let zoho = world.zoho();
+    // The operator may repair it before a check here could see it: the Repaired condition
+    // (set only when changes are found on an unchanged, already applied spec) is the proof.
     make_drift(&zoho).await;
-    assert!(
-        world
-            .pending_changes(&zoho, &owner("acme"), &resource.spec)
-            .await
-            > 0
-    );
     eventually("the drift repaired", || async {
         (condition(&world, "acme", "Drifted") == Some(("False".into(), "Repaired".into())))
             .then_some(())
