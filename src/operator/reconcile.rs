@@ -57,6 +57,9 @@ pub struct Context {
     clients: Mutex<HashMap<String, (String, Arc<ZohoClients>)>>,
     /// Consecutive failures per resource, for the backoff.
     failures: Mutex<HashMap<String, u32>>,
+    /// Per resource: the digest of the inputs of its last full run, and when the next one
+    /// is due (`None`: only when the inputs change).
+    schedule: Mutex<HashMap<String, (u64, Option<Instant>)>>,
     /// CRM org id → the resource that reconciled it first, to spot two resources on one org
     /// before either has written its marker.
     orgs: Mutex<HashMap<String, String>>,
@@ -76,6 +79,7 @@ impl Context {
             recorder,
             clients: Mutex::default(),
             failures: Mutex::default(),
+            schedule: Mutex::default(),
             orgs: Mutex::default(),
         }
     }
@@ -254,6 +258,19 @@ async fn reconcile_live(
 ) -> Result<Action, ReconcileError> {
     let started = Instant::now();
     let key = key(resource);
+    // The controller also wakes up for the status this operator just wrote; such wake-ups
+    // change none of the inputs and must not cost a full observe of Zoho.
+    let inputs = inputs_of(resource);
+    let scheduled = locked(&ctx.schedule).get(&key).copied();
+    if let Some((seen, due)) = scheduled
+        && seen == inputs
+    {
+        match due {
+            None => return Ok(Action::await_change()),
+            Some(due) if due > started => return Ok(Action::requeue(due - started)),
+            Some(_) => {}
+        }
+    }
     let outcome = run(resource, &key, ctx).await;
     write_status(resource, api, &outcome).await?;
     publish_events(resource, ctx, &outcome.events).await;
@@ -261,18 +278,31 @@ async fn reconcile_live(
         ctx.metrics.set_drift(&key, drifted);
     }
     ctx.metrics.reconciled(outcome.result, started.elapsed());
-    let action = match outcome.next {
+    let delay = match outcome.next {
         Next::Interval => {
             locked(&ctx.failures).remove(&key);
-            Action::requeue(jittered(ctx.config.interval))
+            Some(jittered(ctx.config.interval))
         }
         Next::AwaitChange => {
             locked(&ctx.failures).remove(&key);
-            Action::await_change()
+            None
         }
-        Next::Backoff { rate_limited } => Action::requeue(backoff(ctx, &key, rate_limited)),
+        Next::Backoff { rate_limited } => Some(backoff(ctx, &key, rate_limited)),
     };
-    Ok(action)
+    locked(&ctx.schedule).insert(key, (inputs, delay.map(|d| Instant::now() + d)));
+    Ok(delay.map_or_else(Action::await_change, Action::requeue))
+}
+
+/// A digest of what, besides Zoho and the Secrets, decides a reconcile: the spec (through
+/// its generation), the annotations and the finalizers.
+fn inputs_of(resource: &ProjectsIntegration) -> u64 {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut hasher = DefaultHasher::new();
+    resource.metadata.uid.hash(&mut hasher);
+    resource.metadata.generation.hash(&mut hasher);
+    resource.annotations().hash(&mut hasher);
+    resource.finalizers().hash(&mut hasher);
+    hasher.finish()
 }
 
 /// Connects with the resource's credentials, reusing the clients of the last run when the
@@ -562,7 +592,9 @@ async fn decide(
                 "the live integration matches the spec",
             ),
             ConditionState::new(CONDITION_SYNCED, true, synced_reason, "nothing to apply"),
-            ConditionState::new(CONDITION_DRIFTED, false, "InSync", drift_message),
+            still_repaired(resource).unwrap_or_else(|| {
+                ConditionState::new(CONDITION_DRIFTED, false, "InSync", drift_message)
+            }),
         ];
         return outcome;
     }
@@ -582,6 +614,20 @@ async fn decide(
     }
     outcome.applied = true;
     outcome
+}
+
+/// A repaired drift stays reported (with what was reverted) until the next drift or spec
+/// change, rather than being overwritten by the very next check.
+fn still_repaired(resource: &ProjectsIntegration) -> Option<ConditionState> {
+    let previous = resource.status.as_ref()?.condition(CONDITION_DRIFTED)?;
+    (previous.status == "False" && previous.reason == "Repaired" && is_drift(resource)).then(|| {
+        ConditionState::new(
+            CONDITION_DRIFTED,
+            false,
+            "Repaired",
+            previous.message.clone(),
+        )
+    })
 }
 
 /// Records which resource reconciles an org; returns the other resource when the org is
@@ -861,5 +907,6 @@ fn forget(ctx: &Context, key: &str) {
     ctx.metrics.forget(key);
     locked(&ctx.clients).remove(key);
     locked(&ctx.failures).remove(key);
+    locked(&ctx.schedule).remove(key);
     locked(&ctx.orgs).retain(|_, holder| holder != key);
 }
