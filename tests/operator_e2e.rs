@@ -555,3 +555,34 @@ async fn of_two_replicas_one_leads_and_the_other_takes_over_when_it_stops() {
     .await;
     standby.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spec_that_fails_validation_is_a_condition_until_it_is_fixed() {
+    let world = World::start().await;
+    world.create_secrets().await;
+    let running = world.spawn(world.config("solo"));
+    // Imports only make sense while active: validation rejects them on a deactivated spec.
+    let mut invalid = acme("acme");
+    invalid.spec.state = IntegrationState::Deactivated;
+    world.create(&invalid).await;
+    eventually("the InvalidSpec condition", || async {
+        (condition(&world, "acme", "Ready") == Some(("False".into(), "InvalidSpec".into())))
+            .then_some(())
+    })
+    .await;
+    assert_eq!(world.sandbox_writes(), 0, "nothing was written to Zoho");
+    world
+        .api()
+        .patch(
+            "acme",
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"spec": {"state": "Active"}})),
+        )
+        .await
+        .unwrap();
+    eventually("Ready once the spec is fixed", || async {
+        is_ready_at_current_generation(&world, "acme").then_some(())
+    })
+    .await;
+    running.shutdown().await;
+}

@@ -228,11 +228,19 @@ fn backoff(ctx: &Context, key: &str, rate_limited: bool) -> Duration {
         *n = n.saturating_add(1);
         *n
     };
-    let base = ctx.config.error_backoff;
-    let grown = base.saturating_mul(2u32.saturating_pow(failures.saturating_sub(1).min(16)));
-    let delay = grown.min(ctx.config.error_backoff_cap);
+    backoff_delay(&ctx.config, failures, rate_limited)
+}
+
+/// The delay after the `failures`-th consecutive failure: doubling from `error_backoff` up
+/// to `error_backoff_cap`, and at least `rate_limit_backoff` after a 429.
+fn backoff_delay(config: &OperatorConfig, failures: u32, rate_limited: bool) -> Duration {
+    let doublings = failures.saturating_sub(1).min(16);
+    let delay = config
+        .error_backoff
+        .saturating_mul(2u32.saturating_pow(doublings))
+        .min(config.error_backoff_cap);
     if rate_limited {
-        delay.max(ctx.config.rate_limit_backoff)
+        delay.max(config.rate_limit_backoff)
     } else {
         delay
     }
@@ -637,6 +645,8 @@ fn claim_org(ctx: &Context, org_id: &str, key: &str) -> Option<String> {
         return None;
     }
     let mut orgs = locked(&ctx.orgs);
+    // A resource now pointing at another org gives up its old claim.
+    orgs.retain(|org, holder| holder != key || org == org_id);
     let holder = orgs
         .entry(org_id.to_string())
         .or_insert_with(|| key.to_string());
@@ -909,4 +919,53 @@ fn forget(ctx: &Context, key: &str) {
     locked(&ctx.failures).remove(key);
     locked(&ctx.schedule).remove(key);
     locked(&ctx.orgs).retain(|_, holder| holder != key);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_the_cap_and_waits_longer_after_a_429() {
+        let config = OperatorConfig {
+            error_backoff: Duration::from_secs(5),
+            error_backoff_cap: Duration::from_secs(60),
+            rate_limit_backoff: Duration::from_secs(120),
+            ..OperatorConfig::default()
+        };
+        let delays: Vec<u64> = (1..=6)
+            .map(|n| backoff_delay(&config, n, false).as_secs())
+            .collect();
+        assert_eq!(delays, [5, 10, 20, 40, 60, 60]);
+        assert_eq!(backoff_delay(&config, u32::MAX, false).as_secs(), 60);
+        assert_eq!(backoff_delay(&config, 1, true).as_secs(), 120);
+    }
+
+    #[test]
+    fn jitter_stays_within_ten_percent() {
+        for _ in 0..100 {
+            let d = jittered(Duration::from_secs(600)).as_secs_f64();
+            assert!((540.0..=660.0).contains(&d), "{d}");
+        }
+    }
+
+    #[test]
+    fn annotations_count_only_when_true() {
+        let spec = serde_json::from_value(serde_json::json!({"portal": {"name": "P"}})).unwrap();
+        let mut resource = ProjectsIntegration::new("acme", spec);
+        assert!(!is_annotated(&resource, ANNOTATION_PAUSED));
+        resource.metadata.annotations = Some(
+            [(ANNOTATION_PAUSED.to_string(), " True ".to_string())]
+                .into_iter()
+                .collect(),
+        );
+        assert!(is_annotated(&resource, ANNOTATION_PAUSED));
+        resource
+            .metadata
+            .annotations
+            .as_mut()
+            .unwrap()
+            .insert(ANNOTATION_PAUSED.into(), "false".into());
+        assert!(!is_annotated(&resource, ANNOTATION_PAUSED));
+    }
 }
