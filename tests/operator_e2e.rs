@@ -586,3 +586,103 @@ async fn a_spec_that_fails_validation_is_a_condition_until_it_is_fixed() {
     .await;
     running.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_reconciles_serves_probes_and_metrics_and_stops_on_sigterm() {
+    let world = World::start().await;
+    world.create_secrets().await;
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster: {{server: \"{}\"}}\nusers:\n- name: tester\n  user: {{}}\ncontexts:\n- name: fake\n  context: {{cluster: fake, user: tester}}\ncurrent-context: fake\n",
+            world.kube.url
+        ),
+    )
+    .unwrap();
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_projectlink"))
+        .args([
+            "operator",
+            "--namespace",
+            NS,
+            "--interval",
+            "1s",
+            "--log-format",
+            "json",
+            "--metrics",
+            &format!("127.0.0.1:{port}"),
+            "--zoho-base-url",
+            &world.sandbox.url,
+        ])
+        .env_clear()
+        .env("KUBECONFIG", &kubeconfig)
+        .env("HOME", dir.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    let mut child = KillOnDrop(Some(child));
+    world.create(&acme("acme")).await;
+    eventually("Ready", || async {
+        is_ready_at_current_generation(&world, "acme").then_some(())
+    })
+    .await;
+
+    let http = reqwest::Client::new();
+    let get = |path: &str| {
+        let request = http.get(format!("http://127.0.0.1:{port}{path}"));
+        async move {
+            let response = request.send().await.ok()?;
+            let status = response.status().as_u16();
+            Some((status, response.text().await.ok()?))
+        }
+    };
+    let (status, _) = get("/healthz").await.expect("/healthz answers");
+    assert_eq!(status, 200);
+    let (status, _) = get("/readyz").await.expect("/readyz answers");
+    assert_eq!(status, 200);
+    let (status, metrics) = get("/metrics").await.expect("/metrics answers");
+    assert_eq!(status, 200);
+    assert!(metrics.contains("# TYPE projectlink_reconcile_duration_seconds histogram"));
+    assert!(metrics.contains("projectlink_drifted{namespace=\"team-a\",name=\"acme\"} 0"));
+    assert!(!metrics.contains("projectlink_api_calls_total{system=\"crm\"} 0\n"));
+
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let running = child.0.take().unwrap();
+    let output = tokio::time::timeout(
+        Duration::from_secs(30),
+        tokio::task::spawn_blocking(move || running.wait_with_output()),
+    )
+    .await
+    .expect("the operator exits after SIGTERM")
+    .unwrap()
+    .unwrap();
+    let logs = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "exit {:?}: {logs}", output.status);
+    let first = logs.lines().next().expect("the operator logs");
+    let line: serde_json::Value = serde_json::from_str(first).expect("JSON log lines");
+    assert!(line["fields"]["message"].is_string(), "{first}");
+}
+
+/// Kills the operator process if a failed assertion leaves it running.
+struct KillOnDrop(Option<std::process::Child>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}

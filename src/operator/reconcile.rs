@@ -459,6 +459,12 @@ fn record_api(
     let used = clients.stats.snapshot().since(before);
     ctx.metrics.api_used(&used);
     outcome.api = Some(used);
+    // A failed apply that met 429s waits as long as a rate-limited read would.
+    if let Next::Backoff { rate_limited } = &mut outcome.next
+        && used.crm_rate_limited + used.projects_rate_limited > 0
+    {
+        *rate_limited = true;
+    }
 }
 
 fn plan_summary(plan: &Plan) -> PlanSummaryStatus {
