@@ -513,7 +513,7 @@ async fn of_two_replicas_one_leads_and_the_other_takes_over_when_it_stops() {
     let election = LeaderElection {
         lease_name: "projectlink-operator".into(),
         lease_namespace: NS.into(),
-        lease_duration_seconds: 3,
+        lease_duration_seconds: 6,
     };
     let mut first_config = world.config("replica-1");
     first_config.leader_election = Some(election.clone());
