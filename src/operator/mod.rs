@@ -7,6 +7,7 @@
 pub mod conditions;
 pub mod credentials;
 pub mod metrics;
+mod outcome;
 pub mod probes;
 pub mod reconcile;
 
