@@ -675,6 +675,57 @@ async fn the_binary_reconciles_serves_probes_and_metrics_and_stops_on_sigterm() 
     assert!(line["fields"]["message"].is_string(), "{first}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rejected_credentials_and_an_unreachable_zoho_are_conditions() {
+    let world = World::start().await;
+    let secrets: Api<Secret> = Api::namespaced(world.client(), NS);
+    let secret = Secret {
+        metadata: ObjectMeta {
+            name: Some("zoho-oauth".into()),
+            ..ObjectMeta::default()
+        },
+        string_data: Some(BTreeMap::from([
+            ("client_id".to_string(), CLIENT_ID.to_string()),
+            ("client_secret".to_string(), CLIENT_SECRET.to_string()),
+            (
+                "refresh_token".to_string(),
+                "1000.revoked.refresh".to_string(),
+            ),
+        ])),
+        ..Secret::default()
+    };
+    secrets
+        .create(&PostParams::default(), &secret)
+        .await
+        .unwrap();
+    let mut resource = acme("acme");
+    resource.spec.connection.portal_secret_ref = None;
+    world.create(&resource).await;
+
+    let running = world.spawn(world.config("solo"));
+    eventually("the CredentialsRejected condition", || async {
+        (condition(&world, "acme", "Ready") == Some(("False".into(), "CredentialsRejected".into())))
+            .then_some(())
+    })
+    .await;
+    running.shutdown().await;
+
+    // Nothing listens on a port that was just freed.
+    let closed = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap()
+    };
+    let mut unreachable = world.config("solo");
+    unreachable.zoho_base_url = Some(format!("http://{closed}").parse().unwrap());
+    let running = world.spawn(unreachable);
+    eventually("the ZohoUnreachable condition", || async {
+        (condition(&world, "acme", "Ready") == Some(("False".into(), "ZohoUnreachable".into())))
+            .then_some(())
+    })
+    .await;
+    running.shutdown().await;
+}
+
 /// Kills the operator process if a failed assertion leaves it running.
 struct KillOnDrop(Option<std::process::Child>);
 
