@@ -144,26 +144,36 @@ async fn run_phase<C: CrmApi, P: ProjectsApi>(
                 changes,
             }),
     );
-    futures::stream::iter(units)
-        .map(|unit| async move {
-            match unit {
-                Unit::Single(index, change) => {
-                    vec![(index, ops::run_single(&change.operation, crm).await)]
-                }
-                Unit::Fields { module, changes } => {
-                    ops::create_fields(&module, &changes, crm).await
-                }
-                Unit::PortalUsers {
-                    portal_id,
-                    role,
-                    changes,
-                } => ops::add_portal_users(&portal_id, &role, &changes, projects).await,
-            }
-        })
+    // The (lazy) futures are built up front so that no closure over a borrowed `Unit` is
+    // part of this future's state: the compiler cannot prove such a closure's future `Send`
+    // where it is polled from generic code (the operator's controller).
+    let work: Vec<_> = units
+        .into_iter()
+        .map(|unit| run_unit(unit, crm, projects))
+        .collect();
+    futures::stream::iter(work)
         .buffer_unordered(concurrency)
         .collect::<Vec<_>>()
         .await
         .into_iter()
         .flatten()
         .collect()
+}
+
+async fn run_unit<C: CrmApi, P: ProjectsApi>(
+    unit: Unit<'_>,
+    crm: &C,
+    projects: &P,
+) -> Vec<(usize, OutcomeStatus)> {
+    match unit {
+        Unit::Single(index, change) => {
+            vec![(index, ops::run_single(&change.operation, crm).await)]
+        }
+        Unit::Fields { module, changes } => ops::create_fields(&module, &changes, crm).await,
+        Unit::PortalUsers {
+            portal_id,
+            role,
+            changes,
+        } => ops::add_portal_users(&portal_id, &role, &changes, projects).await,
+    }
 }

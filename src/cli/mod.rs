@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod crd;
 pub mod export;
+pub mod operator;
 pub mod plan;
 pub mod progress;
 pub mod sandbox;
@@ -141,6 +142,8 @@ pub enum Command {
     Schema(schema::SchemaArgs),
     /// Print the CustomResourceDefinitions (crds/ is generated from this).
     Crd(crd::CrdArgs),
+    /// Reconcile ProjectsIntegration resources from inside Kubernetes.
+    Operator(operator::OperatorArgs),
 }
 
 /// Runs the parsed command line and returns the process exit code.
@@ -150,7 +153,10 @@ pub fn run(cli: Cli) -> u8 {
     let mut out = std::io::stdout();
     let mut err = std::io::stderr();
     let Cli { global, command } = cli;
-    init_logging(&global);
+    // The operator sets up its own logging (JSON lines, its own level option).
+    if !matches!(command, Command::Operator(_)) {
+        init_logging(&global);
+    }
     let result = match command {
         Command::Validate(args) => validate::run(&args, &mut out, &mut err, global.stderr_color()),
         Command::Schema(args) => schema::run(&args, &mut out, &mut err, false),
@@ -159,6 +165,9 @@ pub fn run(cli: Cli) -> u8 {
         Command::Apply(args) => block_on(apply::run(&global, &args, &mut out, &mut err)),
         Command::Export(args) => block_on(export::run(&global, &args, &mut out, &mut err)),
         Command::Sandbox(args) => block_on(async { sandbox::run(args).await.map(|_| exit::OK) }),
+        Command::Operator(args) => {
+            block_on(async { operator::run(&global, &args).await.map(|_| exit::OK) })
+        }
     };
     let _ = out.flush();
     match result {

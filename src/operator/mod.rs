@@ -1,0 +1,210 @@
+//! `projectlink operator`: keeps `ProjectsIntegration` custom resources reconciled from
+//! inside Kubernetes. It adds no reconciliation logic of its own — each reconcile is the
+//! CLI's observe → plan → apply — only what running unattended needs: credentials from
+//! Secrets, status conditions, Events, a finalizer for deactivation, periodic drift
+//! checks with backoff, leader election and probes/metrics.
+
+pub mod conditions;
+pub mod credentials;
+pub mod metrics;
+mod outcome;
+pub mod probes;
+pub mod reconcile;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::{FutureExt, StreamExt};
+use kube::runtime::Controller;
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::watcher;
+use kube::{Api, Client};
+use kube_lease_manager::LeaseManagerBuilder;
+use tokio::sync::{oneshot, watch};
+
+use crate::spec::ProjectsIntegration;
+pub use metrics::Metrics;
+pub use reconcile::{
+    ANNOTATION_ALLOW_DESTRUCTIVE, ANNOTATION_PAUSED, Context, FIELD_MANAGER, FINALIZER,
+};
+
+/// Default time between drift checks of a resource.
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(600);
+
+/// Everything the operator can be told.
+#[derive(Debug, Clone)]
+pub struct OperatorConfig {
+    /// Namespaces to watch; empty for all namespaces.
+    pub namespaces: Vec<String>,
+    /// Time between drift checks (jittered by ±10%).
+    pub interval: Duration,
+    /// First delay after a failure; it doubles with each consecutive failure...
+    pub error_backoff: Duration,
+    /// ...up to this cap.
+    pub error_backoff_cap: Duration,
+    /// Least delay after Zoho answered 429.
+    pub rate_limit_backoff: Duration,
+    /// Sends every Zoho request to this base URL (a sandbox) instead of the data centre's hosts.
+    pub zoho_base_url: Option<reqwest::Url>,
+    /// Most Zoho requests in flight per resource.
+    pub concurrency: usize,
+    /// This replica's name in Events and the Lease.
+    pub identity: String,
+    /// Leader election; `None` when a single replica runs.
+    pub leader_election: Option<LeaderElection>,
+}
+
+/// Where the Lease that elects the active replica lives.
+#[derive(Debug, Clone)]
+pub struct LeaderElection {
+    pub lease_name: String,
+    pub lease_namespace: String,
+    /// How long a lease stays valid without renewal, in seconds.
+    pub lease_duration_seconds: u64,
+}
+
+impl Default for OperatorConfig {
+    fn default() -> Self {
+        OperatorConfig {
+            namespaces: Vec::new(),
+            interval: DEFAULT_INTERVAL,
+            error_backoff: Duration::from_secs(5),
+            error_backoff_cap: Duration::from_secs(300),
+            rate_limit_backoff: Duration::from_secs(120),
+            zoho_base_url: None,
+            concurrency: crate::zoho::DEFAULT_CONCURRENCY,
+            identity: "projectlink".into(),
+            leader_election: None,
+        }
+    }
+}
+
+/// Why the operator stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum OperatorError {
+    #[error("leader election failed: {0}")]
+    LeaderElection(#[from] kube_lease_manager::LeaseManagerError),
+    #[error("the leader election task ended unexpectedly: {0}")]
+    LeaderTask(String),
+}
+
+/// Runs the controllers until `shutdown` turns `true`. With leader election, this replica
+/// waits for the Lease and reconciles only while it holds it.
+pub async fn run(
+    client: Client,
+    config: OperatorConfig,
+    metrics: Arc<Metrics>,
+    health: Arc<probes::Health>,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(), OperatorError> {
+    let recorder = Recorder::new(
+        client.clone(),
+        Reporter {
+            controller: "projectlink".into(),
+            instance: Some(config.identity.clone()),
+        },
+    );
+    let ctx = Arc::new(Context::new(
+        client.clone(),
+        config.clone(),
+        metrics.clone(),
+        recorder,
+    ));
+    let Some(election) = &config.leader_election else {
+        health.set_ready(true);
+        metrics.set_leader(true);
+        let stop = wait_true(shutdown.clone());
+        run_controllers(ctx, stop).await;
+        return Ok(());
+    };
+    let duration = election.lease_duration_seconds.max(2);
+    let manager = LeaseManagerBuilder::new(client, &election.lease_name)
+        .with_namespace(&election.lease_namespace)
+        .with_identity(&config.identity)
+        .with_duration(duration)
+        .with_grace((duration / 3).max(1))
+        .build()
+        .await?;
+    let (leader, task) = manager.watch().await;
+    health.set_ready(true);
+    loop {
+        let mut became_leader = leader.clone();
+        tokio::select! {
+            _ = shutdown.wait_for(|stop| *stop) => break,
+            changed = became_leader.wait_for(|is_leader| *is_leader) => {
+                if changed.is_err() {
+                    break;
+                }
+            }
+        }
+        tracing::info!(identity = %config.identity, "acquired the lease: reconciling");
+        metrics.set_leader(true);
+        let lost = {
+            let mut leader = leader.clone();
+            async move {
+                let _ = leader.wait_for(|is_leader| !*is_leader).await;
+            }
+        };
+        let stop = futures::future::select(Box::pin(lost), Box::pin(wait_true(shutdown.clone())))
+            .map(|_| ());
+        run_controllers(ctx.clone(), stop).await;
+        metrics.set_leader(false);
+        if *shutdown.borrow() {
+            break;
+        }
+        tracing::warn!(identity = %config.identity, "lost the lease: standing by");
+    }
+    // Dropping the last receiver makes the lease task release the Lease and end.
+    drop(leader);
+    match task.await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(OperatorError::LeaderElection(e)),
+        Err(e) => Err(OperatorError::LeaderTask(e.to_string())),
+    }
+}
+
+async fn wait_true(mut signal: watch::Receiver<bool>) {
+    let _ = signal.wait_for(|v| *v).await;
+}
+
+/// One controller per watched namespace (or one over all namespaces), stopped gracefully
+/// — reconciles in flight finish — when `stop` completes.
+async fn run_controllers(ctx: Arc<Context>, stop: impl Future<Output = ()>) {
+    let apis: Vec<Api<ProjectsIntegration>> = if ctx.config.namespaces.is_empty() {
+        vec![Api::all(ctx.client.clone())]
+    } else {
+        ctx.config
+            .namespaces
+            .iter()
+            .map(|ns| Api::namespaced(ctx.client.clone(), ns))
+            .collect()
+    };
+    let mut stoppers = Vec::new();
+    let mut controllers = Vec::new();
+    for api in apis {
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        stoppers.push(stop_tx);
+        let controller = Controller::new(api, watcher::Config::default().any_semantic())
+            .graceful_shutdown_on(stop_rx.map(|_| ()))
+            .run(reconcile::reconcile, reconcile::error_policy, ctx.clone())
+            .for_each(|result| async move {
+                match result {
+                    Ok((object, _)) => tracing::debug!(resource = %object, "reconciled"),
+                    Err(error) => tracing::debug!(%error, "controller"),
+                }
+            });
+        controllers.push(controller);
+    }
+    let all = futures::future::join_all(controllers);
+    tokio::pin!(all);
+    tokio::pin!(stop);
+    tokio::select! {
+        _ = &mut all => {}
+        _ = &mut stop => {
+            for stopper in stoppers {
+                let _ = stopper.send(());
+            }
+            all.await;
+        }
+    }
+}
