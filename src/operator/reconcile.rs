@@ -263,17 +263,13 @@ async fn clients_for(
     }
     let endpoints = match &ctx.config.zoho_base_url {
         Some(url) => Endpoints::single(url.clone()),
-        None => {
-            Endpoints::for_data_center(resolved.credentials.crm.data_center.unwrap_or_else(|| {
-                resource
-                    .spec
-                    .connection
-                    .data_center
-                    .as_str()
-                    .parse()
-                    .expect("the spec's data centres are Zoho's")
-            }))
-        }
+        None => Endpoints::for_data_center(
+            resolved
+                .credentials
+                .crm
+                .data_center
+                .unwrap_or(resource.spec.connection.data_center),
+        ),
     };
     let options = ClientOptions {
         concurrency: ctx.config.concurrency,
