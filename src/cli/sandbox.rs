@@ -76,6 +76,15 @@ pub struct GenerateArgs {
     /// The same number always generates the same org.
     #[arg(long, default_value_t = 1)]
     pub seed_number: u64,
+    /// Microsoft 365 mailboxes in a generated tenant (the first are CRM users); none when 0.
+    #[arg(long, default_value_t = 0)]
+    pub mailboxes: usize,
+    /// Events in each mailbox's default calendar.
+    #[arg(long, default_value_t = 0)]
+    pub events_per_mailbox: usize,
+    /// Contacts in each mailbox's "CRM Contacts" folder.
+    #[arg(long, default_value_t = 0)]
+    pub contacts_per_mailbox: usize,
     /// Output file (YAML, or JSON when it ends in .json); standard output when absent.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -163,6 +172,9 @@ fn write_generated(args: GenerateArgs) -> anyhow::Result<()> {
         projects: args.projects,
         clients: args.clients,
         seed: args.seed_number,
+        mailboxes: args.mailboxes,
+        events_per_mailbox: args.events_per_mailbox,
+        contacts_per_mailbox: args.contacts_per_mailbox,
     });
     let json = args
         .out
