@@ -148,7 +148,7 @@ async fn delta(
 
     let resumed = |token: &str| -> Result<SyncState, GraphError> {
         let st = decode(token).ok_or_else(GraphError::sync_state_not_found)?;
-        if st.f != folder.id || now_ms - st.t > ttl_ms {
+        if st.f != folder.id || now_ms - st.t >= ttl_ms {
             return Err(GraphError::sync_state_not_found());
         }
         Ok(st)
