@@ -138,6 +138,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let store = crate::sandbox::store::Store::open(Some(&args.db))
         .with_context(|| format!("cannot read {}", args.db.display()))?;
     let clients = crate::sandbox::accounts::clients(&store)?;
+    let graph_apps = store.with(|c| crate::sandbox::graph::db::apps(c))?;
     drop(store);
     let url = &handle.url;
     println!(
@@ -147,12 +148,22 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     println!("  Accounts: {url}/oauth/v2/token");
     println!("  CRM:      {url}/crm/v8");
     println!("  Projects: {url}/restapi");
+    println!("  Graph:    {url}/graph/v1.0  (tokens: {url}/login/{{tenant}}/oauth2/v2.0/token)");
     println!("OAuth clients (sandbox-only demo credentials):");
     for client in &clients {
         println!("  client_id:     {}", client.client_id);
         println!("  client_secret: {}", client.client_secret);
         for (token, user) in &client.grants {
             println!("  refresh_token: {token}  ({user})");
+        }
+    }
+    if !graph_apps.is_empty() {
+        println!("Graph app registrations (sandbox-only demo credentials):");
+        for (tenant, client_id, secret, roles) in &graph_apps {
+            println!(
+                "  tenant {tenant}  client_id {client_id}  client_secret {secret}  roles {}",
+                roles.join(",")
+            );
         }
     }
     println!("Press Ctrl-C to stop.");

@@ -415,3 +415,23 @@ pub fn find_token(conn: &Connection, token: &str) -> rusqlite::Result<Option<Tok
     )
     .optional()
 }
+
+/// An app registration as (tenant, client id, client secret, roles).
+pub type AppListing = (String, String, String, Vec<String>);
+
+/// Every app registration, for `sandbox serve` to print.
+pub fn apps(conn: &Connection) -> rusqlite::Result<Vec<AppListing>> {
+    let mut stmt = conn.prepare(
+        "SELECT tenant, client_id, client_secret, roles FROM graph_apps ORDER BY tenant, rowid",
+    )?;
+    stmt.query_map([], |r| {
+        let roles: String = r.get(3)?;
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            serde_json::from_str(&roles).unwrap_or_default(),
+        ))
+    })?
+    .collect()
+}

@@ -331,3 +331,107 @@ fn as_map(v: Value) -> Map<String, Value> {
         _ => Map::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sandbox::store::Store;
+
+    fn count(store: &Store, sql: &str) -> i64 {
+        store.with(|c| c.query_row(sql, [], |r| r.get(0)).unwrap())
+    }
+
+    #[test]
+    fn the_demo_tenant_loads_with_default_calendars_and_items() {
+        let seed = crate::sandbox::seed::Seed::demo();
+        let store = Store::open(None).unwrap();
+        crate::sandbox::seed::load_if_empty(&store, &seed).unwrap();
+        let mailboxes = count(
+            &store,
+            "SELECT COUNT(*) FROM graph_users WHERE has_mailbox = 1",
+        );
+        let defaults = count(
+            &store,
+            "SELECT COUNT(*) FROM graph_folders WHERE kind = 'calendar' AND is_default = 1",
+        );
+        assert_eq!(
+            mailboxes, defaults,
+            "every mailbox has one default calendar"
+        );
+        assert!(
+            count(
+                &store,
+                "SELECT COUNT(*) FROM graph_items WHERE kind = 'event'"
+            ) >= 4
+        );
+        assert!(
+            count(
+                &store,
+                "SELECT COUNT(*) FROM graph_items WHERE kind = 'contact'"
+            ) >= 2
+        );
+    }
+
+    #[test]
+    fn an_invalid_event_names_its_user_calendar_and_position() {
+        let tenants: Vec<TenantSeed> = serde_json::from_value(json!([{
+            "id": "t",
+            "users": [{"user_principal_name": "a@x.example", "display_name": "A",
+                       "calendars": [{"name": "Work", "events": [
+                           {"subject": "ok", "start": {"dateTime": "2026-01-01T09:00:00", "timeZone": "UTC"},
+                            "end": {"dateTime": "2026-01-01T10:00:00", "timeZone": "UTC"}},
+                           {"subject": "no times"}]}]}]
+        }]))
+        .unwrap();
+        let store = Store::open(None).unwrap();
+        let err = store.with(|c| load(c, &tenants)).unwrap_err();
+        assert!(err.contains("a@x.example"), "{err}");
+        assert!(err.contains("Work item 2"), "{err}");
+    }
+
+    #[test]
+    fn a_user_without_a_mailbox_cannot_have_folders() {
+        let tenants: Vec<TenantSeed> = serde_json::from_value(json!([{
+            "id": "t",
+            "users": [{"user_principal_name": "r@x.example", "display_name": "Room",
+                       "mailbox": false, "contact_folders": [{"name": "C"}]}]
+        }]))
+        .unwrap();
+        let store = Store::open(None).unwrap();
+        assert!(store.with(|c| load(c, &tenants)).is_err());
+    }
+
+    #[test]
+    fn generated_tenants_are_deterministic_and_load() {
+        let opts = GenerateTenantOptions {
+            mailboxes: 3,
+            events_per_mailbox: 20,
+            contacts_per_mailbox: 15,
+            seed: 9,
+        };
+        let emails = vec!["admin@generated.example".to_string()];
+        let tenant = generate(&opts, &emails);
+        assert_eq!(tenant, generate(&opts, &emails));
+        assert_eq!(
+            tenant.users[0].user_principal_name,
+            "admin@generated.example"
+        );
+        let store = Store::open(None).unwrap();
+        store.with(|c| load(c, &[tenant])).unwrap();
+        assert_eq!(
+            count(
+                &store,
+                "SELECT COUNT(*) FROM graph_items WHERE kind = 'event'"
+            ),
+            60
+        );
+        assert_eq!(
+            count(
+                &store,
+                "SELECT COUNT(*) FROM graph_items WHERE kind = 'contact'"
+            ),
+            45
+        );
+        assert_eq!(count(&store, "SELECT MAX(seq) FROM graph_items"), 105);
+    }
+}
