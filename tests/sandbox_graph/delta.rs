@@ -166,3 +166,53 @@ async fn contacts_delta_reports_creates_updates_and_tombstones() {
             .any(|c| c["id"] == hank.as_str() && c["@removed"]["reason"] == "deleted")
     );
 }
+
+#[tokio::test]
+async fn changes_made_during_a_round_are_served_once_in_the_next_round() {
+    let env = Env::start().await;
+    let cal = env.default_calendar("ada@acme.com").await;
+    let first = format!(
+        "/users/ada@acme.com/calendars/{cal}/calendarView/delta?startDateTime=2026-01-01T00:00:00Z&endDateTime=2027-01-01T00:00:00Z"
+    );
+    let prefer = [("Prefer", "odata.maxpagesize=10")];
+    let page1 = env
+        .call(reqwest::Method::GET, &first, &env.token, None, &prefer)
+        .await;
+    let seen: Vec<Value> = page1.body["value"].as_array().unwrap().clone();
+    let early = seen[0]["id"].as_str().unwrap().to_string();
+    // Touch one event already served and, via the listing, one not served yet.
+    let base = format!("/users/ada@acme.com/calendars/{cal}/events");
+    env.patch(&format!("{base}/{early}"), json!({"subject": "Early edit"}))
+        .await;
+    let all = env.get(&format!("{base}?$top=100")).await;
+    let late = all.body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .find(|id| !seen.iter().any(|s| s["id"] == id.as_str()) && *id != early)
+        .unwrap();
+    env.patch(&format!("{base}/{late}"), json!({"subject": "Late edit"}))
+        .await;
+
+    let mut items = seen.clone();
+    let mut url = page1.body["@odata.nextLink"].as_str().unwrap().to_string();
+    let delta = loop {
+        let a = env
+            .call(reqwest::Method::GET, &url, &env.token, None, &prefer)
+            .await;
+        items.extend(a.body["value"].as_array().unwrap().iter().cloned());
+        match a.body["@odata.nextLink"].as_str() {
+            Some(next) => url = next.to_string(),
+            None => break a.body["@odata.deltaLink"].as_str().unwrap().to_string(),
+        }
+    };
+    // An event changed mid-round and not yet served moves to the next round; none is lost.
+    assert_eq!(items.len(), 24, "{:?}", ids(&items));
+    assert!(!items.iter().any(|i| i["id"] == late.as_str()));
+    let (changes, _, _) = env.delta_round(&delta, None).await;
+    let mut expected = vec![early.clone(), late.clone()];
+    expected.sort();
+    assert_eq!(ids(&changes), expected);
+    assert!(changes.iter().any(|c| c["subject"] == "Late edit"));
+}
