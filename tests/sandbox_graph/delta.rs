@@ -26,6 +26,14 @@ async fn calendar_view_delta_pages_the_first_round_then_reports_only_changes() {
     // Nothing changed: an empty round.
     let (none, delta, _) = env.delta_round(&delta, None).await;
     assert!(none.is_empty(), "{none:?}");
+    // The default calendar's own delta path serves the same calendar.
+    let (same, _, _) = env
+        .delta_round(
+            "/users/ada@acme.com/calendarView/delta?startDateTime=2026-01-01T00:00:00Z&endDateTime=2027-01-01T00:00:00Z",
+            Some(100),
+        )
+        .await;
+    assert_eq!(ids(&same), ids(&items));
 
     let base = format!("/users/ada@acme.com/calendars/{cal}/events");
     let created = env

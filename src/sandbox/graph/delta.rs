@@ -133,14 +133,18 @@ async fn delta(
     let user_key = params.get("user_id").map(String::as_str).unwrap_or("");
     let mailbox = open_mailbox(&state, &headers, user_key, kind, false)?;
     let opts = options(query)?;
-    let folder_id = params
-        .get("calendar_id")
-        .or_else(|| params.get("folder_id"))
-        .cloned()
-        .unwrap_or_default();
+    // `/users/{id}/calendarView/delta` means the default calendar.
     let folder = state
         .store
-        .with(|c| db::find_folder(c, &mailbox.user.id, kind, &folder_id))?
+        .with(|c| {
+            match params
+                .get("calendar_id")
+                .or_else(|| params.get("folder_id"))
+            {
+                Some(id) => db::find_folder(c, &mailbox.user.id, kind, id),
+                None => db::default_folder(c, &mailbox.user.id, kind),
+            }
+        })?
         .ok_or_else(GraphError::item_not_found)?;
     let now_ms = chrono::Utc::now().timestamp_millis();
     let ttl_ms = state.config.graph.delta_token_ttl.as_millis() as i64;

@@ -174,6 +174,7 @@ pub fn router() -> Router<AppState> {
             "/users/{user_id}/calendars/{calendar_id}/calendarView/delta",
             get(delta::events),
         )
+        .route("/users/{user_id}/calendarView/delta", get(delta::events))
         .route(
             "/users/{user_id}/events",
             get(items::list_events).post(items::create_event),
