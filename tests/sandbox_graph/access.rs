@@ -93,6 +93,18 @@ async fn the_client_credentials_grant_issues_bearer_tokens_and_refuses_bad_reque
                 .starts_with("AADSTS")
         );
     }
+    let wrong_method = env
+        .http
+        .get(format!(
+            "{}/login/{TENANT}/oauth2/v2.0/token",
+            env.sandbox.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_method.status(), StatusCode::NOT_FOUND);
+    let body: Value = wrong_method.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request");
     let missing = env
         .token_request(TENANT, &[("grant_type", "client_credentials")])
         .await;

@@ -215,9 +215,20 @@ pub fn router() -> Router<AppState> {
         )
         .fallback(unknown_segment)
         .method_not_allowed_fallback(unsupported_method);
-    Router::new()
-        .route("/login/{tenant}/oauth2/v2.0/token", post(auth::token))
-        .nest("/graph/v1.0", v1)
+    let login = Router::new()
+        .route("/{tenant}/oauth2/v2.0/token", post(auth::token))
+        .fallback(unknown_login_endpoint)
+        .method_not_allowed_fallback(unknown_login_endpoint);
+    Router::new().nest("/login", login).nest("/graph/v1.0", v1)
+}
+
+/// The identity platform answers unknown endpoints and methods with an OAuth error body.
+async fn unknown_login_endpoint() -> axum::response::Response {
+    error::oauth_error(
+        StatusCode::NOT_FOUND,
+        "invalid_request",
+        "AADSTS900561: The endpoint only accepts POST requests to /{tenant}/oauth2/v2.0/token.",
+    )
 }
 
 async fn unknown_segment(uri: axum::http::Uri) -> GraphError {
