@@ -361,3 +361,33 @@ async fn extended_properties_are_written_expanded_and_filtered() {
     assert_eq!(value[0]["givenName"], "A");
     assert_eq!(value[0]["singleValueExtendedProperties"][0]["id"], CRM_ID);
 }
+
+#[tokio::test]
+async fn hostile_query_values_are_answered_not_crashed_on() {
+    let env = Env::start().await;
+    let cal = env.default_calendar("ada@acme.com").await;
+    let base = format!("/users/ada@acme.com/calendars/{cal}/events");
+    let huge = env.get(&format!("{base}?$skip=18446744073709551615")).await;
+    assert_eq!(huge.status, StatusCode::OK);
+    assert!(huge.body["value"].as_array().unwrap().is_empty());
+    let accents = env
+        .get(&format!(
+            "{base}?$filter=subject eq 'réunion – été' and subject ne 'x'"
+        ))
+        .await;
+    assert_eq!(accents.status, StatusCode::OK, "{}", accents.body);
+    let users = env.get("/users?$skiptoken=18446744073709551615").await;
+    assert_eq!(users.status, StatusCode::OK);
+    // A forged delta token from the far future or past is a resync, not a crash.
+    use base64::Engine;
+    for t in [i64::MIN, i64::MAX] {
+        let forged = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(format!(r#"{{"f":"{cal}","a":0,"t":{t}}}"#));
+        let a = env
+            .get(&format!(
+                "/users/ada@acme.com/calendars/{cal}/calendarView/delta?$deltatoken={forged}"
+            ))
+            .await;
+        assert_graph_error(&a, StatusCode::GONE, "SyncStateNotFound");
+    }
+}

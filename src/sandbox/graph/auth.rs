@@ -109,7 +109,9 @@ pub async fn token(
             "eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.{}",
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
         );
-        let expires_ms = chrono::Utc::now().timestamp_millis() + ttl.as_millis() as i64;
+        let expires_ms = chrono::Utc::now()
+            .timestamp_millis()
+            .saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX));
         db::insert_token(conn, &token, &tenant, client_id, &app.roles, expires_ms)?;
         let secs = ttl.as_secs();
         Ok(Json(json!({

@@ -147,12 +147,12 @@ async fn delta(
         })?
         .ok_or_else(GraphError::item_not_found)?;
     let now_ms = chrono::Utc::now().timestamp_millis();
-    let ttl_ms = state.config.graph.delta_token_ttl.as_millis() as i64;
+    let ttl_ms = i64::try_from(state.config.graph.delta_token_ttl.as_millis()).unwrap_or(i64::MAX);
     let current = state.store.with(|c| db::current_seq(c))?;
 
     let resumed = |token: &str| -> Result<SyncState, GraphError> {
         let st = decode(token).ok_or_else(GraphError::sync_state_not_found)?;
-        if st.f != folder.id || now_ms - st.t >= ttl_ms {
+        if st.f != folder.id || st.t > now_ms || now_ms.saturating_sub(st.t) >= ttl_ms {
             return Err(GraphError::sync_state_not_found());
         }
         Ok(st)

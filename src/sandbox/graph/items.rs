@@ -106,14 +106,14 @@ async fn list(
         )),
     );
     body.insert("value".into(), Value::Array(page));
-    if opts.skip + top < matching.len() {
+    if opts.skip.saturating_add(top) < matching.len() {
         body.insert(
             "@odata.nextLink".into(),
             json!(format!(
                 "{}{}?{}",
                 state.base_url,
                 uri.path(),
-                opts.next_query(("$skip", (opts.skip + top).to_string()))
+                opts.next_query(("$skip", (opts.skip.saturating_add(top)).to_string()))
             )),
         );
     }

@@ -189,7 +189,7 @@ fn split_keyword<'a>(s: &'a str, keyword: &str) -> Vec<&'a str> {
             b'\'' => quoted = !quoted,
             b'(' if !quoted => depth += 1,
             b')' if !quoted => depth -= 1,
-            _ if !quoted && depth == 0 && lower[i..].starts_with(&needle) => {
+            _ if !quoted && depth == 0 && lower.as_bytes()[i..].starts_with(needle.as_bytes()) => {
                 parts.push(&s[start..i]);
                 i += needle.len();
                 start = i;
@@ -500,6 +500,14 @@ mod tests {
             let e = Filter::parse(bad).unwrap_err();
             assert_eq!(e.status, axum::http::StatusCode::BAD_REQUEST, "{bad}");
         }
+    }
+
+    #[test]
+    fn non_ascii_values_are_compared_not_split() {
+        let f =
+            Filter::parse("subject eq 'Café – réunion' and companyName eq 'Zürich AG'").unwrap();
+        assert!(f.matches(&json!({"subject": "café – RÉUNION", "companyName": "Zürich AG"})));
+        assert!(Filter::parse("subject eq 'été' and").is_err());
     }
 
     #[test]

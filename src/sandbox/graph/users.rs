@@ -75,12 +75,12 @@ pub async fn list(
         "@odata.context": format!("{}/graph/v1.0/$metadata#users", state.base_url),
         "value": value,
     });
-    if skip + top < matching.len() {
+    if skip.saturating_add(top) < matching.len() {
         body["@odata.nextLink"] = json!(format!(
             "{}{}?{}",
             state.base_url,
             uri.path(),
-            opts.next_query(("$skiptoken", (skip + top).to_string()))
+            opts.next_query(("$skiptoken", (skip.saturating_add(top)).to_string()))
         ));
     }
     Ok(Json(body))
