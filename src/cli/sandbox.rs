@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 
 use crate::sandbox::generate::{GenerateOptions, generate};
+use crate::sandbox::graph::{GraphConfig, MailboxBudget};
 use crate::sandbox::limits::{Edition, FaultConfig, FaultKind};
 use crate::sandbox::seed::Seed;
 use crate::sandbox::{Sandbox, SandboxConfig};
@@ -55,6 +56,13 @@ pub struct ServeArgs {
     /// Override the edition's CRM credits per rolling 24 hours.
     #[arg(long)]
     pub credits_per_day: Option<u64>,
+    /// Microsoft Graph: requests one mailbox may receive per 10 minutes before 429 (off when
+    /// absent; Outlook's published figure is 10,000).
+    #[arg(long)]
+    pub graph_mailbox_budget: Option<usize>,
+    /// Microsoft Graph: seconds a delta token stays usable before 410.
+    #[arg(long, default_value_t = 7 * 24 * 3600)]
+    pub graph_delta_token_ttl: u64,
 }
 
 #[derive(clap::Args, Debug)]
@@ -132,6 +140,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             kinds: args.fault_kinds,
         },
         credits_per_day: args.credits_per_day,
+        graph: GraphConfig {
+            delta_token_ttl: Duration::from_secs(args.graph_delta_token_ttl),
+            mailbox_budget: args.graph_mailbox_budget.map(|requests| MailboxBudget {
+                requests,
+                per: Duration::from_secs(600),
+            }),
+        },
         ..SandboxConfig::default()
     };
     let handle = Sandbox::start(config).await?;
