@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 
 use crate::sandbox::generate::{GenerateOptions, generate};
+use crate::sandbox::graph::{GraphConfig, MailboxBudget};
 use crate::sandbox::limits::{Edition, FaultConfig, FaultKind};
 use crate::sandbox::seed::Seed;
 use crate::sandbox::{Sandbox, SandboxConfig};
@@ -55,6 +56,13 @@ pub struct ServeArgs {
     /// Override the edition's CRM credits per rolling 24 hours.
     #[arg(long)]
     pub credits_per_day: Option<u64>,
+    /// Microsoft Graph: requests one mailbox may receive per 10 minutes before 429 (off when
+    /// absent; Outlook's published figure is 10,000).
+    #[arg(long)]
+    pub graph_mailbox_budget: Option<usize>,
+    /// Microsoft Graph: seconds a delta token stays usable before 410.
+    #[arg(long, default_value_t = 7 * 24 * 3600)]
+    pub graph_delta_token_ttl: u64,
 }
 
 #[derive(clap::Args, Debug)]
@@ -76,6 +84,15 @@ pub struct GenerateArgs {
     /// The same number always generates the same org.
     #[arg(long, default_value_t = 1)]
     pub seed_number: u64,
+    /// Microsoft 365 mailboxes in a generated tenant (the first are CRM users); none when 0.
+    #[arg(long, default_value_t = 0)]
+    pub mailboxes: usize,
+    /// Events in each mailbox's default calendar.
+    #[arg(long, default_value_t = 0)]
+    pub events_per_mailbox: usize,
+    /// Contacts in each mailbox's "CRM Contacts" folder.
+    #[arg(long, default_value_t = 0)]
+    pub contacts_per_mailbox: usize,
     /// Output file (YAML, or JSON when it ends in .json); standard output when absent.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -123,12 +140,20 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             kinds: args.fault_kinds,
         },
         credits_per_day: args.credits_per_day,
+        graph: GraphConfig {
+            delta_token_ttl: Duration::from_secs(args.graph_delta_token_ttl),
+            mailbox_budget: args.graph_mailbox_budget.map(|requests| MailboxBudget {
+                requests,
+                per: Duration::from_secs(600),
+            }),
+        },
         ..SandboxConfig::default()
     };
     let handle = Sandbox::start(config).await?;
     let store = crate::sandbox::store::Store::open(Some(&args.db))
         .with_context(|| format!("cannot read {}", args.db.display()))?;
     let clients = crate::sandbox::accounts::clients(&store)?;
+    let graph_apps = store.with(|c| crate::sandbox::graph::db::apps(c))?;
     drop(store);
     let url = &handle.url;
     println!(
@@ -138,12 +163,22 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     println!("  Accounts: {url}/oauth/v2/token");
     println!("  CRM:      {url}/crm/v8");
     println!("  Projects: {url}/restapi");
+    println!("  Graph:    {url}/graph/v1.0  (tokens: {url}/login/{{tenant}}/oauth2/v2.0/token)");
     println!("OAuth clients (sandbox-only demo credentials):");
     for client in &clients {
         println!("  client_id:     {}", client.client_id);
         println!("  client_secret: {}", client.client_secret);
         for (token, user) in &client.grants {
             println!("  refresh_token: {token}  ({user})");
+        }
+    }
+    if !graph_apps.is_empty() {
+        println!("Graph app registrations (sandbox-only demo credentials):");
+        for (tenant, client_id, secret, roles) in &graph_apps {
+            println!(
+                "  tenant {tenant}  client_id {client_id}  client_secret {secret}  roles {}",
+                roles.join(",")
+            );
         }
     }
     println!("Press Ctrl-C to stop.");
@@ -163,6 +198,9 @@ fn write_generated(args: GenerateArgs) -> anyhow::Result<()> {
         projects: args.projects,
         clients: args.clients,
         seed: args.seed_number,
+        mailboxes: args.mailboxes,
+        events_per_mailbox: args.events_per_mailbox,
+        contacts_per_mailbox: args.contacts_per_mailbox,
     });
     let json = args
         .out

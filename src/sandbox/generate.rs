@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
+use super::graph::seed as graph_seed;
 use super::projects::seed::PortalSeed;
 use super::seed::{
     FieldSeed, OAuthClientSeed, OrgSeed, ProfileSeed, RefreshTokenSeed, RoleSeed, Seed, UserSeed,
@@ -26,6 +27,10 @@ pub struct GenerateOptions {
     pub clients: Option<usize>,
     /// The same number always yields the same org.
     pub seed: u64,
+    /// Microsoft 365 mailboxes (the first ones are the org's CRM users); none when 0.
+    pub mailboxes: usize,
+    pub events_per_mailbox: usize,
+    pub contacts_per_mailbox: usize,
 }
 
 impl Default for GenerateOptions {
@@ -38,6 +43,9 @@ impl Default for GenerateOptions {
             projects: 100,
             clients: None,
             seed: 1,
+            mailboxes: 0,
+            events_per_mailbox: 0,
+            contacts_per_mailbox: 0,
         }
     }
 }
@@ -266,7 +274,23 @@ pub fn generate(opts: &GenerateOptions) -> Seed {
         &active_users,
     );
 
+    let tenants = if opts.mailboxes == 0 {
+        Vec::new()
+    } else {
+        let emails: Vec<String> = user_seeds.iter().map(|u| u.email.clone()).collect();
+        vec![graph_seed::generate(
+            &graph_seed::GenerateTenantOptions {
+                mailboxes: opts.mailboxes,
+                events_per_mailbox: opts.events_per_mailbox,
+                contacts_per_mailbox: opts.contacts_per_mailbox,
+                seed: opts.seed,
+            },
+            &emails,
+        )]
+    };
+
     Seed {
+        tenants,
         org: OrgSeed {
             company_name: format!("Generated Org {}", opts.seed),
             domain_name: Some(format!("generated{}", opts.seed)),
@@ -473,6 +497,7 @@ mod tests {
             projects: 25,
             clients: Some(12),
             seed: 7,
+            ..GenerateOptions::default()
         }
     }
 

@@ -2,8 +2,10 @@
 //! faults, edition concurrency and rolling 24 h credits (429 `TOO_MANY_REQUESTS`).
 //!
 //! Limits apply to CRM calls (`/crm/...`), which is what Zoho's edition limits govern; the
-//! Projects API (`/restapi/...`) is not counted against CRM credits or concurrency. Latency
-//! and faults apply to every API call (CRM and Projects), never to the token endpoint.
+//! Projects API (`/restapi/...`) and Microsoft Graph (`/graph/...`, throttled per mailbox by
+//! its own router) are not counted against CRM credits or concurrency. Latency and faults
+//! apply to every API call (CRM, Projects and Graph), never to the token endpoints, and
+//! faults answer in the error format of the API called.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::str::FromStr;
@@ -19,6 +21,7 @@ use axum::response::{IntoResponse, Response};
 use rand::Rng;
 
 use super::error::{CrmError, projects_error};
+use super::graph::error::GraphError;
 use super::server::{AppState, SandboxConfig};
 use super::store::Store;
 
@@ -143,7 +146,7 @@ impl Counters {
     pub fn api_total(&self) -> u64 {
         self.snapshot()
             .iter()
-            .filter(|(k, _)| !k.contains("/oauth/"))
+            .filter(|(k, _)| !k.contains("/oauth/") && !k.contains("/oauth2/"))
             .map(|(_, v)| v)
             .sum()
     }
@@ -309,11 +312,19 @@ fn is_heavy(method: &Method, template: &str, query: &str, records: usize) -> boo
     sorted_listing || (is_record_write(method, template) && records > 10)
 }
 
-fn too_many(projects: bool, reason: &str) -> Response {
-    if projects {
-        projects_error(StatusCode::TOO_MANY_REQUESTS, 6429, "Too many requests")
-    } else {
-        CrmError::too_many_requests(reason).into_response()
+/// Which API a request belongs to, for the shape of injected errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Area {
+    Crm,
+    Projects,
+    Graph,
+}
+
+fn too_many(area: Area, reason: &str) -> Response {
+    match area {
+        Area::Projects => projects_error(StatusCode::TOO_MANY_REQUESTS, 6429, "Too many requests"),
+        Area::Graph => GraphError::throttled(1).into_response(),
+        Area::Crm => CrmError::too_many_requests(reason).into_response(),
     }
 }
 
@@ -331,11 +342,17 @@ pub async fn enforce(State(state): State<AppState>, request: Request, next: Next
         .counters
         .record(&format!("{method} {template}"));
     let path = request.uri().path().to_string();
-    if path.starts_with("/oauth/") {
+    if path.starts_with("/oauth/") || path.starts_with("/login/") {
         return next.run(request).await;
     }
     let crm = path.starts_with("/crm/");
-    let projects = path.starts_with("/restapi");
+    let area = if path.starts_with("/restapi") {
+        Area::Projects
+    } else if path.starts_with("/graph/") {
+        Area::Graph
+    } else {
+        Area::Crm
+    };
 
     let mut request = request;
     let mut records = 0;
@@ -366,14 +383,14 @@ pub async fn enforce(State(state): State<AppState>, request: Request, next: Next
         let heavy = is_heavy(&method, &template, query, records);
         match state.limits.acquire(heavy) {
             Some(slot) => _slot = Some(slot),
-            None => return too_many(false, "concurrency limit exceeded"),
+            None => return too_many(Area::Crm, "concurrency limit exceeded"),
         }
         match state
             .limits
             .charge(credit_cost(&method, &template, records))
         {
             Some(left) => remaining = Some(left),
-            None => return too_many(false, "credit limit exceeded"),
+            None => return too_many(Area::Crm, "credit limit exceeded"),
         }
     }
 
@@ -381,7 +398,7 @@ pub async fn enforce(State(state): State<AppState>, request: Request, next: Next
         tokio::time::sleep(state.config.latency).await;
     }
     if let Some(kind) = roll_fault(&state.config.faults) {
-        return fault(&state, kind, projects, &path).await;
+        return fault(&state, kind, area, &path).await;
     }
 
     let mut response = next.run(request).await;
@@ -416,9 +433,12 @@ fn roll_fault(faults: &FaultConfig) -> Option<FaultKind> {
     Some(kinds[rng.random_range(0..kinds.len())])
 }
 
-async fn fault(state: &AppState, kind: FaultKind, projects: bool, path: &str) -> Response {
+async fn fault(state: &AppState, kind: FaultKind, area: Area, path: &str) -> Response {
     match kind {
-        FaultKind::ServerError if projects => projects_error(
+        FaultKind::ServerError if area == Area::Graph => {
+            GraphError::internal("An internal server error occurred.").into_response()
+        }
+        FaultKind::ServerError if area == Area::Projects => projects_error(
             StatusCode::INTERNAL_SERVER_ERROR,
             6500,
             "Internal server error",
@@ -426,7 +446,7 @@ async fn fault(state: &AppState, kind: FaultKind, projects: bool, path: &str) ->
         FaultKind::ServerError => {
             CrmError::internal(path.starts_with("/crm/v8/users")).into_response()
         }
-        FaultKind::TooManyRequests => too_many(projects, "injected"),
+        FaultKind::TooManyRequests => too_many(area, "injected"),
         FaultKind::Reset => {
             // A body that fails before its first byte makes the server abort the
             // connection: the client sees a transport error, not an HTTP answer.
@@ -446,7 +466,14 @@ async fn fault(state: &AppState, kind: FaultKind, projects: bool, path: &str) ->
             let mut stop = state.limits.shutdown.subscribe();
             let hold = state.config.fault_hold;
             let _ = tokio::time::timeout(hold, stop.wait_for(|s| *s)).await;
-            if projects {
+            if area == Area::Graph {
+                GraphError::new(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    "UnknownError",
+                    "The request timed out.",
+                )
+                .into_response()
+            } else if area == Area::Projects {
                 projects_error(StatusCode::GATEWAY_TIMEOUT, 6500, "Request timed out")
             } else {
                 CrmError::new(

@@ -1,4 +1,5 @@
-//! The sandbox: a faithful local stand-in for Zoho Accounts, CRM v8 and Projects, served over
+//! The sandbox: a faithful local stand-in for Zoho Accounts, CRM v8 and Projects (and
+//! Microsoft Graph), served over
 //! real HTTP (axum) and persisted in SQLite. It is the CLI's embedded default target, the
 //! backend of every end-to-end test and of the benchmarks.
 //!
@@ -10,6 +11,7 @@ pub mod auth;
 pub mod crm;
 pub mod error;
 pub mod generate;
+pub mod graph;
 pub mod limits;
 pub mod projects;
 pub mod seed;

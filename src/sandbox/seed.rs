@@ -45,6 +45,9 @@ pub struct Seed {
     pub variables: Vec<VariableSeed>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub portals: Vec<PortalSeed>,
+    /// Microsoft 365 tenants served by the Graph part.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tenants: Vec<super::graph::seed::TenantSeed>,
 }
 
 /// The CRM org.
@@ -328,6 +331,7 @@ pub fn load_if_empty(store: &Store, seed: &Seed) -> Result<(), String> {
         super::crm::load::load(&tx, seed)?;
         super::accounts::load_clients(&tx, &seed.oauth_clients).map_err(|e| e.to_string())?;
         super::projects::seed::load(&tx, &seed.portals)?;
+        super::graph::seed::load(&tx, &seed.tenants)?;
         tx.commit().map_err(|e| e.to_string())
     })
 }

@@ -57,6 +57,8 @@ pub struct SandboxConfig {
     pub concurrency_limit: Option<usize>,
     /// Access tokens one refresh token may mint per ten minutes; `None` lifts the limit.
     pub token_requests_per_10_min: Option<u32>,
+    /// Microsoft Graph settings (delta token lifetime, per-mailbox throttling).
+    pub graph: super::graph::GraphConfig,
 }
 
 impl Default for SandboxConfig {
@@ -73,6 +75,7 @@ impl Default for SandboxConfig {
             credits_per_day: None,
             concurrency_limit: None,
             token_requests_per_10_min: Some(super::accounts::TOKENS_PER_TEN_MINUTES),
+            graph: super::graph::GraphConfig::default(),
         }
     }
 }
@@ -85,6 +88,8 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// The sandbox's own base URL, returned as `api_domain` and used in project links.
     pub base_url: Arc<str>,
+    /// Requests per Graph mailbox, for its throttling budget.
+    pub graph: Arc<super::graph::Throttle>,
 }
 
 /// Entry point for starting a sandbox.
@@ -125,6 +130,7 @@ impl Sandbox {
             config: Arc::new(config),
             limits: limits.clone(),
             base_url: base_url.clone(),
+            graph: Arc::default(),
         };
         let app = router(state);
         let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
@@ -149,13 +155,14 @@ impl Sandbox {
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 
-/// The whole HTTP surface: accounts, CRM and Projects, behind the limits layer. Unknown
+/// The whole HTTP surface: accounts, CRM, Projects and Microsoft Graph, behind the limits layer. Unknown
 /// paths and methods are answered in the error format of the API the path belongs to.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(super::accounts::router())
         .merge(super::crm::router())
         .merge(super::projects::router())
+        .merge(super::graph::router())
         .method_not_allowed_fallback(super::error::method_not_allowed)
         // `route_layer` so the middleware sees the matched path template for its counters.
         .route_layer(axum::middleware::from_fn_with_state(

@@ -35,6 +35,7 @@ impl Store {
             super::accounts::migrate(c)?;
             super::crm::migrate(c)?;
             super::projects::migrate(c)?;
+            super::graph::migrate(c)?;
             Ok::<_, rusqlite::Error>(())
         })?;
         Ok(store)
