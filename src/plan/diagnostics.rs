@@ -43,6 +43,15 @@ pub enum DiagnosticCode {
     UserNotFound,
     UserNotActive,
     PruneDisabled,
+    ClientNotFound,
+    AccountNotFound,
+    RequestRefused,
+    RequestInvalid,
+    ProjectNameTaken,
+    TemplateNotFound,
+    ProjectNotFound,
+    ContactNotFound,
+    ValueNotWritable,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

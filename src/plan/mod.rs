@@ -2,6 +2,7 @@
 //! [`Plan`] — typed changes with an action, a reason and before/after — plus its safety
 //! checks and its renderers. It performs no I/O, reads no clock and draws no random numbers.
 
+pub mod data_plane;
 pub mod desired;
 pub mod diagnostics;
 pub mod field_map;
