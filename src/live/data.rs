@@ -84,6 +84,8 @@ pub struct ProjectFacts {
     pub end_date: Option<String>,
     pub percent_complete: Option<u8>,
     pub url: Option<String>,
+    /// `(owner, generation)` when projectlink created the project (tag in its description).
+    pub created_by: Option<(String, u64)>,
     /// Client companies of the project; read only for projects without an Account link.
     pub clients: Option<Vec<ProjectClientFacts>>,
 }
@@ -516,6 +518,20 @@ pub async fn observe_data<C: CrmApi, P: ProjectsApi>(
     }))
 }
 
+/// The tag projectlink writes into the description of a project it creates, so a later run
+/// can tell its own project (to adopt after an interruption) from one of an earlier
+/// activation (whose associations are not restored).
+pub fn creation_tag_text(owner: &str, generation: u64) -> String {
+    format!("{} generation {generation}", super::ownership_marker(owner))
+}
+
+fn creation_tag(description: &str) -> Option<(String, u64)> {
+    let owner = super::owner_in(description)?;
+    let rest = &description[description.find(" generation ")? + " generation ".len()..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    Some((owner, digits.parse().ok()?))
+}
+
 fn accounts_facts(records: &[Record]) -> Vec<AccountFacts> {
     let mut accounts: Vec<AccountFacts> = records
         .iter()
@@ -554,6 +570,7 @@ pub fn project_facts(p: &Project) -> ProjectFacts {
         end_date: p.end_date.map(|d| d.format("%Y-%m-%d").to_string()),
         percent_complete: p.percent_complete,
         url: p.web_url.clone(),
+        created_by: p.description.as_deref().and_then(creation_tag),
         clients: None,
     }
 }
@@ -571,5 +588,12 @@ mod tests {
         assert_eq!(value_text(Some(&json!({"id": "7", "name": "x"}))), "7");
         assert_eq!(lookup_id(Some(&json!({"id": "7"}))).as_deref(), Some("7"));
         assert_eq!(lookup_id(Some(&json!(null))), None);
+    }
+
+    #[test]
+    fn creation_tags_round_trip_inside_other_text() {
+        let text = format!("Kick-off notes.\n\n{}", creation_tag_text("acme", 3));
+        assert_eq!(creation_tag(&text), Some(("acme".into(), 3)));
+        assert_eq!(creation_tag("hand-made project"), None);
     }
 }

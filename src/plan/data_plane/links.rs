@@ -237,12 +237,6 @@ pub(super) fn plan_to_crm(ctx: &mut Ctx<'_>) {
             if fields.is_empty() {
                 continue;
             }
-            let mut depends_on = Vec::new();
-            if let Some(link) = ctx.changes.iter().find(|c| {
-                matches!(&c.operation, Operation::UpsertLinkRecord { project_id, .. } if project_id == &p.id)
-            }) {
-                depends_on.push(link.address.clone());
-            }
             ctx.push(Change {
                 address: Address::crm("record", format!("{}/{record_id}", module.module)),
                 action: Action::Update,
@@ -253,7 +247,7 @@ pub(super) fn plan_to_crm(ctx: &mut Ctx<'_>) {
                 before: Some(Value::Object(before)),
                 after: Some(Value::Object(fields.clone())),
                 destructive: false,
-                depends_on,
+                depends_on: vec![],
                 operation: Operation::WriteRecordFields {
                     module: module.module.clone(),
                     record_id,

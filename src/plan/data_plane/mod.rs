@@ -112,6 +112,8 @@ pub(crate) struct Ctx<'a> {
     pub mapping_change_of_account: BTreeMap<String, Address>,
     /// Desired link-record fields per existing project id (merged by every step).
     pub links: BTreeMap<String, LinkPlan>,
+    /// Activation generation the plan works in (tags the projects it creates).
+    pub generation: u64,
     /// Emails the configuration plane already adds to the portal in this plan.
     pub config_portal_adds: std::collections::BTreeSet<String>,
 }
@@ -246,7 +248,9 @@ pub fn plan_data(
         mapping_change_of_account: BTreeMap::new(),
         links: BTreeMap::new(),
         config_portal_adds,
+        generation: 0,
     };
+    ctx.generation = marker.generation;
     let report = mapping::plan_mapping(&mut ctx, variable_id, marker);
     links::associate_client_projects(&mut ctx);
     requests::plan_deals(&mut ctx);

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use serde_json::{Map, json};
 
 use super::{Ctx, ProjectRequest, ToCrmWrite};
-use crate::live::data::{lookup_id, value_text};
+use crate::live::data::{creation_tag_text, lookup_id, value_text};
 use crate::live::{Address, PermissionKind};
 use crate::plan::desired::MapDirection;
 use crate::plan::diagnostics::{DiagnosticCode as Code, PlanDiagnostic};
@@ -109,12 +109,24 @@ pub(super) fn plan_requests(ctx: &mut Ctx<'_>) {
             .created_by
             .as_ref()
             .and_then(|id| ctx.observed.users.iter().find(|u| &u.id == id));
+        // The permission as this plan leaves it: declared profiles are set before projects
+        // are created; others keep what they have.
         let allowed = creator.is_some_and(|u| {
-            ctx.observed
+            match ctx
+                .desired
                 .profiles
                 .iter()
                 .find(|p| p.name == u.profile)
-                .is_some_and(|p| p.link_permission(PermissionKind::Create))
+                .and_then(|p| p.related_list.as_ref())
+            {
+                Some(perms) => perms.get(&PermissionKind::Create).copied().unwrap_or(false),
+                None => ctx
+                    .observed
+                    .profiles
+                    .iter()
+                    .find(|p| p.name == u.profile)
+                    .is_some_and(|p| p.link_permission(PermissionKind::Create)),
+            }
         });
         if !allowed {
             let who = creator.map_or_else(
@@ -174,7 +186,7 @@ fn mapped_name(ctx: &Ctx<'_>, module: &str, record: &Record) -> Option<String> {
 
 fn plan_project(ctx: &mut Ctx<'_>, source: Source<'_>) {
     let taken_in_plan = ctx.changes.iter().any(|c| {
-        matches!(&c.operation, Operation::CreateLinkedProject { request, .. } if request.name == source.name)
+        matches!(&c.operation, Operation::CreateLinkedProject { request, .. } if request.name.eq_ignore_ascii_case(&source.name))
     });
     if taken_in_plan {
         ctx.diag(
@@ -207,7 +219,12 @@ fn plan_project(ctx: &mut Ctx<'_>, source: Source<'_>) {
         .and_then(|a| ctx.client_of_account.get(a))
         .cloned();
 
-    if let Some(existing) = ctx.data.projects.iter().find(|p| p.name == source.name) {
+    if let Some(existing) = ctx
+        .data
+        .projects
+        .iter()
+        .find(|p| p.name.eq_ignore_ascii_case(&source.name))
+    {
         let link = ctx
             .data
             .link_records
@@ -220,13 +237,17 @@ fn plan_project(ctx: &mut Ctx<'_>, source: Source<'_>) {
                 .is_some_and(|id| id != &source.record_id)
                 || source.request_record_id.is_some()
         });
-        if conflicting {
+        // Only a project this activation created is adopted: associations of an earlier
+        // activation are not restored, and a hand-made project is never taken over.
+        let ours =
+            existing.created_by.as_ref() == Some(&(ctx.desired.owner.clone(), ctx.generation));
+        if conflicting || !ours {
             ctx.diag(
                 PlanDiagnostic::warning(
                     Code::ProjectNameTaken,
-                    format!("a project named \"{}\" already exists and is linked to other records; not created ({})", source.name, source.reason),
+                    format!("a project named \"{}\" already exists and was not created for this record in this activation; not created ({})", source.name, source.reason),
                 )
-                .hint("project names are unique in a portal: rename the request or the Deal")
+                .hint("project names are unique in a portal: rename the request or the Deal, or link the existing project by hand")
                 .at(source.address),
             );
             return;
@@ -278,6 +299,7 @@ fn plan_project(ctx: &mut Ctx<'_>, source: Source<'_>) {
     };
     let mut request = ProjectRequest {
         name: source.name.clone(),
+        description: Some(creation_tag_text(&ctx.desired.owner, ctx.generation)),
         template_id,
         request_record_id: source.request_record_id.clone(),
         link_fields: lookups,
@@ -302,7 +324,12 @@ fn plan_project(ctx: &mut Ctx<'_>, source: Source<'_>) {
                     continue;
                 }
                 match m.project_field.as_str() {
-                    "description" => request.description = Some(value),
+                    "description" => {
+                        request.description = Some(format!(
+                            "{value}\n\n{}",
+                            creation_tag_text(&ctx.desired.owner, ctx.generation)
+                        ))
+                    }
                     "start_date" => request.start_date = Some(value),
                     "end_date" => request.end_date = Some(value),
                     f if f.to_ascii_uppercase().starts_with("UDF_") => {
