@@ -194,8 +194,7 @@ fn value_modules(desired: &Desired) -> BTreeMap<String, BTreeSet<String>> {
         let fields = modules.entry(m.module.clone()).or_default();
         fields.extend(m.field_map.iter().map(|f| f.crm_field.clone()));
     }
-    if let Some(conversion) = &desired.deal_conversion {
-        let _ = conversion;
+    if desired.deal_conversion.is_some() {
         modules
             .entry("Deals".into())
             .or_default()
@@ -323,7 +322,7 @@ pub async fn observe_data<C: CrmApi, P: ProjectsApi>(
                 .map_err(reading(format!("{module} records")))?;
             let by_id: BTreeMap<String, Record> = records
                 .into_iter()
-                .filter_map(|r| Some((value_text(r.get("id")).to_string(), r)))
+                .map(|r| (value_text(r.get("id")), r))
                 .filter(|(id, _)| !id.is_empty())
                 .collect();
             Ok::<_, ObserveError>((module, by_id))
