@@ -257,3 +257,52 @@ pub(super) fn plan_to_crm(ctx: &mut Ctx<'_>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project() -> ProjectFacts {
+        ProjectFacts {
+            id: "1".into(),
+            name: "Website Redesign".into(),
+            status: "active".into(),
+            start_date: Some("2026-01-15".into()),
+            percent_complete: Some(40),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn values_convert_into_compatible_crm_fields_only() {
+        let p = project();
+        assert_eq!(
+            to_crm_value(&p, "status", ValueFamily::Text),
+            Ok(json!("active"))
+        );
+        assert_eq!(
+            to_crm_value(&p, "percent_complete", ValueFamily::Text),
+            Ok(json!("40"))
+        );
+        assert_eq!(
+            to_crm_value(&p, "percent_complete", ValueFamily::Number),
+            Ok(json!(40))
+        );
+        assert_eq!(
+            to_crm_value(&p, "start_date", ValueFamily::Date),
+            Ok(json!("2026-01-15"))
+        );
+        assert!(to_crm_value(&p, "status", ValueFamily::Date).is_err());
+        assert!(to_crm_value(&p, "start_date", ValueFamily::Number).is_err());
+        assert!(to_crm_value(&p, "UDF_CHAR1", ValueFamily::Text).is_err());
+    }
+
+    #[test]
+    fn link_records_carry_the_project_details() {
+        let fields = detail_fields("101", &project());
+        assert_eq!(fields["Name"], json!("Website Redesign"));
+        assert_eq!(fields["Portal_Id"], json!("101"));
+        assert_eq!(fields["Percent_Complete"], json!(40));
+        assert_eq!(fields["End_Date"], json!(null));
+    }
+}
