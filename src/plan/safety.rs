@@ -180,5 +180,8 @@ pub fn fingerprints(observed: &Observed) -> BTreeMap<String, String> {
         "projects/portal-users".into(),
         digest(&observed.portal_users),
     );
+    if let Some(data) = &observed.data {
+        map.insert("data-plane".into(), digest(data));
+    }
     map
 }
