@@ -301,7 +301,15 @@ async fn create_linked_project<C: CrmApi, P: ProjectsApi>(
     // The client is added before the write-back: once the link record exists, a re-run no
     // longer looks at this project's clients.
     if let Some(client) = &request.client_id {
-        add_project_client(projects, portal_id, &project.id, client).await?;
+        // A project just created has no clients: add the primary one without reading first.
+        let added = !adopted
+            && projects
+                .add_project_client(portal_id, &project.id, client, true)
+                .await
+                .is_ok();
+        if !added {
+            add_project_client(projects, portal_id, &project.id, client).await?;
+        }
     }
     let facts = project_facts(&project);
     let mut record = crate::plan::data_plane::detail_fields(portal_id, &facts);

@@ -191,9 +191,9 @@ impl Operation {
             Operation::SetLinkPermissions { .. } => 2,
             Operation::AddPortalUser { .. } => 1,
             Operation::WriteRecordFields { .. } | Operation::UpsertLinkRecord { .. } => 1,
-            // look up by name, create, write back, read and add the client
+            // create, add the client, write the link record back, and the ToCrm writes
             Operation::CreateLinkedProject { request, .. } => {
-                2 + u64::from(request.client_id.is_some()) * 2
+                2 + u64::from(request.client_id.is_some()) + request.to_crm.len() as u64
             }
             Operation::AddProjectClient { .. } => 2,
             Operation::RecordClientMapping { .. } => 1,
