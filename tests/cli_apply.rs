@@ -234,6 +234,21 @@ fn an_apply_interrupted_after_any_call_converges_on_the_next_run() {
     assert_ok(&probe.run(&["apply", "-f", &example("acme.yaml"), "--auto-approve"]));
     let total = probe.api_calls();
     assert!(total > 5);
+    let converged = probe.data_state();
+    // The demo converts two won deals and links the Bowman client's project.
+    for expected in [
+        "project Bowman Showroom Fit-out",
+        "project Initech Intranet",
+        "link Website Redesign deal=0 account=1",
+        "link Bowman Showroom Fit-out deal=1 account=1",
+        "project-client Bowman Showroom Fit-out Bowman Furniture primary=1",
+        "account-mapping Bowman Furniture Inc. Bowman Furniture",
+    ] {
+        assert!(
+            converged.iter().any(|r| r == expected),
+            "{expected} missing from {converged:#?}"
+        );
+    }
     for cut in 0..total {
         let h = Harness::demo();
         let cut_text = cut.to_string();
@@ -258,10 +273,14 @@ fn an_apply_interrupted_after_any_call_converges_on_the_next_run() {
             "--detailed-exitcode",
         ]);
         assert_eq!(plan.code, 0, "cut after {cut}: {}", plan.stdout);
+        // Fields go to three modules (link module, Accounts, Contacts), each batch at most
+        // once more after an interruption.
         let fields = h.sandbox().counters.get("POST /crm/v8/settings/fields");
         assert!(
-            fields <= 2,
+            fields <= 6,
             "cut after {cut}: fields created in {fields} calls"
         );
+        // No duplicate project, link record, client, client user or portal user.
+        assert_eq!(h.data_state(), converged, "cut after {cut}");
     }
 }

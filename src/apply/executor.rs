@@ -104,6 +104,8 @@ enum Unit<'a> {
         role: String,
         changes: Vec<(usize, &'a Change)>,
     },
+    /// Data-plane work: record writes batched per module, the rest one by one.
+    Data(super::data_ops::DataUnit<'a>),
 }
 
 async fn run_phase<C: CrmApi, P: ProjectsApi>(
@@ -115,6 +117,7 @@ async fn run_phase<C: CrmApi, P: ProjectsApi>(
     let mut fields: BTreeMap<String, Vec<(usize, &Change)>> = BTreeMap::new();
     let mut users: BTreeMap<(String, String), Vec<(usize, &Change)>> = BTreeMap::new();
     let mut units = Vec::new();
+    let mut data = Vec::new();
     for &(index, change) in changes {
         match &change.operation {
             Operation::CreateField { module, .. } => fields
@@ -127,9 +130,11 @@ async fn run_phase<C: CrmApi, P: ProjectsApi>(
                 .entry((portal_id.clone(), role.clone()))
                 .or_default()
                 .push((index, change)),
+            op if super::data_ops::is_data_op(op) => data.push((index, change)),
             _ => units.push(Unit::Single(index, change)),
         }
     }
+    units.extend(super::data_ops::units(data).into_iter().map(Unit::Data));
     units.extend(
         fields
             .into_iter()
@@ -175,5 +180,6 @@ async fn run_unit<C: CrmApi, P: ProjectsApi>(
             role,
             changes,
         } => ops::add_portal_users(&portal_id, &role, &changes, projects).await,
+        Unit::Data(unit) => super::data_ops::run(unit, crm, projects).await,
     }
 }

@@ -3,6 +3,7 @@
 //! looks up by natural key before creating, and treats "already there" as done), it keeps
 //! going past independent failures, and its report says exactly what was and was not done.
 
+mod data_ops;
 mod executor;
 mod ops;
 pub mod report;

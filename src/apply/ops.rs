@@ -21,13 +21,13 @@ const PORTAL_USERS_PER_ADD: usize = 20;
 /// Rounds of "read link record ids, delete them" before giving up on removal.
 const REMOVAL_ROUNDS: usize = 5;
 
-fn failed(error: impl std::fmt::Display) -> OutcomeStatus {
+pub(super) fn failed(error: impl std::fmt::Display) -> OutcomeStatus {
     OutcomeStatus::Failed {
         error: error.to_string(),
     }
 }
 
-fn item_error_text(error: &ItemError) -> String {
+pub(super) fn item_error_text(error: &ItemError) -> String {
     match error {
         ItemError::Rejected { code, message, .. } => format!("{code}: {message}"),
         ItemError::Request(e) => e.to_string(),
@@ -98,9 +98,7 @@ pub async fn run_single<C: CrmApi>(op: &Operation, crm: &C) -> OutcomeStatus {
             link_module,
             permissions,
         } => set_link_permissions(crm, profile_id, profile_name, link_module, permissions).await,
-        Operation::CreateField { .. } | Operation::AddPortalUser { .. } => {
-            unreachable!("batched operations are run by their batch functions")
-        }
+        _ => unreachable!("batched and data-plane operations are run by their own functions"),
     };
     result.unwrap_or_else(failed)
 }
@@ -112,7 +110,7 @@ fn owner_tooltip(text: &str) -> Tooltip {
     }
 }
 
-async fn write_marker<C: CrmApi>(
+pub(super) async fn write_marker<C: CrmApi>(
     crm: &C,
     variable_id: Option<&str>,
     marker: &Marker,

@@ -92,6 +92,9 @@ pub async fn run(
         prune: false,
         max_change_percent: crate::spec::DEFAULT_MAX_CHANGE_PERCENT,
         observe_only: false,
+        clients: Default::default(),
+        deal_conversion: None,
+        imports: Default::default(),
     };
     let observed = observe(
         &probe,

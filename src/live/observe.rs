@@ -66,6 +66,7 @@ pub async fn observe<C: CrmApi, P: ProjectsApi>(
         profiles,
         users,
         link_record_count: None,
+        data: None,
     };
     if needs_link_count(desired, &observed) {
         let count = crm
@@ -77,6 +78,7 @@ pub async fn observe<C: CrmApi, P: ProjectsApi>(
             )))?;
         observed.link_record_count = Some(count);
     }
+    observed.data = super::data::observe_data(desired, &observed, crm, projects).await?;
     Ok(observed)
 }
 

@@ -47,6 +47,9 @@ pub struct Observed {
     pub users: Vec<CrmUserFacts>,
     /// Number of link records, counted only when the plan may remove them.
     pub link_record_count: Option<u64>,
+    /// Data-plane facts; `None` when the data plane does not run for this state.
+    #[serde(default)]
+    pub data: Option<super::data::DataFacts>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -59,6 +59,37 @@ pub struct Desired {
     pub prune: bool,
     pub max_change_percent: u32,
     pub observe_only: bool,
+    /// Client account mapping (`spec.clients`).
+    #[serde(default)]
+    pub clients: DesiredClients,
+    /// `spec.dealConversion`.
+    #[serde(default)]
+    pub deal_conversion: Option<DesiredDealConversion>,
+    /// `spec.imports`, emails lower-cased.
+    #[serde(default)]
+    pub imports: DesiredImports,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DesiredClients {
+    /// `accountMapping: Auto`.
+    pub auto: bool,
+    /// (client company name, Account name), in spec order.
+    pub overrides: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DesiredDealConversion {
+    pub stage: String,
+    pub template: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DesiredImports {
+    /// (email, role, project names).
+    pub portal_users: Vec<(String, String, Vec<String>)>,
+    /// (email, project names).
+    pub client_users: Vec<(String, Vec<String>)>,
 }
 
 impl Desired {
@@ -124,6 +155,44 @@ impl Desired {
             prune: spec.policy.prune,
             max_change_percent: spec.policy.max_change_percent,
             observe_only: spec.policy.observe_only,
+            clients: DesiredClients {
+                auto: spec.clients.account_mapping == crate::spec::AccountMapping::Auto,
+                overrides: spec
+                    .clients
+                    .overrides
+                    .iter()
+                    .map(|o| (o.client.clone(), o.account.clone()))
+                    .collect(),
+            },
+            deal_conversion: spec
+                .deal_conversion
+                .as_ref()
+                .map(|d| DesiredDealConversion {
+                    stage: d.stage.clone(),
+                    template: d.template.clone(),
+                }),
+            imports: DesiredImports {
+                portal_users: spec
+                    .imports
+                    .portal_users
+                    .iter()
+                    .map(|u| {
+                        (
+                            u.email.to_ascii_lowercase(),
+                            u.role
+                                .clone()
+                                .unwrap_or_else(|| spec.permissions.default_role.clone()),
+                            u.projects.clone(),
+                        )
+                    })
+                    .collect(),
+                client_users: spec
+                    .imports
+                    .client_users
+                    .iter()
+                    .map(|u| (u.email.to_ascii_lowercase(), u.projects.clone()))
+                    .collect(),
+            },
         }
     }
 }

@@ -44,6 +44,15 @@ pub enum DiagnosticCode {
     UserNotActive,
     PruneDisabled,
     PortalUsersKept,
+    ClientNotFound,
+    AccountNotFound,
+    RequestRefused,
+    RequestInvalid,
+    ProjectNameTaken,
+    TemplateNotFound,
+    ProjectNotFound,
+    ContactNotFound,
+    ValueNotWritable,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

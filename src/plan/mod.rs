@@ -4,6 +4,7 @@
 
 mod access;
 mod binding;
+pub mod data_plane;
 pub mod desired;
 pub mod diagnostics;
 pub mod field_map;

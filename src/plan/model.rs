@@ -112,9 +112,70 @@ pub enum Operation {
         email: String,
         role: String,
     },
+    /// Sets fields of one CRM record (client mapping, `ToCrm` field maps); batched per module.
+    WriteRecordFields {
+        module: String,
+        record_id: String,
+        fields: serde_json::Map<String, serde_json::Value>,
+    },
+    /// Writes one link record: by id when `record_id` is known, else upserted on `Project_Id`.
+    UpsertLinkRecord {
+        link_module: String,
+        record_id: Option<String>,
+        project_id: String,
+        fields: serde_json::Map<String, serde_json::Value>,
+    },
+    /// Creates a project for a request or a deal, writes its link record back and adds the
+    /// client company.
+    CreateLinkedProject {
+        portal_id: String,
+        link_module: String,
+        request: super::data_plane::ProjectRequest,
+    },
+    /// Adds a client company to a project: primary when the project has none.
+    AddProjectClient {
+        portal_id: String,
+        project_id: String,
+        client_id: String,
+    },
+    /// Records in the marker that the one-time client mapping ran (or was skipped).
+    RecordClientMapping {
+        variable_id: Option<String>,
+        marker: Marker,
+    },
+    /// Adds existing portal users to a project (imports).
+    AddProjectUsers {
+        portal_id: String,
+        project_id: String,
+        emails: Vec<String>,
+        role: String,
+    },
+    /// Adds a Contact as a client user of a client company, and to projects (imports).
+    AddClientUser {
+        portal_id: String,
+        client_id: String,
+        email: String,
+        name: String,
+        existing_user_id: Option<String>,
+        project_ids: Vec<String>,
+    },
 }
 
 impl Operation {
+    /// Whether this operation belongs to the data plane (records, projects, clients).
+    pub fn is_data_plane(&self) -> bool {
+        matches!(
+            self,
+            Operation::WriteRecordFields { .. }
+                | Operation::UpsertLinkRecord { .. }
+                | Operation::CreateLinkedProject { .. }
+                | Operation::AddProjectClient { .. }
+                | Operation::RecordClientMapping { .. }
+                | Operation::AddProjectUsers { .. }
+                | Operation::AddClientUser { .. }
+        )
+    }
+
     /// API calls this operation needs on its own (before batching), for estimates.
     pub fn estimated_calls(&self) -> u64 {
         match self {
@@ -129,6 +190,15 @@ impl Operation {
             // read the profile for permission ids, then update it
             Operation::SetLinkPermissions { .. } => 2,
             Operation::AddPortalUser { .. } => 1,
+            Operation::WriteRecordFields { .. } | Operation::UpsertLinkRecord { .. } => 1,
+            // create, add the client, write the link record back, and the ToCrm writes
+            Operation::CreateLinkedProject { request, .. } => {
+                2 + u64::from(request.client_id.is_some()) + request.to_crm.len() as u64
+            }
+            Operation::AddProjectClient { .. } => 2,
+            Operation::RecordClientMapping { .. } => 1,
+            Operation::AddProjectUsers { .. } => 1,
+            Operation::AddClientUser { project_ids, .. } => 1 + u64::from(!project_ids.is_empty()),
         }
     }
 }
@@ -196,6 +266,9 @@ pub struct Plan {
     pub fingerprints: BTreeMap<String, String>,
     /// Observe-only: the plan is a drift report and must never be applied.
     pub observe_only: bool,
+    /// The client mapping report (data plane), when the data plane ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_mapping: Option<super::data_plane::MappingReport>,
 }
 
 impl Plan {

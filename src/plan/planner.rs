@@ -45,6 +45,8 @@ pub fn plan(desired: &Desired, observed: &Observed, options: &PlanOptions) -> Pl
         mut diagnostics,
         ..
     } = planner;
+    let client_mapping =
+        super::data_plane::plan_data(desired, observed, &mut changes, &mut diagnostics);
     changes
         .sort_by(|a, b| (phase(&a.operation), &a.address).cmp(&(phase(&b.operation), &b.address)));
     diagnostics.sort_by(|a, b| {
@@ -62,12 +64,15 @@ pub fn plan(desired: &Desired, observed: &Observed, options: &PlanOptions) -> Pl
         refusal,
         fingerprints: safety::fingerprints(observed),
         observe_only: desired.observe_only,
+        client_mapping,
     }
 }
 
 /// Execution phase of an operation: destructive removals first, then the binding, the module,
 /// its fields, permissions and users; a deactivating marker write comes last so that a run
-/// interrupted half-way is redone by the next one.
+/// interrupted half-way is redone by the next one. The data plane (which never runs while
+/// deactivating) follows: mapping writes, project creations, link records, clients and
+/// users, and finally the marker's record of the one-time client mapping.
 pub fn phase(op: &Operation) -> u8 {
     match op {
         Operation::RebindPortal { .. } | Operation::RemoveLinkRecords { .. } => 0,
@@ -79,6 +84,14 @@ pub fn phase(op: &Operation) -> u8 {
         Operation::SetLinkPermissions { .. } => 4,
         Operation::AddPortalUser { .. } => 5,
         Operation::WriteMarker { .. } => 6,
+        Operation::WriteRecordFields { fields, .. } if fields.values().all(|v| v.is_null()) => 7,
+        Operation::WriteRecordFields { .. } => 8,
+        Operation::CreateLinkedProject { .. } => 9,
+        Operation::UpsertLinkRecord { .. } => 10,
+        Operation::AddProjectClient { .. }
+        | Operation::AddProjectUsers { .. }
+        | Operation::AddClientUser { .. } => 11,
+        Operation::RecordClientMapping { .. } => 12,
     }
 }
 

@@ -57,12 +57,19 @@ pub fn summarize(
 /// Calls the executor will make, counting field creations batched per module.
 fn estimated_calls(changes: &[Change]) -> u64 {
     let mut fields_per_module: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut records_per_module: BTreeMap<&str, u64> = BTreeMap::new();
     let mut calls = 0;
     for c in changes {
         match &c.operation {
             Operation::CreateField { module, .. } => {
                 *fields_per_module.entry(module).or_default() += 1
             }
+            // Record writes go 100 per call.
+            Operation::WriteRecordFields { module, .. }
+            | Operation::UpsertLinkRecord {
+                link_module: module,
+                ..
+            } => *records_per_module.entry(module).or_default() += 1,
             op => calls += op.estimated_calls(),
         }
     }
@@ -70,6 +77,10 @@ fn estimated_calls(changes: &[Change]) -> u64 {
         + fields_per_module
             .values()
             .map(|n| n.div_ceil(FIELDS_PER_CREATE))
+            .sum::<u64>()
+        + records_per_module
+            .values()
+            .map(|n| n.div_ceil(100))
             .sum::<u64>()
 }
 
@@ -99,6 +110,10 @@ fn managed_objects(desired: &Desired, observed: &Observed) -> usize {
         .filter(|p| p.related_list.is_some() && observed.profiles.iter().any(|o| o.name == p.name))
         .count();
     n += observed.portal_users.as_ref().map_or(0, Vec::len);
+    // Data plane: link records and mapped Accounts.
+    n += observed.data.as_ref().map_or(0, |d| {
+        d.link_records.len() + d.accounts.iter().filter(|a| a.client_id.is_some()).count()
+    });
     n
 }
 
@@ -125,7 +140,14 @@ pub fn refusal(
         // Deactivation is what the spec explicitly asks for; the share guard is for accidents.
         return None;
     }
-    let touched = summary.update + summary.delete;
+    // Data-plane changes (mapping writes, link records kept current) are the integration doing
+    // its job on records, not edits of managed configuration: they do not count here.
+    let data_plane = changes
+        .iter()
+        .filter(|c| matches!(c.action, Action::Update | Action::Delete))
+        .filter(|c| c.operation.is_data_plane())
+        .count();
+    let touched = summary.update + summary.delete - data_plane;
     let managed = summary.managed_objects;
     if managed > 0 && touched * 100 > desired.max_change_percent as usize * managed {
         return Some(Refusal {
@@ -158,5 +180,8 @@ pub fn fingerprints(observed: &Observed) -> BTreeMap<String, String> {
         "projects/portal-users".into(),
         digest(&observed.portal_users),
     );
+    if let Some(data) = &observed.data {
+        map.insert("data-plane".into(), digest(data));
+    }
     map
 }

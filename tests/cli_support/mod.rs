@@ -85,6 +85,48 @@ impl Harness {
             .sum()
     }
 
+    /// What the data plane made, read from the sandbox's database: projects, link records,
+    /// project clients, client users, portal users and client mappings, each listed once
+    /// per occurrence (so a duplicate shows up twice), by name rather than id.
+    pub fn data_state(&self) -> Vec<String> {
+        let db = rusqlite::Connection::open_with_flags(
+            self.dir.path().join("sandbox.db"),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .unwrap();
+        let queries = [
+            "SELECT 'project ' || name FROM prj_projects WHERE trashed = 0",
+            "SELECT 'link ' || COALESCE(p.name, '?') || ' deal=' || (json_extract(r.data, '$.Deal') IS NOT NULL)
+                 || ' account=' || (json_extract(r.data, '$.Account') IS NOT NULL)
+             FROM crm_records r LEFT JOIN prj_projects p
+               ON CAST(p.id AS TEXT) = json_extract(r.data, '$.Project_Id')
+             WHERE r.module = 'Linked_Projects'",
+            "SELECT 'project-client ' || p.name || ' ' || c.name || ' primary=' || pc.is_primary
+             FROM prj_project_clients pc JOIN prj_projects p ON p.id = pc.project_id
+             JOIN prj_clients c ON c.id = pc.client_id",
+            "SELECT 'client ' || name FROM prj_clients",
+            "SELECT 'client-user ' || email FROM prj_client_users",
+            "SELECT 'client-user-project ' || u.email || ' ' || p.name FROM prj_client_user_projects cp
+             JOIN prj_client_users u ON u.zpuid = cp.zpuid JOIN prj_projects p ON p.id = cp.project_id",
+            "SELECT 'portal-user ' || email FROM prj_portal_users",
+            "SELECT 'account-mapping ' || json_extract(r.data, '$.Account_Name') || ' ' || c.name
+             FROM crm_records r JOIN prj_clients c
+               ON CAST(c.id AS TEXT) = json_extract(r.data, '$.Projects_Client_Id')
+             WHERE r.module = 'Accounts'",
+        ];
+        let mut rows = Vec::new();
+        for q in queries {
+            let mut stmt = db.prepare(q).unwrap();
+            let found = stmt
+                .query_map([], |r| r.get::<_, String>(0))
+                .unwrap()
+                .map(Result::unwrap);
+            rows.extend(found);
+        }
+        rows.sort();
+        rows
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }

@@ -57,6 +57,9 @@ pub fn render_with_limit(plan: &Plan, target: &str, limit: usize) -> String {
             "> [!NOTE]\n> `policy.observeOnly` is set: this plan is a drift report only.\n"
         );
     }
+    if let Some(report) = &plan.client_mapping {
+        head.push_str(&super::mapping::markdown(report));
+    }
     if !plan.diagnostics.is_empty() {
         let _ = writeln!(head, "**Diagnostics**");
         let _ = writeln!(head);

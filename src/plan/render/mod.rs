@@ -2,6 +2,7 @@
 //! comments, and versioned JSON for machines and for `apply plan.json`.
 
 pub mod json;
+pub mod mapping;
 pub mod markdown;
 pub mod text;
 

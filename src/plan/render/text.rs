@@ -37,6 +37,9 @@ fn action_color(action: Action) -> &'static str {
     }
 }
 
+/// Changes of one kind shown before the rest of the run is counted.
+const RUN_SHOWN: usize = 20;
+
 /// Renders the plan as text; `color` adds ANSI colours (only on a terminal).
 pub fn render(plan: &Plan, color: bool) -> String {
     let p = Paint { color };
@@ -55,7 +58,32 @@ pub fn render(plan: &Plan, color: bool) -> String {
         );
         let _ = writeln!(out);
     }
-    for change in &plan.changes {
+    let mut run: Option<(&str, Action, usize)> = None;
+    for (index, change) in plan.changes.iter().enumerate() {
+        // Long runs of the same kind of change (thousands of link records) are summarized.
+        let kind = change.address.kind.as_str();
+        let seen = match run {
+            Some((k, a, n)) if k == kind && a == change.action => n + 1,
+            _ => 1,
+        };
+        run = Some((kind, change.action, seen));
+        if seen > RUN_SHOWN {
+            let next_differs = plan
+                .changes
+                .get(index + 1)
+                .is_none_or(|n| n.address.kind != change.address.kind || n.action != change.action);
+            if next_differs {
+                let _ = writeln!(
+                    out,
+                    "  … and {} more {} {} changes (all are in --format json)",
+                    seen - RUN_SHOWN,
+                    change.action.label(),
+                    kind
+                );
+                let _ = writeln!(out);
+            }
+            continue;
+        }
         let color = action_color(change.action);
         let mut head = format!(
             "{} {} {}",
@@ -82,6 +110,9 @@ pub fn render(plan: &Plan, color: bool) -> String {
             let _ = writeln!(out, "      {painted}");
         }
         let _ = writeln!(out);
+    }
+    if let Some(report) = &plan.client_mapping {
+        let _ = writeln!(out, "{}", super::mapping::text(report));
     }
     if !plan.diagnostics.is_empty() {
         let _ = writeln!(out, "Diagnostics:");

@@ -58,6 +58,9 @@ fn desired() -> Desired {
         prune: false,
         max_change_percent: 30,
         observe_only: false,
+        clients: Default::default(),
+        deal_conversion: None,
+        imports: Default::default(),
     }
 }
 
@@ -221,6 +224,8 @@ fn simulate(observed: &Observed, plan: &Plan) -> Observed {
                 users.push(portal_user(email, role, false));
                 users.sort_by(|a, b| a.email.cmp(&b.email));
             }
+            // The data plane does not run without observed data facts.
+            _ => {}
         }
     }
     o

@@ -1,0 +1,210 @@
+//! Data-plane benchmark: a generated org (5,000 clients, 10,000 projects, about 2,000 deals at
+//! the conversion stage) served by the sandbox with 20 ms latency per call; observe → plan →
+//! execute in-process with the real clients. Prints API calls against a computed lower bound
+//! and wall time for the first apply and for a steady-state re-plan.
+//!
+//! `cargo bench --bench data_plane` (add `-- --quick`, or set PROJECTLINK_BENCH_QUICK=1, for
+//! a tenth of the sizes).
+
+use std::time::{Duration, Instant};
+
+use projectlink::apply::{ApplyOptions, NoProgress, execute};
+use projectlink::live::ProjectsGrant;
+use projectlink::live::observe::observe;
+use projectlink::plan::planner::PlanOptions;
+use projectlink::plan::{Desired, Operation, plan};
+use projectlink::sandbox::generate::{
+    ADMIN_REFRESH_TOKEN, CLIENT_ID, CLIENT_SECRET, GenerateOptions, generate,
+};
+use projectlink::sandbox::limits::Edition;
+use projectlink::sandbox::{Sandbox, SandboxConfig};
+use projectlink::zoho::{ClientOptions, Credentials, Endpoints, ZohoClients, ZohoCredentials};
+
+const SPEC: &str = r#"
+apiVersion: projectlink.dev/v1alpha1
+kind: ProjectsIntegration
+metadata: {name: bench}
+spec:
+  connection: {dataCenter: us, secretRef: {name: zoho-oauth}}
+  portal: {name: Generated Delivery}
+  clients: {accountMapping: Auto}
+  relatedLists:
+    modules:
+      - module: Accounts
+      - module: Deals
+  permissions:
+    profiles:
+      - profile: Administrator
+        access: false
+        relatedList: {view: true, create: true, edit: true, delete: true}
+  dealConversion: {stage: Closed Won, template: Standard Delivery}
+"#;
+
+fn pages(n: usize, per: usize) -> u64 {
+    n.div_ceil(per).max(1) as u64
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick")
+        || std::env::var("PROJECTLINK_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
+    let scale = if quick { 10 } else { 1 };
+    let options = GenerateOptions {
+        users: 100,
+        accounts: 6_000 / scale,
+        contacts: 6_000 / scale,
+        // About one deal in six is at "Closed Won": ~2,000 to convert.
+        deals: Some(12_000 / scale),
+        projects: 10_000 / scale,
+        clients: Some(5_000 / scale),
+        seed: 7,
+        ..GenerateOptions::default()
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(run(options));
+}
+
+async fn run(options: GenerateOptions) {
+    let started = Instant::now();
+    let seed = generate(&options);
+    let sandbox = Sandbox::start(SandboxConfig {
+        seed: Some(seed),
+        latency: Duration::from_millis(20),
+        edition: Edition::Ultimate,
+        token_requests_per_10_min: None,
+        ..SandboxConfig::default()
+    })
+    .await
+    .expect("sandbox starts");
+    println!(
+        "generated org: {} accounts, {} contacts, {} deals, {} projects, {} clients (seeded in {:.1?})",
+        options.accounts,
+        options.contacts,
+        options.deals.unwrap_or_default(),
+        options.projects,
+        options.clients.unwrap_or_default(),
+        started.elapsed()
+    );
+    let creds = ZohoCredentials {
+        crm: Credentials::new(CLIENT_ID, CLIENT_SECRET, ADMIN_REFRESH_TOKEN),
+        portal: None,
+    };
+    let url = reqwest::Url::parse(&sandbox.url).expect("sandbox url");
+    let clients = ZohoClients::connect(&Endpoints::single(url), &creds, &ClientOptions::default())
+        .expect("clients");
+    let loaded = projectlink::spec::load_str("bench.yaml", SPEC).expect("bench spec loads");
+    let desired = Desired::from_spec("bench", &loaded[0].resource.spec);
+
+    // First apply.
+    let before = sandbox.counters.api_total();
+    let t = Instant::now();
+    let observed = observe(
+        &desired,
+        &clients.crm,
+        &clients.projects,
+        ProjectsGrant::Connection,
+    )
+    .await
+    .expect("observe");
+    let observe_calls = sandbox.counters.api_total() - before;
+    let first = plan(&desired, &observed, &PlanOptions::default());
+    assert!(!first.has_errors(), "{:#?}", first.diagnostics);
+    let report = execute(
+        &first,
+        &clients.crm,
+        &clients.projects,
+        &ApplyOptions::default(),
+        &NoProgress,
+    )
+    .await;
+    let first_time = t.elapsed();
+    let first_calls = sandbox.counters.api_total() - before;
+    let failed = report.outcomes.iter().filter(|o| !o.succeeded()).count();
+
+    let data = observed.data.as_ref().expect("data plane observed");
+    let count =
+        |f: &dyn Fn(&Operation) -> bool| first.changes.iter().filter(|c| f(&c.operation)).count();
+    let created = count(&|op| matches!(op, Operation::CreateLinkedProject { .. }));
+    let created_with_client = count(
+        &|op| matches!(op, Operation::CreateLinkedProject { request, .. } if request.client_id.is_some()),
+    );
+    let mapping_writes = count(&|op| matches!(op, Operation::WriteRecordFields { .. }));
+    let link_writes = count(&|op| matches!(op, Operation::UpsertLinkRecord { .. }));
+    let config_calls: u64 = first
+        .changes
+        .iter()
+        .filter(|c| !c.operation.is_data_plane())
+        .map(|c| c.operation.estimated_calls())
+        .sum();
+    // Reads no run can avoid: every listing paged to its end, each unlinked project's clients
+    // and (while the one-time mapping is pending) each client's users — Zoho Projects has no
+    // bulk endpoint for either — plus the configuration plane's metadata reads, measured.
+    let listing_reads = pages(data.accounts.len(), 200)
+        + pages(data.contacts.len(), 200)
+        + pages(data.records.get("Deals").map_or(0, |d| d.len()), 200)
+        + pages(data.link_records.len(), 200)
+        + pages(data.projects.len(), 200)
+        + pages(data.clients.len(), 200)
+        + pages(data.templates.len(), 200);
+    let per_item_reads = data.projects.iter().filter(|p| p.clients.is_some()).count() as u64
+        + data.clients.iter().filter(|c| c.users.is_some()).count() as u64;
+    let data_reads = listing_reads + per_item_reads;
+    let metadata_reads = observe_calls.saturating_sub(data_reads);
+    // Writes: one create per project, one add per client of a new project, record writes
+    // 100 per call, and the marker.
+    let first_bound = metadata_reads
+        + data_reads
+        + config_calls
+        + created as u64
+        + created_with_client as u64
+        + (mapping_writes as u64).div_ceil(100) * 2
+        + ((link_writes + created) as u64).div_ceil(100)
+        + 1;
+    println!(
+        "first apply: {} changes ({} projects created, {} link records, {} mapping writes), {} failed",
+        first.changes.len(),
+        created,
+        link_writes,
+        mapping_writes,
+        failed
+    );
+    println!(
+        "first apply: {first_calls} API calls (observe {observe_calls}), lower bound {first_bound}, ratio {:.2}; wall time {:.1?}",
+        first_calls as f64 / first_bound as f64,
+        first_time
+    );
+
+    // Steady state: observe and plan again; nothing to do.
+    let before = sandbox.counters.api_total();
+    let t = Instant::now();
+    let observed = observe(
+        &desired,
+        &clients.crm,
+        &clients.projects,
+        ProjectsGrant::Connection,
+    )
+    .await
+    .expect("observe");
+    let again = plan(&desired, &observed, &PlanOptions::default());
+    let steady_time = t.elapsed();
+    let steady_calls = sandbox.counters.api_total() - before;
+    let data = observed.data.as_ref().expect("data plane observed");
+    let steady_data_reads = pages(data.accounts.len(), 200)
+        + pages(data.contacts.len(), 200)
+        + pages(data.records.get("Deals").map_or(0, |d| d.len()), 200)
+        + pages(data.link_records.len(), 200)
+        + pages(data.projects.len(), 200)
+        + pages(data.clients.len(), 200)
+        + pages(data.templates.len(), 200)
+        + data.projects.iter().filter(|p| p.clients.is_some()).count() as u64;
+    let steady_bound = metadata_reads + steady_data_reads;
+    println!(
+        "steady-state re-plan: {} changes; {steady_calls} API calls, lower bound {steady_bound}, ratio {:.2}; wall time {:.1?}",
+        again.changes.len(),
+        steady_calls as f64 / steady_bound as f64,
+        steady_time
+    );
+    sandbox.stop().await;
+}

@@ -1,0 +1,384 @@
+//! Projects made from CRM: link records with an empty `Project_Id` (requests from the related
+//! list) and Deals at the conversion stage. A project is identified by its deterministic name,
+//! so a run interrupted after the create call adopts the project instead of creating another.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, json};
+
+use super::{Ctx, ProjectRequest, ToCrmWrite};
+use crate::live::data::{creation_tag_text, lookup_id, value_text};
+use crate::live::{Address, PermissionKind};
+use crate::plan::desired::MapDirection;
+use crate::plan::diagnostics::{DiagnosticCode as Code, PlanDiagnostic};
+use crate::plan::model::{Action, Change, Operation};
+use crate::zoho::crm::Record;
+
+/// Where a project is asked for.
+struct Source<'r> {
+    /// CRM module and record the project is for.
+    module: String,
+    record_id: String,
+    record: Option<&'r Record>,
+    /// The request's link record, if it is a request.
+    request_record_id: Option<String>,
+    name: String,
+    address: Address,
+    reason: String,
+}
+
+pub(super) fn plan_deals(ctx: &mut Ctx<'_>) {
+    let Some(conversion) = ctx.desired.deal_conversion.clone() else {
+        return;
+    };
+    if !ctx.has_lookup("Deal") {
+        ctx.diag(
+            PlanDiagnostic::warning(
+                Code::RequestInvalid,
+                "dealConversion needs Deals in relatedLists.modules: the Deal link is how a converted deal is recognized",
+            )
+            .at(Address::crm("deal-conversion", conversion.stage.clone())),
+        );
+        return;
+    }
+    let Some(deals) = ctx.data.records.get("Deals") else {
+        return;
+    };
+    let converted: BTreeSet<&str> = ctx
+        .data
+        .link_records
+        .iter()
+        .filter_map(|l| l.lookups.get("Deal").map(String::as_str))
+        .collect();
+    let mut pending: Vec<(&String, &Record)> = deals
+        .iter()
+        .filter(|(id, r)| {
+            value_text(r.get("Stage")) == conversion.stage && !converted.contains(id.as_str())
+        })
+        .collect();
+    pending.sort_by_key(|(id, r)| (value_text(r.get("Deal_Name")), (*id).clone()));
+    for (id, record) in pending {
+        let name = mapped_name(ctx, "Deals", record)
+            .unwrap_or_else(|| value_text(record.get("Deal_Name")));
+        let source = Source {
+            module: "Deals".into(),
+            record_id: id.clone(),
+            record: Some(record),
+            request_record_id: None,
+            address: Address::projects("deal-project", format!("Deals/{id}")),
+            reason: format!(
+                "Deal \"{}\" reached stage \"{}\"",
+                value_text(record.get("Deal_Name")),
+                conversion.stage
+            ),
+            name,
+        };
+        plan_project(ctx, source);
+    }
+}
+
+pub(super) fn plan_requests(ctx: &mut Ctx<'_>) {
+    let requests: Vec<_> = ctx
+        .data
+        .link_records
+        .iter()
+        .filter(|l| l.project_id.is_none())
+        .collect();
+    for request in requests {
+        let address = Address::projects(
+            "requested-project",
+            format!("{}/{}", ctx.link_module(), request.id),
+        );
+        let parent = ctx.desired.modules.iter().find_map(|m| {
+            request
+                .lookups
+                .get(&m.lookup_field)
+                .map(|id| (m.module.clone(), id.clone()))
+        });
+        let Some((module, record_id)) = parent else {
+            ctx.diag(
+                PlanDiagnostic::warning(
+                    Code::RequestInvalid,
+                    format!("link record \"{}\" ({}) has no Project_Id and no linked record: it is not a project request", request.name, request.id),
+                )
+                .at(address),
+            );
+            continue;
+        };
+        let creator = request
+            .created_by
+            .as_ref()
+            .and_then(|id| ctx.observed.users.iter().find(|u| &u.id == id));
+        // The permission as this plan leaves it: declared profiles are set before projects
+        // are created; others keep what they have.
+        let allowed = creator.is_some_and(|u| {
+            match ctx
+                .desired
+                .profiles
+                .iter()
+                .find(|p| p.name == u.profile)
+                .and_then(|p| p.related_list.as_ref())
+            {
+                Some(perms) => perms.get(&PermissionKind::Create).copied().unwrap_or(false),
+                None => ctx
+                    .observed
+                    .profiles
+                    .iter()
+                    .find(|p| p.name == u.profile)
+                    .is_some_and(|p| p.link_permission(PermissionKind::Create)),
+            }
+        });
+        if !allowed {
+            let who = creator.map_or_else(
+                || "an unknown user".to_string(),
+                |u| format!("{} (profile {})", u.email, u.profile),
+            );
+            ctx.diag(
+                PlanDiagnostic::warning(
+                    Code::RequestRefused,
+                    format!("project request \"{}\" was made by {who}, whose profile lacks the Create permission on the related list; it is refused, no project is created", request.name),
+                )
+                .hint("grant the profile relatedList.create, or delete the request record")
+                .at(address),
+            );
+            continue;
+        }
+        if request.name.trim().is_empty() {
+            ctx.diag(
+                PlanDiagnostic::warning(
+                    Code::RequestInvalid,
+                    format!("project request {} has no Name", request.id),
+                )
+                .hint("the request's Name is the new project's name")
+                .at(address),
+            );
+            continue;
+        }
+        let record = ctx
+            .data
+            .records
+            .get(&module)
+            .and_then(|r| r.get(&record_id));
+        let source = Source {
+            reason: format!("requested from the related list of {module} record {record_id}"),
+            module,
+            record_id,
+            record,
+            request_record_id: Some(request.id.clone()),
+            name: request.name.clone(),
+            address,
+        };
+        plan_project(ctx, source);
+    }
+}
+
+/// The `name` a `ToProject` map gives the project, if any.
+fn mapped_name(ctx: &Ctx<'_>, module: &str, record: &Record) -> Option<String> {
+    ctx.desired
+        .modules
+        .iter()
+        .filter(|m| m.module == module)
+        .flat_map(|m| &m.field_map)
+        .find(|m| m.direction == MapDirection::ToProject && m.project_field == "name")
+        .map(|m| value_text(record.get(&m.crm_field)))
+        .filter(|n| !n.trim().is_empty())
+}
+
+fn plan_project(ctx: &mut Ctx<'_>, source: Source<'_>) {
+    let taken_in_plan = ctx.changes.iter().any(|c| {
+        matches!(&c.operation, Operation::CreateLinkedProject { request, .. } if request.name.eq_ignore_ascii_case(&source.name))
+    });
+    if taken_in_plan {
+        ctx.diag(
+            PlanDiagnostic::warning(
+                Code::ProjectNameTaken,
+                format!("another project named \"{}\" is created by this plan ({}); project names are unique in a portal", source.name, source.reason),
+            )
+            .at(source.address),
+        );
+        return;
+    }
+    let mut lookups = Map::new();
+    let lookup_field = ctx
+        .desired
+        .modules
+        .iter()
+        .find(|m| m.module == source.module)
+        .map(|m| m.lookup_field.clone());
+    if let Some(field) = &lookup_field {
+        lookups.insert(field.clone(), json!({"id": source.record_id}));
+    }
+    let account = ctx.account_of_record(&source.module, &source.record_id);
+    if let Some(account) = &account
+        && ctx.has_lookup("Account")
+    {
+        lookups.insert("Account".into(), json!({"id": account}));
+    }
+    let client = account
+        .as_ref()
+        .and_then(|a| ctx.client_of_account.get(a))
+        .cloned();
+
+    if let Some(existing) = ctx
+        .data
+        .projects
+        .iter()
+        .find(|p| p.name.eq_ignore_ascii_case(&source.name))
+    {
+        let link = ctx
+            .data
+            .link_records
+            .iter()
+            .find(|l| l.project_id.as_deref() == Some(existing.id.as_str()));
+        let conflicting = link.is_some_and(|l| {
+            lookup_field
+                .as_ref()
+                .and_then(|f| l.lookups.get(f))
+                .is_some_and(|id| id != &source.record_id)
+                || source.request_record_id.is_some()
+        });
+        // Only a project this activation created is adopted: associations of an earlier
+        // activation are not restored, and a hand-made project is never taken over.
+        let ours =
+            existing.created_by.as_ref() == Some(&(ctx.desired.owner.clone(), ctx.generation));
+        if conflicting || !ours {
+            ctx.diag(
+                PlanDiagnostic::warning(
+                    Code::ProjectNameTaken,
+                    format!("a project named \"{}\" already exists and was not created for this record in this activation; not created ({})", source.name, source.reason),
+                )
+                .hint("project names are unique in a portal: rename the request or the Deal, or link the existing project by hand")
+                .at(source.address),
+            );
+            return;
+        }
+        // Found by name and not linked elsewhere: a project an interrupted run created.
+        let plan = ctx.links.entry(existing.id.clone()).or_default();
+        plan.adopted = true;
+        plan.reason = Some(format!(
+            "adopt existing project \"{}\": {}",
+            source.name, source.reason
+        ));
+        if plan.record_id.is_none() {
+            plan.record_id = source.request_record_id.clone();
+        }
+        for (field, value) in &lookups {
+            if let Some(id) = lookup_id(Some(value)) {
+                plan.lookups.insert(field.clone(), id);
+            }
+        }
+        if let (Some(client), Some(clients)) = (&client, &existing.clients)
+            && !clients.iter().any(|c| &c.id == client)
+        {
+            plan.client_to_add = Some(client.clone());
+        }
+        return;
+    }
+
+    let template_id = match ctx
+        .desired
+        .deal_conversion
+        .as_ref()
+        .and_then(|d| d.template.clone())
+    {
+        None => None,
+        Some(name) => match ctx.data.templates.iter().find(|(_, n)| n == &name) {
+            Some((id, _)) => Some(id.clone()),
+            None => {
+                ctx.diag(
+                    PlanDiagnostic::warning(
+                        Code::TemplateNotFound,
+                        format!("project template \"{name}\" does not exist in the portal; \"{}\" is not created", source.name),
+                    )
+                    .hint("create the template in Zoho Projects, or remove dealConversion.template")
+                    .at(source.address),
+                );
+                return;
+            }
+        },
+    };
+    let mut request = ProjectRequest {
+        name: source.name.clone(),
+        description: Some(creation_tag_text(&ctx.desired.owner, ctx.generation)),
+        template_id,
+        request_record_id: source.request_record_id.clone(),
+        link_fields: lookups,
+        client_id: client,
+        ..Default::default()
+    };
+    let maps: Vec<_> = ctx
+        .desired
+        .modules
+        .iter()
+        .filter(|m| m.module == source.module)
+        .flat_map(|m| &m.field_map)
+        .collect();
+    for m in maps {
+        match m.direction {
+            MapDirection::ToProject => {
+                let Some(record) = source.record else {
+                    continue;
+                };
+                let value = value_text(record.get(&m.crm_field));
+                if value.is_empty() {
+                    continue;
+                }
+                match m.project_field.as_str() {
+                    "description" => {
+                        request.description = Some(format!(
+                            "{value}\n\n{}",
+                            creation_tag_text(&ctx.desired.owner, ctx.generation)
+                        ))
+                    }
+                    "start_date" => request.start_date = Some(value),
+                    "end_date" => request.end_date = Some(value),
+                    f if f.to_ascii_uppercase().starts_with("UDF_") => {
+                        request.custom_fields.insert(f.to_string(), value);
+                    }
+                    _ => {}
+                }
+            }
+            MapDirection::ToCrm => {
+                let crm_type = ctx
+                    .observed
+                    .module_fields
+                    .get(&source.module)
+                    .and_then(|fs| fs.iter().find(|f| f.api_name == m.crm_field))
+                    .map(|f| f.data_type.clone());
+                if let Some(crm_type) = crm_type {
+                    request.to_crm.push(ToCrmWrite {
+                        module: source.module.clone(),
+                        record_id: source.record_id.clone(),
+                        crm_field: m.crm_field.clone(),
+                        crm_type,
+                        project_field: m.project_field.clone(),
+                    });
+                }
+            }
+        }
+    }
+    let mut depends_on = ctx.link_deps.clone();
+    if let Some(account) = &account
+        && let Some(mapping) = ctx.mapping_change_of_account.get(account)
+    {
+        depends_on.push(mapping.clone());
+    }
+    ctx.push(Change {
+        address: source.address,
+        action: Action::Create,
+        reason: source.reason,
+        before: None,
+        after: Some(json!({
+            "name": request.name,
+            "template_id": request.template_id,
+            "client_id": request.client_id,
+        })),
+        destructive: false,
+        depends_on,
+        operation: Operation::CreateLinkedProject {
+            portal_id: ctx.data.portal_id.clone(),
+            link_module: ctx.link_module().to_string(),
+            request,
+        },
+    });
+}
