@@ -96,7 +96,7 @@ async fn get_returns_the_documented_shape() {
     assert_eq!(p["custom_fields"][0]["value"], "X-1");
     assert_eq!(
         p["link"]["web"]["url"],
-        format!("{}/portal/acmedelivery#project/{id}", env.sandbox.url)
+        format!("https://projects.zoho.com/portal/acmedelivery#project/{id}")
     );
     assert_eq!(
         p["link"]["self"]["url"],

@@ -109,7 +109,7 @@ impl<'a> ProjectContext<'a> {
                     "{}/restapi/portal/{}/projects/{}/",
                     self.base_url, self.portal.id, project.id
                 )},
-                "web": {"url": wire::project_web_url(self.base_url, &self.portal.slug, project.id)},
+                "web": {"url": wire::project_web_url(&self.portal.slug, project.id)},
             },
         });
         let map = obj.as_object_mut().expect("built as an object");

@@ -153,9 +153,14 @@ pub fn plan_seats(plan: &str) -> i64 {
 /// Response of a successful project delete.
 pub const PROJECT_TRASHED: &str = "Project Trashed successfully";
 
-/// Where a project is shown in the web UI: `{base_url}/portal/{slug}#project/{id}`.
-pub fn project_web_url(base_url: &str, portal_slug: &str, project_id: i64) -> String {
-    format!("{base_url}/portal/{portal_slug}#project/{project_id}")
+/// Zoho Projects' web UI (US data centre). The sandbox serves no web UI, so project links
+/// point where Zoho's would; they must not depend on the sandbox's own address, which changes
+/// with every start of an embedded sandbox.
+pub const WEB_UI_BASE: &str = "https://projects.zoho.com";
+
+/// Where a project is shown in the web UI: `https://projects.zoho.com/portal/{slug}#project/{id}`.
+pub fn project_web_url(portal_slug: &str, project_id: i64) -> String {
+    format!("{WEB_UI_BASE}/portal/{portal_slug}#project/{project_id}")
 }
 
 /// The portal's URL name: its name lower-cased with everything but letters and digits
@@ -180,8 +185,8 @@ mod tests {
     #[test]
     fn web_url_points_at_the_portal_page_of_the_project() {
         assert_eq!(
-            project_web_url("http://127.0.0.1:1", "acme", 170876000001234),
-            "http://127.0.0.1:1/portal/acme#project/170876000001234"
+            project_web_url("acme", 170876000001234),
+            "https://projects.zoho.com/portal/acme#project/170876000001234"
         );
     }
 }
