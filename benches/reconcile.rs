@@ -1,6 +1,6 @@
-//! Benchmark of the configuration plane on a large generated org: API calls made against
-//! the lower bound (pages at the maximum page size plus writes at the maximum batch size),
-//! wall time with injected latency, and peak memory of the reconciling process.
+//! Benchmark of a whole reconcile (configuration and data plane) on a large generated org:
+//! API calls made against the lower bound (pages at the maximum page size plus writes at the
+//! maximum batch size), wall time with injected latency, and peak memory of the reconciler.
 //!
 //! The sandbox runs as a separate `projectlink sandbox serve` process, so the memory figure
 //! is the reconciler's own. Run with:
@@ -49,6 +49,7 @@ spec:
 const PAGE: u64 = 200;
 const FIELDS_PER_CREATE: u64 = 25;
 const PORTAL_USERS_PER_ADD: u64 = 20;
+const RECORDS_PER_WRITE: u64 = 100;
 
 struct Server {
     child: Child,
@@ -143,6 +144,9 @@ fn peak_memory_mib() -> f64 {
 }
 
 /// Reads at the maximum page size: what any reconciler must request to see this state.
+/// The data plane's reads are counted the way it must make them today: every listing paged
+/// to its end, plus one read per project whose clients it needs and one per client whose
+/// users it needs (the legacy Projects API has no bulk form of either).
 fn observe_lower_bound(desired: &Desired, observed: &Observed, all_users: u64) -> u64 {
     let pages = |n: u64| n.div_ceil(PAGE).max(1);
     let mut calls = 4; // org, variables, modules, profiles
@@ -159,6 +163,18 @@ fn observe_lower_bound(desired: &Desired, observed: &Observed, all_users: u64) -
     if let Some(users) = &observed.portal_users {
         calls += pages(users.len() as u64);
     }
+    if let Some(data) = &observed.data {
+        let n = |len: usize| pages(len as u64);
+        calls += n(data.accounts.len())
+            + n(data.contacts.len())
+            + n(data.records.get("Deals").map_or(0, |d| d.len()))
+            + n(data.link_records.len())
+            + n(data.projects.len())
+            + n(data.clients.len())
+            + n(data.templates.len());
+        calls += data.projects.iter().filter(|p| p.clients.is_some()).count() as u64;
+        calls += data.clients.iter().filter(|c| c.users.is_some()).count() as u64;
+    }
     calls
 }
 
@@ -166,6 +182,7 @@ fn observe_lower_bound(desired: &Desired, observed: &Observed, all_users: u64) -
 fn apply_lower_bound(plan: &Plan) -> u64 {
     let mut fields: u64 = 0;
     let mut users: u64 = 0;
+    let mut records: u64 = 0;
     let mut calls: u64 = 0;
     for change in &plan.changes {
         match &change.operation {
@@ -173,10 +190,22 @@ fn apply_lower_bound(plan: &Plan) -> u64 {
             Operation::AddPortalUser { .. } => users += 1,
             // Permission ids of a module created in the same run must be read first.
             Operation::SetLinkPermissions { .. } => calls += 2,
+            // Record writes go 100 to a call.
+            Operation::WriteRecordFields { .. } | Operation::UpsertLinkRecord { .. } => {
+                records += 1
+            }
+            // One create, one client add when the project has a client, and its link record.
+            Operation::CreateLinkedProject { request, .. } => {
+                calls += 1 + u64::from(request.client_id.is_some());
+                records += 1;
+            }
             _ => calls += 1,
         }
     }
-    calls + fields.div_ceil(FIELDS_PER_CREATE) + users.div_ceil(PORTAL_USERS_PER_ADD)
+    calls
+        + fields.div_ceil(FIELDS_PER_CREATE)
+        + users.div_ceil(PORTAL_USERS_PER_ADD)
+        + records.div_ceil(RECORDS_PER_WRITE)
 }
 
 fn main() {
