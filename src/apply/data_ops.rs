@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::ops::{failed, item_error_text, write_marker};
+use super::ops::{failed, write_marker};
 use super::report::OutcomeStatus;
 use crate::live::data::{project_facts, value_text};
 use crate::plan::data_plane::ProjectRequest;
@@ -141,7 +141,7 @@ fn statuses(
             .map(|(n, (i, _))| {
                 let status = match results.get(n) {
                     Some(Ok(_)) => OutcomeStatus::Applied,
-                    Some(Err(e)) => failed(item_error_text(e)),
+                    Some(Err(e)) => failed(e),
                     None => failed("no result for this record"),
                 };
                 (*i, status)
@@ -153,7 +153,7 @@ fn statuses(
 fn first_error(results: Vec<WriteResult>) -> Result<(), ZohoError> {
     match results.into_iter().find_map(Result::err) {
         None => Ok(()),
-        Some(e) => Err(ZohoError::InvalidInput(item_error_text(&e))),
+        Some(e) => Err(ZohoError::InvalidInput(e.to_string())),
     }
 }
 

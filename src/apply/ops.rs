@@ -12,7 +12,7 @@ use crate::zoho::crm::{
     VariableUpdate,
 };
 use crate::zoho::projects::PortalUserFilter;
-use crate::zoho::{CrmApi, ItemError, ProjectsApi, ZohoError};
+use crate::zoho::{CrmApi, ProjectsApi, ZohoError};
 
 /// Zoho's error code for "this already exists".
 const DUPLICATE: &str = "DUPLICATE_DATA";
@@ -24,13 +24,6 @@ const REMOVAL_ROUNDS: usize = 5;
 pub(super) fn failed(error: impl std::fmt::Display) -> OutcomeStatus {
     OutcomeStatus::Failed {
         error: error.to_string(),
-    }
-}
-
-pub(super) fn item_error_text(error: &ItemError) -> String {
-    match error {
-        ItemError::Rejected { code, message, .. } => format!("{code}: {message}"),
-        ItemError::Request(e) => e.to_string(),
     }
 }
 
@@ -180,7 +173,7 @@ async fn remove_link_records<C: CrmApi>(
         if let Some(err) = results.iter().find_map(|r| r.as_ref().err()) {
             return Err(ZohoError::InvalidInput(format!(
                 "could not remove every {link_module} record: {}",
-                item_error_text(err)
+                err
             )));
         }
         removed += ids.len();
@@ -297,7 +290,7 @@ pub async fn create_fields<C: CrmApi>(
                     Err(e) if e.code() == Some(DUPLICATE) => OutcomeStatus::AlreadyDone {
                         detail: "the field already exists".into(),
                     },
-                    Err(e) => failed(item_error_text(&e)),
+                    Err(e) => failed(e),
                 };
                 (*index, status)
             })

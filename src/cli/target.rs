@@ -175,11 +175,7 @@ fn demo_credentials(
                 .map(|t| token(&t.token))
         })
         .flatten();
-    let grant = match (wants_portal_grant, portal.is_some()) {
-        (false, _) => ProjectsGrant::Connection,
-        (true, true) => ProjectsGrant::PortalOwner,
-        (true, false) => ProjectsGrant::PortalOwnerMissing,
-    };
+    let grant = grant_for(wants_portal_grant, portal.is_none());
     Ok((
         ZohoCredentials {
             crm: token(&admin.token),

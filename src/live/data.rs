@@ -8,14 +8,14 @@ use futures::future::try_join_all;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::observe::ObserveError;
+use super::observe::{ObserveError, reading};
 use super::snapshot::Observed;
 use super::{IntegrationState, MarkerFacts};
 use crate::plan::Desired;
 use crate::plan::link_module::base_fields;
 use crate::zoho::crm::{Record, RecordQuery};
 use crate::zoho::projects::{Project, ProjectFilter};
-use crate::zoho::{CrmApi, ProjectsApi, ZohoError};
+use crate::zoho::{CrmApi, ProjectsApi};
 
 /// The Accounts field holding the id of the client company an Account maps to.
 pub const ACCOUNT_CLIENT_FIELD: &str = "Projects_Client_Id";
@@ -128,11 +128,6 @@ pub fn value_text(v: Option<&Value>) -> String {
 pub fn lookup_id(v: Option<&Value>) -> Option<String> {
     let id = value_text(v.and_then(|v| v.get("id")));
     (!id.is_empty()).then_some(id)
-}
-
-fn reading(what: impl Into<String>) -> impl FnOnce(ZohoError) -> ObserveError {
-    let what = what.into();
-    move |source| ObserveError { what, source }
 }
 
 /// Why the data plane runs.
