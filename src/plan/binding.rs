@@ -3,7 +3,7 @@
 
 use super::diagnostics::{DiagnosticCode as Code, PlanDiagnostic};
 use super::model::*;
-use super::planner::{Planner, marker_address, marker_view};
+use super::planner::{Planner, marker_address, marker_update, marker_view};
 use crate::live::{
     Address, ClientMappingState, IntegrationState, MARKER_VARIABLE, Marker, MarkerFacts,
     PortalFacts, ProjectsGrant,
@@ -128,20 +128,12 @@ impl<'a> Planner<'a> {
                 marker: current,
             } => {
                 if current.state == IntegrationState::Deactivated {
-                    let marker = fresh(current.generation + 1);
-                    Change {
-                        address: address.clone(),
-                        action: Action::Update,
-                        reason: "re-activate the integration as a new generation (earlier associations are not restored)".into(),
-                        before: Some(marker_view(current)),
-                        after: Some(marker_view(&marker)),
-                        destructive: false,
-                        depends_on: vec![],
-                        operation: Operation::WriteMarker {
-                            variable_id: Some(variable_id.clone()),
-                            marker,
-                        },
-                    }
+                    marker_update(
+                        variable_id,
+                        current,
+                        fresh(current.generation + 1),
+                        "re-activate the integration as a new generation (earlier associations are not restored)",
+                    )
                 } else if current.portal_id != portal.id {
                     let marker = fresh(current.generation + 1);
                     Change {
@@ -164,19 +156,12 @@ impl<'a> Planner<'a> {
                 } else if current.portal_name != portal.name {
                     let mut marker = current.clone();
                     marker.portal_name = portal.name.clone();
-                    Change {
-                        address: address.clone(),
-                        action: Action::Update,
-                        reason: "the bound portal was renamed in Zoho Projects".into(),
-                        before: Some(marker_view(current)),
-                        after: Some(marker_view(&marker)),
-                        destructive: false,
-                        depends_on: vec![],
-                        operation: Operation::WriteMarker {
-                            variable_id: Some(variable_id.clone()),
-                            marker,
-                        },
-                    }
+                    marker_update(
+                        variable_id,
+                        current,
+                        marker,
+                        "the bound portal was renamed in Zoho Projects",
+                    )
                 } else {
                     return None;
                 }

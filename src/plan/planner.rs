@@ -196,19 +196,36 @@ impl<'a> Planner<'a> {
         }
         let mut next = marker.clone();
         next.state = IntegrationState::Deactivated;
-        self.push(Change {
-            address: marker_address(),
-            action: Action::Update,
-            reason: "record the deactivation; a later activation starts a new generation".into(),
-            before: Some(marker_view(marker)),
-            after: Some(marker_view(&next)),
-            destructive: false,
-            depends_on: last_steps,
-            operation: Operation::WriteMarker {
-                variable_id: Some(variable_id.clone()),
-                marker: next,
-            },
-        });
+        let mut change = marker_update(
+            variable_id,
+            marker,
+            next,
+            "record the deactivation; a later activation starts a new generation",
+        );
+        change.depends_on = last_steps;
+        self.push(change);
+    }
+}
+
+/// Rewrites an existing marker variable in place.
+pub(super) fn marker_update(
+    variable_id: &str,
+    current: &Marker,
+    next: Marker,
+    reason: impl Into<String>,
+) -> Change {
+    Change {
+        address: marker_address(),
+        action: Action::Update,
+        reason: reason.into(),
+        before: Some(marker_view(current)),
+        after: Some(marker_view(&next)),
+        destructive: false,
+        depends_on: vec![],
+        operation: Operation::WriteMarker {
+            variable_id: Some(variable_id.to_string()),
+            marker: next,
+        },
     }
 }
 
