@@ -40,9 +40,8 @@ spec:
   dealConversion: {stage: Closed Won, template: Standard Delivery}
 "#;
 
-fn pages(n: usize, per: usize) -> u64 {
-    n.div_ceil(per).max(1) as u64
-}
+#[path = "support/data_reads.rs"]
+mod data_reads;
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick")
@@ -141,15 +140,9 @@ async fn run(options: GenerateOptions) {
     // Reads no run can avoid: every listing paged to its end, each unlinked project's clients
     // and (while the one-time mapping is pending) each client's users — Zoho Projects has no
     // bulk endpoint for either — plus the configuration plane's metadata reads, measured.
-    let listing_reads = pages(data.accounts.len(), 200)
-        + pages(data.contacts.len(), 200)
-        + pages(data.records.get("Deals").map_or(0, |d| d.len()), 200)
-        + pages(data.link_records.len(), 200)
-        + pages(data.projects.len(), 200)
-        + pages(data.clients.len(), 200)
-        + pages(data.templates.len(), 200);
-    let per_item_reads = data.projects.iter().filter(|p| p.clients.is_some()).count() as u64
-        + data.clients.iter().filter(|c| c.users.is_some()).count() as u64;
+    let listing_reads = data_reads::listing_reads(data);
+    let per_item_reads =
+        data_reads::project_client_reads(data) + data_reads::client_user_reads(data);
     let data_reads = listing_reads + per_item_reads;
     let metadata_reads = observe_calls.saturating_sub(data_reads);
     // Writes: one create per project, one add per client of a new project, record writes
@@ -191,14 +184,8 @@ async fn run(options: GenerateOptions) {
     let steady_time = t.elapsed();
     let steady_calls = sandbox.counters.api_total() - before;
     let data = observed.data.as_ref().expect("data plane observed");
-    let steady_data_reads = pages(data.accounts.len(), 200)
-        + pages(data.contacts.len(), 200)
-        + pages(data.records.get("Deals").map_or(0, |d| d.len()), 200)
-        + pages(data.link_records.len(), 200)
-        + pages(data.projects.len(), 200)
-        + pages(data.clients.len(), 200)
-        + pages(data.templates.len(), 200)
-        + data.projects.iter().filter(|p| p.clients.is_some()).count() as u64;
+    let steady_data_reads =
+        data_reads::listing_reads(data) + data_reads::project_client_reads(data);
     let steady_bound = metadata_reads + steady_data_reads;
     println!(
         "steady-state re-plan: {} changes; {steady_calls} API calls, lower bound {steady_bound}, ratio {:.2}; wall time {:.1?}",

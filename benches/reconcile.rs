@@ -47,6 +47,9 @@ spec:
 /// Records and users per page, and fields per create, at Zoho's maxima; portal users per
 /// add as projectlink sends them (Zoho documents no maximum).
 const PAGE: u64 = 200;
+
+#[path = "support/data_reads.rs"]
+mod data_reads;
 const FIELDS_PER_CREATE: u64 = 25;
 const PORTAL_USERS_PER_ADD: u64 = 20;
 const RECORDS_PER_WRITE: u64 = 100;
@@ -164,16 +167,9 @@ fn observe_lower_bound(desired: &Desired, observed: &Observed, all_users: u64) -
         calls += pages(users.len() as u64);
     }
     if let Some(data) = &observed.data {
-        let n = |len: usize| pages(len as u64);
-        calls += n(data.accounts.len())
-            + n(data.contacts.len())
-            + n(data.records.get("Deals").map_or(0, |d| d.len()))
-            + n(data.link_records.len())
-            + n(data.projects.len())
-            + n(data.clients.len())
-            + n(data.templates.len());
-        calls += data.projects.iter().filter(|p| p.clients.is_some()).count() as u64;
-        calls += data.clients.iter().filter(|c| c.users.is_some()).count() as u64;
+        calls += data_reads::listing_reads(data)
+            + data_reads::project_client_reads(data)
+            + data_reads::client_user_reads(data);
     }
     calls
 }
