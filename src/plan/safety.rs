@@ -45,17 +45,12 @@ pub fn summarize(
     s.managed_objects = managed_objects(desired, observed);
     s.estimated_api_calls = estimated_calls(changes);
     // CRM charges one credit per call here; Projects calls are not counted in CRM credits.
-    let crm_changes: Vec<Change> = changes
-        .iter()
-        .filter(|c| c.address.system == "crm")
-        .cloned()
-        .collect();
-    s.estimated_credits = estimated_calls(&crm_changes);
+    s.estimated_credits = estimated_calls(changes.iter().filter(|c| c.address.system == "crm"));
     s
 }
 
 /// Calls the executor will make, counting field creations batched per module.
-fn estimated_calls(changes: &[Change]) -> u64 {
+fn estimated_calls<'a>(changes: impl IntoIterator<Item = &'a Change>) -> u64 {
     let mut fields_per_module: BTreeMap<&str, u64> = BTreeMap::new();
     let mut records_per_module: BTreeMap<&str, u64> = BTreeMap::new();
     let mut calls = 0;
