@@ -52,6 +52,8 @@ pub struct ApiRequest {
     pub body: RequestBody,
     /// Records written by an insert/update/upsert (CRM credits: 1 per 10).
     pub records_written: usize,
+    /// Extra request headers (`If-Modified-Since`, Graph's `Prefer`); never credentials.
+    pub headers: Vec<(String, String)>,
 }
 
 impl ApiRequest {
@@ -62,6 +64,7 @@ impl ApiRequest {
             query: Vec::new(),
             body: RequestBody::None,
             records_written: 0,
+            headers: Vec::new(),
         }
     }
 
@@ -81,6 +84,11 @@ impl ApiRequest {
 
     pub fn form(mut self, fields: Vec<(String, String)>) -> ApiRequest {
         self.body = RequestBody::Form(fields);
+        self
+    }
+
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> ApiRequest {
+        self.headers.push((name.to_string(), value.into()));
         self
     }
 
@@ -350,6 +358,9 @@ impl Transport {
             .http
             .request(request.method.clone(), url)
             .header(AUTHORIZATION, auth);
+        for (name, value) in &request.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
         builder = match &request.body {
             RequestBody::None => builder,
             RequestBody::Json(value) => builder.json(value),
