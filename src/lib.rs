@@ -6,6 +6,7 @@
 pub mod apply;
 pub mod cli;
 pub mod live;
+pub mod office365;
 pub mod operator;
 pub mod plan;
 pub mod sandbox;

@@ -1,0 +1,223 @@
+//! The Office 365 planner: a pure function from the desired integration and what was
+//! observed to a plan, with a reason for every change and every problem found at once.
+
+use super::desired::Desired365;
+use super::folder::{FolderInput, plan_disabled, plan_folder};
+use super::model::{Diagnostic365, FolderPlan, Invite, Severity, SyncPlan};
+use super::observed::{Observed365, StateRead};
+use super::state::SyncKind;
+
+fn diagnostic(severity: Severity, message: String, hint: Option<&str>) -> Diagnostic365 {
+    Diagnostic365 {
+        severity,
+        message,
+        hint: hint.map(str::to_string),
+    }
+}
+
+/// Plans one `Office365Integration`.
+pub fn plan(desired: &Desired365, observed: &Observed365) -> SyncPlan {
+    let mut diagnostics = Vec::new();
+    let mut plan = SyncPlan {
+        owner: desired.owner.clone(),
+        invites: Vec::new(),
+        folders: Vec::new(),
+        diagnostics: Vec::new(),
+        state_refresh: false,
+        state_variable_id: observed.state.variable_id().map(str::to_string),
+        observed_at: observed.observed_at,
+    };
+    match &observed.state {
+        StateRead::Foreign { owner, .. } => {
+            diagnostics.push(diagnostic(
+                Severity::Error,
+                format!(
+                    "the CRM org's Office 365 sync belongs to the integration \"{owner}\", not \"{}\"",
+                    desired.owner
+                ),
+                Some("one Office365Integration per CRM org: remove the other, or use its name"),
+            ));
+            plan.diagnostics = diagnostics;
+            return plan;
+        }
+        StateRead::Unreadable { error, .. } => {
+            plan.state_refresh = true;
+            diagnostics.push(diagnostic(
+                Severity::Warning,
+                format!("the saved sync state cannot be read ({error}); every folder is compared in full"),
+                None,
+            ));
+        }
+        StateRead::Absent | StateRead::Ours { .. } => {}
+    }
+
+    plan.invites = plan_invites(desired, observed, &mut diagnostics);
+    let invited = |email: &str| plan.invites.iter().any(|i| i.email == email);
+    for kind in SyncKind::ALL {
+        let setting = desired.setting(kind);
+        for user in &setting.users {
+            let Some(crm_user) = observed.crm_user(user) else {
+                if invited(user) {
+                    diagnostics.push(diagnostic(
+                        Severity::Info,
+                        format!("{kind} sync of {user} starts once the invited user is in CRM"),
+                        None,
+                    ));
+                } else {
+                    diagnostics.push(diagnostic(
+                        Severity::Error,
+                        format!("{kind} sync: {user} is not a CRM user"),
+                        Some("list the user under `users` to invite them from Office 365"),
+                    ));
+                }
+                continue;
+            };
+            if !crm_user.active {
+                diagnostics.push(diagnostic(
+                    Severity::Warning,
+                    format!("{kind} sync of {user} waits: the CRM user is not active"),
+                    None,
+                ));
+                continue;
+            }
+            if observed.mailbox(user).is_none() {
+                diagnostics.push(diagnostic(
+                    Severity::Error,
+                    format!("{kind} sync: {user} has no Office 365 mailbox in the tenant"),
+                    Some("sync needs a CRM user whose email is an Office 365 user's mail address"),
+                ));
+                continue;
+            }
+            let Some(observation) = observed
+                .folders
+                .iter()
+                .find(|f| f.key.kind == kind && f.key.user == *user)
+            else {
+                continue;
+            };
+            let input = FolderInput {
+                observation,
+                setting,
+                crm: observed.crm.get(&kind).unwrap_or(&EMPTY_VIEW),
+                prior: observed.state.folder(&observation.key),
+                observed_at: observed.observed_at,
+            };
+            plan.folders.push(plan_folder(&input));
+        }
+    }
+    if let Some(state) = observed.state.state() {
+        for (key, prior) in state.folders() {
+            if desired.enabled(key.kind, &key.user) {
+                continue;
+            }
+            let observation = observed.folders.iter().find(|f| f.key == key);
+            plan.folders.push(plan_disabled(
+                &key,
+                prior,
+                observation.is_some_and(|o| o.folder_id.is_some()),
+                observation
+                    .map(|o| o.mailbox_id.clone())
+                    .unwrap_or_default(),
+            ));
+        }
+    }
+    plan.folders.sort_by_key(FolderPlan::key);
+    plan.diagnostics = diagnostics;
+    plan
+}
+
+static EMPTY_VIEW: std::sync::LazyLock<super::observed::CrmView> =
+    std::sync::LazyLock::new(Default::default);
+
+fn plan_invites(
+    desired: &Desired365,
+    observed: &Observed365,
+    diagnostics: &mut Vec<Diagnostic365>,
+) -> Vec<Invite> {
+    let mut invites = Vec::new();
+    for wanted in &desired.invites {
+        if observed.crm_user(&wanted.email).is_some() {
+            continue;
+        }
+        let Some(mailbox) = observed.mailbox(&wanted.email) else {
+            diagnostics.push(diagnostic(
+                Severity::Error,
+                format!("{} is not an Office 365 user of the tenant", wanted.email),
+                Some("only the tenant's users can be invited; check the address"),
+            ));
+            continue;
+        };
+        let mut problems = false;
+        if !observed
+            .profiles
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(&wanted.profile))
+        {
+            problems = true;
+            diagnostics.push(diagnostic(
+                Severity::Error,
+                format!(
+                    "{}: CRM has no profile \"{}\"",
+                    wanted.email, wanted.profile
+                ),
+                Some(&format!(
+                    "profiles in CRM: {}",
+                    observed
+                        .profiles
+                        .iter()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            ));
+        }
+        if !observed
+            .roles
+            .iter()
+            .any(|r| r.eq_ignore_ascii_case(&wanted.role))
+        {
+            problems = true;
+            diagnostics.push(diagnostic(
+                Severity::Error,
+                format!("{}: CRM has no role \"{}\"", wanted.email, wanted.role),
+                Some(&format!(
+                    "roles in CRM: {}",
+                    observed
+                        .roles
+                        .iter()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            ));
+        }
+        if problems {
+            continue;
+        }
+        let (first_name, last_name) = split_name(mailbox.display_name.as_deref(), &wanted.email);
+        invites.push(Invite {
+            email: wanted.email.clone(),
+            profile: wanted.profile.clone(),
+            role: wanted.role.clone(),
+            first_name,
+            last_name,
+            reason: "an Office 365 user who is not in CRM yet".into(),
+        });
+    }
+    invites
+}
+
+/// "Ada Lovelace" → (Ada, Lovelace); CRM needs a last name, so a lone word or no name at
+/// all falls back to the mailbox part of the address.
+fn split_name(display: Option<&str>, email: &str) -> (Option<String>, String) {
+    let display = display.map(str::trim).filter(|d| !d.is_empty());
+    match display.and_then(|d| d.rsplit_once(' ')) {
+        Some((first, last)) => (Some(first.trim().to_string()), last.to_string()),
+        None => (
+            None,
+            display
+                .map(str::to_string)
+                .unwrap_or_else(|| email.split('@').next().unwrap_or(email).to_string()),
+        ),
+    }
+}
