@@ -154,7 +154,7 @@ async fn confirm_and_execute(
 }
 
 /// Asks on the terminal; refuses to guess when there is no terminal to ask on.
-fn confirmed(out: &mut dyn Write) -> anyhow::Result<bool> {
+pub(super) fn confirmed(out: &mut dyn Write) -> anyhow::Result<bool> {
     if !std::io::stdin().is_terminal() {
         bail!(
             "refusing to apply without confirmation: standard input is not a terminal (pass --auto-approve)"

@@ -19,6 +19,20 @@ impl TerminalProgress {
         }
     }
 
+    /// Shows `label [done/total]`, redrawn at most once per percent of the work.
+    pub fn count(&self, label: &str, done: usize, total: usize) {
+        if !self.enabled || total == 0 {
+            return;
+        }
+        let step = (total / 100).max(1);
+        if done % step != 0 && done != total {
+            return;
+        }
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "\r\x1b[2K{label} [{done}/{total}]");
+        let _ = err.flush();
+    }
+
     /// Clears the progress line.
     pub fn finish(&self) {
         if self.enabled {

@@ -85,7 +85,11 @@ pub fn plan_folder(input: &FolderInput<'_>) -> FolderPlan {
         changes: Vec::new(),
     };
     let fingerprint = input.setting.mapping.fingerprint();
-    let prior = input.prior;
+    // A folder deleted or replaced in Outlook starts over as a first sync: its missing items
+    // say nothing about the CRM records.
+    let prior = input
+        .prior
+        .filter(|p| observation.folder_id.as_deref() == Some(p.folder_id.as_str()));
     let mode = match (prior, &observation.feed) {
         (None, _) => SyncMode::Initial,
         (Some(p), _) if p.mapping != fingerprint => SyncMode::Full {
@@ -407,8 +411,14 @@ impl Planner<'_> {
             }
             return;
         }
+        // An item modified after observation began changed after the delta round too.
+        let changed_since_round = item
+            .last_modified
+            .is_some_and(|m| m > self.input.observed_at);
         let graph_changed = match &self.input.observation.feed {
-            ChangeFeed::Incremental { changed, .. } => changed.contains(&item.id),
+            ChangeFeed::Incremental { changed, .. } => {
+                changed.contains(&item.id) || changed_since_round
+            }
             ChangeFeed::Restarted { .. } => {
                 !crm_changed || item.last_modified.is_some_and(|m| m > record.modified)
             }

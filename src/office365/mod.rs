@@ -3,12 +3,15 @@
 //! mailbox. Observe → plan → apply, like the Projects integration: observing never writes,
 //! the planner is pure, and the executor keeps going past independent failures.
 
+pub mod apply;
 pub mod desired;
 pub mod folder;
 pub mod mapping;
 pub mod model;
+pub mod observe;
 pub mod observed;
 pub mod planner;
+pub mod render;
 pub mod state;
 
 #[cfg(test)]

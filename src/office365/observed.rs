@@ -2,7 +2,7 @@
 //! already parsed, nothing borrowed from either client, so the planner stays a pure function
 //! that tests can feed by hand.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
@@ -171,8 +171,10 @@ pub struct Observed365 {
     pub state: StateRead,
     pub crm_users: Vec<CrmUserRef>,
     pub mailboxes: Vec<MailboxRef>,
-    pub profiles: BTreeSet<String>,
-    pub roles: BTreeSet<String>,
+    /// CRM profile ids by name.
+    pub profiles: BTreeMap<String, String>,
+    /// CRM role ids by name.
+    pub roles: BTreeMap<String, String>,
     pub crm: BTreeMap<SyncKind, CrmView>,
     pub folders: Vec<FolderObservation>,
 }
@@ -182,6 +184,14 @@ impl Observed365 {
         self.crm_users
             .iter()
             .find(|u| u.email.eq_ignore_ascii_case(email))
+    }
+
+    /// The id of the profile or role named `name` in `by_name` (case-insensitive).
+    pub fn id_by_name<'a>(by_name: &'a BTreeMap<String, String>, name: &str) -> Option<&'a str> {
+        by_name
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, id)| id.as_str())
     }
 
     pub fn mailbox(&self, email: &str) -> Option<&MailboxRef> {

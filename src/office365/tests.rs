@@ -1,7 +1,7 @@
 //! Table tests of the Office 365 planner: each branch of the pairing and change rules, fed
 //! by hand-built observations.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
@@ -156,8 +156,11 @@ impl World {
                 email: USER.into(),
                 display_name: Some("Ada Admin".into()),
             }],
-            profiles: BTreeSet::from(["Administrator".into(), "Standard".into()]),
-            roles: BTreeSet::from(["CEO".into(), "Manager".into()]),
+            profiles: BTreeMap::from([
+                ("Administrator".into(), "p1".into()),
+                ("Standard".into(), "p2".into()),
+            ]),
+            roles: BTreeMap::from([("CEO".into(), "r1".into()), ("Manager".into(), "r2".into())]),
             crm: BTreeMap::from([(
                 SyncKind::Calendar,
                 CrmView {

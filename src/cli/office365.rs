@@ -1,0 +1,166 @@
+//! The `Office365Integration` kind in `plan` and `apply`: connecting to CRM and Microsoft
+//! Graph, observing, planning, rendering and applying, with the same exit codes as the
+//! Projects integration.
+
+use std::io::Write;
+
+use anyhow::Context;
+
+use super::plan::Format;
+use super::progress::TerminalProgress;
+use super::target::{self, Connected};
+use super::workflow::client_options;
+use super::{GlobalArgs, exit};
+use crate::graph::GraphClient;
+use crate::office365::apply::{ApplyContext, apply};
+use crate::office365::observe::observe;
+use crate::office365::{Desired365, Observed365, SyncPlan, plan, render};
+use crate::spec::{Connection, LoadedOffice365};
+
+/// One Office 365 integration connected, observed and planned.
+pub struct Planned365 {
+    pub connected: Connected,
+    pub graph: GraphClient,
+    pub desired: Desired365,
+    pub observed: Observed365,
+    pub plan: SyncPlan,
+}
+
+/// Connects to CRM and Graph, observes and plans; the target line goes to `notice`.
+pub async fn plan_office365(
+    global: &GlobalArgs,
+    loaded: &LoadedOffice365,
+    notice: &mut dyn Write,
+) -> anyhow::Result<Planned365> {
+    let spec = &loaded.resource.spec;
+    let owner = loaded.name().to_string();
+    let desired = Desired365::from_spec(&owner, spec)
+        .with_context(|| format!("cannot use the field map of \"{owner}\""))?;
+    let connection = Connection {
+        data_center: spec.connection.data_center,
+        secret_ref: spec.connection.secret_ref.clone(),
+        portal_secret_ref: None,
+    };
+    let options = client_options(global);
+    let connected = target::connect(global, &connection, options.clone()).await?;
+    let graph = target::connect_graph(
+        global,
+        &connected,
+        &spec.connection.graph_secret_ref.name,
+        &spec.tenant,
+        &options,
+    )?;
+    let _ = writeln!(notice, "{}", connected.description);
+    let observed = observe(&desired, &connected.clients.crm, &graph)
+        .await
+        .with_context(|| format!("cannot observe the Office 365 integration \"{owner}\""))?;
+    let plan = plan(&desired, &observed);
+    Ok(Planned365 {
+        connected,
+        graph,
+        desired,
+        observed,
+        plan,
+    })
+}
+
+/// Prints one plan in `format` (JSON goes to `documents`, printed together at the end).
+pub fn print_plan(
+    planned: &Planned365,
+    format: Format,
+    target_line: &str,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    documents: &mut Vec<serde_json::Value>,
+) -> anyhow::Result<()> {
+    match format {
+        Format::Text => {
+            writeln!(out, "{target_line}\n")?;
+            write!(out, "{}", render::text(&planned.plan))?;
+        }
+        Format::Markdown => write!(out, "{}", render::markdown(&planned.plan))?,
+        Format::Json => {
+            writeln!(err, "{target_line}")?;
+            documents.push(render::json(&planned.plan));
+        }
+    }
+    Ok(())
+}
+
+/// 1 when the plan has errors, 2 for changes with `--detailed-exitcode`, else 0.
+pub fn exit_code(plan: &SyncPlan, detailed: bool) -> u8 {
+    if plan.has_errors() {
+        exit::ERROR
+    } else if detailed && !plan.is_empty() {
+        exit::CHANGES
+    } else {
+        exit::OK
+    }
+}
+
+/// Applies a plan after confirmation, printing the report and the API calls used.
+pub async fn confirm_and_apply(
+    planned: &Planned365,
+    auto_approve: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    let plan = &planned.plan;
+    if plan.has_errors() {
+        writeln!(err, "Nothing applied: fix the errors above first.")?;
+        return Ok(exit::ERROR);
+    }
+    if planned.desired.observe_only {
+        writeln!(out, "Nothing applied: policy.observeOnly is set.")?;
+        return Ok(exit::OK);
+    }
+    if !plan.is_empty() && !auto_approve && !super::apply::confirmed(out)? {
+        writeln!(out, "Apply cancelled.")?;
+        return Ok(exit::ERROR);
+    }
+    let crm_before = planned.connected.clients.stats.snapshot();
+    let graph_before = planned.graph.stats();
+    let progress = TerminalProgress::new();
+    let show = |done: usize, total: usize| progress.count("Syncing", done, total);
+    let context = ApplyContext {
+        observed: &planned.observed,
+        progress: &show,
+    };
+    let applied = apply(
+        plan,
+        &context,
+        &planned.connected.clients.crm,
+        &planned.graph,
+    )
+    .await;
+    progress.finish();
+    let crm_used = planned.connected.clients.stats.snapshot().since(&crm_before);
+    let graph_used = planned.graph.stats().since(&graph_before);
+    if !plan.is_empty() {
+        writeln!(
+            out,
+            "Apply complete: {} invite(s), {} folder change(s), {} item change(s), {} failed.",
+            applied.invites,
+            applied.folders,
+            applied.items,
+            applied.failures.len()
+        )?;
+    }
+    for failure in &applied.failures {
+        writeln!(out, "  failed: {}: {}", failure.what, failure.error)?;
+    }
+    if applied.state_saved {
+        writeln!(out, "Sync state saved.")?;
+    }
+    writeln!(
+        out,
+        "API calls to apply: CRM {}, Microsoft Graph {}.",
+        crm_used.crm_calls,
+        graph_used.api_calls()
+    )?;
+    Ok(if applied.failures.is_empty() {
+        exit::OK
+    } else {
+        exit::ERROR
+    })
+}

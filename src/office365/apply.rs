@@ -1,0 +1,528 @@
+//! Carrying out an Office 365 plan: invites one per request, then per folder the folder
+//! itself and its Outlook writes, then the CRM writes of every folder batched together, then
+//! the link of each Outlook item whose record was written, and last the saved state — only
+//! for folders whose every change succeeded, so a later run redoes exactly what failed.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use futures::stream;
+use serde_json::{Map, Value, json};
+
+use super::model::{FolderAction, FolderPlan, ItemChange, SyncPlan, Work};
+use super::observe::{DELTA_PAGE_SIZE, item_kind};
+use super::observed::{CrmRecord, Observed365};
+use super::state::{ItemLink, LINK_PROPERTY, STATE_VARIABLE, SyncKind, SyncState};
+use crate::graph::{DeltaFrom, DeltaOutcome, GraphApi};
+use crate::zoho::crm::{NewUser, NewVariable, VariableUpdate};
+use crate::zoho::{CrmApi, ZohoError};
+
+/// Folders written at once.
+const FOLDERS_AT_ONCE: usize = 8;
+/// Outlook writes at once within one mailbox (Outlook allows four concurrent requests).
+const WRITES_PER_MAILBOX: usize = 4;
+/// Records per CRM write (Zoho's limit).
+const RECORDS_PER_WRITE: usize = 100;
+
+/// One change that failed, named for the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub what: String,
+    pub error: String,
+}
+
+/// What an apply did.
+#[derive(Debug, Default)]
+pub struct Applied365 {
+    pub invites: usize,
+    pub folders: usize,
+    pub items: usize,
+    pub failures: Vec<Failure>,
+    /// The saved state was written (or there was nothing new to save).
+    pub state_saved: bool,
+}
+
+/// Who to tell about progress: called with (changes done, changes planned).
+pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
+
+/// Everything the executor needs besides the plan.
+pub struct ApplyContext<'a> {
+    /// What the plan was made from: the saved state the new one is written over, and the
+    /// profile and role ids invites need.
+    pub observed: &'a Observed365,
+    pub progress: Progress<'a>,
+}
+
+struct Counter<'a> {
+    done: AtomicUsize,
+    total: usize,
+    progress: Progress<'a>,
+}
+
+impl Counter<'_> {
+    fn tick(&self) {
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        (self.progress)(done, self.total);
+    }
+}
+
+/// The outcome of one folder's Outlook phase.
+#[derive(Default)]
+struct FolderRun {
+    folder_id: Option<String>,
+    delta_link: Option<String>,
+    failures: Vec<Failure>,
+    items: usize,
+    folder_written: bool,
+}
+
+fn describe(folder: &FolderPlan, change: &ItemChange) -> String {
+    let mut text = format!(
+        "{} {}: {} {} \"{}\"",
+        folder.kind,
+        folder.user,
+        change.target.label(),
+        change.action.label(),
+        change.title
+    );
+    if let Some(id) = &change.crm_id {
+        text.push_str(&format!(" (crm {id})"));
+    }
+    text
+}
+
+fn link_map(link: &ItemLink) -> BTreeMap<String, String> {
+    BTreeMap::from([(LINK_PROPERTY.to_string(), link.to_value())])
+}
+
+/// Applies `plan`. Never stops at the first failure: independent changes go on, and the
+/// report lists what failed.
+pub async fn apply<C: CrmApi, G: GraphApi>(
+    plan: &SyncPlan,
+    context: &ApplyContext<'_>,
+    crm: &C,
+    graph: &G,
+) -> Applied365 {
+    let mut applied = Applied365::default();
+    let counter = Counter {
+        done: AtomicUsize::new(0),
+        total: plan.change_count(),
+        progress: context.progress,
+    };
+    for invite in &plan.invites {
+        let what = format!("invite {}", invite.email);
+        let observed = context.observed;
+        let ids = (
+            Observed365::id_by_name(&observed.profiles, &invite.profile),
+            Observed365::id_by_name(&observed.roles, &invite.role),
+        );
+        let (Some(profile_id), Some(role_id)) = ids else {
+            applied.failures.push(Failure {
+                what,
+                error: "the profile or role is gone from CRM".into(),
+            });
+            continue;
+        };
+        let user = NewUser {
+            first_name: invite.first_name.clone(),
+            last_name: invite.last_name.clone(),
+            email: invite.email.clone(),
+            role_id: role_id.to_string(),
+            profile_id: profile_id.to_string(),
+        };
+        match crm.add_user(&user).await {
+            Ok(_) => applied.invites += 1,
+            Err(e) => applied.failures.push(Failure {
+                what,
+                error: e.to_string(),
+            }),
+        }
+        counter.tick();
+    }
+
+    let mut runs: Vec<FolderRun> = stream::iter(plan.folders.iter())
+        .map(|folder| outlook_phase(folder, graph, &counter))
+        .buffered(FOLDERS_AT_ONCE)
+        .collect()
+        .await;
+    crm_phase(plan, &mut runs, crm, graph, &counter).await;
+
+    let prior = context.observed.state.state();
+    let mut state = prior
+        .cloned()
+        .unwrap_or_else(|| SyncState::new(&plan.owner));
+    state.owner = plan.owner.clone();
+    for (folder, run) in plan.folders.iter().zip(&mut runs) {
+        applied.items += run.items;
+        applied.folders += usize::from(run.folder_written);
+        let clean = run.failures.is_empty();
+        applied.failures.append(&mut run.failures);
+        if !clean {
+            continue;
+        }
+        match &folder.next_state {
+            None => state.remove_folder(&folder.key()),
+            Some(next) => {
+                let mut next = next.clone();
+                if let Some(id) = &run.folder_id {
+                    next.folder_id = id.clone();
+                }
+                if folder.folder_action == FolderAction::Create {
+                    next.delta_link = run.delta_link.clone();
+                }
+                state.set_folder(&folder.key(), next);
+            }
+        }
+    }
+    applied.state_saved = if prior == Some(&state) {
+        true
+    } else {
+        match save_state(plan, &state, crm).await {
+            Ok(()) => true,
+            Err(e) => {
+                applied.failures.push(Failure {
+                    what: format!("save the sync state (org variable {STATE_VARIABLE})"),
+                    error: e.to_string(),
+                });
+                false
+            }
+        }
+    };
+    applied
+}
+
+async fn save_state<C: CrmApi>(
+    plan: &SyncPlan,
+    state: &SyncState,
+    crm: &C,
+) -> Result<(), ZohoError> {
+    let value = Value::String(state.to_value());
+    match &plan.state_variable_id {
+        Some(id) => {
+            let update = VariableUpdate {
+                value: Some(value),
+                name: None,
+                description: None,
+            };
+            crm.update_variable(id, &update).await
+        }
+        None => {
+            let variable = NewVariable {
+                name: "projectlink Office 365 sync".into(),
+                api_name: STATE_VARIABLE.into(),
+                variable_type: "textarea".into(),
+                value,
+                description: Some(
+                    "Delta links and watermarks of projectlink's Office 365 sync; do not edit"
+                        .into(),
+                ),
+                group_id: None,
+            };
+            crm.create_variable(&variable).await.map(|_| ())
+        }
+    }
+}
+
+/// The folder itself, then its Outlook writes.
+async fn outlook_phase<G: GraphApi>(
+    folder: &FolderPlan,
+    graph: &G,
+    counter: &Counter<'_>,
+) -> FolderRun {
+    let mut run = FolderRun {
+        folder_id: folder.folder_id.clone(),
+        ..FolderRun::default()
+    };
+    let kind = item_kind(folder.kind);
+    let mailbox = folder.mailbox_id.as_str();
+    let fail = |what: String, e: ZohoError| Failure {
+        what,
+        error: e.to_string(),
+    };
+    match folder.folder_action {
+        FolderAction::Keep => {}
+        FolderAction::Forget => {
+            run.folder_written = true;
+            counter.tick();
+        }
+        FolderAction::Delete => {
+            let id = folder.folder_id.clone().unwrap_or_default();
+            match graph.delete_folder(mailbox, kind, &id).await {
+                Ok(()) => run.folder_written = true,
+                Err(e) => run.failures.push(fail(
+                    format!("{} {}: delete folder \"{}\"", folder.kind, folder.user, folder.kind.folder_name()),
+                    e,
+                )),
+            }
+            counter.tick();
+            return run;
+        }
+        FolderAction::Create => {
+            let what = format!(
+                "{} {}: create folder \"{}\"",
+                folder.kind,
+                folder.user,
+                folder.kind.folder_name()
+            );
+            match create_folder(folder.kind, mailbox, graph).await {
+                Ok((id, link)) => {
+                    run.folder_id = Some(id);
+                    run.delta_link = link;
+                    run.folder_written = true;
+                }
+                Err(e) => {
+                    // Without the folder none of its items can be written.
+                    run.failures.push(fail(what, e));
+                    return run;
+                }
+            }
+            counter.tick();
+        }
+    }
+    let folder_id = run.folder_id.clone().unwrap_or_default();
+    let outcomes: Vec<Result<(), Failure>> = stream::iter(&folder.changes)
+        .filter(|change| {
+            let outlook = matches!(
+                change.work,
+                Work::CreateItem { .. } | Work::PatchItem { .. } | Work::DeleteItem
+            );
+            async move { outlook }
+        })
+        .map(|change| {
+            let folder_id = folder_id.clone();
+            async move {
+                let result = match &change.work {
+                    Work::CreateItem { body, link } => graph
+                        .create_item(mailbox, kind, &folder_id, body, &link_map(link))
+                        .await
+                        .map(|_| ()),
+                    Work::PatchItem { patch, link } => {
+                        let item = change.item_id.as_deref().unwrap_or_default();
+                        graph
+                            .update_item(mailbox, kind, item, patch, &link_map(link))
+                            .await
+                            .map(|_| ())
+                    }
+                    Work::DeleteItem => {
+                        let item = change.item_id.as_deref().unwrap_or_default();
+                        graph.delete_item(mailbox, kind, item).await
+                    }
+                    _ => Ok(()),
+                };
+                counter.tick();
+                result.map_err(|e| fail(describe(folder, change), e))
+            }
+        })
+        .buffer_unordered(WRITES_PER_MAILBOX)
+        .collect()
+        .await;
+    for outcome in outcomes {
+        match outcome {
+            Ok(()) => run.items += 1,
+            Err(failure) => run.failures.push(failure),
+        }
+    }
+    run
+}
+
+/// Creates the folder (or finds the one an interrupted run made) and starts its delta feed
+/// while it is still empty, so the next run sees every later change.
+async fn create_folder<G: GraphApi>(
+    kind: SyncKind,
+    mailbox: &str,
+    graph: &G,
+) -> Result<(String, Option<String>), ZohoError> {
+    let graph_kind = item_kind(kind);
+    let id = match graph
+        .create_folder(mailbox, graph_kind, kind.folder_name())
+        .await
+    {
+        Ok(folder) => folder.id,
+        Err(e) if e.status() == Some(409) => graph
+            .folders(mailbox, graph_kind)
+            .await?
+            .into_iter()
+            .find(|f| f.name.eq_ignore_ascii_case(kind.folder_name()))
+            .map(|f| f.id)
+            .ok_or(e)?,
+        Err(e) => return Err(e),
+    };
+    let link = match graph
+        .delta(mailbox, graph_kind, &id, &DeltaFrom::Start, DELTA_PAGE_SIZE)
+        .await?
+    {
+        DeltaOutcome::Round(round) => Some(round.delta_link),
+        DeltaOutcome::Expired => None,
+    };
+    Ok((id, link))
+}
+
+/// A CRM write waiting in a batch: which folder and change it belongs to.
+struct Pending<'p> {
+    folder: usize,
+    change: &'p ItemChange,
+    record: Map<String, Value>,
+}
+
+/// CRM writes of every folder, batched per module and action, then the Outlook links of
+/// the written records.
+async fn crm_phase<C: CrmApi, G: GraphApi>(
+    plan: &SyncPlan,
+    runs: &mut [FolderRun],
+    crm: &C,
+    graph: &G,
+    counter: &Counter<'_>,
+) {
+    for kind in SyncKind::ALL {
+        let module = kind.crm_module();
+        let mut creates = Vec::new();
+        let mut updates = Vec::new();
+        let mut deletes = Vec::new();
+        for (index, folder) in plan.folders.iter().enumerate() {
+            if folder.kind != kind || (folder.folder_action == FolderAction::Create && runs[index].folder_id.is_none()) {
+                continue;
+            }
+            for change in &folder.changes {
+                match &change.work {
+                    Work::CreateRecord { values } => {
+                        let mut record = values.clone();
+                        record.insert("Owner".into(), json!({ "id": folder.crm_user_id }));
+                        creates.push(Pending { folder: index, change, record });
+                    }
+                    Work::UpdateRecord { values, .. } => {
+                        let mut record = values.clone();
+                        record.insert("id".into(), json!(change.crm_id.clone().unwrap_or_default()));
+                        updates.push(Pending { folder: index, change, record });
+                    }
+                    Work::DeleteRecord => deletes.push(Pending {
+                        folder: index,
+                        change,
+                        record: Map::new(),
+                    }),
+                    _ => {}
+                }
+            }
+        }
+        let mut written: Vec<(usize, &ItemChange, String)> = Vec::new();
+        for batch in creates.chunks(RECORDS_PER_WRITE) {
+            let records: Vec<Map<String, Value>> = batch.iter().map(|p| p.record.clone()).collect();
+            let results = crm.insert_records(module, &records).await;
+            settle(plan, runs, batch, results.map(|r| r.into_iter().map(|x| x.map(|o| o.id)).collect()), &mut written, counter);
+        }
+        for batch in updates.chunks(RECORDS_PER_WRITE) {
+            let records: Vec<Map<String, Value>> = batch.iter().map(|p| p.record.clone()).collect();
+            let results = crm.update_records(module, &records).await;
+            settle(plan, runs, batch, results.map(|r| r.into_iter().map(|x| x.map(|o| o.id)).collect()), &mut written, counter);
+        }
+        for batch in deletes.chunks(RECORDS_PER_WRITE) {
+            let ids: Vec<String> = batch
+                .iter()
+                .map(|p| p.change.crm_id.clone().unwrap_or_default())
+                .collect();
+            let results = crm.delete_records(module, &ids).await;
+            let mut ignored = Vec::new();
+            settle(plan, runs, batch, results, &mut ignored, counter);
+        }
+        link_written(plan, runs, kind, written, crm, graph).await;
+    }
+}
+
+/// Records each result of a CRM batch against its folder.
+fn settle<'p>(
+    plan: &SyncPlan,
+    runs: &mut [FolderRun],
+    batch: &[Pending<'p>],
+    results: Result<Vec<Result<String, crate::zoho::ItemError>>, ZohoError>,
+    written: &mut Vec<(usize, &'p ItemChange, String)>,
+    counter: &Counter<'_>,
+) {
+    let results: Vec<Result<String, String>> = match results {
+        Ok(results) => results.into_iter().map(|r| r.map_err(|e| e.to_string())).collect(),
+        Err(e) => batch.iter().map(|_| Err(e.to_string())).collect(),
+    };
+    for (pending, result) in batch.iter().zip(results) {
+        counter.tick();
+        match result {
+            Ok(id) => {
+                runs[pending.folder].items += 1;
+                written.push((pending.folder, pending.change, id));
+            }
+            Err(error) => runs[pending.folder].failures.push(Failure {
+                what: describe(&plan.folders[pending.folder], pending.change),
+                error,
+            }),
+        }
+    }
+}
+
+/// Reads back the written records' modification times and links their Outlook items.
+async fn link_written<C: CrmApi, G: GraphApi>(
+    plan: &SyncPlan,
+    runs: &mut [FolderRun],
+    kind: SyncKind,
+    written: Vec<(usize, &ItemChange, String)>,
+    crm: &C,
+    graph: &G,
+) {
+    if written.is_empty() {
+        return;
+    }
+    let ids: Vec<String> = written.iter().map(|(_, _, id)| id.clone()).collect();
+    let mut modified: HashMap<String, DateTime<Utc>> = HashMap::new();
+    let mut read_failure = None;
+    for chunk in ids.chunks(RECORDS_PER_WRITE) {
+        match crm
+            .records_by_ids(kind.crm_module(), chunk, &["Modified_Time"])
+            .await
+        {
+            Ok(records) => {
+                for record in records.iter().filter_map(CrmRecord::from_json) {
+                    modified.insert(record.id, record.modified);
+                }
+            }
+            Err(e) => read_failure = Some(e.to_string()),
+        }
+    }
+    let outcomes: Vec<(usize, Result<(), Failure>)> = stream::iter(written)
+        .map(|(index, change, id)| {
+            let folder = &plan.folders[index];
+            let read_failure = read_failure.clone();
+            let at = modified.get(&id).copied();
+            async move {
+                let what = describe(folder, change);
+                let Some(at) = at else {
+                    let error = read_failure
+                        .unwrap_or_else(|| "the written record could not be read back".into());
+                    return (index, Err(Failure { what, error }));
+                };
+                let link = ItemLink {
+                    crm_id: id,
+                    crm_modified: at,
+                };
+                let patch = match &change.work {
+                    Work::UpdateRecord { item_patch, .. } => item_patch.clone(),
+                    _ => Map::new(),
+                };
+                let item = change.item_id.as_deref().unwrap_or_default();
+                let result = graph
+                    .update_item(&folder.mailbox_id, item_kind(kind), item, &patch, &link_map(&link))
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| Failure {
+                        what: format!("{what}: link the Outlook item"),
+                        error: e.to_string(),
+                    });
+                (index, result)
+            }
+        })
+        .buffer_unordered(FOLDERS_AT_ONCE * WRITES_PER_MAILBOX)
+        .collect()
+        .await;
+    for (index, outcome) in outcomes {
+        if let Err(failure) = outcome {
+            runs[index].failures.push(failure);
+        }
+    }
+}
