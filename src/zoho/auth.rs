@@ -1,5 +1,6 @@
-//! Access tokens from Zoho Accounts by the refresh-token grant, cached until shortly before
-//! they expire and refreshed by one caller at a time.
+//! Access tokens from Zoho Accounts by the refresh-token grant (and, for Microsoft Graph,
+//! from the Microsoft identity platform by the client-credentials grant), cached until shortly
+//! before they expire and refreshed by one caller at a time.
 //!
 //! Zoho allows only ten access tokens per refresh token per ten minutes, so concurrent
 //! requests must share one refresh instead of each starting their own, and a 401 only drops
@@ -13,7 +14,7 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-use super::credentials::{Credentials, Secret};
+use super::credentials::{Credentials, GraphCredentials, Secret};
 use super::error::{AuthError, RequestDescription, System, ZohoError};
 use super::response;
 use super::retry::RetryPolicy;
@@ -37,11 +38,46 @@ struct Cached {
     refresh_at: Instant,
 }
 
+/// The scope a client-credentials grant asks for: every application permission the app
+/// registration was granted on Graph.
+pub const GRAPH_DEFAULT_SCOPE: &str = "https://graph.microsoft.com/.default";
+
+/// How a token source obtains tokens.
+enum Grant {
+    /// Zoho's refresh-token grant.
+    Refresh(Credentials),
+    /// The Microsoft identity platform's client-credentials grant.
+    ClientCredentials(GraphCredentials),
+}
+
+impl Grant {
+    fn client_id(&self) -> &str {
+        match self {
+            Grant::Refresh(c) => &c.client_id,
+            Grant::ClientCredentials(c) => &c.client_id,
+        }
+    }
+
+    fn origin(&self) -> &str {
+        match self {
+            Grant::Refresh(c) => &c.origin,
+            Grant::ClientCredentials(c) => &c.origin,
+        }
+    }
+
+    fn system(&self) -> System {
+        match self {
+            Grant::Refresh(_) => System::Accounts,
+            Grant::ClientCredentials(_) => System::MicrosoftIdentity,
+        }
+    }
+}
+
 /// Hands out access tokens for one grant.
 pub struct TokenSource {
     http: reqwest::Client,
     token_url: Url,
-    credentials: Credentials,
+    grant: Grant,
     retry: RetryPolicy,
     stats: Arc<ApiStats>,
     cached: Mutex<Option<Cached>>,
@@ -53,8 +89,8 @@ impl std::fmt::Debug for TokenSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenSource")
             .field("token_url", &self.token_url.as_str())
-            .field("client_id", &self.credentials.client_id)
-            .field("origin", &self.credentials.origin)
+            .field("client_id", &self.grant.client_id())
+            .field("origin", &self.grant.origin())
             .finish_non_exhaustive()
     }
 }
@@ -81,12 +117,34 @@ impl TokenSource {
         TokenSource {
             http,
             token_url,
-            credentials,
+            grant: Grant::Refresh(credentials),
             retry,
             stats,
             cached: Mutex::new(None),
             store,
         }
+    }
+
+    /// Tokens for Microsoft Graph from `{login}/{tenant}/oauth2/v2.0/token`. Microsoft puts
+    /// no small cap on token requests, so tokens are only kept in memory.
+    pub fn client_credentials(
+        http: reqwest::Client,
+        login: &Url,
+        credentials: GraphCredentials,
+        retry: RetryPolicy,
+        stats: Arc<ApiStats>,
+    ) -> Result<TokenSource, ZohoError> {
+        let tenant = super::transport::segment(&credentials.tenant, "the tenant id")?;
+        let token_url = super::dc::join(login, &format!("/{tenant}/oauth2/v2.0/token"));
+        Ok(TokenSource {
+            http,
+            token_url,
+            grant: Grant::ClientCredentials(credentials),
+            retry,
+            stats,
+            cached: Mutex::new(None),
+            store: None,
+        })
     }
 
     /// A token kept by an earlier run that is still good for a while.
@@ -110,7 +168,7 @@ impl TokenSource {
 
     /// Where the credentials came from, for messages.
     pub fn origin(&self) -> &str {
-        &self.credentials.origin
+        self.grant.origin()
     }
 
     /// A valid access token: the cached one, or a fresh one. Concurrent callers queue on the
@@ -157,25 +215,33 @@ impl TokenSource {
 
     fn description(&self) -> RequestDescription {
         RequestDescription {
-            system: System::Accounts,
+            system: self.grant.system(),
             method: "POST".into(),
             target: self.token_url.path().to_string(),
         }
     }
 
-    /// The refresh-token grant, retried on transient failures like any API call.
+    /// The grant's token request, retried on transient failures like any API call.
     async fn refresh(&self) -> Result<(AccessToken, Duration), ZohoError> {
         let request = self.description();
-        let form = [
-            ("grant_type", "refresh_token"),
-            ("client_id", self.credentials.client_id.as_str()),
-            ("client_secret", self.credentials.client_secret.expose()),
-            ("refresh_token", self.credentials.refresh_token.expose()),
-        ];
+        let form: [(&str, &str); 4] = match &self.grant {
+            Grant::Refresh(c) => [
+                ("grant_type", "refresh_token"),
+                ("client_id", c.client_id.as_str()),
+                ("client_secret", c.client_secret.expose()),
+                ("refresh_token", c.refresh_token.expose()),
+            ],
+            Grant::ClientCredentials(c) => [
+                ("client_id", c.client_id.as_str()),
+                ("client_secret", c.client_secret.expose()),
+                ("scope", GRAPH_DEFAULT_SCOPE),
+                ("grant_type", "client_credentials"),
+            ],
+        };
         let mut attempt = 0;
         loop {
             attempt += 1;
-            self.stats.record_call(System::Accounts);
+            self.stats.record_call(request.system);
             let builder = self.http.post(self.token_url.clone()).form(&form);
             let failure = match exchange(builder, &request).await {
                 Ok(answer) if answer.status == 429 || answer.status >= 500 => response::api_error(
@@ -185,7 +251,12 @@ impl TokenSource {
                     &request,
                 ),
                 Ok(answer) => {
-                    let result = self.read_token_answer(answer.status, &answer.body);
+                    let result = match &self.grant {
+                        Grant::Refresh(_) => self.read_token_answer(answer.status, &answer.body),
+                        Grant::ClientCredentials(_) => {
+                            self.read_identity_answer(answer.status, &answer.body)
+                        }
+                    };
                     if result.is_ok() {
                         self.stats.record_token_refresh();
                     }
@@ -209,14 +280,72 @@ impl TokenSource {
         }
     }
 
+    /// The identity platform's answer: `{token_type, expires_in, access_token}` or
+    /// `{error, error_description: "AADSTS…: …\r\nTrace ID: …"}`.
+    fn read_identity_answer(
+        &self,
+        status: u16,
+        body: &[u8],
+    ) -> Result<(AccessToken, Duration), ZohoError> {
+        let origin = self.grant.origin().to_string();
+        let malformed = |problem: &str| {
+            ZohoError::Auth(AuthError::Malformed {
+                service: System::MicrosoftIdentity,
+                status,
+                problem: problem.to_string(),
+                origin: origin.clone(),
+            })
+        };
+        let value: Value =
+            serde_json::from_slice(body).map_err(|_| malformed("body is not JSON"))?;
+        if let Some(error) = value.get("error").and_then(Value::as_str) {
+            // The first line is the AADSTS code and its explanation; trace and correlation
+            // ids follow on their own lines.
+            let description = value
+                .get("error_description")
+                .and_then(Value::as_str)
+                .and_then(|d| d.lines().next())
+                .map(|d| d.trim().to_string())
+                .filter(|d| !d.is_empty());
+            return Err(ZohoError::Auth(AuthError::ClientCredentialsRejected {
+                error: error.to_string(),
+                description,
+                origin,
+            }));
+        }
+        if !(200..300).contains(&status) {
+            return Err(malformed("error status without an error code"));
+        }
+        let access = value
+            .get("access_token")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| malformed("no access_token"))?;
+        // v2.0 gives a number; the older endpoint gave a string.
+        let seconds = match value.get("expires_in") {
+            Some(Value::Number(n)) => n.as_u64(),
+            Some(Value::String(s)) => s.trim().parse().ok(),
+            _ => None,
+        }
+        .unwrap_or(3600);
+        Ok((
+            AccessToken {
+                value: Secret::new(access),
+                api_domain: None,
+            },
+            Duration::from_secs(seconds.max(1)),
+        ))
+    }
+
     fn read_token_answer(
         &self,
         status: u16,
         body: &[u8],
     ) -> Result<(AccessToken, Duration), ZohoError> {
-        let origin = self.credentials.origin.clone();
+        let origin = self.grant.origin().to_string();
         let malformed = |problem: &str| {
             ZohoError::Auth(AuthError::Malformed {
+                service: System::Accounts,
                 status,
                 problem: problem.to_string(),
                 origin: origin.clone(),

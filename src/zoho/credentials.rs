@@ -3,8 +3,9 @@
 //!
 //! A spec only names its credentials (`connection.secretRef.name`, and optionally
 //! `connection.portalSecretRef.name` for the portal owner's grant); this module turns those
-//! names into [`Credentials`]. Every error here names variables, files, profiles and fields,
-//! never a value.
+//! names into [`Credentials`], and the Office 365 integration's name into
+//! [`GraphCredentials`] (an Entra ID app registration's client secret). Every error here
+//! names variables, files, profiles and fields, never a value.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -13,6 +14,11 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::dc::DataCenter;
+
+mod graph;
+pub use graph::{
+    ENV_GRAPH_CLIENT_ID, ENV_GRAPH_CLIENT_SECRET, ENV_GRAPH_TENANT_ID, GraphCredentials,
+};
 
 /// A confidential string (client secret, refresh or access token). `Debug` and `Display`
 /// print `***`; the value is only reachable through [`Secret::expose`]. It deliberately does
@@ -99,6 +105,13 @@ pub enum CredentialsError {
         missing: &'static str,
         present: &'static str,
     },
+    #[error(
+        "{missing} is not set, but {present} is; set all of PROJECTLINK_GRAPH_TENANT_ID, PROJECTLINK_GRAPH_CLIENT_ID and PROJECTLINK_GRAPH_CLIENT_SECRET, or none"
+    )]
+    IncompleteGraphEnvironment {
+        missing: &'static str,
+        present: &'static str,
+    },
     #[error("{origin}: {source}")]
     DataCenter {
         origin: String,
@@ -141,6 +154,10 @@ pub enum CredentialsError {
 ///   data_center: us
 /// pm-admin-oauth:            # client_id/client_secret default to another profile's
 ///   refresh_token: "1000.p.q"
+/// office365:                 # Microsoft Graph: an Entra ID app registration
+///   tenant_id: "7f3c2a10-…"
+///   client_id: "5b7e9c1d-…"
+///   client_secret: "..."
 /// ```
 #[derive(Debug, Clone)]
 pub struct CredentialsFile {
@@ -154,7 +171,11 @@ struct Profile {
     client_secret: Option<Secret>,
     refresh_token: Option<Secret>,
     data_center: Option<DataCenter>,
+    tenant_id: Option<String>,
 }
+
+/// The fields a profile may have, for messages.
+const PROFILE_FIELDS: &str = "client_id, client_secret, refresh_token, data_center, tenant_id";
 
 impl CredentialsFile {
     /// Reads and parses the file. Warns (without failing) when others may read it.
@@ -186,7 +207,7 @@ impl CredentialsFile {
         for (name, body) in root {
             let Value::Object(fields) = body else {
                 return Err(shape(format!(
-                    "profile {name:?} must be a mapping of client_id, client_secret, refresh_token, data_center"
+                    "profile {name:?} must be a mapping of {PROFILE_FIELDS}"
                 )));
             };
             let mut profile = Profile::default();
@@ -200,6 +221,7 @@ impl CredentialsFile {
                     "client_id" => profile.client_id = Some(text),
                     "client_secret" => profile.client_secret = Some(Secret(text)),
                     "refresh_token" => profile.refresh_token = Some(Secret(text)),
+                    "tenant_id" => profile.tenant_id = Some(text),
                     "data_center" => {
                         profile.data_center =
                             Some(
@@ -212,7 +234,7 @@ impl CredentialsFile {
                     }
                     other => {
                         return Err(shape(format!(
-                            "unknown field {other} in profile {name:?}; expected client_id, client_secret, refresh_token, data_center"
+                            "unknown field {other} in profile {name:?}; expected {PROFILE_FIELDS}"
                         )));
                     }
                 }
@@ -229,15 +251,8 @@ impl CredentialsFile {
         &self.path
     }
 
-    /// The credentials of profile `name`. A profile without `client_id`/`client_secret`
-    /// borrows them from `fallback` (the portal owner's grant made through the same client).
-    pub fn credentials(
-        &self,
-        name: &str,
-        fallback: Option<&Credentials>,
-    ) -> Result<Credentials, CredentialsError> {
-        let profile = self
-            .profiles
+    fn profile(&self, name: &str) -> Result<&Profile, CredentialsError> {
+        self.profiles
             .get(name)
             .ok_or_else(|| CredentialsError::NoProfile {
                 path: self.path.clone(),
@@ -247,7 +262,17 @@ impl CredentialsFile {
                 } else {
                     self.profiles.keys().cloned().collect::<Vec<_>>().join(", ")
                 },
-            })?;
+            })
+    }
+
+    /// The credentials of profile `name`. A profile without `client_id`/`client_secret`
+    /// borrows them from `fallback` (the portal owner's grant made through the same client).
+    pub fn credentials(
+        &self,
+        name: &str,
+        fallback: Option<&Credentials>,
+    ) -> Result<Credentials, CredentialsError> {
+        let profile = self.profile(name)?;
         let missing = |field: &str| CredentialsError::Shape {
             path: self.path.clone(),
             problem: format!("profile {name:?} has no {field}"),

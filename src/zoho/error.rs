@@ -8,12 +8,17 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-/// Which Zoho service a request went to.
+/// Which service a request went to: Zoho's three, or Microsoft's two (the Office 365 sync
+/// shares the same HTTP core).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum System {
     Accounts,
     Crm,
     Projects,
+    /// Microsoft Graph v1.0.
+    Graph,
+    /// The Microsoft identity platform's token endpoint.
+    MicrosoftIdentity,
 }
 
 impl fmt::Display for System {
@@ -22,6 +27,8 @@ impl fmt::Display for System {
             System::Accounts => "Zoho Accounts",
             System::Crm => "Zoho CRM",
             System::Projects => "Zoho Projects",
+            System::Graph => "Microsoft Graph",
+            System::MicrosoftIdentity => "Microsoft identity platform",
         })
     }
 }
@@ -62,7 +69,8 @@ impl fmt::Display for TransportFailure {
     }
 }
 
-/// A failure talking to Zoho Accounts about the grant itself.
+/// A failure talking to a token endpoint (Zoho Accounts, the Microsoft identity platform)
+/// about the grant itself.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum AuthError {
     /// Zoho Accounts issues at most ten access tokens per refresh token per ten minutes and
@@ -79,11 +87,20 @@ pub enum AuthError {
         description: Option<String>,
         origin: String,
     },
+    /// The Microsoft identity platform refused the client-credentials grant
+    /// (`{"error":"invalid_client","error_description":"AADSTS7000215: …"}` and the like).
+    #[error("the Microsoft identity platform refused the client credentials: {error}{}; check the Microsoft Graph credentials for {origin}", description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
+    ClientCredentialsRejected {
+        error: String,
+        description: Option<String>,
+        origin: String,
+    },
     /// The token endpoint answered, but not with a token.
     #[error(
-        "Zoho Accounts returned no usable access token (HTTP {status}: {problem}); check the credentials for {origin}"
+        "{service} returned no usable access token (HTTP {status}: {problem}); check the credentials for {origin}"
     )]
     Malformed {
+        service: System,
         status: u16,
         problem: String,
         origin: String,

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
-pub use credentials::{Credentials, Secret, ZohoCredentials};
+pub use credentials::{Credentials, GraphCredentials, Secret, ZohoCredentials};
 pub use crm::CrmClient;
 pub use dc::{DataCenter, Endpoints};
 pub use error::{ApiError, AuthError, ItemError, RequestDescription, System, ZohoError};
@@ -79,6 +79,20 @@ impl Default for ClientOptions {
     }
 }
 
+impl ClientOptions {
+    /// The HTTP client every service's transport sends through, with these timeouts.
+    pub(crate) fn http_client(&self) -> Result<reqwest::Client, ZohoError> {
+        // reqwest is built without a bundled crypto provider; an earlier install is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        reqwest::Client::builder()
+            .timeout(self.timeout)
+            .connect_timeout(self.timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("projectlink/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ZohoError::InvalidInput(format!("cannot build the HTTP client: {e}")))
+    }
+}
+
 impl std::fmt::Debug for ClientOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientOptions")
@@ -108,14 +122,7 @@ impl ZohoClients {
         credentials: &ZohoCredentials,
         options: &ClientOptions,
     ) -> Result<ZohoClients, ZohoError> {
-        // reqwest is built without a bundled crypto provider; an earlier install is fine.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .timeout(options.timeout)
-            .connect_timeout(options.timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("projectlink/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| ZohoError::InvalidInput(format!("cannot build the HTTP client: {e}")))?;
+        let http = options.http_client()?;
         let stats = Arc::new(ApiStats::default());
         let token_source = |creds: &Credentials| {
             Arc::new(auth::TokenSource::new(

@@ -1,14 +1,16 @@
 //! Reading Zoho's answers: JSON bodies (or none, for 204/304), the error bodies of its three
 //! services (CRM `{"code","message","details"}`, bare or inside the resource array; Projects'
 //! legacy `{"error":{"code":6404,"message"}}`; Accounts' `{"error":"invalid_code"}`), and the
-//! per-item results of batch writes, which come back in input order.
+//! per-item results of batch writes, which come back in input order. Microsoft's bodies have
+//! the same two outer shapes (Graph `{"error":{"code","message","innerError"}}`, the identity
+//! platform `{"error","error_description"}`) and are read by the same code.
 
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::error::{ApiError, ItemError, RequestDescription, ZohoError};
+use super::error::{ApiError, ItemError, RequestDescription, System, ZohoError};
 
 /// Longest stretch of an unreadable error body quoted in a message.
 const QUOTED_BODY_LIMIT: usize = 300;
@@ -49,16 +51,20 @@ pub(crate) fn error_fields(body: &Value) -> Option<(String, String, Value)> {
         return Some((code, message, details));
     }
     match map.get("error") {
-        // Projects legacy: {"error":{"code":6404,"message":".."}}
+        // Projects legacy: {"error":{"code":6404,"message":".."}}; Graph:
+        // {"error":{"code":"ErrorItemNotFound","message":"..","innerError":{"request-id":..}}},
+        // whose innerError (request and correlation ids) is what Microsoft support asks for.
         Some(Value::Object(inner)) => {
             let code = inner.get("code").and_then(scalar_text)?;
             let message = inner
                 .get("message")
                 .and_then(scalar_text)
                 .unwrap_or_default();
-            return Some((code, message, Value::Null));
+            let details = inner.get("innerError").cloned().unwrap_or(Value::Null);
+            return Some((code, message, details));
         }
-        // Accounts: {"error":"invalid_code","error_description":".."}
+        // Accounts and the Microsoft identity platform:
+        // {"error":"invalid_code","error_description":".."}
         Some(Value::String(code)) => {
             let message = map
                 .get("error_description")
@@ -116,13 +122,17 @@ pub(crate) fn api_error(
     .into()
 }
 
-/// Whether a 401 answer means "this access token is no longer good" (so a fresh token may
-/// help) rather than a missing scope, which no refresh fixes.
-pub(crate) fn is_stale_token(body: &[u8]) -> bool {
+/// Graph's code for a missing, malformed, expired or revoked bearer token.
+pub(crate) const GRAPH_INVALID_TOKEN: &str = "InvalidAuthenticationToken";
+
+/// Whether a 401 answer from `system` means "this access token is no longer good" (so a
+/// fresh token may help) rather than a missing scope or permission, which no refresh fixes.
+pub(crate) fn is_stale_token(system: System, body: &[u8]) -> bool {
     let Ok(value) = serde_json::from_slice::<Value>(body) else {
         return true;
     };
     match error_fields(&value) {
+        Some((code, _, _)) if system == System::Graph => code == GRAPH_INVALID_TOKEN,
         Some((code, _, _)) => {
             code != "OAUTH_SCOPE_MISMATCH" && code != super::projects::wire::ERROR_FORBIDDEN
         }
@@ -184,7 +194,6 @@ pub(crate) fn item_id(item: &Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::zoho::error::System;
     use serde_json::json;
 
     fn req() -> RequestDescription {
@@ -221,17 +230,78 @@ mod tests {
 
     #[test]
     fn scope_mismatch_is_not_a_stale_token() {
-        assert!(is_stale_token(br#"{"code":"INVALID_TOKEN","message":"invalid oauth token","status":"error","details":{}}"#));
+        let crm = System::Crm;
+        assert!(is_stale_token(crm, br#"{"code":"INVALID_TOKEN","message":"invalid oauth token","status":"error","details":{}}"#));
         assert!(!is_stale_token(
+            crm,
             br#"{"code":"OAUTH_SCOPE_MISMATCH","message":"m","status":"error","details":{}}"#
         ));
         assert!(is_stale_token(
+            System::Projects,
             br#"{"error":{"code":6401,"message":"Invalid OAuth token"}}"#
         ));
         assert!(!is_stale_token(
+            System::Projects,
             br#"{"error":{"code":6403,"message":"scope"}}"#
         ));
-        assert!(is_stale_token(b""));
+        assert!(is_stale_token(crm, b""));
+    }
+
+    fn graph_req() -> RequestDescription {
+        RequestDescription {
+            system: System::Graph,
+            method: "GET".into(),
+            target: "/users/pat@acme.com/events/AAMk".into(),
+        }
+    }
+
+    #[test]
+    fn graph_errors_keep_code_message_and_request_ids() {
+        let body = br#"{"error":{"code":"ErrorItemNotFound","message":"The specified object was not found in the store.","innerError":{"date":"2026-01-05T10:00:00","request-id":"1b2c","client-request-id":"3d4e"}}}"#;
+        let err = api_error(404, body, None, &graph_req());
+        let ZohoError::Api(api) = &err else {
+            panic!("not an API error: {err:?}");
+        };
+        assert_eq!(api.status, 404);
+        assert_eq!(api.code, "ErrorItemNotFound");
+        assert_eq!(
+            api.message,
+            "The specified object was not found in the store."
+        );
+        assert_eq!(api.details["request-id"], "1b2c");
+        assert_eq!(
+            err.to_string(),
+            "GET /users/pat@acme.com/events/AAMk: HTTP 404 ErrorItemNotFound: The specified object was not found in the store."
+        );
+
+        let throttled = br#"{"error":{"code":"ApplicationThrottled","message":"Application is over its request limit."}}"#;
+        let err = api_error(429, throttled, Some(Duration::from_secs(7)), &graph_req());
+        assert!(err.is_retryable() && err.is_rate_limited());
+        assert_eq!(err.code(), Some("ApplicationThrottled"));
+        assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));
+
+        let gone = br#"{"error":{"code":"SyncStateNotFound","message":"The sync state generation is not found."}}"#;
+        let err = api_error(410, gone, None, &graph_req());
+        assert!(!err.is_retryable());
+        assert_eq!(err.code(), Some("SyncStateNotFound"));
+    }
+
+    #[test]
+    fn identity_platform_errors_read_like_accounts_errors() {
+        let body = json!({"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided.", "error_codes": [7000215]});
+        let (code, message, _) = error_fields(&body).unwrap();
+        assert_eq!(code, "invalid_client");
+        assert!(message.starts_with("AADSTS7000215"));
+    }
+
+    #[test]
+    fn only_graphs_invalid_token_code_means_a_stale_graph_token() {
+        let stale = br#"{"error":{"code":"InvalidAuthenticationToken","message":"Lifetime validation failed, the token is expired."}}"#;
+        assert!(is_stale_token(System::Graph, stale));
+        // A 401 for a reason a new token cannot fix is answered as it is.
+        let other = br#"{"error":{"code":"Authorization_IdentityNotFound","message":"The identity of the calling application could not be established."}}"#;
+        assert!(!is_stale_token(System::Graph, other));
+        assert!(is_stale_token(System::Graph, b"<html>Unauthorized</html>"));
     }
 
     #[test]

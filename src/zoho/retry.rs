@@ -52,6 +52,15 @@ impl RetryPolicy {
     }
 }
 
+impl RetryPolicy {
+    /// The wait before retrying an answer that named its own `Retry-After`, for services that
+    /// pace clients exactly (Microsoft Graph: waiting less fails again, waiting more only
+    /// slows the run): that wait, capped at `max_retry_after`, without backoff or jitter.
+    pub fn server_paced(&self, retry_after: Duration) -> Duration {
+        retry_after.min(self.max_retry_after)
+    }
+}
+
 /// Reads a `Retry-After` header: delta-seconds or an HTTP date.
 pub fn parse_retry_after(value: &str) -> Option<Duration> {
     let value = value.trim();
@@ -101,6 +110,23 @@ mod tests {
         assert_eq!(
             policy.delay(1, Some(Duration::from_secs(3600))),
             Duration::from_secs(5)
+        );
+    }
+
+    #[test]
+    fn server_paced_waits_are_exact_up_to_the_cap() {
+        let policy = RetryPolicy {
+            max_retry_after: Duration::from_secs(60),
+            ..RetryPolicy::default()
+        };
+        assert_eq!(
+            policy.server_paced(Duration::from_secs(3)),
+            Duration::from_secs(3)
+        );
+        assert_eq!(policy.server_paced(Duration::ZERO), Duration::ZERO);
+        assert_eq!(
+            policy.server_paced(Duration::from_secs(86_400)),
+            Duration::from_secs(60)
         );
     }
 

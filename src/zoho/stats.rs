@@ -1,6 +1,6 @@
 //! Per-run counters of API calls, rate-limit answers and CRM credits, shared by every client
-//! of one [`super::ZohoClients`] so plan/apply reports and operator status can say what a run
-//! cost against the org's daily credit budget.
+//! of one [`super::ZohoClients`] (or one Microsoft Graph client) so plan/apply reports and
+//! operator status can say what a run cost against the org's daily credit budget.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -14,8 +14,11 @@ pub struct ApiStats {
     accounts_calls: AtomicU64,
     crm_calls: AtomicU64,
     projects_calls: AtomicU64,
+    identity_calls: AtomicU64,
+    graph_calls: AtomicU64,
     crm_rate_limited: AtomicU64,
     projects_rate_limited: AtomicU64,
+    graph_rate_limited: AtomicU64,
     crm_credits: AtomicU64,
     retries: AtomicU64,
     token_refreshes: AtomicU64,
@@ -30,10 +33,16 @@ pub struct ApiStatsSnapshot {
     pub crm_calls: u64,
     /// HTTP requests sent to the Projects API, every attempt counted.
     pub projects_calls: u64,
+    /// HTTP requests sent to the Microsoft identity platform's token endpoint.
+    pub identity_calls: u64,
+    /// HTTP requests sent to Microsoft Graph, every attempt counted.
+    pub graph_calls: u64,
     /// CRM answers with 429.
     pub crm_rate_limited: u64,
     /// Projects answers with 429.
     pub projects_rate_limited: u64,
+    /// Microsoft Graph answers with 429.
+    pub graph_rate_limited: u64,
     /// CRM credits by Zoho's price list: 1 per call, 1 per 10 records for
     /// insert/update/upsert; calls refused with 429 cost nothing.
     pub crm_credits: u64,
@@ -44,9 +53,9 @@ pub struct ApiStatsSnapshot {
 }
 
 impl ApiStatsSnapshot {
-    /// Calls to the CRM and Projects APIs (token refreshes excluded).
+    /// Calls to the CRM, Projects and Graph APIs (token requests excluded).
     pub fn api_calls(&self) -> u64 {
-        self.crm_calls + self.projects_calls
+        self.crm_calls + self.projects_calls + self.graph_calls
     }
 
     /// What happened between `earlier` and `self`.
@@ -55,8 +64,11 @@ impl ApiStatsSnapshot {
             accounts_calls: self.accounts_calls - earlier.accounts_calls,
             crm_calls: self.crm_calls - earlier.crm_calls,
             projects_calls: self.projects_calls - earlier.projects_calls,
+            identity_calls: self.identity_calls - earlier.identity_calls,
+            graph_calls: self.graph_calls - earlier.graph_calls,
             crm_rate_limited: self.crm_rate_limited - earlier.crm_rate_limited,
             projects_rate_limited: self.projects_rate_limited - earlier.projects_rate_limited,
+            graph_rate_limited: self.graph_rate_limited - earlier.graph_rate_limited,
             crm_credits: self.crm_credits - earlier.crm_credits,
             retries: self.retries - earlier.retries,
             token_refreshes: self.token_refreshes - earlier.token_refreshes,
@@ -76,8 +88,11 @@ impl ApiStats {
             accounts_calls: get(&self.accounts_calls),
             crm_calls: get(&self.crm_calls),
             projects_calls: get(&self.projects_calls),
+            identity_calls: get(&self.identity_calls),
+            graph_calls: get(&self.graph_calls),
             crm_rate_limited: get(&self.crm_rate_limited),
             projects_rate_limited: get(&self.projects_rate_limited),
+            graph_rate_limited: get(&self.graph_rate_limited),
             crm_credits: get(&self.crm_credits),
             retries: get(&self.retries),
             token_refreshes: get(&self.token_refreshes),
@@ -89,6 +104,8 @@ impl ApiStats {
             System::Accounts => &self.accounts_calls,
             System::Crm => &self.crm_calls,
             System::Projects => &self.projects_calls,
+            System::MicrosoftIdentity => &self.identity_calls,
+            System::Graph => &self.graph_calls,
         };
         counter.fetch_add(1, Ordering::Relaxed);
     }
@@ -97,7 +114,8 @@ impl ApiStats {
         match system {
             System::Crm => self.crm_rate_limited.fetch_add(1, Ordering::Relaxed),
             System::Projects => self.projects_rate_limited.fetch_add(1, Ordering::Relaxed),
-            System::Accounts => 0,
+            System::Graph => self.graph_rate_limited.fetch_add(1, Ordering::Relaxed),
+            System::Accounts | System::MicrosoftIdentity => 0,
         };
     }
 
@@ -136,12 +154,19 @@ mod tests {
         let before = stats.snapshot();
         stats.record_call(System::Crm);
         stats.record_call(System::Projects);
+        stats.record_call(System::Graph);
+        stats.record_call(System::MicrosoftIdentity);
+        stats.record_rate_limited(System::Graph);
         stats.record_credits(System::Crm, 3);
         stats.record_credits(System::Projects, 3);
+        stats.record_credits(System::Graph, 3);
         let delta = stats.snapshot().since(&before);
         assert_eq!(delta.crm_calls, 1);
         assert_eq!(delta.projects_calls, 1);
+        assert_eq!(delta.graph_calls, 1);
+        assert_eq!(delta.identity_calls, 1);
+        assert_eq!(delta.graph_rate_limited, 1);
         assert_eq!(delta.crm_credits, 3);
-        assert_eq!(delta.api_calls(), 2);
+        assert_eq!(delta.api_calls(), 3);
     }
 }

@@ -1,7 +1,8 @@
-//! The HTTP core shared by the CRM and Projects clients: one request in, one final answer out,
-//! with bounded concurrency, token handling (refresh on 401, retry once), retries with
-//! jittered backoff on transient failures, call and credit counting, and an optional fault
-//! script that tests use to fail chosen calls before they are sent.
+//! The HTTP core shared by the CRM, Projects and Microsoft Graph clients: one request in, one
+//! final answer out, with bounded concurrency, token handling (refresh on 401, retry once),
+//! retries with jittered backoff on transient failures (Graph: exactly its `Retry-After`),
+//! call and credit counting, and an optional fault script that tests use to fail chosen calls
+//! before they are sent.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -300,8 +301,8 @@ impl Transport {
                     if refreshed_after_401 {
                         return Ok((answer, description));
                     }
-                    // Zoho revoked or expired the token early: drop it, fetch a new one and
-                    // repeat once, without spending the transient-failure budget.
+                    // The service revoked or expired the token early: drop it, fetch a new
+                    // one and repeat once, without spending the transient-failure budget.
                     self.tokens.invalidate(&token).await;
                     refreshed_after_401 = true;
                     attempt -= 1;
@@ -319,10 +320,13 @@ impl Transport {
                     failure
                 });
             }
-            let retry_after = failure.retry_after();
+            let wait = match (self.system, failure.retry_after()) {
+                (System::Graph, Some(asked)) => self.retry.server_paced(asked),
+                (_, retry_after) => self.retry.delay(attempt, retry_after),
+            };
             self.stats.record_retry();
-            tracing::debug!(request = %description, attempt, error = %failure, "retrying Zoho call");
-            tokio::time::sleep(self.retry.delay(attempt, retry_after)).await;
+            tracing::debug!(request = %description, attempt, error = %failure, system = %self.system, "retrying call");
+            tokio::time::sleep(wait).await;
         }
     }
 
@@ -349,7 +353,11 @@ impl Transport {
         if !request.query.is_empty() {
             url.set_query(Some(&url_query(&request.query)));
         }
-        let mut auth = HeaderValue::from_str(&format!("Zoho-oauthtoken {}", token.value.expose()))
+        let scheme = match self.system {
+            System::Graph => "Bearer",
+            _ => "Zoho-oauthtoken",
+        };
+        let mut auth = HeaderValue::from_str(&format!("{scheme} {}", token.value.expose()))
             .map_err(|_| {
                 ZohoError::InvalidInput("the access token is not a valid header value".into())
             })?;
@@ -387,7 +395,7 @@ impl Transport {
             self.stats
                 .record_credits(self.system, crm_credit_cost(request.records_written));
         }
-        if answer.status == 401 && response::is_stale_token(&answer.body) {
+        if answer.status == 401 && response::is_stale_token(self.system, &answer.body) {
             return Ok(Attempt::StaleToken(token, answer));
         }
         if answer.status == 429 || answer.status >= 500 {
