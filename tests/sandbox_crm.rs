@@ -1,5 +1,6 @@
 //! The CRM part of the sandbox over real HTTP: Accounts tokens, every CRM endpoint's success
-//! and errors in Zoho's own bodies, the edition limits, fault injection and persistence.
+//! and errors in Zoho's own bodies, the edition limits, fault injection and persistence, and
+//! what a calendar and contacts sync reads: changes since a time, deletions and tags.
 
 #[path = "sandbox_crm/support.rs"]
 mod support;
@@ -24,3 +25,12 @@ mod limits;
 
 #[path = "sandbox_crm/persistence.rs"]
 mod persistence;
+
+#[path = "sandbox_crm/changes.rs"]
+mod changes;
+
+#[path = "sandbox_crm/deleted.rs"]
+mod deleted;
+
+#[path = "sandbox_crm/tags.rs"]
+mod tags;

@@ -706,3 +706,160 @@ async fn a_whole_request_refusal_reaches_every_item_with_zohos_code() {
     let err = clients.crm.delete_variable("v1").await.unwrap_err();
     assert_eq!(err.code(), Some("INVALID_MODULE"));
 }
+
+/// A fake `GET /Events` sorted by Modified_Time ascending that honours If-Modified-Since and
+/// refuses page tokens past `reach` records, as Zoho does past 100,000.
+fn changes_server(total: usize, per_second: usize, reach: usize) -> impl Fn(Recorded) -> Reply {
+    let base = chrono::DateTime::parse_from_rfc3339("2026-01-05T10:00:00+00:00").unwrap();
+    move |request: Recorded| {
+        assert_eq!(request.q("sort_by"), Some("Modified_Time"));
+        assert_eq!(request.q("sort_order"), Some("asc"));
+        let time = |i: usize| base + chrono::Duration::seconds((i / per_second) as i64);
+        let since = request
+            .headers
+            .get("if-modified-since")
+            .map(|v| chrono::DateTime::parse_from_rfc3339(v.to_str().unwrap()).unwrap());
+        let matching: Vec<usize> = (0..total)
+            .filter(|i| since.is_none_or(|s| time(*i) >= s))
+            .collect();
+        let per_page = 200;
+        let start = match (request.q("page"), request.q("page_token")) {
+            (Some(page), None) => (page.parse::<usize>().unwrap() - 1) * per_page,
+            (None, Some(token)) => {
+                let start: usize = token.strip_prefix("pt-").unwrap().parse().unwrap();
+                if start >= reach {
+                    return Reply::crm_error(400, "PAGINATION_LIMIT_EXCEEDED", "too deep");
+                }
+                start
+            }
+            other => panic!("unexpected paging {other:?}"),
+        };
+        let end = (start + per_page).min(matching.len());
+        if start >= end {
+            return Reply::empty(if since.is_some() { 304 } else { 204 });
+        }
+        let data: Vec<Value> = matching[start..end]
+            .iter()
+            .map(|i| {
+                json!({"id": format!("e{i:05}"), "Event_Title": format!("E{i}"),
+                       "Modified_Time": time(*i).to_rfc3339()})
+            })
+            .collect();
+        let more = end < matching.len();
+        Reply::ok(
+            json!({"data": data, "info": {"per_page": per_page, "count": end - start,
+            "more_records": more, "next_page_token": if more { json!(format!("pt-{end}")) } else { Value::Null }}}),
+        )
+    }
+}
+
+#[tokio::test]
+async fn changed_records_continue_past_the_paging_reach_from_the_last_change() {
+    let answer = Arc::new(changes_server(2_600, 10, 2_200));
+    let fake = FakeZoho::api(move |request, _| {
+        let answer = answer.clone();
+        async move { answer(request) }
+    })
+    .await;
+    let clients = connect(&fake, &fast_options());
+    let records = clients
+        .crm
+        .records_modified_since("Events", &["Event_Title"], None)
+        .await
+        .unwrap();
+    assert_eq!(records.len(), 2_600, "every record once");
+    assert!(
+        records
+            .iter()
+            .enumerate()
+            .all(|(i, r)| r["id"] == json!(format!("e{i:05}")))
+    );
+    let requests = fake.api_requests();
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.q("fields") == Some("Event_Title,Modified_Time"))
+    );
+    let restarted: Vec<&str> = requests
+        .iter()
+        .filter_map(|r| r.headers.get("if-modified-since"))
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    // The first listing reached record 2,199 (second 219) before Zoho refused to go deeper.
+    assert_eq!(restarted[0], "2026-01-05T10:03:39+00:00");
+    assert!(restarted.iter().all(|h| *h == restarted[0]));
+
+    let since = chrono::DateTime::parse_from_rfc3339("2026-01-05T10:04:00+00:00")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let recent = clients
+        .crm
+        .records_modified_since("Events", &["Event_Title", "Modified_Time"], Some(since))
+        .await
+        .unwrap();
+    assert_eq!(recent.len(), 200, "seconds 240 to 259");
+    let none = clients
+        .crm
+        .records_modified_since(
+            "Events",
+            &["Event_Title"],
+            Some(since + chrono::Duration::hours(1)),
+        )
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+}
+
+#[tokio::test]
+async fn changes_that_share_one_second_beyond_the_reach_are_an_error_not_a_loop() {
+    let answer = Arc::new(changes_server(2_600, 10_000, 2_200));
+    let fake = FakeZoho::api(move |request, _| {
+        let answer = answer.clone();
+        async move { answer(request) }
+    })
+    .await;
+    let clients = connect(&fake, &fast_options());
+    let err = clients
+        .crm
+        .records_modified_since("Events", &["Event_Title"], None)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("within one second"), "{err}");
+}
+
+#[tokio::test]
+async fn deleted_records_are_paged_with_if_modified_since() {
+    let fake = FakeZoho::api(|request, _| async move {
+        assert_eq!(request.path, "/crm/v8/Contacts/deleted");
+        assert_eq!(
+            request.headers.get("if-modified-since").unwrap(),
+            "2026-01-05T10:00:00+00:00"
+        );
+        let page: usize = request.q("page").unwrap().parse().unwrap();
+        let data: Vec<Value> = (0..if page == 1 { 200 } else { 3 })
+            .map(|i| {
+                json!({"id": format!("{page}-{i}"), "display_name": "Jane", "type": "recycle",
+                       "deleted_by": {"name": "Pat", "id": "1"},
+                       "deleted_time": "2026-01-05T11:00:00+01:00"})
+            })
+            .collect();
+        Reply::ok(json!({"data": data,
+            "info": {"per_page": 200, "count": data.len(), "page": page, "more_records": page == 1}}))
+    })
+    .await;
+    let clients = connect(&fake, &fast_options());
+    let since = chrono::DateTime::parse_from_rfc3339("2026-01-05T10:00:00.250Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let deleted = clients
+        .crm
+        .deleted_records("Contacts", Some(since))
+        .await
+        .unwrap();
+    assert_eq!(deleted.len(), 203);
+    assert_eq!(
+        deleted[0].deleted_time.unwrap(),
+        since - chrono::Duration::milliseconds(250)
+    );
+    assert_eq!(deleted[202].display_name.as_deref(), Some("Jane"));
+}

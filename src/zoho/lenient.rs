@@ -1,7 +1,8 @@
 //! Tolerant decoding helpers: Zoho sends ids as strings in one API and numbers in another,
 //! and `null` where a list or text is expected. The typed metadata structs use these so a
-//! surprising but harmless value never fails a whole listing.
+//! surprising but harmless value never fails a whole listing. Timestamps are read in UTC.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
@@ -44,6 +45,21 @@ pub fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Erro
     })
 }
 
+/// A Zoho timestamp (`2026-01-05T10:00:00+05:30`, RFC 3339) in UTC.
+pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text.trim())
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// A timestamp; `null` or text that is not one as `None`.
+pub fn opt_datetime<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::String(s) => parse_time(&s),
+        _ => None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,5 +89,12 @@ mod tests {
         assert_eq!(p.flag, Some(true));
         let p: Probe = serde_json::from_value(json!({})).unwrap();
         assert_eq!(p.id, "");
+    }
+
+    #[test]
+    fn timestamps_keep_their_instant_whatever_the_offset() {
+        let t = parse_time("2026-01-05T15:30:00+05:30").unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-01-05T10:00:00+00:00");
+        assert!(parse_time("2026-01-05 10:00").is_none());
     }
 }

@@ -22,6 +22,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+use serde_json::Value;
 use tokio::sync::Semaphore;
 
 pub use credentials::{Credentials, GraphCredentials, Secret, ZohoCredentials};
@@ -34,9 +36,9 @@ pub use stats::{ApiStats, ApiStatsSnapshot};
 pub use transport::FaultScript;
 
 use crm::{
-    CrmUser, Field, FieldUpdate, Module, NewField, NewModule, NewUser, NewVariable, Org, Profile,
-    Record, RecordQuery, RelatedList, Role, SearchResult, UserType, UserUpdate, Variable,
-    VariableUpdate, WriteResult,
+    CrmUser, DeletedRecord, Field, FieldUpdate, Module, NewField, NewModule, NewUser, NewVariable,
+    Org, Profile, Record, RecordQuery, RelatedList, Role, SearchResult, UserType, UserUpdate,
+    Variable, VariableUpdate, WriteResult,
 };
 use projects::{
     Client, ClientUser, NewClient, NewProject, Portal, PortalUserFilter, Project, ProjectClient,
@@ -279,6 +281,27 @@ pub trait CrmApi: Send + Sync {
         module: &str,
         criteria: Option<&str>,
     ) -> impl Future<Output = Result<u64, ZohoError>> + Send;
+    /// Records modified at or after `since` (every record when `None`), oldest change first,
+    /// with `fields` and `Modified_Time`; none (not an error) when nothing changed.
+    fn records_modified_since(
+        &self,
+        module: &str,
+        fields: &[&str],
+        since: Option<DateTime<Utc>>,
+    ) -> impl Future<Output = Result<Vec<Value>, ZohoError>> + Send;
+    /// The records with these ids, in that order; ids without a record are left out.
+    fn records_by_ids(
+        &self,
+        module: &str,
+        ids: &[String],
+        fields: &[&str],
+    ) -> impl Future<Output = Result<Vec<Value>, ZohoError>> + Send;
+    /// Records deleted at or after `since` (all that Zoho still lists when `None`).
+    fn deleted_records(
+        &self,
+        module: &str,
+        since: Option<DateTime<Utc>>,
+    ) -> impl Future<Output = Result<Vec<DeletedRecord>, ZohoError>> + Send;
 }
 
 /// Everything the reconciler asks of Zoho Projects. Implemented by [`ProjectsClient`].

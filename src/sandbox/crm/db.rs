@@ -3,7 +3,9 @@
 //! Metadata (users, roles, profiles, modules, fields, variables) lives in narrow tables; records
 //! of every module share one table keyed by (module, id), with the record itself as a JSON
 //! document and a `dup_key` column holding the module's system duplicate-check value so upserts
-//! and duplicate checks stay indexed on large orgs.
+//! and duplicate checks stay indexed on large orgs. Deleted records leave a row in
+//! `crm_deleted_records` (the recycle bin `GET /{module}/deleted` lists); tags live per module
+//! in `crm_tags`.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -117,6 +119,26 @@ pub(crate) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
         ) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS crm_records_dup ON crm_records(module, dup_key);
         CREATE INDEX IF NOT EXISTS crm_records_modified ON crm_records(module, modified_ms);
+        CREATE INDEX IF NOT EXISTS crm_records_created ON crm_records(module, created_ms);
+        CREATE TABLE IF NOT EXISTS crm_deleted_records (
+            module TEXT NOT NULL,
+            id TEXT NOT NULL,
+            display_name TEXT,
+            created_by TEXT,
+            deleted_by TEXT NOT NULL,
+            deleted_ms INTEGER NOT NULL,
+            PRIMARY KEY(module, id)
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS crm_deleted_records_time
+            ON crm_deleted_records(module, deleted_ms);
+        CREATE TABLE IF NOT EXISTS crm_tags (
+            id TEXT PRIMARY KEY,
+            module TEXT NOT NULL,
+            name TEXT NOT NULL COLLATE NOCASE,
+            color_code TEXT,
+            created_ms INTEGER NOT NULL,
+            UNIQUE(module, name)
+        );
         CREATE TABLE IF NOT EXISTS crm_variable_groups (
             id TEXT PRIMARY KEY,
             api_name TEXT NOT NULL UNIQUE,

@@ -1,6 +1,6 @@
 //! Loads the CRM part of a seed: profiles, roles, the standard modules, custom modules and
-//! fields, users, the org, records (two passes, so `{_ref: key}` may point anywhere) and
-//! variables. Errors name the seed entry at fault.
+//! fields, users, the org, records (two passes, so `{_ref: key}` may point anywhere, and
+//! `Tag: [name, ...]` tags them) and variables. Errors name the seed entry at fault.
 
 use std::collections::HashMap;
 
@@ -13,7 +13,7 @@ use super::org::{self, OrgFacts};
 use super::standard;
 use super::users::zuid_for;
 use super::values::{self, Schema};
-use super::{variables, writes};
+use super::{tags, variables, writes};
 use crate::sandbox::seed::{FieldSeed, Seed, UserStatus};
 
 fn db(e: rusqlite::Error) -> String {
@@ -404,6 +404,10 @@ fn load_records(
             if k == "_key" {
                 continue;
             }
+            if tags::is_tag_key(k) {
+                input.insert(k.clone(), seed_tags(v, &format!("{at}.{k}"))?);
+                continue;
+            }
             if schema.field(k).is_none() {
                 return Err(format!("{at}: module {module} has no field {k:?}"));
             }
@@ -423,6 +427,22 @@ fn load_records(
         writes::insert_seeded(conn, schema, &id, record, owner, now).map_err(db)?;
     }
     Ok(())
+}
+
+/// A seed's `Tag: [Imported, ...]` (names, or the API's `{name}` objects) in the API's form.
+fn seed_tags(value: &Value, at: &str) -> Result<Value, String> {
+    let Value::Array(items) = value else {
+        return Err(format!("{at}: Tag must be a list of tag names"));
+    };
+    items
+        .iter()
+        .map(|item| match item {
+            Value::String(name) => Ok(json!({ "name": name })),
+            Value::Object(_) => Ok(item.clone()),
+            _ => Err(format!("{at}: Tag must be a list of tag names")),
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Value::Array)
 }
 
 fn with_derived(schema: &Schema, record: &Map<String, Value>) -> Map<String, Value> {

@@ -7,6 +7,7 @@
 pub mod context;
 pub mod criteria;
 pub mod db;
+pub mod deleted;
 pub mod field_json;
 pub mod fields;
 pub mod load;
@@ -20,6 +21,7 @@ pub mod respond;
 pub mod roles;
 pub mod search;
 pub mod standard;
+pub mod tags;
 pub mod users;
 pub mod values;
 pub mod variables;
@@ -97,6 +99,9 @@ pub fn router() -> Router<AppState> {
                 .delete(writes::delete_many),
         )
         .route("/crm/v8/{module}/upsert", post(writes::upsert))
+        .route("/crm/v8/{module}/deleted", get(deleted::list))
+        .route("/crm/v8/{module}/actions/add_tags", post(tags::add))
+        .route("/crm/v8/{module}/actions/remove_tags", post(tags::remove))
         .route("/crm/v8/{module}/search", get(search::search))
         .route("/crm/v8/{module}/actions/count", get(search::count))
         .route(

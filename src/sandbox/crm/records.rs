@@ -1,11 +1,13 @@
-//! Reading records: `GET /{module}` (fields required, page × per_page ≤ 2,000 then
-//! `page_token`, If-Modified-Since → 304, 204 when empty) and `GET /{module}/{id}`.
+//! Reading records: `GET /{module}` (fields required unless `ids` names the records, page ×
+//! per_page ≤ 2,000 then `page_token`, If-Modified-Since → only records modified at or after
+//! it, 304 when none, 204 when empty) and `GET /{module}/{id}`.
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::response::Response;
 use base64::Engine;
+use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, params_from_iter};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -25,6 +27,8 @@ pub const MAX_PER_PAGE: u64 = 200;
 pub const DISCRETE_PAGING_LIMIT: u64 = 2_000;
 /// Records reachable with `page_token`.
 pub const TOKEN_PAGING_LIMIT: u64 = 100_000;
+/// Records one listing may name in `ids`.
+pub const MAX_IDS: usize = 100;
 const PAGE_TOKEN_LIFETIME_MS: i64 = 24 * 3600 * 1000;
 
 /// Authenticates, resolves the module in the path, checks the module scope and the caller's
@@ -65,8 +69,10 @@ pub fn load_record(
     Ok(data.and_then(|d| serde_json::from_str(&d).ok()))
 }
 
-/// The opaque cursor behind `page_token`: where the next page starts and how the listing
-/// was sorted and filtered.
+/// The opaque cursor behind `page_token`: how the listing is sorted and filtered, how many
+/// records came before, and the sort key of the last record returned, so the next page
+/// starts right after it however large the module (and even if records before it were
+/// deleted meanwhile).
 #[derive(Debug, Serialize, Deserialize)]
 struct PageToken {
     m: String,
@@ -75,6 +81,12 @@ struct PageToken {
     t: Option<i64>,
     f: u64,
     e: i64,
+    /// Id of the last record returned.
+    #[serde(default)]
+    a: Option<String>,
+    /// Its sort value (`created_ms`/`modified_ms`) when not sorted by id.
+    #[serde(default)]
+    v: Option<i64>,
 }
 
 impl PageToken {
@@ -91,6 +103,96 @@ impl PageToken {
     }
 }
 
+/// Where a page starts: after a cursor (page tokens) or at an offset (page numbers).
+enum Start {
+    Offset(u64),
+    After { id: String, value: Option<i64> },
+}
+
+/// One listing's filter and order, turned into SQL.
+struct Listing<'a> {
+    module: &'a str,
+    since: Option<i64>,
+    ids: &'a [String],
+    /// `id`, `created_ms` or `modified_ms`.
+    column: &'static str,
+    ascending: bool,
+}
+
+type Row = (String, String, i64);
+
+impl Listing<'_> {
+    fn filter(&self, start: Option<&Start>) -> (String, Vec<SqlValue>) {
+        let mut sql = String::from("module = ?");
+        let mut args = vec![SqlValue::Text(self.module.to_string())];
+        if let Some(t) = self.since {
+            // Zoho returns what changed at or after the If-Modified-Since instant.
+            sql.push_str(" AND modified_ms >= ?");
+            args.push(SqlValue::Integer(t));
+        }
+        if !self.ids.is_empty() {
+            sql.push_str(&format!(
+                " AND id IN ({})",
+                vec!["?"; self.ids.len()].join(",")
+            ));
+            args.extend(self.ids.iter().cloned().map(SqlValue::Text));
+        }
+        if let Some(Start::After { id, value }) = start {
+            let op = if self.ascending { ">" } else { "<" };
+            match (self.column, value) {
+                ("id", _) | (_, None) => {
+                    sql.push_str(&format!(" AND id {op} ?"));
+                    args.push(SqlValue::Text(id.clone()));
+                }
+                (column, Some(v)) => {
+                    sql.push_str(&format!(" AND ({column}, id) {op} (?, ?)"));
+                    args.push(SqlValue::Integer(*v));
+                    args.push(SqlValue::Text(id.clone()));
+                }
+            }
+        }
+        (sql, args)
+    }
+
+    /// Up to `limit` rows from `start`: `(id, data, sort value)`.
+    fn rows(&self, conn: &Connection, start: &Start, limit: u64) -> rusqlite::Result<Vec<Row>> {
+        let (filter, args) = self.filter(Some(start));
+        let direction = if self.ascending { "ASC" } else { "DESC" };
+        let order = if self.column == "id" {
+            format!("id {direction}")
+        } else {
+            format!("{} {direction}, id {direction}", self.column)
+        };
+        let value = if self.column == "id" {
+            "0"
+        } else {
+            self.column
+        };
+        let offset = match start {
+            Start::Offset(n) => *n,
+            Start::After { .. } => 0,
+        };
+        let mut stmt = conn.prepare(&format!(
+            "SELECT id, data, {value} FROM crm_records WHERE {filter}
+             ORDER BY {order} LIMIT {limit} OFFSET {offset}"
+        ))?;
+        stmt.query_map(params_from_iter(args.iter()), |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?
+        .collect()
+    }
+
+    /// Whether any record matches at all (what decides 304 for If-Modified-Since).
+    fn any(&self, conn: &Connection) -> rusqlite::Result<bool> {
+        let (filter, args) = self.filter(None);
+        conn.query_row(
+            &format!("SELECT EXISTS(SELECT 1 FROM crm_records WHERE {filter})"),
+            params_from_iter(args.iter()),
+            |r| r.get(0),
+        )
+    }
+}
+
 /// `GET /{module}`.
 pub async fn list(
     State(state): State<AppState>,
@@ -99,10 +201,16 @@ pub async fn list(
     params: Params,
 ) -> Result<Response, CrmError> {
     let (_caller, schema) = open(&state, &headers, &module, "READ", "View")?;
+    let ids = params.list("ids");
+    if ids.len() > MAX_IDS {
+        return Err(CrmError::record_limit(MAX_IDS as u64));
+    }
+    // `fields` is mandatory when listing a module, optional when fetching records by id.
     let wanted = params.list("fields");
-    if wanted.is_empty() {
+    if wanted.is_empty() && ids.is_empty() {
         return Err(CrmError::required_param_missing("fields"));
     }
+    let wanted = (!wanted.is_empty()).then_some(wanted);
     let per_page = params.number("per_page")?.unwrap_or(MAX_PER_PAGE);
     if per_page > MAX_PER_PAGE {
         return Err(CrmError::invalid_param("per_page", "invalid data"));
@@ -111,17 +219,13 @@ pub async fn list(
         // The sandbox has no custom views; Zoho rejects a cvid it does not know.
         return Err(CrmError::invalid_param("cvid", "invalid data"));
     }
-    let ids = params.list("ids");
-    if ids.len() > 100 {
-        return Err(CrmError::record_limit(100));
-    }
     let mut sort_by = params.get("sort_by").unwrap_or("id").to_string();
     let mut sort_order = params.get("sort_order").unwrap_or("desc").to_string();
     let mut since = headers
         .get("If-Modified-Since")
         .and_then(|v| v.to_str().ok())
         .and_then(parse_iso);
-    let (offset, page) = match params.get("page_token") {
+    let (offset, page, start) = match params.get("page_token") {
         Some(raw) => {
             if params.get("page").is_some() {
                 return Err(CrmError::invalid_param("page", "invalid data"));
@@ -135,79 +239,64 @@ pub async fn list(
             sort_by = token.s;
             sort_order = token.o;
             since = token.t;
-            (token.f, token.f / per_page + 1)
+            let start = match token.a {
+                Some(id) => Start::After { id, value: token.v },
+                None => Start::Offset(token.f),
+            };
+            (token.f, token.f / per_page + 1, start)
         }
         None => {
             let page = params.number("page")?.unwrap_or(1);
             if page * per_page > DISCRETE_PAGING_LIMIT {
                 return Err(CrmError::discrete_pagination_limit());
             }
-            ((page - 1) * per_page, page)
+            let offset = (page - 1) * per_page;
+            (offset, page, Start::Offset(offset))
         }
     };
     if offset >= TOKEN_PAGING_LIMIT {
         return Err(CrmError::pagination_limit());
     }
-    let order_column = match sort_by.as_str() {
+    let column = match sort_by.as_str() {
         "id" => "id",
         "Created_Time" => "created_ms",
         "Modified_Time" => "modified_ms",
         _ => return Err(CrmError::invalid_param("sort_by", "invalid data")),
     };
-    let direction = match sort_order.as_str() {
-        "asc" => "ASC",
-        "desc" => "DESC",
+    let ascending = match sort_order.as_str() {
+        "asc" => true,
+        "desc" => false,
         _ => return Err(CrmError::invalid_param("sort_order", "invalid data")),
     };
-
-    let mut filter = String::from("module = ?");
-    let mut args: Vec<String> = vec![schema.module.api_name.clone()];
-    if let Some(t) = since {
-        filter.push_str(" AND modified_ms > CAST(? AS INTEGER)");
-        args.push(t.to_string());
-    }
-    if !ids.is_empty() {
-        filter.push_str(&format!(" AND id IN ({})", vec!["?"; ids.len()].join(",")));
-        args.extend(ids.iter().cloned());
-    }
-    let order = if order_column == "id" {
-        format!("id {direction}")
-    } else {
-        format!("{order_column} {direction}, id {direction}")
+    let listing = Listing {
+        module: &schema.module.api_name,
+        since,
+        ids: &ids,
+        column,
+        ascending,
     };
-    let (total, rows) = state.store.with(|c| {
-        let total: i64 = c.query_row(
-            &format!("SELECT COUNT(*) FROM crm_records WHERE {filter}"),
-            params_from_iter(args.iter()),
-            |r| r.get(0),
-        )?;
-        let mut stmt = c.prepare(&format!(
-            "SELECT id, data FROM crm_records WHERE {filter}
-             ORDER BY {order} LIMIT {per_page} OFFSET {offset}"
-        ))?;
-        let rows = stmt
-            .query_map(params_from_iter(args.iter()), |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok::<_, rusqlite::Error>((total as u64, rows))
+    let (mut rows, any) = state.store.with(|c| {
+        let rows = listing.rows(c, &start, per_page + 1)?;
+        let any = !rows.is_empty() || listing.any(c)?;
+        Ok::<_, rusqlite::Error>((rows, any))
     })?;
-    if total == 0 && since.is_some() {
+    if !any && since.is_some() {
         return Ok(respond::not_modified());
     }
     if rows.is_empty() {
         return Ok(respond::no_content());
     }
+    let more = rows.len() as u64 > per_page;
+    rows.truncate(per_page as usize);
     let data = state.store.with(|c| {
         let mut renderer = Renderer::new(c);
         rows.iter()
-            .map(|(id, data)| {
+            .map(|(id, data, _)| {
                 let stored: Map<String, Value> = serde_json::from_str(data).unwrap_or_default();
-                renderer.record(&schema, id, &stored, Some(&wanted))
+                renderer.record(&schema, id, &stored, wanted.as_deref())
             })
             .collect::<rusqlite::Result<Vec<Value>>>()
     })?;
-    let more = offset + (rows.len() as u64) < total;
     let mut info = json!({
         "per_page": per_page,
         "count": rows.len(),
@@ -218,6 +307,7 @@ pub async fn list(
     });
     if more && offset + per_page < TOKEN_PAGING_LIMIT {
         let expiry = now_ms() + PAGE_TOKEN_LIFETIME_MS;
+        let (last_id, _, last_value) = rows.last().expect("rows is not empty");
         let token = PageToken {
             m: schema.module.api_name.clone(),
             s: sort_by,
@@ -225,6 +315,8 @@ pub async fn list(
             t: since,
             f: offset + per_page,
             e: expiry,
+            a: Some(last_id.clone()),
+            v: (column != "id").then_some(*last_value),
         };
         info["next_page_token"] = Value::String(token.encode());
         info["page_token_expiry"] = Value::String(iso(expiry));
@@ -272,9 +364,16 @@ mod tests {
             t: None,
             f: 2000,
             e: 1,
+            a: Some("4876876000000002001".into()),
+            v: None,
         };
         let back = PageToken::decode(&token.encode()).unwrap();
         assert_eq!(back.f, 2000);
+        assert_eq!(back.a.as_deref(), Some("4876876000000002001"));
+        // Tokens issued before cursors existed still decode (and page by offset).
+        let old = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(br#"{"m":"Deals","s":"id","o":"desc","t":null,"f":2000,"e":1}"#);
+        assert!(PageToken::decode(&old).unwrap().a.is_none());
         assert!(PageToken::decode("not a token").is_none());
     }
 }

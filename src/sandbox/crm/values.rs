@@ -11,6 +11,7 @@ use serde_json::{Map, Value, json};
 use super::context::full_name;
 use super::db::iso;
 use super::meta::{self, FieldRow, ModuleRow};
+use super::tags;
 use crate::sandbox::error::CrmError;
 
 /// A module with its fields, loaded once per request.
@@ -44,7 +45,8 @@ impl Schema {
 }
 
 /// Checks and normalizes one written record. Unknown keys are ignored, as Zoho does; system
-/// fields (`Created_Time`...) and read-only fields are not writable.
+/// fields (`Created_Time`...) and read-only fields are not writable; `Tag` names the record's
+/// tags (see [`tags`]).
 pub fn normalize(
     conn: &Connection,
     schema: &Schema,
@@ -55,6 +57,12 @@ pub fn normalize(
     let mut out = Map::new();
     for (key, value) in input {
         if key == "id" || key.starts_with('$') {
+            continue;
+        }
+        if tags::is_tag_key(key) {
+            let path = format!("{json_path}.{}", tags::TAG);
+            let tags = tags::normalize(conn, &schema.module.api_name, value, &path)?;
+            out.insert(tags::TAG.into(), tags);
             continue;
         }
         let Some(field) = schema.field(key) else {
@@ -269,7 +277,7 @@ impl<'a> Renderer<'a> {
     }
 
     /// The record as Zoho returns it: `id`, then the requested fields (all when `wanted` is
-    /// `None`), unset ones as `null`.
+    /// `None`), unset ones as `null`, and `Tag` when asked for.
     pub fn record(
         &mut self,
         schema: &Schema,
@@ -300,6 +308,9 @@ impl<'a> Renderer<'a> {
                 _ => value,
             };
             out.insert(field.api_name.clone(), rendered);
+        }
+        if wanted.is_none_or(|w| w.iter().any(|n| tags::is_tag_key(n))) {
+            out.insert(tags::TAG.into(), tags::rendered(stored));
         }
         Ok(Value::Object(out))
     }

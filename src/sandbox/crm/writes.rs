@@ -123,7 +123,7 @@ pub async fn delete_many(
     headers: HeaderMap,
     params: Params,
 ) -> Result<Response, CrmError> {
-    let (_caller, schema) = open(&state, &headers, &module, "DELETE", "Delete")?;
+    let (caller, schema) = open(&state, &headers, &module, "DELETE", "Delete")?;
     let ids = params.list("ids");
     if ids.is_empty() {
         return Err(CrmError::required_param_missing("ids"));
@@ -133,7 +133,7 @@ pub async fn delete_many(
     }
     let results = in_transaction(&state, |c| {
         ids.iter()
-            .map(|id| delete(c, &schema, id))
+            .map(|id| delete(c, &schema, &caller, id))
             .collect::<Result<Vec<_>, CrmError>>()
     })?;
     Ok(respond::batch("data", results, StatusCode::OK))
@@ -145,8 +145,8 @@ pub async fn delete_one(
     Path((module, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, CrmError> {
-    let (_caller, schema) = open(&state, &headers, &module, "DELETE", "Delete")?;
-    let results = in_transaction(&state, |c| Ok(vec![delete(c, &schema, &id)?]))?;
+    let (caller, schema) = open(&state, &headers, &module, "DELETE", "Delete")?;
+    let results = in_transaction(&state, |c| Ok(vec![delete(c, &schema, &caller, &id)?]))?;
     Ok(respond::batch("data", results, StatusCode::OK))
 }
 
@@ -389,16 +389,22 @@ fn update(
     Ok(success("record updated", write_details(conn, id, &record)?))
 }
 
-fn delete(conn: &Connection, schema: &Schema, id: &str) -> Result<ItemResult, CrmError> {
-    let deleted = conn.execute(
+/// Deletes a record into the recycle bin (what `GET /{module}/deleted` lists).
+fn delete(
+    conn: &Connection,
+    schema: &Schema,
+    caller: &Caller,
+    id: &str,
+) -> Result<ItemResult, CrmError> {
+    let Some(record) = load_record(conn, &schema.module.api_name, id)? else {
+        return Ok(Err(CrmError::invalid_id(id)));
+    };
+    conn.execute(
         "DELETE FROM crm_records WHERE module = ?1 AND id = ?2",
         params![schema.module.api_name, id],
     )?;
-    Ok(if deleted == 0 {
-        Err(CrmError::invalid_id(id))
-    } else {
-        Ok(success("record deleted", json!({ "id": id })))
-    })
+    super::deleted::record_deletion(conn, schema, id, &record, &caller.user_id, now_ms())?;
+    Ok(Ok(success("record deleted", json!({ "id": id }))))
 }
 
 /// `details` of a successful write: id and the audit stamps, users as `{"name","id"}`.

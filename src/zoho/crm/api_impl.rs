@@ -2,6 +2,9 @@
 
 use std::future::Future;
 
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
 use super::CrmClient;
 use super::inputs::*;
 use super::types::*;
@@ -204,5 +207,31 @@ impl CrmApi for CrmClient {
         criteria: Option<&str>,
     ) -> impl Future<Output = Result<u64, ZohoError>> + Send {
         CrmClient::count(self, module, criteria)
+    }
+
+    fn records_modified_since(
+        &self,
+        module: &str,
+        fields: &[&str],
+        since: Option<DateTime<Utc>>,
+    ) -> impl Future<Output = Result<Vec<Value>, ZohoError>> + Send {
+        CrmClient::records_modified_since(self, module, fields, since)
+    }
+
+    fn records_by_ids(
+        &self,
+        module: &str,
+        ids: &[String],
+        fields: &[&str],
+    ) -> impl Future<Output = Result<Vec<Value>, ZohoError>> + Send {
+        CrmClient::records_by_ids(self, module, ids, fields)
+    }
+
+    fn deleted_records(
+        &self,
+        module: &str,
+        since: Option<DateTime<Utc>>,
+    ) -> impl Future<Output = Result<Vec<DeletedRecord>, ZohoError>> + Send {
+        CrmClient::deleted_records(self, module, since)
     }
 }

@@ -2,6 +2,7 @@
 //! the outcome types of batch writes. Each input maps to its JSON body in one function here,
 //! so the wire format of every write is visible in one place.
 
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use super::types::Tooltip;
@@ -298,6 +299,11 @@ pub struct WriteOutcome {
     pub action: Option<UpsertAction>,
     /// Upserts only: the field that matched an existing record.
     pub duplicate_field: Option<String>,
+    /// The record's `Modified_Time` after this write (`details.Modified_Time`), which a sync
+    /// stores to tell its own writes from later changes.
+    pub modified_time: Option<DateTime<Utc>>,
+    /// The record's `Created_Time` (`details.Created_Time`).
+    pub created_time: Option<DateTime<Utc>>,
 }
 
 /// Per-item result of a batch write, in input order.

@@ -1,8 +1,9 @@
-//! The Zoho CRM v8 client: typed calls for every endpoint the reconciler uses, with reads
-//! paged to the end and writes split into Zoho's batch sizes and run concurrently within the
-//! transport's concurrency limit.
+//! The Zoho CRM v8 client: typed calls for every endpoint the reconciler and the Office 365
+//! sync use, with reads paged to the end and writes split into Zoho's batch sizes and run
+//! concurrently within the transport's concurrency limit.
 
 mod api_impl;
+pub mod changes;
 pub mod criteria;
 pub mod inputs;
 mod metadata;

@@ -9,11 +9,12 @@ use super::inputs::{RecordQuery, SearchResult, UpsertAction, WriteOutcome, Write
 use super::types::Record;
 use super::{CrmClient, MAX_PER_PAGE, PAGE_NUMBER_REACH, PageInfo, RECORD_BATCH, segment};
 use crate::zoho::error::{ItemError, ZohoError};
+use crate::zoho::lenient;
 use crate::zoho::response::{self, ItemOutcome};
 use crate::zoho::transport::{ApiRequest, MAX_PAGES, endless_listing};
 
 impl CrmClient {
-    fn module_path(module: &str, tail: &str) -> Result<String, ZohoError> {
+    pub(super) fn module_path(module: &str, tail: &str) -> Result<String, ZohoError> {
         Ok(Self::path(&format!(
             "/{}{tail}",
             segment(module, "module API name")?
@@ -43,23 +44,53 @@ impl CrmClient {
                 base = base.query(name, value.clone());
             }
         }
+        Ok(self.follow_listing(base, None).await?.records)
+    }
+
+    /// Follows a `GET /{module}` listing to its end: page numbers while they reach (2,000
+    /// records), then `page_token`. With `reach`, stops early and says so once that many
+    /// records came back or Zoho will page no further (its token reach is 100,000 records),
+    /// so the caller can continue with a narrower listing.
+    pub(super) async fn follow_listing(
+        &self,
+        base: ApiRequest,
+        reach: Option<usize>,
+    ) -> Result<Listing, ZohoError> {
         let mut all = Vec::new();
         let mut page: u32 = 1;
         let mut token: Option<String> = None;
         let mut pages: u32 = 0;
+        let cut_short = |records| {
+            Ok(Listing {
+                records,
+                cut_short: true,
+            })
+        };
         loop {
             let request = match &token {
                 Some(t) => base.clone().query("page_token", t.clone()),
                 None => base.clone().query("page", page.to_string()),
             }
             .query("per_page", MAX_PER_PAGE.to_string());
-            let answer = self.send(request).await?;
+            let answer = match self.send(request).await {
+                Ok(answer) => answer,
+                Err(e) if reach.is_some() && e.code() == Some("PAGINATION_LIMIT_EXCEEDED") => {
+                    return cut_short(all);
+                }
+                Err(e) => return Err(e),
+            };
             let info = PageInfo::of(answer.body.as_ref());
             let records: Vec<Record> = super::take_list(answer.body, "data", &answer.request)?;
             let empty = records.is_empty();
             all.extend(records);
             if empty || !info.more_records {
-                return Ok(all);
+                return Ok(Listing {
+                    records: all,
+                    cut_short: false,
+                });
+            }
+            if reach.is_some_and(|r| all.len() >= r) {
+                return cut_short(all);
             }
             pages += 1;
             if pages >= MAX_PAGES {
@@ -71,6 +102,7 @@ impl CrmClient {
             }
             match info.next_page_token {
                 Some(next) => token = Some(next),
+                None if reach.is_some() => return cut_short(all),
                 None => {
                     return Err(ZohoError::decode(
                         &answer.request,
@@ -251,6 +283,13 @@ impl CrmClient {
     }
 }
 
+/// What [`CrmClient::follow_listing`] read.
+pub(super) struct Listing {
+    pub records: Vec<Record>,
+    /// More records matched than the listing could reach.
+    pub cut_short: bool,
+}
+
 fn write_outcome(outcome: ItemOutcome) -> WriteResult {
     let item = outcome?;
     let id = response::item_id(&item).ok_or_else(|| ItemError::Rejected {
@@ -263,6 +302,12 @@ fn write_outcome(outcome: ItemOutcome) -> WriteResult {
         Some("update") => Some(UpsertAction::Update),
         _ => None,
     };
+    let time = |key: &str| {
+        item.get("details")
+            .and_then(|d| d.get(key))
+            .and_then(Value::as_str)
+            .and_then(lenient::parse_time)
+    };
     Ok(WriteOutcome {
         id,
         action,
@@ -270,5 +315,7 @@ fn write_outcome(outcome: ItemOutcome) -> WriteResult {
             .get("duplicate_field")
             .and_then(Value::as_str)
             .map(str::to_string),
+        modified_time: time("Modified_Time"),
+        created_time: time("Created_Time"),
     })
 }

@@ -1,7 +1,8 @@
 //! CRM metadata as projectlink reads it (org, users, roles, profiles and their permissions,
-//! modules, fields, related lists, variables). Every struct decodes tolerantly: unknown keys
+//! modules, fields, related lists, variables) and deleted-record entries. Every struct decodes tolerantly: unknown keys
 //! are ignored, missing keys take defaults, ids may be strings or numbers.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -416,6 +417,18 @@ pub struct VariableGroup {
     pub name: Option<String>,
 }
 
+/// One entry of `GET /{module}/deleted`: a record deleted (to the recycle bin or for good).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeletedRecord {
+    #[serde(deserialize_with = "lenient::string")]
+    pub id: String,
+    #[serde(deserialize_with = "lenient::opt_datetime")]
+    pub deleted_time: Option<DateTime<Utc>>,
+    #[serde(deserialize_with = "lenient::opt_string")]
+    pub display_name: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -457,5 +470,18 @@ mod tests {
         .unwrap();
         assert_eq!(variable.id, "5");
         assert_eq!(variable.value_text().as_deref(), Some("{\"portal\":\"1\"}"));
+
+        let deleted: DeletedRecord = serde_json::from_value(json!({
+            "deleted_by": {"name": "Pat", "id": "1"}, "id": 4876876000000123001u64,
+            "display_name": "Jane Bowman", "type": "recycle",
+            "created_by": {"name": "Pat", "id": "1"}, "deleted_time": "2026-01-05T15:30:00+05:30"
+        }))
+        .unwrap();
+        assert_eq!(deleted.id, "4876876000000123001");
+        assert_eq!(
+            deleted.deleted_time.unwrap().to_rfc3339(),
+            "2026-01-05T10:00:00+00:00"
+        );
+        assert_eq!(deleted.display_name.as_deref(), Some("Jane Bowman"));
     }
 }
