@@ -11,20 +11,34 @@ fn read(relative: &str) -> String {
 
 #[test]
 fn the_chart_crds_equal_the_generated_crds() {
-    let generated = projectlink::spec::crd_yaml();
-    let committed = read(projectlink::spec::schema::CRD_FILE);
-    let in_chart = read(&format!(
-        "charts/projectlink/{}",
-        projectlink::spec::schema::CRD_FILE
-    ));
-    assert_eq!(
-        committed, generated,
-        "crds/ is stale: run `projectlink crd`"
-    );
-    assert_eq!(
-        in_chart, committed,
-        "charts/projectlink/crds/ differs from crds/: copy it over"
-    );
+    use projectlink::spec::{Kind, crd_yaml_of, schema::crd_file};
+    for kind in Kind::ALL {
+        let generated = crd_yaml_of(kind);
+        let committed = read(crd_file(kind));
+        let in_chart = read(&format!("charts/projectlink/{}", crd_file(kind)));
+        assert_eq!(
+            committed,
+            generated,
+            "{} is stale: run `projectlink crd --kind ...`",
+            crd_file(kind)
+        );
+        assert_eq!(
+            in_chart,
+            committed,
+            "charts/projectlink/{} differs from crds/: copy it over",
+            crd_file(kind)
+        );
+    }
+    // Nothing else hides in the chart's CRD folder.
+    let mut in_chart: Vec<String> =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("charts/projectlink/crds"))
+            .unwrap()
+            .map(|entry| format!("crds/{}", entry.unwrap().file_name().to_string_lossy()))
+            .collect();
+    in_chart.sort();
+    let mut expected: Vec<String> = Kind::ALL.iter().map(|k| crd_file(*k).to_owned()).collect();
+    expected.sort();
+    assert_eq!(in_chart, expected);
 }
 
 #[test]

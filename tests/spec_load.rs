@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use projectlink::spec::{self, Diagnostics, FieldPath, Severity};
+use projectlink::spec::{self, Diagnostics, FieldPath, Kind, Severity};
 
 const FIXTURES: &str = "tests/fixtures/spec";
 const EXAMPLES: [&str; 3] = [
@@ -12,6 +12,7 @@ const EXAMPLES: [&str; 3] = [
     "examples/minimal.yaml",
     "examples/deactivate.yaml",
 ];
+const OFFICE365_EXAMPLE: &str = "examples/office365.yaml";
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(FIXTURES).join(name)
@@ -109,14 +110,65 @@ fn examples_load_without_diagnostics() {
 
 #[test]
 fn examples_point_editors_at_the_committed_schema() {
-    for example in EXAMPLES {
+    let examples = EXAMPLES
+        .iter()
+        .map(|e| (*e, Kind::ProjectsIntegration))
+        .chain([(OFFICE365_EXAMPLE, Kind::Office365Integration)]);
+    for (example, kind) in examples {
         let text = std::fs::read_to_string(example).unwrap();
         assert_eq!(
             text.lines().next(),
-            Some("# yaml-language-server: $schema=../schema/projectsintegration.json"),
+            Some(
+                format!(
+                    "# yaml-language-server: $schema=../{}",
+                    spec::schema::schema_file(kind)
+                )
+                .as_str()
+            ),
             "{example}"
         );
     }
+}
+
+#[test]
+fn the_office365_example_loads_for_the_sandbox_tenant() {
+    let report = spec::load_files_report(&[PathBuf::from(OFFICE365_EXAMPLE)]);
+    assert!(report.diagnostics.is_empty(), "{}", report.diagnostics);
+    assert!(report.integrations.is_empty());
+    let [loaded] = report.office365.as_slice() else {
+        panic!(
+            "expected one Office365Integration, got {}",
+            report.office365.len()
+        );
+    };
+    assert_eq!(loaded.name(), "acme-o365");
+    let spec = &loaded.resource.spec;
+    assert_eq!(spec.connection.graph_secret_ref.name, "acme-graph");
+    // The tenant and users of the embedded sandbox's demo seed: CRM users with mailboxes
+    // sync, and an Office 365 user without a CRM account is invited.
+    let seed = std::fs::read_to_string("examples/sandbox/acme-seed.yaml").unwrap();
+    assert!(
+        seed.contains(&format!("- id: {}", spec.tenant)),
+        "{}",
+        spec.tenant
+    );
+    for email in spec
+        .calendar_sync
+        .users
+        .iter()
+        .chain(&spec.contacts_sync.users)
+        .chain(spec.users.iter().map(|u| &u.email))
+    {
+        assert!(
+            seed.contains(&format!("user_principal_name: {email}")),
+            "{email} has no mailbox in the sandbox tenant"
+        );
+    }
+    assert_eq!(spec.contacts_sync.field_map, None);
+    assert_eq!(
+        spec.contacts_sync.effective_field_map(),
+        spec::default_contact_field_map()
+    );
 }
 
 #[test]
@@ -147,23 +199,94 @@ fn examples_match_the_json_schema_and_bad_fields_do_not() {
 }
 
 #[test]
+fn the_documented_contact_field_map_is_the_built_in_one() {
+    let docs = std::fs::read_to_string("docs/spec.md").unwrap();
+    let rows = docs
+        .lines()
+        .filter(|line| line.starts_with("| `") && line.matches('|').count() == 4)
+        .filter(|line| {
+            let direction = line.split('|').nth(3).unwrap_or_default();
+            ["`both`", "`toOffice365`", "`toCrm`"]
+                .iter()
+                .any(|d| direction.trim().starts_with(d))
+        })
+        .count();
+    let map = spec::default_contact_field_map();
+    assert_eq!(rows, map.len(), "docs/spec.md lists another number of rows");
+    for entry in map {
+        let row = format!(
+            "| `{}` | `{}` | `{}`",
+            entry.crm_field,
+            entry.office365_field,
+            entry.direction.as_str()
+        );
+        assert!(docs.contains(&row), "docs/spec.md lacks {row}");
+    }
+}
+
+#[test]
+fn the_office365_example_matches_its_json_schema_and_bad_fields_do_not() {
+    let schema = spec::json_schema_of(Kind::Office365Integration);
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let text = std::fs::read_to_string(OFFICE365_EXAMPLE).unwrap();
+    let document: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&document)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{OFFICE365_EXAMPLE}: {errors:?}");
+    for bad in ["office365_inline_secret.yaml", "office365_invalid.yaml"] {
+        let text = std::fs::read_to_string(fixture(bad)).unwrap();
+        let document: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
+        assert!(
+            !validator.is_valid(&document),
+            "{bad} should not match the schema"
+        );
+    }
+    // Each kind's schema accepts only its own kind.
+    let projects = std::fs::read_to_string("examples/minimal.yaml").unwrap();
+    let projects: serde_json::Value = serde_saphyr::from_str(&projects).unwrap();
+    assert!(!validator.is_valid(&projects));
+}
+
+/// The `--kind` value that selects `kind` on the command line.
+fn kind_flag(kind: Kind) -> &'static str {
+    match kind {
+        Kind::ProjectsIntegration => "projects",
+        Kind::Office365Integration => "office365",
+    }
+}
+
+#[test]
 fn crds_match_generated() {
-    let committed = std::fs::read_to_string(spec::schema::CRD_FILE).unwrap_or_default();
-    assert!(
-        committed == spec::crd_yaml(),
-        "{} is out of date: run `projectlink crd > {}`",
-        spec::schema::CRD_FILE,
+    for kind in Kind::ALL {
+        let file = spec::schema::crd_file(kind);
+        let committed = std::fs::read_to_string(file).unwrap_or_default();
+        assert!(
+            committed == spec::crd_yaml_of(kind),
+            "{file} is out of date: run `projectlink crd --kind {} > {file}`",
+            kind_flag(kind)
+        );
+    }
+    assert_eq!(
+        spec::schema::crd_file(Kind::ProjectsIntegration),
         spec::schema::CRD_FILE
     );
 }
 
 #[test]
 fn schema_matches_generated() {
-    let committed = std::fs::read_to_string(spec::schema::SCHEMA_FILE).unwrap_or_default();
-    assert!(
-        committed == spec::json_schema_text(),
-        "{} is out of date: run `projectlink schema > {}`",
-        spec::schema::SCHEMA_FILE,
+    for kind in Kind::ALL {
+        let file = spec::schema::schema_file(kind);
+        let committed = std::fs::read_to_string(file).unwrap_or_default();
+        assert!(
+            committed == spec::json_schema_text_of(kind),
+            "{file} is out of date: run `projectlink schema --kind {} > {file}`",
+            kind_flag(kind)
+        );
+    }
+    assert_eq!(
+        spec::schema::schema_file(Kind::ProjectsIntegration),
         spec::schema::SCHEMA_FILE
     );
 }
@@ -277,8 +400,8 @@ fn unsupported_kind() {
         "unsupported_kind.yaml",
         &[
             ("1:13", "unsupported apiVersion \"projectlink.dev/v1\""),
-            ("2:7", "unsupported kind \"Office365Integration\""),
             ("9:7", "unsupported kind \"ProjectIntegration\""),
+            ("16:7", "unsupported kind \"Office356Integration\""),
         ],
     );
 }
@@ -326,6 +449,127 @@ fn duplicate_names() {
         "duplicate_names.yaml",
         &[("8:18", "duplicate resource ProjectsIntegration/acme")],
     );
+}
+
+#[test]
+fn office365_rules() {
+    check_fixture(
+        "office365_invalid.yaml",
+        &[
+            (
+                "8:28",
+                "secretRef and graphSecretRef both name the secret \"shared\"",
+            ),
+            (
+                "9:11",
+                "invalid tenant \"acme\": neither a GUID nor a domain name",
+            ),
+            ("11:15", "invalid email \"nora.acme.com\""),
+            ("12:38", "profile name is empty"),
+            ("13:15", "duplicate user \"Sam@acme.com\" in users"),
+            ("13:51", "role name is empty"),
+            (
+                "15:27",
+                "duplicate user \"PAT@acme.com\" in calendarSync.users",
+            ),
+            ("16:29", "tag name is empty"),
+            ("18:13", "invalid email \"pat@acme\""),
+            ("19:29", "tag \"imported\" is listed twice in excludeTags"),
+            ("22:25", "unknown Office 365 contact field \"givenname\""),
+            ("23:19", "invalid CRM field name \"Last Name\""),
+            (
+                "27:19",
+                "CRM field \"EMAIL\" is written by two entries of contactsSync.fieldMap",
+            ),
+            (
+                "31:25",
+                "Office 365 field \"surname\" is written by two entries of contactsSync.fieldMap",
+            ),
+            (
+                "33:19",
+                "CRM field \"Account_Name\" is a lookup and cannot be written from Office 365 (direction: both)",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn office365_empty_map() {
+    check_fixture(
+        "office365_empty_map.yaml",
+        &[
+            ("8:11", "tenant is empty"),
+            (
+                "10:5",
+                "contactsSync.fieldMap is empty: no field would sync",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn office365_inline_secret() {
+    check_fixture(
+        "office365_inline_secret.yaml",
+        &[("8:5", "unknown field \"clientSecret\" in spec.connection")],
+    );
+    let diagnostics = problems(&[fixture("office365_inline_secret.yaml")]);
+    let rendered = rendered(&diagnostics);
+    assert!(!rendered.contains("canary"), "{rendered}");
+    assert!(rendered.contains("connection.graphSecretRef"), "{rendered}");
+}
+
+#[test]
+fn both_kinds_load_from_one_file() {
+    let report = spec::load_files_report(&[fixture("mixed_kinds.yaml")]);
+    assert!(report.diagnostics.is_empty(), "{}", report.diagnostics);
+    let projects: Vec<&str> = report.integrations.iter().map(|l| l.name()).collect();
+    assert_eq!(projects, ["acme"]);
+    let office365: Vec<(&str, usize, &str)> = report
+        .office365
+        .iter()
+        .map(|l| (l.name(), l.document_index, l.resource.spec.tenant.as_str()))
+        .collect();
+    assert_eq!(
+        office365,
+        [
+            ("acme", 1, "acme.onmicrosoft.com"),
+            ("acme-eu", 2, "acme-eu.onmicrosoft.com")
+        ]
+    );
+    let listed: Vec<(Kind, &str, usize)> = report
+        .resources()
+        .iter()
+        .map(|r| (r.kind, r.name, r.document_index))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (Kind::ProjectsIntegration, "acme", 0),
+            (Kind::Office365Integration, "acme", 1),
+            (Kind::Office365Integration, "acme-eu", 2),
+        ]
+    );
+    // Positions point into the file for either kind.
+    let eu = &report.office365[1];
+    let at = eu.position(&FieldPath::parse("spec.connection.dataCenter").unwrap());
+    assert_eq!((at.line, at.column), (24, 17));
+    // load_files keeps returning the ProjectsIntegration resources.
+    let loaded = spec::load_files(&[fixture("mixed_kinds.yaml")]).unwrap();
+    assert_eq!(loaded.len(), 1);
+}
+
+#[test]
+fn duplicate_office365_names() {
+    // The same name twice in one kind is an error; once per kind is not.
+    check_fixture(
+        "duplicate_office365_names.yaml",
+        &[("19:9", "duplicate resource Office365Integration/acme")],
+    );
+    let report = spec::load_files_report(&[fixture("duplicate_office365_names.yaml")]);
+    let errors: Vec<bool> = report.office365.iter().map(|l| l.has_errors()).collect();
+    assert_eq!(errors, [false, true]);
+    assert!(!report.integrations[0].has_errors());
 }
 
 #[test]

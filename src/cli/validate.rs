@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::spec::{self, KIND_PROJECTS_INTEGRATION};
+use crate::spec;
 
 /// Check spec files offline: YAML syntax, types, unknown fields and the static rules.
 #[derive(Debug, Clone, clap::Args)]
@@ -15,8 +15,9 @@ pub struct ValidateArgs {
     pub files: Vec<PathBuf>,
 }
 
-/// Prints one `✓` line per valid document on `out`, the diagnostics and a summary line on
-/// `err`. Returns the exit code: 0 when every document is valid, 1 otherwise.
+/// Prints one `✓ FILE: KIND/NAME is valid` line per valid document (of any kind, in the
+/// order read) on `out`, the diagnostics and a summary line on `err`. Returns the exit code:
+/// 0 when every document is valid, 1 otherwise.
 pub fn run(
     args: &ValidateArgs,
     out: &mut dyn Write,
@@ -24,13 +25,14 @@ pub fn run(
     color: bool,
 ) -> anyhow::Result<u8> {
     let report = spec::load_files_report(&args.files);
-    for loaded in report.integrations.iter().filter(|l| !l.has_errors()) {
+    for loaded in report.resources().iter().filter(|l| !l.has_errors) {
         let check = if color { "\x1b[1;32m✓\x1b[0m" } else { "✓" };
         writeln!(
             out,
-            "{check} {}: {KIND_PROJECTS_INTEGRATION}/{} is valid",
+            "{check} {}: {}/{} is valid",
             loaded.source.name,
-            loaded.name()
+            loaded.kind.name(),
+            loaded.name
         )?;
     }
     if !report.diagnostics.is_empty() {
@@ -82,6 +84,29 @@ mod tests {
             )
         );
         assert_eq!(err, "");
+    }
+
+    #[test]
+    fn files_of_both_kinds_are_listed_with_their_kinds_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let mixed = dir.path().join("mixed.yaml");
+        let broken = dir.path().join("broken.yaml");
+        std::fs::write(
+            &mixed,
+            "apiVersion: projectlink.dev/v1alpha1\nkind: Office365Integration\nmetadata: {name: acme}\nspec:\n  connection: {graphSecretRef: {name: acme-graph}}\n  tenant: acme.onmicrosoft.com\n---\napiVersion: projectlink.dev/v1alpha1\nkind: ProjectsIntegration\nmetadata: {name: acme}\nspec:\n  portal: {name: P}\n",
+        )
+        .unwrap();
+        std::fs::write(
+            &broken,
+            "apiVersion: projectlink.dev/v1alpha1\nkind: Office365Integration\nmetadata: {name: other}\nspec:\n  connection: {graphSecretRef: {name: g}, clientSecret: hunter2}\n  tenant: acme.onmicrosoft.com\n",
+        )
+        .unwrap();
+        let (code, out, err) = run_on(&[mixed, broken]);
+        assert_eq!(code, 1);
+        let out = out.replace(&dir.path().display().to_string(), "DIR");
+        let err = err.replace(&dir.path().display().to_string(), "DIR");
+        assert!(!err.contains("hunter2"), "a credential is echoed: {err}");
+        insta::assert_snapshot!(format!("stdout:\n{out}\nstderr:\n{err}"));
     }
 
     #[test]

@@ -4,8 +4,9 @@
 //!
 //! Each file is read twice: once with the YAML event parser into a position tree (which
 //! also finds where each document starts and ends), then document by document with
-//! serde-saphyr into the typed resource. Deserializing documents one at a time means a
-//! type error in one document does not hide the problems of the next.
+//! serde-saphyr into the typed resource of the document's kind. Deserializing documents one
+//! at a time means a type error in one document does not hide the problems of the next.
+//! Every kind goes through the same code, generic over [`SpecKind`].
 
 use std::collections::HashMap;
 use std::io::Read as _;
@@ -15,12 +16,13 @@ use std::sync::Arc;
 use serde_saphyr::Error as YamlError;
 
 use super::diagnostic::{Diagnostic, Diagnostics, Severity};
-use super::document::{IntegrationDocument, KIND_PROJECTS_INTEGRATION};
+use super::document::{Kind, SpecKind};
+use super::office365::Office365Integration;
 use super::path::FieldPath;
 use super::positions::{self, DocumentPositions, Position, ScannedDocument};
-use super::read_errors::{check_header, type_error};
+use super::read_errors::{check_header, is_credential_field, redact_value, type_error};
 use super::types::ProjectsIntegration;
-use super::validate::{Finding, validate_resource};
+use super::validate::Finding;
 
 /// A spec file's name (as given by the user) and text.
 #[derive(Debug)]
@@ -33,9 +35,9 @@ pub struct SourceFile {
 
 /// One resource loaded from a file, with what is needed to point back into the file.
 #[derive(Clone, Debug)]
-pub struct LoadedIntegration {
+pub struct Loaded<R> {
     /// The typed resource (metadata from the file, no status).
-    pub resource: ProjectsIntegration,
+    pub resource: R,
     /// The file it came from.
     pub source: Arc<SourceFile>,
     /// Zero-based index of the document within the file (empty documents not counted).
@@ -44,9 +46,16 @@ pub struct LoadedIntegration {
     pub positions: DocumentPositions,
     /// How many error diagnostics loading reported for this document.
     pub(crate) error_count: usize,
+    /// Position of the document among all documents loaded together, across kinds.
+    pub(crate) sequence: usize,
 }
 
-impl LoadedIntegration {
+/// A loaded `ProjectsIntegration`.
+pub type LoadedIntegration = Loaded<ProjectsIntegration>;
+/// A loaded `Office365Integration`.
+pub type LoadedOffice365 = Loaded<Office365Integration>;
+
+impl<R: kube::Resource> Loaded<R> {
     /// Whether loading reported an error for this document (it is then not fit to plan).
     pub fn has_errors(&self) -> bool {
         self.error_count > 0
@@ -54,7 +63,16 @@ impl LoadedIntegration {
 
     /// The resource name (`metadata.name`).
     pub fn name(&self) -> &str {
-        self.resource.metadata.name.as_deref().unwrap_or_default()
+        self.resource.meta().name.as_deref().unwrap_or_default()
+    }
+
+    /// The resource namespace (`metadata.namespace`), empty when not given.
+    pub fn namespace(&self) -> &str {
+        self.resource
+            .meta()
+            .namespace
+            .as_deref()
+            .unwrap_or_default()
     }
 
     /// Where the node at `path` is; for a field left out (defaulted), where its closest
@@ -89,13 +107,58 @@ impl LoadedIntegration {
 /// Everything loading found: the resources that could be read, and all diagnostics.
 #[derive(Debug, Default)]
 pub struct LoadReport {
-    /// Resources that deserialized (they may still have validation errors).
+    /// `ProjectsIntegration` resources that deserialized (they may still have validation
+    /// errors).
     pub integrations: Vec<LoadedIntegration>,
+    /// `Office365Integration` resources that deserialized (they may still have validation
+    /// errors).
+    pub office365: Vec<LoadedOffice365>,
     /// Every problem, file by file in the order given, by position within a file.
     pub diagnostics: Diagnostics,
+    /// Documents read so far, numbering [`Loaded::sequence`].
+    documents: usize,
+}
+
+/// What every loaded resource says about itself, whatever its kind: for listings such as
+/// `projectlink validate`'s.
+#[derive(Clone, Copy, Debug)]
+pub struct LoadedSummary<'a> {
+    /// The resource's kind.
+    pub kind: Kind,
+    /// `metadata.name`.
+    pub name: &'a str,
+    /// The file it came from.
+    pub source: &'a SourceFile,
+    /// Zero-based index of the document within the file.
+    pub document_index: usize,
+    /// Whether loading reported an error for it.
+    pub has_errors: bool,
 }
 
 impl LoadReport {
+    /// Every loaded resource of every kind, in the order the documents were read.
+    pub fn resources(&self) -> Vec<LoadedSummary<'_>> {
+        fn summaries<'a, R: SpecKind>(
+            loaded: &'a [Loaded<R>],
+        ) -> impl Iterator<Item = (usize, LoadedSummary<'a>)> {
+            loaded.iter().map(|l| {
+                let summary = LoadedSummary {
+                    kind: R::KIND,
+                    name: l.name(),
+                    source: &l.source,
+                    document_index: l.document_index,
+                    has_errors: l.has_errors(),
+                };
+                (l.sequence, summary)
+            })
+        }
+        let mut all: Vec<(usize, LoadedSummary<'_>)> = summaries(&self.integrations)
+            .chain(summaries(&self.office365))
+            .collect();
+        all.sort_by_key(|(sequence, _)| *sequence);
+        all.into_iter().map(|(_, summary)| summary).collect()
+    }
+
     fn into_result(self) -> Result<Vec<LoadedIntegration>, Diagnostics> {
         if self.diagnostics.has_errors() {
             Err(self.diagnostics)
@@ -107,12 +170,14 @@ impl LoadReport {
 
 /// Loads and validates every document of every file; `Err` holds all diagnostics when any
 /// of them is an error. The path `-` reads standard input; a directory stands for the
-/// `.yaml`/`.yml` files in it.
+/// `.yaml`/`.yml` files in it. Returns the `ProjectsIntegration` resources; the resources of
+/// every kind are in [`load_files_report`]'s report.
 pub fn load_files(paths: &[PathBuf]) -> Result<Vec<LoadedIntegration>, Diagnostics> {
     load_files_report(paths).into_result()
 }
 
-/// Loads and validates one text, named `name` in messages.
+/// Loads and validates one text, named `name` in messages. Returns the
+/// `ProjectsIntegration` resources, like [`load_files`].
 pub fn load_str(name: &str, text: &str) -> Result<Vec<LoadedIntegration>, Diagnostics> {
     load_str_report(name, text).into_result()
 }
@@ -240,10 +305,7 @@ fn load_source(source: Arc<SourceFile>, report: &mut LoadReport) {
         if document.positions.root.is_null() {
             continue;
         }
-        let (loaded, mut diagnostics) = load_document(&source, document, document_index);
-        diagnostics.sort_by_key(|d| (d.line, d.column));
-        report.diagnostics.extend(diagnostics);
-        report.integrations.extend(loaded);
+        load_document(&source, document, document_index, report);
         document_index += 1;
     }
     if let Some(error) = &stream.syntax_error {
@@ -269,55 +331,86 @@ fn load_source(source: Arc<SourceFile>, report: &mut LoadReport) {
             Diagnostic::error("no documents in file")
                 .in_file(source.name.clone())
                 .with_hint(
-                    "a spec file holds one or more ProjectsIntegration documents, separated by ---",
+                    "a spec file holds one or more ProjectsIntegration or Office365Integration documents, separated by ---",
                 ),
         );
     }
 }
 
+/// Reads one document into the report: its resource, when it could be read, and its
+/// diagnostics, in file order.
 fn load_document(
     source: &Arc<SourceFile>,
     document: &ScannedDocument,
     document_index: usize,
-) -> (Option<LoadedIntegration>, Vec<Diagnostic>) {
-    let positions = &document.positions;
-    let place = |diagnostic: Diagnostic, position: Position| {
-        diagnostic.at(
-            &source.name,
-            &source.text,
-            position.line,
-            position.column,
-            position.width,
-        )
-    };
-    let header = check_header(&positions.root);
-    if !header.is_empty() {
-        let diagnostics = header
+    report: &mut LoadReport,
+) {
+    let sequence = report.documents;
+    report.documents += 1;
+    let mut diagnostics = match check_header(&document.positions.root) {
+        Err(problems) => problems
             .into_iter()
-            .map(|(diagnostic, position)| place(diagnostic, position))
-            .collect();
-        return (None, diagnostics);
-    }
-
-    let text = document_text(&source.text, document);
-    let options = serde_saphyr::options! { with_snippet: false };
-    let parsed: Result<IntegrationDocument, YamlError> =
-        serde_saphyr::from_str_with_options(&text, options);
-    let resource = match parsed {
-        Ok(parsed) => parsed.into_resource(),
-        Err(error) => {
-            let (diagnostic, position) = type_error(&error, positions);
-            return (None, vec![place(diagnostic, position)]);
+            .map(|(diagnostic, position)| place(source, diagnostic, position))
+            .collect(),
+        Ok(Kind::ProjectsIntegration) => {
+            let (loaded, diagnostics) = load_typed(source, document, document_index, sequence);
+            report.integrations.extend(loaded);
+            diagnostics
+        }
+        Ok(Kind::Office365Integration) => {
+            let (loaded, diagnostics) = load_typed(source, document, document_index, sequence);
+            report.office365.extend(loaded);
+            diagnostics
         }
     };
-    let mut loaded = LoadedIntegration {
+    diagnostics.sort_by_key(|d| (d.line, d.column));
+    report.diagnostics.extend(diagnostics);
+}
+
+fn place(source: &SourceFile, diagnostic: Diagnostic, position: Position) -> Diagnostic {
+    diagnostic.at(
+        &source.name,
+        &source.text,
+        position.line,
+        position.column,
+        position.width,
+    )
+}
+
+/// Reads a document of kind `R` (its header already checked) and validates it.
+fn load_typed<R: SpecKind>(
+    source: &Arc<SourceFile>,
+    document: &ScannedDocument,
+    document_index: usize,
+    sequence: usize,
+) -> (Option<Loaded<R>>, Vec<Diagnostic>) {
+    let positions = &document.positions;
+    let text = document_text(&source.text, document);
+    let options = serde_saphyr::options! { with_snippet: false };
+    let parsed: Result<R::Document, YamlError> =
+        serde_saphyr::from_str_with_options(&text, options);
+    let resource: R = match parsed {
+        Ok(parsed) => parsed.into(),
+        Err(error) => {
+            let (diagnostic, position) = type_error(&error, positions, R::CREDENTIALS_HINT);
+            let mut diagnostic = place(source, diagnostic, position);
+            if is_credential_field(&error) {
+                redact_value(&mut diagnostic);
+            }
+            return (None, vec![diagnostic]);
+        }
+    };
+    let mut loaded = Loaded {
         resource,
         source: Arc::clone(source),
         document_index,
         positions: positions.clone(),
         error_count: 0,
+        sequence,
     };
-    let diagnostics: Vec<Diagnostic> = validate_resource(&loaded.resource)
+    let diagnostics: Vec<Diagnostic> = loaded
+        .resource
+        .validate()
         .into_iter()
         .map(|finding| finding_diagnostic(&loaded, finding))
         .collect();
@@ -339,7 +432,7 @@ fn document_text(text: &str, document: &ScannedDocument) -> String {
     padded
 }
 
-fn finding_diagnostic(loaded: &LoadedIntegration, finding: Finding) -> Diagnostic {
+fn finding_diagnostic<R: kube::Resource>(loaded: &Loaded<R>, finding: Finding) -> Diagnostic {
     let Finding {
         severity,
         path,
@@ -378,46 +471,45 @@ fn finding_diagnostic(loaded: &LoadedIntegration, finding: Finding) -> Diagnosti
     diagnostic
 }
 
-/// Two documents with the same namespace and name would fight over the same integration.
+/// Two documents of one kind with the same namespace and name would fight over the same
+/// integration. (Kubernetes keeps the kinds apart, so an `Office365Integration` may share
+/// its name with a `ProjectsIntegration`.)
 fn check_unique_names(report: &mut LoadReport) {
-    let mut first: HashMap<(String, String), &LoadedIntegration> = HashMap::new();
+    let mut diagnostics = duplicate_names(&mut report.integrations);
+    diagnostics.extend(duplicate_names(&mut report.office365));
+    report.diagnostics.extend(diagnostics);
+}
+
+fn duplicate_names<R: SpecKind>(loaded: &mut [Loaded<R>]) -> Vec<Diagnostic> {
+    let name_path = FieldPath::root().key("metadata").key("name");
+    let mut first: HashMap<(&str, &str), usize> = HashMap::new();
     let mut duplicates = Vec::new();
-    for (index, loaded) in report.integrations.iter().enumerate() {
-        let key = (
-            loaded
-                .resource
-                .metadata
-                .namespace
-                .clone()
-                .unwrap_or_default(),
-            loaded.name().to_owned(),
-        );
-        match first.get(&key) {
-            Some(earlier) => {
-                let at = earlier.position(&FieldPath::root().key("metadata").key("name"));
-                duplicates.push((
-                    index,
-                    loaded.diagnostic(
-                        Severity::Error,
-                        &FieldPath::root().key("metadata").key("name"),
-                        format!(
-                            "duplicate resource {KIND_PROJECTS_INTEGRATION}/{}",
-                            loaded.name()
-                        ),
-                        Some(format!(
-                            "each integration needs its own name (first defined at {}:{}:{})",
-                            earlier.source.name, at.line, at.column
-                        )),
-                    ),
-                ));
+    for (index, resource) in loaded.iter().enumerate() {
+        match first.get(&(resource.namespace(), resource.name())) {
+            Some(&earlier) => {
+                let earlier = &loaded[earlier];
+                let at = earlier.position(&name_path);
+                let diagnostic = resource.diagnostic(
+                    Severity::Error,
+                    &name_path,
+                    format!("duplicate resource {}/{}", R::KIND.name(), resource.name()),
+                    Some(format!(
+                        "each integration needs its own name (first defined at {}:{}:{})",
+                        earlier.source.name, at.line, at.column
+                    )),
+                );
+                duplicates.push((index, diagnostic));
             }
             None => {
-                first.insert(key, loaded);
+                first.insert((resource.namespace(), resource.name()), index);
             }
         }
     }
-    for (index, diagnostic) in duplicates {
-        report.integrations[index].error_count += 1;
-        report.diagnostics.push(diagnostic);
-    }
+    duplicates
+        .into_iter()
+        .map(|(index, diagnostic)| {
+            loaded[index].error_count += 1;
+            diagnostic
+        })
+        .collect()
 }

@@ -19,12 +19,32 @@ pub fn is_valid_email(email: &str) -> bool {
     {
         return false;
     }
+    is_domain_name(domain)
+}
+
+/// Whether `domain` is a fully qualified DNS name such as `acme.onmicrosoft.com`: at least
+/// two labels (letters, digits and hyphens, any case) and an alphabetic top-level label.
+pub fn is_domain_name(domain: &str) -> bool {
     let labels: Vec<&str> = domain.split('.').collect();
-    if labels.len() < 2 || !labels.iter().all(|label| is_dns_label(label, true)) {
+    if domain.len() > 253
+        || labels.len() < 2
+        || !labels.iter().all(|label| is_dns_label(label, true))
+    {
         return false;
     }
     let top = labels[labels.len() - 1];
     top.len() >= 2 && top.chars().all(|c| c.is_ascii_alphabetic())
+}
+
+/// Whether `text` is a GUID in its usual 8-4-4-4-12 hexadecimal form (any case, no braces),
+/// as Microsoft Entra writes tenant and application IDs.
+pub fn is_guid(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(group, len)| group.len() == len && group.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 /// An RFC 1123 label: 1–63 letters, digits and hyphens, not starting or ending with a hyphen.
@@ -66,6 +86,32 @@ pub fn suggest<'a>(wrong: &str, candidates: impl IntoIterator<Item = &'a str>) -
         }
     }
     best.map(|(_, candidate)| candidate)
+}
+
+/// Up to `limit` candidates close to `wrong`, closest first: those [`suggest`] would accept,
+/// then those sharing its leading name (the part before the first `.` or `[`), so that a
+/// wrong sub-property lists its siblings.
+pub fn close_matches<'a>(
+    wrong: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    limit: usize,
+) -> Vec<&'a str> {
+    let wrong_lower = wrong.to_lowercase();
+    let stem = |text: &str| -> String {
+        let end = text.find(['.', '[']).unwrap_or(text.len());
+        text[..end].to_lowercase()
+    };
+    let wrong_stem = stem(wrong);
+    let mut ranked: Vec<(usize, &str)> = candidates
+        .into_iter()
+        .filter_map(|candidate| {
+            let distance = edit_distance(&wrong_lower, &candidate.to_lowercase());
+            let close = distance <= (candidate.chars().count() / 3).max(1);
+            (close || stem(candidate) == wrong_stem).then_some((distance, candidate))
+        })
+        .collect();
+    ranked.sort_by_key(|&(distance, _)| distance);
+    ranked.into_iter().take(limit).map(|(_, c)| c).collect()
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -118,6 +164,56 @@ mod tests {
         ] {
             assert!(!is_valid_email(email), "{email:?}");
         }
+    }
+
+    #[test]
+    fn domain_names_and_guids() {
+        for domain in ["acme.onmicrosoft.com", "Acme.COM", "x-y.example"] {
+            assert!(is_domain_name(domain), "{domain}");
+        }
+        for domain in [
+            "",
+            "acme",
+            "acme.",
+            ".acme.com",
+            "acme..com",
+            "acme.c0m",
+            "ac me.com",
+        ] {
+            assert!(!is_domain_name(domain), "{domain}");
+        }
+        assert!(is_guid("7f3c2a10-ace0-4c6e-9d1b-000000000001"));
+        assert!(is_guid("7F3C2A10-ACE0-4C6E-9D1B-00000000000A"));
+        for text in [
+            "",
+            "7f3c2a10ace04c6e9d1b000000000001",
+            "{7f3c2a10-ace0-4c6e-9d1b-000000000001}",
+            "7f3c2a10-ace0-4c6e-9d1b-00000000000g",
+            "7f3c2a10-ace0-4c6e-9d1b-0000000000001",
+        ] {
+            assert!(!is_guid(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn close_matches_rank_near_names_then_siblings() {
+        let paths = [
+            "givenName",
+            "businessAddress.city",
+            "businessAddress.street",
+            "emailAddresses[0].address",
+            "emailAddresses[1].address",
+        ];
+        assert_eq!(close_matches("givenname", paths, 3), ["givenName"]);
+        assert_eq!(
+            close_matches("emailAddresses[3].address", paths, 3),
+            ["emailAddresses[0].address", "emailAddresses[1].address"]
+        );
+        assert_eq!(
+            close_matches("businessAddress.zip", paths, 3),
+            ["businessAddress.city", "businessAddress.street"]
+        );
+        assert!(close_matches("birthday", paths, 3).is_empty());
     }
 
     #[test]

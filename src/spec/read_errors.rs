@@ -1,45 +1,46 @@
 //! How problems met while reading a document become diagnostics: a wrong `apiVersion` or
 //! `kind` (checked on the position tree before the typed read), and serde-saphyr's type
-//! errors, reworded in YAML terms with a hint and the field path they are about.
+//! errors, reworded in YAML terms with a hint and the field path they are about. An unknown
+//! field that looks like a credential gets a hint saying where credentials go instead.
 
 use serde_saphyr::Error as YamlError;
 
 use super::diagnostic::Diagnostic;
-use super::document::{API_VERSION, KIND_PROJECTS_INTEGRATION, PLANNED_KINDS};
+use super::document::{API_VERSION, Kind};
 use super::names::suggest;
 use super::path::FieldPath;
 use super::positions::{DocumentPositions, Node, NodeKind, Position};
 
 /// Checks `apiVersion` and `kind` before the typed read, so an unsupported kind is reported
-/// as such (and at the `kind` line) rather than as a list of unknown fields.
-pub(crate) fn check_header(root: &Node) -> Vec<(Diagnostic, Position)> {
+/// as such (and at the `kind` line) rather than as a list of unknown fields. Returns the
+/// document's kind when both are right, every problem otherwise.
+pub(crate) fn check_header(root: &Node) -> Result<Kind, Vec<(Diagnostic, Position)>> {
+    let kinds = || Kind::names().collect::<Vec<_>>().join(" or kind: ");
     if !matches!(root.kind, NodeKind::Mapping(_)) {
-        return vec![(
-            Diagnostic::error("a document must be a mapping with apiVersion, kind, metadata and spec")
-                .with_hint("start the document with apiVersion: projectlink.dev/v1alpha1 and kind: ProjectsIntegration"),
+        return Err(vec![(
+            Diagnostic::error(
+                "a document must be a mapping with apiVersion, kind, metadata and spec",
+            )
+            .with_hint(format!(
+                "start the document with apiVersion: {API_VERSION} and kind: {}",
+                kinds()
+            )),
             root.position,
-        )];
+        )]);
     }
     let mut problems = Vec::new();
+    let mut found = None;
     match root.entry("kind") {
         None => problems.push((
-            Diagnostic::error("missing field \"kind\"")
-                .with_hint("add kind: ProjectsIntegration"),
+            Diagnostic::error("missing field \"kind\"").with_hint(format!("add kind: {}", kinds())),
             root.position,
         )),
         Some((_, value)) => match value.scalar() {
-            Some(KIND_PROJECTS_INTEGRATION) => {}
-            Some(kind) if PLANNED_KINDS.contains(&kind) => problems.push((
-                Diagnostic::error(format!("unsupported kind {kind:?}"))
-                    .with_path("kind")
-                    .with_hint(format!(
-                        "this version of projectlink understands only kind: {KIND_PROJECTS_INTEGRATION}; {kind} comes with a later version"
-                    )),
-                value.position,
-            )),
+            Some(kind) if Kind::from_name(kind).is_some() => found = Kind::from_name(kind),
             Some(kind) => {
-                let mut hint = format!("the supported kind is {KIND_PROJECTS_INTEGRATION}");
-                if let Some(guess) = suggest(kind, [KIND_PROJECTS_INTEGRATION]) {
+                let supported = Kind::names().collect::<Vec<_>>().join(" and ");
+                let mut hint = format!("the supported kinds are {supported}");
+                if let Some(guess) = suggest(kind, Kind::names()) {
                     hint = format!("did you mean {guess:?}? {hint}");
                 }
                 problems.push((
@@ -52,7 +53,7 @@ pub(crate) fn check_header(root: &Node) -> Vec<(Diagnostic, Position)> {
             None => problems.push((
                 Diagnostic::error("kind must be a string")
                     .with_path("kind")
-                    .with_hint("write kind: ProjectsIntegration"),
+                    .with_hint(format!("write kind: {}", kinds())),
                 value.position,
             )),
         },
@@ -74,13 +75,18 @@ pub(crate) fn check_header(root: &Node) -> Vec<(Diagnostic, Position)> {
             value.position,
         )),
     }
-    problems
+    match found {
+        Some(kind) if problems.is_empty() => Ok(kind),
+        _ => Err(problems),
+    }
 }
 
 /// Turns a serde-saphyr error into a diagnostic with a plain-language summary and a hint.
+/// `credentials_hint` says where credentials go, for an unknown field that looks like one.
 pub(crate) fn type_error(
     error: &YamlError,
     positions: &DocumentPositions,
+    credentials_hint: &str,
 ) -> (Diagnostic, Position) {
     let error = error.without_snippet();
     let location = error
@@ -118,6 +124,9 @@ pub(crate) fn type_error(
             field, expected, ..
         } => {
             let mut hint = format!("expected one of: {}", expected.join(", "));
+            if looks_like_credential(field) {
+                hint = format!("credentials never appear in a spec: {credentials_hint}");
+            }
             if let Some(guess) = suggest(field, expected.iter().copied()) {
                 hint = format!("did you mean {guess:?}? {hint}");
             }
@@ -205,6 +214,48 @@ pub(crate) fn type_error(
     (diagnostic, position)
 }
 
+/// Whether the error is about a field that looks like a credential, whose value must then
+/// not be shown in the diagnostic's snippet (it may be a real secret, and diagnostics end
+/// up in CI logs).
+pub(crate) fn is_credential_field(error: &YamlError) -> bool {
+    matches!(error.without_snippet(), YamlError::SerdeUnknownField { field, .. } if looks_like_credential(field))
+}
+
+/// Replaces what follows the key on the diagnostic's source line, so a credential written
+/// into a spec is not repeated in the output.
+pub(crate) fn redact_value(diagnostic: &mut Diagnostic) {
+    let (Some(line), Some(column)) = (diagnostic.source_line.as_mut(), diagnostic.column) else {
+        return;
+    };
+    let keep = column.saturating_sub(1) as usize + diagnostic.width as usize;
+    let mut redacted: String = line.chars().take(keep).collect();
+    redacted.push_str(": (value hidden)");
+    *line = redacted;
+}
+
+/// Whether a field name says it holds a credential (`clientSecret`, `client_id`,
+/// `refreshToken`, `password`, ...). References to secrets (`...Ref`) do not.
+fn looks_like_credential(field: &str) -> bool {
+    let name: String = field
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    !name.ends_with("ref")
+        && [
+            "secret",
+            "password",
+            "passwd",
+            "token",
+            "apikey",
+            "clientid",
+            "credential",
+            "privatekey",
+        ]
+        .iter()
+        .any(|word| name.contains(word))
+}
+
 fn clamp(value: u64) -> u32 {
     u32::try_from(value).unwrap_or(u32::MAX)
 }
@@ -237,4 +288,28 @@ fn type_hint(expected: &str) -> Option<String> {
         _ => return None,
     };
     Some(hint.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credential_like_field_names_are_recognised() {
+        for field in [
+            "clientSecret",
+            "client_secret",
+            "clientId",
+            "refreshToken",
+            "password",
+            "apiKey",
+            "graphSecret",
+            "credentials",
+        ] {
+            assert!(looks_like_credential(field), "{field}");
+        }
+        for field in ["secretRef", "graphSecretRef", "tenant", "portal", "users"] {
+            assert!(!looks_like_credential(field), "{field}");
+        }
+    }
 }

@@ -43,7 +43,7 @@ pub struct Finding {
 }
 
 impl Finding {
-    fn error(path: FieldPath, summary: impl Into<String>) -> Self {
+    pub(crate) fn error(path: FieldPath, summary: impl Into<String>) -> Self {
         Finding {
             severity: Severity::Error,
             path,
@@ -54,17 +54,17 @@ impl Finding {
         }
     }
 
-    fn hint(mut self, hint: impl Into<String>) -> Self {
+    pub(crate) fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
     }
 
-    fn related(mut self, path: FieldPath, label: &'static str) -> Self {
+    pub(crate) fn related(mut self, path: FieldPath, label: &'static str) -> Self {
         self.related = Some((path, label));
         self
     }
 
-    fn at_key(mut self) -> Self {
+    pub(crate) fn at_key(mut self) -> Self {
         self.at_key = true;
         self
     }
@@ -563,18 +563,18 @@ fn check_deactivated(spec: &ProjectsIntegrationSpec, root: &FieldPath, out: &mut
 
 /// First occurrence of each name in a list, to report the second one.
 #[derive(Default)]
-struct FirstSeen {
+pub(crate) struct FirstSeen {
     seen: HashMap<String, FieldPath>,
 }
 
 impl FirstSeen {
     /// Case-insensitive: returns the first entry's path when `name` was seen before.
-    fn check(&mut self, name: &str, path: &FieldPath) -> Option<FieldPath> {
+    pub(crate) fn check(&mut self, name: &str, path: &FieldPath) -> Option<FieldPath> {
         self.check_key(name.trim().to_lowercase(), path)
     }
 
     /// Case-sensitive variant, for names the systems compare exactly.
-    fn check_exact(&mut self, name: &str, path: &FieldPath) -> Option<FieldPath> {
+    pub(crate) fn check_exact(&mut self, name: &str, path: &FieldPath) -> Option<FieldPath> {
         self.check_key(name.to_owned(), path)
     }
 
@@ -588,7 +588,7 @@ impl FirstSeen {
         }
     }
 
-    fn get(&self, name: &str) -> Option<&FieldPath> {
+    pub(crate) fn get(&self, name: &str) -> Option<&FieldPath> {
         self.seen.get(&name.trim().to_lowercase())
     }
 }
