@@ -10,7 +10,7 @@ use clap::Args;
 use super::progress::TerminalProgress;
 use super::target;
 use super::workflow::{client_options, load_specs, plan_integration};
-use super::{GlobalArgs, exit};
+use super::{GlobalArgs, exit, office365};
 use crate::apply::{ApplyOptions, ApplyReport, OutcomeStatus, execute};
 use crate::live::observe::observe;
 use crate::plan::Plan;
@@ -51,13 +51,14 @@ pub async fn run(
     if let Some(path) = &args.saved_plan {
         return apply_saved(global, args, path, out, err).await;
     }
-    let integrations = load_specs(&args.files, err, global.stderr_color())?;
+    let specs = load_specs(&args.files, err, global.stderr_color())?;
+    let integrations = &specs.integrations;
     let options = PlanOptions {
         prune: args.prune,
         force: args.force,
     };
     let mut code = exit::OK;
-    for integration in &integrations {
+    for integration in integrations {
         let mut notice = Vec::new();
         let planned = match plan_integration(global, integration, &options, &mut notice).await {
             Ok(planned) => planned,
@@ -83,6 +84,21 @@ pub async fn run(
             err,
         )
         .await?;
+        code = super::combine_exit_codes(code, result);
+    }
+    for loaded in &specs.office365 {
+        let mut notice = Vec::new();
+        let planned = match office365::plan_office365(global, loaded, &mut notice).await {
+            Ok(planned) => planned,
+            Err(e) => {
+                err.write_all(&notice)?;
+                return Err(e);
+            }
+        };
+        out.write_all(&notice)?;
+        writeln!(out)?;
+        write!(out, "{}", crate::office365::render::text(&planned.plan))?;
+        let result = office365::confirm_and_apply(&planned, args.auto_approve, out, err).await?;
         code = super::combine_exit_codes(code, result);
     }
     Ok(code)

@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod crd;
 pub mod export;
+pub mod office365;
 pub mod operator;
 pub mod plan;
 pub mod progress;

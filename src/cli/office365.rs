@@ -35,7 +35,7 @@ pub async fn plan_office365(
     let spec = &loaded.resource.spec;
     let owner = loaded.name().to_string();
     let desired = Desired365::from_spec(&owner, spec)
-        .with_context(|| format!("cannot use the field map of \"{owner}\""))?;
+        .map_err(|e| anyhow::anyhow!("cannot use the contacts field map of \"{owner}\": {e}"))?;
     let connection = Connection {
         data_center: spec.connection.data_center,
         secret_ref: spec.connection.secret_ref.clone(),
@@ -134,7 +134,12 @@ pub async fn confirm_and_apply(
     )
     .await;
     progress.finish();
-    let crm_used = planned.connected.clients.stats.snapshot().since(&crm_before);
+    let crm_used = planned
+        .connected
+        .clients
+        .stats
+        .snapshot()
+        .since(&crm_before);
     let graph_used = planned.graph.stats().since(&graph_before);
     if !plan.is_empty() {
         writeln!(

@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 
 use super::workflow::{load_specs, plan_integration};
-use super::{GlobalArgs, exit};
+use super::{GlobalArgs, exit, office365};
 use crate::plan::planner::PlanOptions;
 use crate::plan::render::{json::PlanDocument, markdown, text};
 
@@ -47,20 +47,21 @@ pub async fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<u8> {
-    let integrations = load_specs(&args.files, err, global.stderr_color())?;
-    if args.out.is_some() && integrations.len() > 1 {
+    let specs = load_specs(&args.files, err, global.stderr_color())?;
+    if args.out.is_some() && (specs.len() > 1 || !specs.office365.is_empty()) {
         anyhow::bail!(
-            "-o saves one integration's plan; the files hold {} integrations, plan them one at a time",
-            integrations.len()
+            "-o saves one ProjectsIntegration's plan; the files hold {} resource(s), plan them one at a time (an Office365Integration is always planned afresh by apply)",
+            specs.len()
         );
     }
+    let integrations = &specs.integrations;
     let options = PlanOptions {
         prune: args.prune,
         force: args.force,
     };
     let mut code = exit::OK;
     let mut documents = Vec::new();
-    for integration in &integrations {
+    for integration in integrations {
         let mut notice = Vec::new();
         let planned = match plan_integration(global, integration, &options, &mut notice).await {
             Ok(planned) => planned,
@@ -107,10 +108,38 @@ pub async fn run(
         }
         code = super::combine_exit_codes(code, exit_code(&planned.plan, args.detailed_exitcode));
     }
+    let mut json_documents: Vec<serde_json::Value> = documents
+        .iter()
+        .map(|d| serde_json::from_str(&d.to_json()))
+        .collect::<Result<_, _>>()?;
+    for loaded in &specs.office365 {
+        let mut notice = Vec::new();
+        let planned = match office365::plan_office365(global, loaded, &mut notice).await {
+            Ok(planned) => planned,
+            Err(e) => {
+                err.write_all(&notice)?;
+                return Err(e);
+            }
+        };
+        let target_line = String::from_utf8_lossy(&notice).trim_end().to_string();
+        office365::print_plan(
+            &planned,
+            args.format,
+            &target_line,
+            out,
+            err,
+            &mut json_documents,
+        )?;
+        code = super::combine_exit_codes(
+            code,
+            office365::exit_code(&planned.plan, args.detailed_exitcode),
+        );
+    }
     if args.format == Format::Json {
-        let text = match documents.as_slice() {
-            [one] => one.to_json(),
-            many => serde_json::to_string_pretty(many)?,
+        let text = match (documents.as_slice(), json_documents.as_slice()) {
+            ([one], [_]) => one.to_json(),
+            (_, [one]) => serde_json::to_string_pretty(one)?,
+            (_, many) => serde_json::to_string_pretty(many)?,
         };
         writeln!(out, "{text}")?;
     }

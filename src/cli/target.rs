@@ -5,9 +5,10 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, anyhow};
+use anyhow::{Context, anyhow, bail};
 
 use super::GlobalArgs;
+use crate::graph::{GraphClient, GraphCredentials, GraphEndpoints};
 use crate::live::ProjectsGrant;
 use crate::sandbox::seed::{DEMO_SEED_YAML, Seed};
 use crate::sandbox::{Sandbox, SandboxConfig, SandboxHandle};
@@ -23,8 +24,81 @@ pub struct Connected {
     pub id: String,
     pub clients: ZohoClients,
     pub grant: ProjectsGrant,
+    /// The sandbox's base URL, when the target is a sandbox (it serves Graph too).
+    pub sandbox_url: Option<reqwest::Url>,
     /// Keeps the embedded sandbox serving for as long as the clients are used.
     _sandbox: Option<SandboxHandle>,
+}
+
+/// Environment lookups for credentials, with `--credentials` standing in for
+/// `PROJECTLINK_CREDENTIALS`.
+fn credential_env(global: &GlobalArgs) -> impl Fn(&str) -> Option<String> + use<> {
+    let flag = global.credentials.clone();
+    move |name: &str| -> Option<String> {
+        if name == "PROJECTLINK_CREDENTIALS"
+            && let Some(path) = &flag
+        {
+            return Some(path.display().to_string());
+        }
+        std::env::var(name).ok().filter(|v| !v.is_empty())
+    }
+}
+
+/// Connects the Microsoft Graph client next to a connected CRM target: a sandbox target
+/// serves Graph itself (its demo app registration stands in when none is configured), Zoho
+/// pairs with Microsoft's cloud and needs the app registration named by `graph_secret`.
+pub fn connect_graph(
+    global: &GlobalArgs,
+    connected: &Connected,
+    graph_secret: &str,
+    tenant: &str,
+    options: &ClientOptions,
+) -> anyhow::Result<GraphClient> {
+    let env = credential_env(global);
+    let sources = CredentialSources { env: &env };
+    let configured = sources
+        .resolve_graph(graph_secret)
+        .context("cannot read Microsoft Graph credentials")?;
+    let (endpoints, creds) = match (&connected.sandbox_url, configured) {
+        (Some(url), Some(creds)) => (GraphEndpoints::sandbox(url), creds),
+        (Some(url), None) => (
+            GraphEndpoints::sandbox(url),
+            demo_graph_credentials(tenant)?,
+        ),
+        (None, Some(creds)) => (GraphEndpoints::microsoft(), creds),
+        (None, None) => bail!(
+            "no Microsoft Graph credentials for graphSecretRef {graph_secret:?}: set {}, {} and {}, or add tenant_id, client_id and client_secret under {graph_secret:?} in the credentials file",
+            crate::zoho::credentials::ENV_GRAPH_TENANT_ID,
+            crate::zoho::credentials::ENV_GRAPH_CLIENT_ID,
+            crate::zoho::credentials::ENV_GRAPH_CLIENT_SECRET,
+        ),
+    };
+    Ok(GraphClient::connect(&endpoints, &creds, options)?)
+}
+
+/// The sandbox seed's app registration with write access in `tenant` (or the first tenant).
+fn demo_graph_credentials(tenant: &str) -> anyhow::Result<GraphCredentials> {
+    let seed = demo_seed()?;
+    let found = seed
+        .tenants
+        .iter()
+        .find(|t| t.id.eq_ignore_ascii_case(tenant))
+        .or(seed.tenants.first())
+        .ok_or_else(|| anyhow!("the sandbox seed has no Microsoft 365 tenant"))?;
+    let app = found
+        .apps
+        .iter()
+        .find(|a| a.roles.iter().any(|r| r == "Calendars.ReadWrite"))
+        .or(found.apps.first())
+        .ok_or_else(|| anyhow!("the sandbox seed's tenant has no app registration"))?;
+    Ok(GraphCredentials {
+        origin: "the sandbox's demo app registration".into(),
+        ..GraphCredentials::new(
+            found.id.clone(),
+            app.client_id.clone(),
+            app.client_secret.clone(),
+        )
+    })
 }
 
 /// Where credentials come from, honouring `--credentials`.
@@ -32,15 +106,7 @@ fn resolve_credentials(
     global: &GlobalArgs,
     connection: &Connection,
 ) -> anyhow::Result<(Option<ZohoCredentials>, bool)> {
-    let flag = global.credentials.clone();
-    let env = move |name: &str| -> Option<String> {
-        if name == "PROJECTLINK_CREDENTIALS"
-            && let Some(path) = &flag
-        {
-            return Some(path.display().to_string());
-        }
-        std::env::var(name).ok().filter(|v| !v.is_empty())
-    };
+    let env = credential_env(global);
     let sources = CredentialSources { env: &env };
     let secret = connection
         .secret_ref
@@ -82,12 +148,13 @@ pub async fn connect(
             }
             None => demo_credentials(&demo_seed()?, wants_portal_grant)?,
         };
-        let clients = ZohoClients::connect(&Endpoints::single(base), &creds, &options)?;
+        let clients = ZohoClients::connect(&Endpoints::single(base.clone()), &creds, &options)?;
         return Ok(Connected {
             description: format!("Target: sandbox at {url}"),
             id: format!("sandbox:{url}"),
             clients,
             grant,
+            sandbox_url: Some(base),
             _sandbox: None,
         });
     }
@@ -103,6 +170,7 @@ pub async fn connect(
             id: format!("zoho:{}", dc.code()),
             clients,
             grant: grant_for(wants_portal_grant, portal_missing),
+            sandbox_url: None,
             _sandbox: None,
         });
     }
@@ -113,11 +181,8 @@ pub async fn connect(
     // The embedded sandbox gets a new port each run; its tokens live in its database.
     let mut options = options;
     options.token_store_scope = Some(format!("embedded-sandbox:{}", db.display()));
-    let clients = ZohoClients::connect(
-        &Endpoints::single(reqwest::Url::parse(&handle.url)?),
-        &creds,
-        &options,
-    )?;
+    let url = reqwest::Url::parse(&handle.url)?;
+    let clients = ZohoClients::connect(&Endpoints::single(url.clone()), &creds, &options)?;
     Ok(Connected {
         description: format!(
             "Target: embedded sandbox ({}; no Zoho credentials configured, see --help)",
@@ -126,6 +191,7 @@ pub async fn connect(
         id: "sandbox:embedded".into(),
         clients,
         grant,
+        sandbox_url: Some(url),
         _sandbox: Some(handle),
     })
 }

@@ -12,7 +12,7 @@ use super::target::{self, Connected};
 use crate::live::{Observed, observe::observe};
 use crate::plan::planner::{PlanOptions, plan};
 use crate::plan::{Desired, Plan};
-use crate::spec::{Connection, LoadedIntegration};
+use crate::spec::{Connection, LoadedIntegration, LoadedOffice365};
 use crate::zoho::token_store::FileTokenStore;
 use crate::zoho::{ClientOptions, FaultScript};
 
@@ -21,12 +21,28 @@ use crate::zoho::{ClientOptions, FaultScript};
 #[error("{0}")]
 pub struct InvalidSpecs(pub String);
 
+/// Every resource the spec files hold, by kind.
+pub struct LoadedSpecs {
+    pub integrations: Vec<LoadedIntegration>,
+    pub office365: Vec<LoadedOffice365>,
+}
+
+impl LoadedSpecs {
+    pub fn len(&self) -> usize {
+        self.integrations.len() + self.office365.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// Loads and validates spec files, printing every diagnostic to `err`.
 pub fn load_specs(
     files: &[PathBuf],
     err: &mut dyn Write,
     color: bool,
-) -> anyhow::Result<Vec<LoadedIntegration>> {
+) -> anyhow::Result<LoadedSpecs> {
     let report = crate::spec::load_files_report(files);
     if !report.diagnostics.is_empty() {
         let _ = write!(err, "{}", report.diagnostics.render(color));
@@ -34,7 +50,10 @@ pub fn load_specs(
     if report.diagnostics.has_errors() {
         return Err(InvalidSpecs(report.diagnostics.summary_line()).into());
     }
-    Ok(report.integrations)
+    Ok(LoadedSpecs {
+        integrations: report.integrations,
+        office365: report.office365,
+    })
 }
 
 /// Options of the clients, from the global arguments.

@@ -9,7 +9,7 @@ use reqwest::{Method, Url};
 use serde_json::{Map, Value, json};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::links::{request_for, segment};
+use super::links::{request_for, request_for_relative, segment};
 use super::{
     DeltaFrom, DeltaOutcome, GraphApi, GraphCredentials, GraphEndpoints, GraphFolder, GraphItem,
     GraphUser, ItemKind, wire,
@@ -132,7 +132,12 @@ impl GraphClient {
 
     /// A caller-supplied link (a stored delta link) as a request.
     pub(super) fn request_from_link(&self, link: &str) -> Result<ApiRequest, ZohoError> {
-        request_for(&self.root, link).map_err(|why| {
+        let request = if link.starts_with('/') {
+            request_for_relative(link)
+        } else {
+            request_for(&self.root, link)
+        };
+        request.map_err(|why| {
             ZohoError::InvalidInput(format!(
                 "refusing to follow a Microsoft Graph link that {why}"
             ))

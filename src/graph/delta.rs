@@ -129,9 +129,9 @@ impl GraphClient {
             };
             // Checked now, so a link that could never be followed fails this round rather
             // than the next one.
-            self.follow(delta_link, &request, &answer.request)?;
+            let next_round = self.follow(delta_link, &request, &answer.request)?;
             return Ok(DeltaOutcome::Round(
-                collected.finish(delta_link.to_string()),
+                collected.finish(super::links::relative_link(&next_round)),
             ));
         }
         Err(ZohoError::decode(

@@ -68,12 +68,56 @@ pub(crate) fn request_for(root: &Url, link: &str) -> Result<ApiRequest, String> 
     Ok(request)
 }
 
+/// A stored link in the form [`relative_link`] writes (`/users/…/delta?$deltatoken=…`) as
+/// a request below the configured root.
+pub(crate) fn request_for_relative(link: &str) -> Result<ApiRequest, String> {
+    if !link.starts_with('/') || link.starts_with("//") {
+        return Err("is not a path below the Microsoft Graph root".into());
+    }
+    let url = Url::parse("http://graph.invalid")
+        .and_then(|base| base.join(link))
+        .map_err(|_| "is not a path below the Microsoft Graph root".to_string())?;
+    let mut request = ApiRequest::get(url.path());
+    for (name, value) in url.query_pairs() {
+        request = request.query(&name, value);
+    }
+    Ok(request)
+}
+
+/// A link's request as a path and query below the Graph root: what is stored, so a stored
+/// link keeps working when the root's host or port changes (a sandbox, a proxy).
+pub(crate) fn relative_link(request: &ApiRequest) -> String {
+    let mut url = Url::parse("http://graph.invalid").expect("static URL");
+    url.set_path(&request.path);
+    if !request.query.is_empty() {
+        url.query_pairs_mut()
+            .extend_pairs(request.query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    }
+    match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn root() -> Url {
         Url::parse("https://graph.microsoft.com/v1.0").unwrap()
+    }
+
+    #[test]
+    fn relative_links_round_trip() {
+        let link = "https://graph.microsoft.com/v1.0/users/a%40x.com/contactFolders/f/contacts/delta?%24deltatoken=ab%2Bc";
+        let request = request_for(&root(), link).unwrap();
+        let relative = relative_link(&request);
+        assert!(relative.starts_with("/users/a%40x.com/contactFolders/f/contacts/delta?"));
+        let back = request_for_relative(&relative).unwrap();
+        assert_eq!(back.path, request.path);
+        assert_eq!(back.query, request.query);
+        assert!(request_for_relative("//evil.example/x").is_err());
+        assert!(request_for_relative("users").is_err());
     }
 
     #[test]

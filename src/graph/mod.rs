@@ -140,7 +140,9 @@ pub struct DeltaRound {
     pub changed: Vec<GraphItem>,
     /// Ids of items deleted (or, for events, moved out of the window).
     pub removed: Vec<String>,
-    /// Where the next round starts.
+    /// Where the next round starts: the `@odata.deltaLink` as a path and query below the
+    /// Graph root (`/users/…/delta?$deltatoken=…`), so a stored link survives a change of
+    /// host or port; [`DeltaFrom::Link`] takes it back as it is.
     pub delta_link: String,
 }
 

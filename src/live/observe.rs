@@ -21,7 +21,7 @@ pub struct ObserveError {
     pub source: ZohoError,
 }
 
-pub(super) fn reading(what: impl Into<String>) -> impl FnOnce(ZohoError) -> ObserveError {
+pub(crate) fn reading(what: impl Into<String>) -> impl FnOnce(ZohoError) -> ObserveError {
     let what = what.into();
     move |source| ObserveError { what, source }
 }

@@ -252,7 +252,12 @@ async fn outlook_phase<G: GraphApi>(
             match graph.delete_folder(mailbox, kind, &id).await {
                 Ok(()) => run.folder_written = true,
                 Err(e) => run.failures.push(fail(
-                    format!("{} {}: delete folder \"{}\"", folder.kind, folder.user, folder.kind.folder_name()),
+                    format!(
+                        "{} {}: delete folder \"{}\"",
+                        folder.kind,
+                        folder.user,
+                        folder.kind.folder_name()
+                    ),
                     e,
                 )),
             }
@@ -381,7 +386,9 @@ async fn crm_phase<C: CrmApi, G: GraphApi>(
         let mut updates = Vec::new();
         let mut deletes = Vec::new();
         for (index, folder) in plan.folders.iter().enumerate() {
-            if folder.kind != kind || (folder.folder_action == FolderAction::Create && runs[index].folder_id.is_none()) {
+            if folder.kind != kind
+                || (folder.folder_action == FolderAction::Create && runs[index].folder_id.is_none())
+            {
                 continue;
             }
             for change in &folder.changes {
@@ -389,12 +396,23 @@ async fn crm_phase<C: CrmApi, G: GraphApi>(
                     Work::CreateRecord { values } => {
                         let mut record = values.clone();
                         record.insert("Owner".into(), json!({ "id": folder.crm_user_id }));
-                        creates.push(Pending { folder: index, change, record });
+                        creates.push(Pending {
+                            folder: index,
+                            change,
+                            record,
+                        });
                     }
                     Work::UpdateRecord { values, .. } => {
                         let mut record = values.clone();
-                        record.insert("id".into(), json!(change.crm_id.clone().unwrap_or_default()));
-                        updates.push(Pending { folder: index, change, record });
+                        record.insert(
+                            "id".into(),
+                            json!(change.crm_id.clone().unwrap_or_default()),
+                        );
+                        updates.push(Pending {
+                            folder: index,
+                            change,
+                            record,
+                        });
                     }
                     Work::DeleteRecord => deletes.push(Pending {
                         folder: index,
@@ -405,23 +423,40 @@ async fn crm_phase<C: CrmApi, G: GraphApi>(
                 }
             }
         }
-        let mut written: Vec<(usize, &ItemChange, String)> = Vec::new();
+        let mut written: Vec<Written> = Vec::new();
         for batch in creates.chunks(RECORDS_PER_WRITE) {
             let records: Vec<Map<String, Value>> = batch.iter().map(|p| p.record.clone()).collect();
             let results = crm.insert_records(module, &records).await;
-            settle(plan, runs, batch, results.map(|r| r.into_iter().map(|x| x.map(|o| o.id)).collect()), &mut written, counter);
+            settle(
+                plan,
+                runs,
+                batch,
+                results.map(written_ids),
+                &mut written,
+                counter,
+            );
         }
         for batch in updates.chunks(RECORDS_PER_WRITE) {
             let records: Vec<Map<String, Value>> = batch.iter().map(|p| p.record.clone()).collect();
             let results = crm.update_records(module, &records).await;
-            settle(plan, runs, batch, results.map(|r| r.into_iter().map(|x| x.map(|o| o.id)).collect()), &mut written, counter);
+            settle(
+                plan,
+                runs,
+                batch,
+                results.map(written_ids),
+                &mut written,
+                counter,
+            );
         }
         for batch in deletes.chunks(RECORDS_PER_WRITE) {
             let ids: Vec<String> = batch
                 .iter()
                 .map(|p| p.change.crm_id.clone().unwrap_or_default())
                 .collect();
-            let results = crm.delete_records(module, &ids).await;
+            let results = crm
+                .delete_records(module, &ids)
+                .await
+                .map(|r| r.into_iter().map(|x| x.map(|id| (id, None))).collect());
             let mut ignored = Vec::new();
             settle(plan, runs, batch, results, &mut ignored, counter);
         }
@@ -429,25 +464,40 @@ async fn crm_phase<C: CrmApi, G: GraphApi>(
     }
 }
 
+/// A record written: its folder, change, id and new modification time (when Zoho said).
+type Written<'p> = (usize, &'p ItemChange, String, Option<DateTime<Utc>>);
+
+type WrittenIds = Vec<Result<(String, Option<DateTime<Utc>>), crate::zoho::ItemError>>;
+
+fn written_ids(results: Vec<crate::zoho::crm::WriteResult>) -> WrittenIds {
+    results
+        .into_iter()
+        .map(|r| r.map(|o| (o.id, o.modified_time)))
+        .collect()
+}
+
 /// Records each result of a CRM batch against its folder.
 fn settle<'p>(
     plan: &SyncPlan,
     runs: &mut [FolderRun],
     batch: &[Pending<'p>],
-    results: Result<Vec<Result<String, crate::zoho::ItemError>>, ZohoError>,
-    written: &mut Vec<(usize, &'p ItemChange, String)>,
+    results: Result<WrittenIds, ZohoError>,
+    written: &mut Vec<Written<'p>>,
     counter: &Counter<'_>,
 ) {
-    let results: Vec<Result<String, String>> = match results {
-        Ok(results) => results.into_iter().map(|r| r.map_err(|e| e.to_string())).collect(),
+    let results: Vec<Result<(String, Option<DateTime<Utc>>), String>> = match results {
+        Ok(results) => results
+            .into_iter()
+            .map(|r| r.map_err(|e| e.to_string()))
+            .collect(),
         Err(e) => batch.iter().map(|_| Err(e.to_string())).collect(),
     };
     for (pending, result) in batch.iter().zip(results) {
         counter.tick();
         match result {
-            Ok(id) => {
+            Ok((id, modified)) => {
                 runs[pending.folder].items += 1;
-                written.push((pending.folder, pending.change, id));
+                written.push((pending.folder, pending.change, id, modified));
             }
             Err(error) => runs[pending.folder].failures.push(Failure {
                 what: describe(&plan.folders[pending.folder], pending.change),
@@ -457,22 +507,30 @@ fn settle<'p>(
     }
 }
 
-/// Reads back the written records' modification times and links their Outlook items.
+/// Links the Outlook items of the written records, at the modification time Zoho returned
+/// (read back for any record whose write response did not carry it).
 async fn link_written<C: CrmApi, G: GraphApi>(
     plan: &SyncPlan,
     runs: &mut [FolderRun],
     kind: SyncKind,
-    written: Vec<(usize, &ItemChange, String)>,
+    written: Vec<Written<'_>>,
     crm: &C,
     graph: &G,
 ) {
     if written.is_empty() {
         return;
     }
-    let ids: Vec<String> = written.iter().map(|(_, _, id)| id.clone()).collect();
-    let mut modified: HashMap<String, DateTime<Utc>> = HashMap::new();
+    let unknown: Vec<String> = written
+        .iter()
+        .filter(|w| w.3.is_none())
+        .map(|w| w.2.clone())
+        .collect();
+    let mut modified: HashMap<String, DateTime<Utc>> = written
+        .iter()
+        .filter_map(|w| Some((w.2.clone(), w.3?)))
+        .collect();
     let mut read_failure = None;
-    for chunk in ids.chunks(RECORDS_PER_WRITE) {
+    for chunk in unknown.chunks(RECORDS_PER_WRITE) {
         match crm
             .records_by_ids(kind.crm_module(), chunk, &["Modified_Time"])
             .await
@@ -486,7 +544,7 @@ async fn link_written<C: CrmApi, G: GraphApi>(
         }
     }
     let outcomes: Vec<(usize, Result<(), Failure>)> = stream::iter(written)
-        .map(|(index, change, id)| {
+        .map(|(index, change, id, _)| {
             let folder = &plan.folders[index];
             let read_failure = read_failure.clone();
             let at = modified.get(&id).copied();
@@ -507,7 +565,13 @@ async fn link_written<C: CrmApi, G: GraphApi>(
                 };
                 let item = change.item_id.as_deref().unwrap_or_default();
                 let result = graph
-                    .update_item(&folder.mailbox_id, item_kind(kind), item, &patch, &link_map(&link))
+                    .update_item(
+                        &folder.mailbox_id,
+                        item_kind(kind),
+                        item,
+                        &patch,
+                        &link_map(&link),
+                    )
                     .await
                     .map(|_| ())
                     .map_err(|e| Failure {

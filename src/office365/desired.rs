@@ -45,3 +45,60 @@ impl Desired365 {
             .is_some_and(|s| s.users.contains(&user.to_ascii_lowercase()))
     }
 }
+
+/// CRM Contacts fields that are lookups: compared by name, written to Office 365 only.
+const CONTACT_LOOKUPS: [&str; 3] = ["Account_Name", "Vendor_Name", "Reporting_To"];
+
+impl Desired365 {
+    /// The desired state of a spec; `owner` is who the saved state is recorded for. Fails
+    /// only on a field map that validation would have refused.
+    pub fn from_spec(
+        owner: &str,
+        spec: &crate::spec::Office365IntegrationSpec,
+    ) -> Result<Desired365, String> {
+        let lower = |users: &[String]| -> BTreeSet<String> {
+            users
+                .iter()
+                .map(|u| u.trim().to_ascii_lowercase())
+                .collect()
+        };
+        let contacts = Mapping::contacts(
+            spec.contacts_sync
+                .effective_field_map()
+                .into_iter()
+                .map(|m| (m.crm_field, m.office365_field, m.direction)),
+            &CONTACT_LOOKUPS,
+        )?;
+        Ok(Desired365 {
+            owner: owner.to_string(),
+            invites: spec
+                .users
+                .iter()
+                .map(|u| DesiredInvite {
+                    email: u.email.trim().to_ascii_lowercase(),
+                    profile: u.profile.clone(),
+                    role: u.role.clone(),
+                })
+                .collect(),
+            sync: BTreeMap::from([
+                (
+                    SyncKind::Calendar,
+                    KindSetting {
+                        users: lower(&spec.calendar_sync.users),
+                        exclude_tags: spec.calendar_sync.exclude_tags.clone(),
+                        mapping: Mapping::events(),
+                    },
+                ),
+                (
+                    SyncKind::Contacts,
+                    KindSetting {
+                        users: lower(&spec.contacts_sync.users),
+                        exclude_tags: spec.contacts_sync.exclude_tags.clone(),
+                        mapping: contacts,
+                    },
+                ),
+            ]),
+            observe_only: spec.policy.observe_only,
+        })
+    }
+}

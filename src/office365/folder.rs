@@ -454,12 +454,12 @@ impl Planner<'_> {
             // CRM's values go out; fields that only flow into CRM come back.
             Target::Office365 => differing
                 .iter()
-                .partition(|&&i| rules[i].direction.to_office365()),
+                .partition(|&&i| rules[i].direction.writes_office365()),
             // Office 365's values come in; fields that only flow out are put back.
             Target::Crm => {
                 let (to_crm, to_graph): (Vec<usize>, Vec<usize>) = differing
                     .iter()
-                    .partition(|&&i| rules[i].direction.to_crm());
+                    .partition(|&&i| rules[i].direction.writes_crm());
                 (to_graph, to_crm)
             }
         };

@@ -6,24 +6,7 @@ use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-/// Which way a mapped field is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum Direction {
-    Both,
-    ToOffice365,
-    ToCrm,
-}
-
-impl Direction {
-    pub fn to_office365(self) -> bool {
-        matches!(self, Direction::Both | Direction::ToOffice365)
-    }
-
-    pub fn to_crm(self) -> bool {
-        matches!(self, Direction::Both | Direction::ToCrm)
-    }
-}
+pub use crate::spec::SyncDirection as Direction;
 
 /// How a value is read and compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -250,7 +233,7 @@ impl Mapping {
     pub fn graph_body(&self, values: &[Value]) -> Map<String, Value> {
         let mut body = Map::new();
         let all: Vec<usize> = (0..self.rules.len())
-            .filter(|&i| self.rules[i].direction.to_office365())
+            .filter(|&i| self.rules[i].direction.writes_office365())
             .collect();
         self.write_graph(&mut body, values, &all);
         body
@@ -314,7 +297,7 @@ impl Mapping {
         let mut out = Map::new();
         for &i in which {
             let rule = &self.rules[i];
-            if rule.kind == ValueKind::Lookup || !rule.direction.to_crm() {
+            if rule.kind == ValueKind::Lookup || !rule.direction.writes_crm() {
                 continue;
             }
             let mut value = crm_value(rule.kind, &values[i]);

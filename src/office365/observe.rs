@@ -16,11 +16,13 @@ use super::observed::{
     ChangeFeed, CrmRecord, CrmUserRef, CrmView, FolderObservation, MailboxRef, Observed365,
     OutlookItem, StateRead,
 };
-use super::state::{FolderKey, FolderState, ItemLink, LINK_PROPERTY, STATE_VARIABLE, SyncKind, SyncState};
+use super::state::{
+    FolderKey, FolderState, ItemLink, LINK_PROPERTY, STATE_VARIABLE, SyncKind, SyncState,
+};
 use crate::graph::{DeltaFrom, DeltaOutcome, GraphApi, GraphItem, ItemKind};
 use crate::live::observe::{ObserveError, reading};
-use crate::zoho::crm::UserType;
 use crate::zoho::CrmApi;
+use crate::zoho::crm::UserType;
 
 /// Items per delta page asked of Graph (its maximum).
 pub const DELTA_PAGE_SIZE: u32 = 1000;
@@ -74,7 +76,11 @@ pub async fn observe<C: CrmApi, G: GraphApi>(
     let observed_at = Utc::now();
     let (variables, users, profiles, roles, mailboxes) = futures::try_join!(
         async { crm.variables().await.map_err(reading("CRM org variables")) },
-        async { crm.users(UserType::AllUsers).await.map_err(reading("CRM users")) },
+        async {
+            crm.users(UserType::AllUsers)
+                .await
+                .map_err(reading("CRM users"))
+        },
         async { crm.profiles().await.map_err(reading("CRM profiles")) },
         async { crm.roles().await.map_err(reading("CRM roles")) },
         async { graph.users().await.map_err(reading("Office 365 users")) },
@@ -159,9 +165,7 @@ pub async fn observe<C: CrmApi, G: GraphApi>(
     let folders: Vec<FolderObservation> = stream::iter(wanted)
         .map(|(key, crm_user_id, mailbox_id, enabled)| {
             let prior = state.folder(&key).cloned();
-            async move {
-                observe_folder(graph, key, crm_user_id, mailbox_id, prior, enabled).await
-            }
+            async move { observe_folder(graph, key, crm_user_id, mailbox_id, prior, enabled).await }
         })
         .buffered(FOLDERS_AT_ONCE)
         .collect::<Vec<_>>()
@@ -180,8 +184,10 @@ pub async fn observe<C: CrmApi, G: GraphApi>(
             continue;
         }
         let fingerprint = desired.setting(kind).mapping.fingerprint();
-        let priors: Vec<Option<&FolderState>> =
-            enabled.iter().map(|f| observed.state.folder(&f.key)).collect();
+        let priors: Vec<Option<&FolderState>> = enabled
+            .iter()
+            .map(|f| observed.state.folder(&f.key))
+            .collect();
         let needs_everything = enabled.iter().zip(&priors).any(|(f, prior)| {
             prior.is_none_or(|p| p.mapping != fingerprint)
                 || match &f.feed {
@@ -259,7 +265,13 @@ async fn observe_folder<G: GraphApi>(
         None => restart_reason = Some("no saved delta link for this folder".to_string()),
         Some(link) => {
             let outcome = graph
-                .delta(&mailbox_id, kind, &id, &DeltaFrom::Link(link), DELTA_PAGE_SIZE)
+                .delta(
+                    &mailbox_id,
+                    kind,
+                    &id,
+                    &DeltaFrom::Link(link),
+                    DELTA_PAGE_SIZE,
+                )
                 .await;
             match outcome {
                 Ok(DeltaOutcome::Round(round)) => {
@@ -296,7 +308,13 @@ async fn observe_folder<G: GraphApi>(
     };
     if let Some(reason) = restart_reason {
         match graph
-            .delta(&mailbox_id, kind, &folder.id, &DeltaFrom::Start, DELTA_PAGE_SIZE)
+            .delta(
+                &mailbox_id,
+                kind,
+                &folder.id,
+                &DeltaFrom::Start,
+                DELTA_PAGE_SIZE,
+            )
             .await
             .map_err(reading(what("changes")))?
         {

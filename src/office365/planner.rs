@@ -148,48 +148,19 @@ fn plan_invites(
             continue;
         };
         let mut problems = false;
-        if !observed
-            .profiles
-            .iter()
-            .any(|p| p.eq_ignore_ascii_case(&wanted.profile))
-        {
-            problems = true;
-            diagnostics.push(diagnostic(
-                Severity::Error,
-                format!(
-                    "{}: CRM has no profile \"{}\"",
-                    wanted.email, wanted.profile
-                ),
-                Some(&format!(
-                    "profiles in CRM: {}",
-                    observed
-                        .profiles
-                        .iter()
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )),
-            ));
-        }
-        if !observed
-            .roles
-            .iter()
-            .any(|r| r.eq_ignore_ascii_case(&wanted.role))
-        {
-            problems = true;
-            diagnostics.push(diagnostic(
-                Severity::Error,
-                format!("{}: CRM has no role \"{}\"", wanted.email, wanted.role),
-                Some(&format!(
-                    "roles in CRM: {}",
-                    observed
-                        .roles
-                        .iter()
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )),
-            ));
+        for (what, by_name, wanted_name) in [
+            ("profile", &observed.profiles, &wanted.profile),
+            ("role", &observed.roles, &wanted.role),
+        ] {
+            if Observed365::id_by_name(by_name, wanted_name).is_none() {
+                problems = true;
+                let known: Vec<&str> = by_name.keys().map(String::as_str).collect();
+                diagnostics.push(diagnostic(
+                    Severity::Error,
+                    format!("{}: CRM has no {what} \"{wanted_name}\"", wanted.email),
+                    Some(&format!("{what}s in CRM: {}", known.join(", "))),
+                ));
+            }
         }
         if problems {
             continue;

@@ -170,7 +170,11 @@ pub fn text(plan: &SyncPlan) -> String {
 pub fn markdown(plan: &SyncPlan) -> String {
     let mut out = format!("### Office 365 integration `{}`\n\n", plan.owner);
     for diagnostic in &plan.diagnostics {
-        let _ = writeln!(out, "- **{:?}**: {}", diagnostic.severity, diagnostic.message);
+        let _ = writeln!(
+            out,
+            "- **{:?}**: {}",
+            diagnostic.severity, diagnostic.message
+        );
     }
     for invite in &plan.invites {
         let _ = writeln!(
@@ -203,7 +207,13 @@ pub fn markdown(plan: &SyncPlan) -> String {
         out.push_str("\n<details><summary>Samples</summary>\n\n");
         for folder in &changed {
             for change in samples(folder) {
-                let _ = writeln!(out, "- {} {}: `{}`", folder.kind, folder.user, describe(change));
+                let _ = writeln!(
+                    out,
+                    "- {} {}: `{}`",
+                    folder.kind,
+                    folder.user,
+                    describe(change)
+                );
             }
         }
         out.push_str("\n</details>\n");
