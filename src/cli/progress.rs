@@ -25,7 +25,7 @@ impl TerminalProgress {
             return;
         }
         let step = (total / 100).max(1);
-        if done % step != 0 && done != total {
+        if !done.is_multiple_of(step) && done != total {
             return;
         }
         let mut err = std::io::stderr().lock();

@@ -3,7 +3,7 @@
 //! the link of each Outlook item whose record was written, and last the saved state — only
 //! for folders whose every change succeeded, so a later run redoes exactly what failed.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Utc};
@@ -15,7 +15,7 @@ use super::model::{FolderAction, FolderPlan, ItemChange, SyncPlan, Work};
 use super::observe::{DELTA_PAGE_SIZE, item_kind};
 use super::observed::{CrmRecord, Observed365};
 use super::state::{ItemLink, LINK_PROPERTY, STATE_VARIABLE, SyncKind, SyncState};
-use crate::graph::{DeltaFrom, DeltaOutcome, GraphApi};
+use crate::graph::{DeltaFrom, DeltaOutcome, GraphApi, GraphItem};
 use crate::zoho::crm::{NewUser, NewVariable, VariableUpdate};
 use crate::zoho::{CrmApi, ZohoError};
 
@@ -68,14 +68,27 @@ impl Counter<'_> {
     }
 }
 
-/// The outcome of one folder's Outlook phase.
+/// The outcome of one folder's apply.
 #[derive(Default)]
 struct FolderRun {
     folder_id: Option<String>,
+    /// Where the folder's delta feed stands: the observed link, or the one started when the
+    /// folder was made; moved past this run's own writes at the end.
     delta_link: Option<String>,
     failures: Vec<Failure>,
     items: usize,
     folder_written: bool,
+    /// Outlook items this run wrote, with the modification time Graph gave each write.
+    wrote: HashMap<String, Option<DateTime<Utc>>>,
+    deleted: HashSet<String>,
+    /// The latest `Modified_Time` of this run's CRM writes (CRM's clock).
+    crm_latest: Option<DateTime<Utc>>,
+}
+
+impl FolderRun {
+    fn wrote_item(&mut self, item: &GraphItem) {
+        self.wrote.insert(item.id.clone(), item.last_modified);
+    }
 }
 
 fn describe(folder: &FolderPlan, change: &ItemChange) -> String {
@@ -148,7 +161,17 @@ pub async fn apply<C: CrmApi, G: GraphApi>(
         .collect()
         .await;
     crm_phase(plan, &mut runs, crm, graph, &counter).await;
+    let closing = plan
+        .folders
+        .iter()
+        .zip(runs.iter_mut())
+        .map(|(folder, run)| close_delta_round(folder, run, graph));
+    stream::iter(closing)
+        .buffer_unordered(FOLDERS_AT_ONCE)
+        .collect::<Vec<()>>()
+        .await;
 
+    let settled_at = Utc::now();
     let prior = context.observed.state.state();
     let mut state = prior
         .cloned()
@@ -169,9 +192,8 @@ pub async fn apply<C: CrmApi, G: GraphApi>(
                 if let Some(id) = &run.folder_id {
                     next.folder_id = id.clone();
                 }
-                if folder.folder_action == FolderAction::Create {
-                    next.delta_link = run.delta_link.clone();
-                }
+                next.delta_link = run.delta_link.clone();
+                next.settled_at = run.crm_latest.map_or(settled_at, |t| t.max(settled_at));
                 state.set_folder(&folder.key(), next);
             }
         }
@@ -233,6 +255,10 @@ async fn outlook_phase<G: GraphApi>(
 ) -> FolderRun {
     let mut run = FolderRun {
         folder_id: folder.folder_id.clone(),
+        delta_link: folder
+            .next_state
+            .as_ref()
+            .and_then(|s| s.delta_link.clone()),
         ..FolderRun::default()
     };
     let kind = item_kind(folder.kind);
@@ -287,7 +313,7 @@ async fn outlook_phase<G: GraphApi>(
         }
     }
     let folder_id = run.folder_id.clone().unwrap_or_default();
-    let outcomes: Vec<Result<(), Failure>> = stream::iter(&folder.changes)
+    let outcomes: Vec<Result<Wrote, Failure>> = stream::iter(&folder.changes)
         .filter(|change| {
             let outlook = matches!(
                 change.work,
@@ -298,23 +324,20 @@ async fn outlook_phase<G: GraphApi>(
         .map(|change| {
             let folder_id = folder_id.clone();
             async move {
+                let item = change.item_id.as_deref().unwrap_or_default();
                 let result = match &change.work {
                     Work::CreateItem { body, link } => graph
                         .create_item(mailbox, kind, &folder_id, body, &link_map(link))
                         .await
-                        .map(|_| ()),
-                    Work::PatchItem { patch, link } => {
-                        let item = change.item_id.as_deref().unwrap_or_default();
-                        graph
-                            .update_item(mailbox, kind, item, patch, &link_map(link))
-                            .await
-                            .map(|_| ())
-                    }
-                    Work::DeleteItem => {
-                        let item = change.item_id.as_deref().unwrap_or_default();
-                        graph.delete_item(mailbox, kind, item).await
-                    }
-                    _ => Ok(()),
+                        .map(Wrote::Item),
+                    Work::PatchItem { patch, link } => graph
+                        .update_item(mailbox, kind, item, patch, &link_map(link))
+                        .await
+                        .map(Wrote::Item),
+                    _ => graph
+                        .delete_item(mailbox, kind, item)
+                        .await
+                        .map(|()| Wrote::Deleted(item.to_string())),
                 };
                 counter.tick();
                 result.map_err(|e| fail(describe(folder, change), e))
@@ -325,11 +348,61 @@ async fn outlook_phase<G: GraphApi>(
         .await;
     for outcome in outcomes {
         match outcome {
-            Ok(()) => run.items += 1,
+            Ok(wrote) => {
+                run.items += 1;
+                match wrote {
+                    Wrote::Item(item) => run.wrote_item(&item),
+                    Wrote::Deleted(id) => {
+                        run.deleted.insert(id);
+                    }
+                }
+            }
             Err(failure) => run.failures.push(failure),
         }
     }
     run
+}
+
+/// What one Outlook write did.
+enum Wrote {
+    Item(GraphItem),
+    Deleted(String),
+}
+
+/// Moves the folder's delta feed past this run's own writes, so the next run's changes are
+/// other people's only. When the round shows anything this run did not write (someone
+/// changed the folder meanwhile), the feed stays where it was and the next run sees it all.
+async fn close_delta_round<G: GraphApi>(folder: &FolderPlan, run: &mut FolderRun, graph: &G) {
+    let (Some(folder_id), Some(link)) = (&run.folder_id, &run.delta_link) else {
+        return;
+    };
+    if run.wrote.is_empty() && run.deleted.is_empty() {
+        return;
+    }
+    let kind = item_kind(folder.kind);
+    let round = graph
+        .delta(
+            &folder.mailbox_id,
+            kind,
+            folder_id,
+            &DeltaFrom::Link(link.clone()),
+            DELTA_PAGE_SIZE,
+        )
+        .await;
+    let Ok(DeltaOutcome::Round(round)) = round else {
+        return;
+    };
+    let ours = round.changed.iter().all(|item| {
+        run.wrote
+            .get(&item.id)
+            .is_some_and(|written| match (written, item.last_modified) {
+                (Some(written), Some(seen)) => seen <= *written,
+                _ => true,
+            })
+    }) && round.removed.iter().all(|id| run.deleted.contains(id));
+    if ours {
+        run.delta_link = Some(round.delta_link);
+    }
 }
 
 /// Creates the folder (or finds the one an interrupted run made) and starts its delta feed
@@ -467,7 +540,10 @@ async fn crm_phase<C: CrmApi, G: GraphApi>(
 /// A record written: its folder, change, id and new modification time (when Zoho said).
 type Written<'p> = (usize, &'p ItemChange, String, Option<DateTime<Utc>>);
 
-type WrittenIds = Vec<Result<(String, Option<DateTime<Utc>>), crate::zoho::ItemError>>;
+/// A written record's id and, when Zoho said, its new `Modified_Time`.
+type WrittenId = (String, Option<DateTime<Utc>>);
+
+type WrittenIds = Vec<Result<WrittenId, crate::zoho::ItemError>>;
 
 fn written_ids(results: Vec<crate::zoho::crm::WriteResult>) -> WrittenIds {
     results
@@ -485,7 +561,7 @@ fn settle<'p>(
     written: &mut Vec<Written<'p>>,
     counter: &Counter<'_>,
 ) {
-    let results: Vec<Result<(String, Option<DateTime<Utc>>), String>> = match results {
+    let results: Vec<Result<WrittenId, String>> = match results {
         Ok(results) => results
             .into_iter()
             .map(|r| r.map_err(|e| e.to_string()))
@@ -496,7 +572,11 @@ fn settle<'p>(
         counter.tick();
         match result {
             Ok((id, modified)) => {
-                runs[pending.folder].items += 1;
+                let run = &mut runs[pending.folder];
+                run.items += 1;
+                if modified > run.crm_latest {
+                    run.crm_latest = modified;
+                }
                 written.push((pending.folder, pending.change, id, modified));
             }
             Err(error) => runs[pending.folder].failures.push(Failure {
@@ -543,7 +623,7 @@ async fn link_written<C: CrmApi, G: GraphApi>(
             Err(e) => read_failure = Some(e.to_string()),
         }
     }
-    let outcomes: Vec<(usize, Result<(), Failure>)> = stream::iter(written)
+    let outcomes: Vec<(usize, Result<GraphItem, Failure>)> = stream::iter(written)
         .map(|(index, change, id, _)| {
             let folder = &plan.folders[index];
             let read_failure = read_failure.clone();
@@ -573,7 +653,6 @@ async fn link_written<C: CrmApi, G: GraphApi>(
                         &link_map(&link),
                     )
                     .await
-                    .map(|_| ())
                     .map_err(|e| Failure {
                         what: format!("{what}: link the Outlook item"),
                         error: e.to_string(),
@@ -585,8 +664,9 @@ async fn link_written<C: CrmApi, G: GraphApi>(
         .collect()
         .await;
     for (index, outcome) in outcomes {
-        if let Err(failure) = outcome {
-            runs[index].failures.push(failure);
+        match outcome {
+            Ok(item) => runs[index].wrote_item(&item),
+            Err(failure) => runs[index].failures.push(failure),
         }
     }
 }

@@ -15,8 +15,8 @@ use super::model::{
 use super::observed::{ChangeFeed, CrmRecord, CrmView, FolderObservation, OutlookItem};
 use super::state::{FolderState, InitialSync, ItemLink, SyncKind};
 
-/// Records changed this close before a watermark count as changed: clocks of the machine
-/// and of CRM may disagree, and recreating an item is safer than deleting a record.
+/// Listings of CRM changes start this long before the saved watermark: the machine's and
+/// CRM's clocks may disagree, and reading a record twice costs nothing but a comparison.
 pub const WATERMARK_MARGIN: Duration = Duration::minutes(5);
 
 /// Where a record stands in the initial sync's order: events that have not ended first
@@ -103,7 +103,14 @@ pub fn plan_folder(input: &FolderInput<'_>) -> FolderPlan {
         },
         (Some(_), ChangeFeed::Incremental { .. }) => SyncMode::Incremental,
     };
-    let watermark = prior.map(|p| p.synced_through - WATERMARK_MARGIN);
+    // A record created after the last successful run began reading, or modified after its
+    // writes settled, is new to the sync; one that is neither, yet has no item, lost it in
+    // Outlook. CRM keeps times to the second, so those seconds count as after: recreating
+    // an item is safer than deleting a record.
+    let watermarks = prior.map(|p| {
+        let before = |at: DateTime<Utc>| whole_second(at) - Duration::nanoseconds(1);
+        (before(p.synced_through), before(p.settled_at))
+    });
     let user_id = observation.crm_user_id.as_str();
     let excluded_tags = &input.setting.exclude_tags;
 
@@ -170,10 +177,15 @@ pub fn plan_folder(input: &FolderInput<'_>) -> FolderPlan {
 
     // Items made in Outlook. One whose record was already created by an interrupted run is
     // recognised by its content among the records created since the watermark.
-    let is_new = |record: &CrmRecord| match watermark {
+    let created_since = |record: &CrmRecord| match watermarks {
         None => true,
-        Some(w) => record.created.is_none_or(|c| c > w) || record.modified > w,
+        Some((read, _)) => record.created.is_none_or(|c| c > read),
     };
+    let modified_since = |record: &CrmRecord| match watermarks {
+        None => true,
+        Some((_, settled)) => record.modified > settled,
+    };
+    let is_new = |record: &CrmRecord| created_since(record) || modified_since(record);
     let mut by_content: HashMap<Vec<Value>, Vec<&CrmRecord>> = HashMap::new();
     for record in &mine {
         if !claimed.contains(record.id.as_str()) && is_new(record) {
@@ -221,14 +233,13 @@ pub fn plan_folder(input: &FolderInput<'_>) -> FolderPlan {
             }
         }
         Some(prior) => {
-            let watermark = watermark.expect("a prior state has a watermark");
             for record in &mine {
                 if claimed.contains(record.id.as_str()) {
                     continue;
                 }
-                if record.created.is_none_or(|c| c > watermark) {
+                if created_since(record) {
                     planner.create_item(record, "new in CRM");
-                } else if record.modified > watermark {
+                } else if modified_since(record) {
                     planner.create_item(record, "changed in CRM and missing in Office 365");
                 } else if input.crm.complete && was_synced(kind, record, &prior.initial) {
                     planner.delete_record(record);
@@ -241,6 +252,8 @@ pub fn plan_folder(input: &FolderInput<'_>) -> FolderPlan {
         folder_id: observation.folder_id.clone().unwrap_or_default(),
         delta_link: observation.next_delta_link.clone(),
         synced_through: input.observed_at,
+        // The executor sets when this run's writes were done.
+        settled_at: input.observed_at,
         initial: prior.map(|p| p.initial.clone()).unwrap_or(InitialSync {
             at: input.observed_at,
             last_key,
@@ -266,6 +279,10 @@ pub fn plan_folder(input: &FolderInput<'_>) -> FolderPlan {
         next_state: Some(next_state),
         state_changes,
     }
+}
+
+fn whole_second(at: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(at.timestamp(), 0).unwrap_or(at)
 }
 
 /// Whether a record unchanged since the first sync was taken by it (rather than left out by

@@ -353,13 +353,14 @@ fn parse_graph_datetime(value: &Value) -> Option<DateTime<Utc>> {
 }
 
 fn canonical_crm_value(kind: ValueKind, value: Option<&Value>) -> Value {
+    if kind == ValueKind::Bool {
+        return Value::Bool(value.and_then(Value::as_bool).unwrap_or(false));
+    }
     let Some(value) = value else {
         return Value::Null;
     };
     match (kind, value) {
         (_, Value::Null) => Value::Null,
-        (ValueKind::Bool, Value::Bool(b)) => Value::Bool(*b),
-        (ValueKind::Bool, _) => Value::Bool(false),
         (ValueKind::DateTime, Value::String(s)) => parse_crm_datetime(s)
             .map(canonical_instant)
             .unwrap_or(Value::Null),

@@ -131,8 +131,12 @@ pub struct FolderState {
     /// Graph's delta link from the round read before this folder's last successful apply.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delta_link: Option<String>,
-    /// Every CRM change up to this instant has been synced.
+    /// Every CRM change up to this instant has been read (where the last successful run's
+    /// observation began; the next listing of changes starts a margin before it).
     pub synced_through: DateTime<Utc>,
+    /// When the last successful run's writes were done: a record neither created nor
+    /// modified after this was seen, and written if needed, by that run.
+    pub settled_at: DateTime<Utc>,
     pub initial: InitialSync,
     /// Fingerprint of the field mapping the folder was synced with.
     pub mapping: String,
@@ -237,6 +241,7 @@ mod tests {
                 folder_id: "f1".into(),
                 delta_link: Some("https://graph/x?$deltatoken=1".into()),
                 synced_through: at,
+                settled_at: at,
                 initial: InitialSync { at, last_key: None },
                 mapping: "abc".into(),
             },

@@ -87,6 +87,7 @@ fn prior(synced_through: DateTime<Utc>, last_key: Option<&str>) -> FolderState {
         folder_id: "cal1".into(),
         delta_link: Some("link".into()),
         synced_through,
+        settled_at: synced_through,
         initial: InitialSync {
             at: at("2026-01-15T00:00:00Z"),
             last_key: last_key.map(str::to_string),

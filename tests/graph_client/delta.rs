@@ -4,7 +4,7 @@ use super::*;
 
 #[tokio::test]
 async fn delta_rounds_follow_every_page_then_report_changes_and_tombstones() {
-    let (sandbox, client) = demo().await;
+    let (_sandbox, client) = demo().await;
     let user = "admin@acme.com";
     let folder = client
         .create_folder(user, ItemKind::Contact, "Zoho CRM Contacts")
