@@ -93,6 +93,15 @@ pub struct GenerateArgs {
     /// Contacts in each mailbox's "CRM Contacts" folder.
     #[arg(long, default_value_t = 0)]
     pub contacts_per_mailbox: usize,
+    /// CRM Events (meetings) owned by each CRM user, from a year ago to six months ahead.
+    #[arg(long, default_value_t = 0)]
+    pub events_per_user: usize,
+    /// CRM Contacts owned by each CRM user (on top of --contacts).
+    #[arg(long, default_value_t = 0)]
+    pub contacts_per_user: usize,
+    /// Share of those Events and Contacts tagged "Imported", in percent.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub tagged_imported_percent: u8,
     /// Output file (YAML, or JSON when it ends in .json); standard output when absent.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -201,6 +210,10 @@ fn write_generated(args: GenerateArgs) -> anyhow::Result<()> {
         mailboxes: args.mailboxes,
         events_per_mailbox: args.events_per_mailbox,
         contacts_per_mailbox: args.contacts_per_mailbox,
+        events_per_user: args.events_per_user,
+        contacts_per_user: args.contacts_per_user,
+        tagged_imported_percent: args.tagged_imported_percent,
+        today: None,
     });
     let json = args
         .out
@@ -298,5 +311,36 @@ mod tests {
             assert_eq!(seed.users.len(), 12);
             assert_eq!(seed.records["Contacts"].len(), 40);
         }
+    }
+
+    #[test]
+    fn generate_takes_per_user_events_contacts_and_an_imported_share() {
+        let cli = Cli::parse_from([
+            "sandbox",
+            "generate",
+            "--users",
+            "5",
+            "--events-per-user",
+            "7",
+            "--contacts-per-user",
+            "3",
+            "--tagged-imported-percent",
+            "20",
+            "--mailboxes",
+            "5",
+        ]);
+        let SandboxCommand::Generate(args) = cli.command else {
+            panic!("not generate");
+        };
+        assert_eq!(
+            (
+                args.events_per_user,
+                args.contacts_per_user,
+                args.tagged_imported_percent
+            ),
+            (7, 3, 20)
+        );
+        let bad = Cli::try_parse_from(["sandbox", "generate", "--tagged-imported-percent", "101"]);
+        assert!(bad.is_err());
     }
 }

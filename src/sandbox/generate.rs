@@ -1,13 +1,15 @@
 //! Generates large seed orgs for benchmarks: thousands of users, accounts, contacts, deals,
-//! client companies and projects, deterministically from a seed number, with the same kinds
-//! of awkward cases as the demo org (duplicate account names, clients without an account,
-//! inactive and unconfirmed users).
+//! client companies and projects (and, for sync benchmarks, each user's meetings and contacts
+//! and their Microsoft 365 mailboxes), deterministically from a seed number, with the same
+//! kinds of awkward cases as the demo org (duplicate account names, clients without an
+//! account, inactive and unconfirmed users).
 
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
 use super::graph::seed as graph_seed;
+use super::owned_records;
 use super::projects::seed::PortalSeed;
 use super::seed::{
     FieldSeed, OAuthClientSeed, OrgSeed, ProfileSeed, RefreshTokenSeed, RoleSeed, Seed, UserSeed,
@@ -31,6 +33,15 @@ pub struct GenerateOptions {
     pub mailboxes: usize,
     pub events_per_mailbox: usize,
     pub contacts_per_mailbox: usize,
+    /// CRM Events (meetings) owned by each CRM user.
+    pub events_per_user: usize,
+    /// CRM Contacts owned by each CRM user (beyond `contacts`).
+    pub contacts_per_user: usize,
+    /// Share (0 to 100) of those Events and Contacts tagged `Imported`.
+    pub tagged_imported_percent: u8,
+    /// The day events are spread around (a year before to six months after); today when
+    /// absent.
+    pub today: Option<chrono::NaiveDate>,
 }
 
 impl Default for GenerateOptions {
@@ -46,6 +57,10 @@ impl Default for GenerateOptions {
             mailboxes: 0,
             events_per_mailbox: 0,
             contacts_per_mailbox: 0,
+            events_per_user: 0,
+            contacts_per_user: 0,
+            tagged_imported_percent: 0,
+            today: None,
         }
     }
 }
@@ -59,10 +74,10 @@ pub const ADMIN_EMAIL: &str = "admin@generated.example";
 pub const OWNER_EMAIL: &str = "owner@generated.example";
 
 /// SplitMix64: tiny, fast and stable across platforms and crate versions.
-struct Rng(u64);
+pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(super) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -70,33 +85,33 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    fn below(&mut self, n: usize) -> usize {
+    pub(super) fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
     }
 
-    fn chance(&mut self, percent: u64) -> bool {
+    pub(super) fn chance(&mut self, percent: u64) -> bool {
         self.next() % 100 < percent
     }
 
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+    pub(super) fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
         items[self.below(items.len())]
     }
 }
 
-const FIRST: &[&str] = &[
+pub(super) const FIRST: &[&str] = &[
     "Ada", "Ben", "Cleo", "Dan", "Eve", "Finn", "Gia", "Hal", "Ivy", "Jon", "Kai", "Lena", "Max",
     "Nia", "Oli", "Pia", "Quin", "Ravi", "Sara", "Tom", "Uma", "Vic", "Wes", "Xena", "Yuri", "Zoe",
 ];
-const LAST: &[&str] = &[
+pub(super) const LAST: &[&str] = &[
     "Adams", "Baker", "Chen", "Diaz", "Evans", "Fischer", "Garcia", "Haddad", "Ito", "Jones",
     "Khan", "Lopez", "Müller", "Nakamura", "Okafor", "Patel", "Quinn", "Rossi", "Smith", "Tanaka",
     "Usman", "Varga", "Wang", "Xu", "Young", "Zhang",
 ];
-const COMPANY_A: &[&str] = &[
+pub(super) const COMPANY_A: &[&str] = &[
     "Acme", "Blue", "Cedar", "Delta", "Echo", "Falcon", "Granite", "Harbor", "Iron", "Juniper",
     "Keystone", "Lumen", "Maple", "Nova", "Orbit", "Pioneer", "Quartz", "River", "Summit", "Terra",
 ];
-const COMPANY_B: &[&str] = &[
+pub(super) const COMPANY_B: &[&str] = &[
     "Furniture",
     "Logistics",
     "Foods",
@@ -120,7 +135,7 @@ const STAGES: &[&str] = &[
     "Closed Lost",
 ];
 
-fn record(pairs: Vec<(&str, Value)>) -> Map<String, Value> {
+pub(super) fn record(pairs: Vec<(&str, Value)>) -> Map<String, Value> {
     pairs
         .into_iter()
         .filter(|(_, v)| !v.is_null())
@@ -265,6 +280,7 @@ pub fn generate(opts: &GenerateOptions) -> Seed {
         })
         .collect();
     records.insert("Deals".into(), deals);
+    owned_records::add(&mut records, opts, &user_seeds);
 
     let portals = generate_portals(
         &mut rng,
@@ -531,6 +547,107 @@ mod tests {
             .unwrap()
         });
         assert_eq!(contacts, 120);
+    }
+
+    fn with_activity() -> GenerateOptions {
+        GenerateOptions {
+            users: 10,
+            events_per_user: 20,
+            contacts_per_user: 15,
+            tagged_imported_percent: 30,
+            today: chrono::NaiveDate::from_ymd_opt(2026, 3, 1),
+            mailboxes: 4,
+            ..small()
+        }
+    }
+
+    #[test]
+    fn each_user_owns_events_and_contacts_and_a_share_is_imported() {
+        let seed = generate(&with_activity());
+        let events = &seed.records["Events"];
+        assert_eq!(events.len(), 10 * 20);
+        assert_eq!(seed.records["Contacts"].len(), 120 + 10 * 15);
+        for user in &seed.users {
+            let owned = events
+                .iter()
+                .filter(|e| e["Owner"]["_user"] == user.email.as_str())
+                .count();
+            assert_eq!(owned, 20, "{}", user.email);
+        }
+        let owned_contacts: Vec<_> = seed.records["Contacts"]
+            .iter()
+            .filter(|c| c.contains_key("Owner"))
+            .collect();
+        assert_eq!(owned_contacts.len(), 150);
+        let emails: std::collections::HashSet<_> =
+            owned_contacts.iter().map(|c| c["Email"].clone()).collect();
+        assert_eq!(emails.len(), 150, "emails are unique");
+        assert!(owned_contacts.iter().all(|c| c.contains_key("Mailing_City")
+            && c.contains_key("Phone")
+            && c.contains_key("First_Name")));
+        let tagged = events
+            .iter()
+            .chain(owned_contacts.iter().copied())
+            .filter(|r| r.get("Tag") == Some(&json!(["Imported"])))
+            .count();
+        assert!((35..=175).contains(&tagged), "about 30% of 350: {tagged}");
+        let none = generate(&GenerateOptions {
+            tagged_imported_percent: 0,
+            ..with_activity()
+        });
+        assert!(
+            none.records["Events"]
+                .iter()
+                .all(|e| !e.contains_key("Tag"))
+        );
+        // The rest of the org does not depend on the per-user records.
+        let plain = generate(&GenerateOptions {
+            events_per_user: 0,
+            contacts_per_user: 0,
+            ..with_activity()
+        });
+        assert!(plain.records["Accounts"] == seed.records["Accounts"]);
+        assert!(plain.records["Deals"] == seed.records["Deals"]);
+        assert!(plain.portals == seed.portals);
+    }
+
+    #[test]
+    fn mailboxes_belong_to_the_first_crm_users() {
+        let seed = generate(&with_activity());
+        let mailboxes = &seed.tenants[0].users;
+        assert_eq!(mailboxes.len(), 4);
+        for (mailbox, user) in mailboxes.iter().zip(&seed.users) {
+            assert_eq!(mailbox.user_principal_name, user.email);
+        }
+    }
+
+    #[test]
+    fn generated_events_and_tags_load_into_a_sandbox_database() {
+        let store = crate::sandbox::store::Store::open(None).unwrap();
+        crate::sandbox::seed::load_if_empty(&store, &generate(&with_activity())).unwrap();
+        let (events, tagged): (i64, i64) = store.with(|c| {
+            c.query_row(
+                "SELECT COUNT(*), SUM(json_extract(data, '$.Tag[0].name') = 'Imported')
+                 FROM crm_records WHERE module = 'Events'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap()
+        });
+        assert_eq!(events, 200);
+        assert!(tagged > 0);
+        let (oldest, newest): (String, String) = store.with(|c| {
+            c.query_row(
+                "SELECT MIN(json_extract(data, '$.Created_Time')),
+                        MAX(json_extract(data, '$.Modified_Time'))
+                 FROM crm_records WHERE module = 'Events'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap()
+        });
+        assert!(oldest.as_str() >= "2025-03-01T00:00:00+00:00", "{oldest}");
+        assert!(newest.as_str() < "2026-03-01T00:00:00+00:00", "{newest}");
     }
 
     #[test]

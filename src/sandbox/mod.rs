@@ -13,6 +13,7 @@ pub mod error;
 pub mod generate;
 pub mod graph;
 pub mod limits;
+pub mod owned_records;
 pub mod projects;
 pub mod seed;
 pub mod server;

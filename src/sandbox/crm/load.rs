@@ -399,9 +399,10 @@ fn load_records(
         }
         let schema = &schemas[module];
         let raw = &seed.records[module][i];
+        let (created_ms, modified_ms) = seed_times(raw, &at, now)?;
         let mut input = Map::new();
         for (k, v) in raw {
-            if k == "_key" {
+            if k == "_key" || k == "Created_Time" || k == "Modified_Time" {
                 continue;
             }
             if tags::is_tag_key(k) {
@@ -424,9 +425,33 @@ fn load_records(
         {
             return Err(format!("{at}: {}", e.body()));
         }
-        writes::insert_seeded(conn, schema, &id, record, owner, now).map_err(db)?;
+        writes::insert_seeded(conn, schema, &id, record, owner, created_ms, modified_ms)
+            .map_err(db)?;
     }
     Ok(())
+}
+
+/// When a seeded record was created and last modified: its `Created_Time` and
+/// `Modified_Time` when the seed gives them (an org's history), else the time of loading.
+fn seed_times(raw: &Map<String, Value>, at: &str, now: i64) -> Result<(i64, i64), String> {
+    let time = |key: &str| -> Result<Option<i64>, String> {
+        match raw.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => super::db::parse_iso(s).map(Some).ok_or_else(|| {
+                format!("{at}.{key}: not a timestamp like 2026-01-05T10:00:00+00:00")
+            }),
+            Some(_) => Err(format!(
+                "{at}.{key}: not a timestamp like 2026-01-05T10:00:00+00:00"
+            )),
+        }
+    };
+    let modified = time("Modified_Time")?;
+    let created = time("Created_Time")?.unwrap_or(modified.unwrap_or(now).min(now));
+    let modified = modified.unwrap_or(created);
+    if modified < created {
+        return Err(format!("{at}: Modified_Time is before Created_Time"));
+    }
+    Ok((created, modified))
 }
 
 /// A seed's `Tag: [Imported, ...]` (names, or the API's `{name}` objects) in the API's form.
@@ -449,4 +474,51 @@ fn with_derived(schema: &Schema, record: &Map<String, Value>) -> Map<String, Val
     let mut r = record.clone();
     values::derive(schema, &mut r);
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(pairs: Value) -> Map<String, Value> {
+        pairs.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn seeded_records_keep_the_history_the_seed_gives() {
+        let now = 1_800_000_000_000;
+        assert_eq!(seed_times(&raw(json!({})), "r", now), Ok((now, now)));
+        let created = "2026-01-05T10:00:00+00:00";
+        let modified = "2026-02-05T10:00:00+01:00";
+        let c = super::super::db::parse_iso(created).unwrap();
+        let m = super::super::db::parse_iso(modified).unwrap();
+        assert_eq!(
+            seed_times(
+                &raw(json!({"Created_Time": created, "Modified_Time": modified})),
+                "r",
+                now
+            ),
+            Ok((c, m))
+        );
+        assert_eq!(
+            seed_times(&raw(json!({"Created_Time": created})), "r", now),
+            Ok((c, c))
+        );
+        assert_eq!(
+            seed_times(&raw(json!({"Modified_Time": created})), "r", now),
+            Ok((c, c))
+        );
+        let backwards = json!({"Created_Time": modified, "Modified_Time": created});
+        assert!(
+            seed_times(&raw(backwards), "r", now)
+                .unwrap_err()
+                .contains("before")
+        );
+        let garbage = json!({"Created_Time": "yesterday"});
+        assert!(
+            seed_times(&raw(garbage), "r", now)
+                .unwrap_err()
+                .contains("r.Created_Time")
+        );
+    }
 }

@@ -435,30 +435,35 @@ fn write_details(
     }))
 }
 
-/// Inserts a seed record as-is (already normalized, references resolved) without a caller.
+/// Inserts a seed record as-is (already normalized, references resolved) without a caller,
+/// created and last modified at the given times.
 pub fn insert_seeded(
     conn: &Connection,
     schema: &Schema,
     id: &str,
     mut record: Map<String, Value>,
     owner_id: &str,
-    now: i64,
+    created_ms: i64,
+    modified_ms: i64,
 ) -> rusqlite::Result<()> {
     derive(schema, &mut record);
     if record.get("Owner").is_none_or(Value::is_null) {
         record.insert("Owner".into(), json!({ "id": owner_id }));
     }
-    stamp(&mut record, owner_id, now, true);
-    let mut stmt = conn.prepare(
+    stamp(&mut record, owner_id, created_ms, true);
+    stamp(&mut record, owner_id, modified_ms, false);
+    let dup_key = values::dup_key(schema, &record);
+    conn.execute(
         "INSERT INTO crm_records(module, id, data, dup_key, created_ms, modified_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            schema.module.api_name,
+            id,
+            Value::Object(record).to_string(),
+            dup_key,
+            created_ms,
+            modified_ms
+        ],
     )?;
-    stmt.execute(params![
-        schema.module.api_name,
-        id,
-        Value::Object(record.clone()).to_string(),
-        values::dup_key(schema, &record),
-        now
-    ])?;
     Ok(())
 }
