@@ -83,6 +83,8 @@ struct FolderRun {
     deleted: HashSet<String>,
     /// The latest `Modified_Time` of this run's CRM writes (CRM's clock).
     crm_latest: Option<DateTime<Utc>>,
+    /// CRM records this run created or updated.
+    crm_written: HashSet<String>,
 }
 
 impl FolderRun {
@@ -171,7 +173,8 @@ pub async fn apply<C: CrmApi, G: GraphApi>(
         .collect::<Vec<()>>()
         .await;
 
-    let settled_at = Utc::now();
+    let foreign = foreign_changes(plan, &runs, crm).await;
+    let settled_at = settle_clock(&runs).await;
     let prior = context.observed.state.state();
     let mut state = prior
         .cloned()
@@ -193,7 +196,16 @@ pub async fn apply<C: CrmApi, G: GraphApi>(
                     next.folder_id = id.clone();
                 }
                 next.delta_link = run.delta_link.clone();
-                next.settled_at = run.crm_latest.map_or(settled_at, |t| t.max(settled_at));
+                // Someone else wrote this user's records while the run went on (or that
+                // could not be checked): count everything since observation as new.
+                let disturbed = foreign.as_ref().is_none_or(|owners| {
+                    owners.contains(&(folder.kind, folder.crm_user_id.clone()))
+                });
+                next.settled_at = if disturbed {
+                    plan.observed_at
+                } else {
+                    settled_at
+                };
                 state.set_folder(&folder.key(), next);
             }
         }
@@ -213,6 +225,58 @@ pub async fn apply<C: CrmApi, G: GraphApi>(
         }
     };
     applied
+}
+
+/// The users (per kind) whose CRM records someone other than this run created or changed
+/// since observation began; `None` when that could not be read.
+async fn foreign_changes<C: CrmApi>(
+    plan: &SyncPlan,
+    runs: &[FolderRun],
+    crm: &C,
+) -> Option<HashSet<(SyncKind, String)>> {
+    let mut owners = HashSet::new();
+    for kind in SyncKind::ALL {
+        let folders: Vec<usize> = (0..plan.folders.len())
+            .filter(|&i| plan.folders[i].kind == kind && plan.folders[i].next_state.is_some())
+            .collect();
+        if folders.is_empty() {
+            continue;
+        }
+        let ours: HashSet<&str> = folders
+            .iter()
+            .flat_map(|&i| runs[i].crm_written.iter().map(String::as_str))
+            .collect();
+        let since = plan.observed_at - chrono::Duration::seconds(1);
+        let changed = crm
+            .records_modified_since(kind.crm_module(), &["Owner", "Modified_Time"], Some(since))
+            .await
+            .ok()?;
+        for record in changed.iter().filter_map(CrmRecord::from_json) {
+            if !ours.contains(record.id.as_str())
+                && let Some(owner) = record.owner_id
+            {
+                owners.insert((kind, owner));
+            }
+        }
+    }
+    Some(owners)
+}
+
+/// The instant this run's writes are settled: in a later second than every CRM write it
+/// made, since CRM keeps times to the second (waits for the next second if needed).
+async fn settle_clock(runs: &[FolderRun]) -> DateTime<Utc> {
+    let latest = runs.iter().filter_map(|r| r.crm_latest).max();
+    let now = Utc::now();
+    match latest {
+        Some(latest) if latest.timestamp() >= now.timestamp() => {
+            let next = DateTime::from_timestamp(latest.timestamp() + 1, 0).unwrap_or(now);
+            if let Ok(wait) = (next - now).to_std() {
+                tokio::time::sleep(wait).await;
+            }
+            Utc::now().max(next)
+        }
+        _ => now,
+    }
 }
 
 async fn save_state<C: CrmApi>(
@@ -577,6 +641,7 @@ fn settle<'p>(
                 if modified > run.crm_latest {
                     run.crm_latest = modified;
                 }
+                run.crm_written.insert(id.clone());
                 written.push((pending.folder, pending.change, id, modified));
             }
             Err(error) => runs[pending.folder].failures.push(Failure {

@@ -103,14 +103,12 @@ pub fn plan_folder(input: &FolderInput<'_>) -> FolderPlan {
         },
         (Some(_), ChangeFeed::Incremental { .. }) => SyncMode::Incremental,
     };
-    // A record created after the last successful run began reading, or modified after its
-    // writes settled, is new to the sync; one that is neither, yet has no item, lost it in
-    // Outlook. CRM keeps times to the second, so those seconds count as after: recreating
-    // an item is safer than deleting a record.
-    let watermarks = prior.map(|p| {
-        let before = |at: DateTime<Utc>| whole_second(at) - Duration::nanoseconds(1);
-        (before(p.synced_through), before(p.settled_at))
-    });
+    // A record created or modified after the last successful run settled is new to the
+    // sync; one that is not, yet has no item, lost it in Outlook. (A run settles after its
+    // own writes, or at its start when someone else wrote the user's records meanwhile.)
+    // CRM keeps times to the second, so that second counts as after: recreating an item is
+    // safer than deleting a record.
+    let settled = prior.map(|p| whole_second(p.settled_at) - Duration::nanoseconds(1));
     let user_id = observation.crm_user_id.as_str();
     let excluded_tags = &input.setting.exclude_tags;
 
@@ -177,13 +175,13 @@ pub fn plan_folder(input: &FolderInput<'_>) -> FolderPlan {
 
     // Items made in Outlook. One whose record was already created by an interrupted run is
     // recognised by its content among the records created since the watermark.
-    let created_since = |record: &CrmRecord| match watermarks {
+    let created_since = |record: &CrmRecord| match settled {
         None => true,
-        Some((read, _)) => record.created.is_none_or(|c| c > read),
+        Some(settled) => record.created.is_none_or(|c| c > settled),
     };
-    let modified_since = |record: &CrmRecord| match watermarks {
+    let modified_since = |record: &CrmRecord| match settled {
         None => true,
-        Some((_, settled)) => record.modified > settled,
+        Some(settled) => record.modified > settled,
     };
     let is_new = |record: &CrmRecord| created_since(record) || modified_since(record);
     let mut by_content: HashMap<Vec<Value>, Vec<&CrmRecord>> = HashMap::new();
