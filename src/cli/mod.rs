@@ -136,6 +136,11 @@ pub enum Command {
     /// Make the live integration match the spec (or apply a saved plan).
     Apply(apply::ApplyArgs),
     /// Write the live integration as a spec.
+    ///
+    /// A ProjectsIntegration read from the CRM org's projectlink marker (the default), or with
+    /// `--kind office365` an Office365Integration read from the Office 365 sync state saved in
+    /// CRM and the tenant's users. Planning the exported spec shows no changes; a header
+    /// comment says what was read where and what the live systems cannot tell.
     Export(export::ExportArgs),
     /// Run or generate data for the sandbox, a local Zoho stand-in.
     Sandbox(sandbox::SandboxArgs),

@@ -101,6 +101,16 @@ fn demo_graph_credentials(tenant: &str) -> anyhow::Result<GraphCredentials> {
     })
 }
 
+/// The Microsoft 365 tenant of the sandbox's demo seed (its first), for commands that need
+/// a tenant and were given none while the target is a sandbox.
+pub fn demo_tenant_id() -> anyhow::Result<String> {
+    demo_seed()?
+        .tenants
+        .first()
+        .map(|t| t.id.clone())
+        .ok_or_else(|| anyhow!("the sandbox seed has no Microsoft 365 tenant"))
+}
+
 /// Where credentials come from, honouring `--credentials`.
 fn resolve_credentials(
     global: &GlobalArgs,

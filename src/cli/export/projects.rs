@@ -1,50 +1,31 @@
-//! `projectlink export`: writes the live integration as a spec that `plan` then shows as
-//! no changes — to bootstrap a repository from an org configured by hand, or to review drift.
+//! `projectlink export` of a `ProjectsIntegration`: the CRM org's marker, the link module's
+//! lookup fields and the profiles' related-list permissions, read back as a spec.
 
 use std::collections::BTreeSet;
 use std::io::Write;
 
 use anyhow::{Context, anyhow};
-use clap::Args;
 
-use super::GlobalArgs;
-use super::target;
-use super::workflow::client_options;
+use super::ExportArgs;
+use crate::cli::GlobalArgs;
+use crate::cli::target;
+use crate::cli::workflow::client_options;
 use crate::live::observe::observe;
 use crate::live::{IntegrationState, MARKER_VARIABLE, Marker, Observed, PermissionKind, owner_in};
 use crate::plan::Desired;
 use crate::spec::{
-    Connection, DataCenter, IntegrationState as SpecState, PermissionsSpec, PortalSpec,
+    Connection, IntegrationState as SpecState, Kind, PermissionsSpec, PortalSpec,
     ProfilePermissions, ProjectsIntegrationSpec, RelatedListPermissions, RelatedListsSpec,
     RelatedModule, SecretRef, supported_module,
 };
 
-#[derive(Debug, Args)]
-pub struct ExportArgs {
-    /// Name of the credentials entry (connection.secretRef) to read the org with.
-    #[arg(long, value_name = "NAME", default_value = "zoho-oauth")]
-    pub secret_ref: String,
-    /// Credentials entry of the portal owner's grant, when the portal is another user's.
-    #[arg(long, value_name = "NAME")]
-    pub portal_secret_ref: Option<String>,
-    /// Zoho data centre of the org.
-    #[arg(long, value_name = "DC", default_value = "us")]
-    pub data_center: String,
-}
-
-pub async fn run(
+pub(super) async fn run(
     global: &GlobalArgs,
     args: &ExportArgs,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<u8> {
-    let data_center: DataCenter = serde_json::from_value(serde_json::json!(args.data_center))
-        .map_err(|_| {
-            anyhow!(
-                "--data-center {:?} is not a Zoho data centre (us eu in au jp cn ca sa uk)",
-                args.data_center
-            )
-        })?;
+    let data_center = super::data_center(&args.data_center)?;
     let connection = Connection {
         data_center,
         secret_ref: Some(SecretRef {
@@ -105,35 +86,16 @@ pub async fn run(
     .await
     .context("cannot read the live integration")?;
     let spec = spec_from_live(&marker, &link_module, connection, &observed);
-    let document = serde_json::json!({
-        "apiVersion": crate::spec::API_VERSION,
-        "kind": crate::spec::KIND_PROJECTS_INTEGRATION,
-        "metadata": {"name": marker.owner},
-        "spec": spec,
-    });
-    let yaml = serde_saphyr::to_string(&document).context("cannot render the spec as YAML")?;
-    writeln!(
-        out,
-        "# Exported from the live integration by `projectlink export`."
-    )?;
-    writeln!(
-        out,
-        "# Editor support: `projectlink schema > projectsintegration.json`, then add the line"
-    )?;
-    writeln!(
-        out,
-        "# `# yaml-language-server: $schema=projectsintegration.json` at the top of this file."
-    )?;
-    writeln!(
-        out,
-        "# Not recoverable from the live systems, add them by hand if you use them: relatedLists.modules[].fieldMap,"
-    )?;
-    writeln!(
-        out,
-        "# permissions.users overrides, clients, imports, dealConversion, policy."
-    )?;
+    let metadata = serde_json::json!({"name": marker.owner});
+    let yaml = super::document_yaml(Kind::ProjectsIntegration, &metadata, &spec)?;
+    let mut header = super::preamble(Kind::ProjectsIntegration, "the live integration");
+    header.extend([
+        "Not recoverable from the live systems, add them by hand if you use them: relatedLists.modules[].fieldMap,".to_string(),
+        "permissions.users overrides, clients, imports, dealConversion, policy.".to_string(),
+    ]);
+    super::write_header(out, &header)?;
     write!(out, "{yaml}")?;
-    Ok(super::exit::OK)
+    Ok(crate::cli::exit::OK)
 }
 
 /// The spec that plans no changes against `observed`.
