@@ -539,6 +539,15 @@ async fn deleting_turns_every_sync_off_and_leaves_crm_alone() {
             .iter()
             .any(|r| r == "Deactivated")
     );
+
+    // The org is free again: an integration of another name takes it over.
+    world.create(&example("successor")).await;
+    ready(&world, "successor").await;
+    assert!(
+        folders(&graph, "pat@acme.com", ItemKind::Event)
+            .await
+            .contains(CALENDAR)
+    );
     running.shutdown().await;
 }
 

@@ -18,6 +18,7 @@ use crate::office365::apply::{Applied365, ApplyContext, apply};
 use crate::office365::model::{FolderAction, FolderPlan, Severity, Target};
 use crate::office365::observe::observe;
 use crate::office365::observed::StateRead;
+use crate::office365::state::{STATE_VARIABLE, SyncState};
 use crate::office365::{Desired365, Observed365, SyncPlan, plan};
 use crate::spec::names::is_guid;
 use crate::spec::{
@@ -25,7 +26,7 @@ use crate::spec::{
     Office365IntegrationSpec, Office365IntegrationStatus, Office365PlanSummary,
     Severity as SpecSeverity, validate_office365_resource,
 };
-use crate::zoho::{ApiStatsSnapshot, ZohoClients};
+use crate::zoho::{ApiStatsSnapshot, CrmClient, ZohoClients};
 
 impl IntegrationKind for Office365Integration {
     const KIND: &'static str = KIND_OFFICE365_INTEGRATION;
@@ -327,8 +328,8 @@ async fn run(resource: &Office365Integration, ctx: &Context) -> Outcome {
 }
 
 /// Turns every sync off: plans with no invites and no sync users, which deletes each synced
-/// user's "Zoho CRM" calendar and "Zoho CRM Contacts" folder from Office 365 and leaves CRM
-/// as it is, and applies that.
+/// user's "Zoho CRM" calendar and "Zoho CRM Contacts" folder from Office 365 and leaves
+/// CRM's records as they are, applies that, and then drops the emptied sync state.
 async fn deactivate(resource: &Office365Integration, ctx: &Context) -> Result<usize, String> {
     let mut spec = resource.spec.clone();
     spec.users.clear();
@@ -367,11 +368,29 @@ async fn deactivate(resource: &Office365Integration, ctx: &Context) -> Result<us
                 facts.failed.join("; ")
             ));
         }
+        forget_state(&crm.crm, &desired.owner).await?;
         Ok(facts.written)
     }
     .await;
     usage.record_metrics(ctx);
     result
+}
+
+/// Deletes the saved sync state once it holds no folder, so the CRM org is free for another
+/// integration (whose name would otherwise meet this one's in a Conflict).
+async fn forget_state(crm: &CrmClient, owner: &str) -> Result<(), String> {
+    let variables = crm.variables().await.map_err(|e| e.to_string())?;
+    let Some(variable) = variables.iter().find(|v| v.api_name == STATE_VARIABLE) else {
+        return Ok(());
+    };
+    let value = variable.value.as_str().unwrap_or_default();
+    match SyncState::parse(value) {
+        Ok(state) if state.owner == owner && state.folders().next().is_none() => crm
+            .delete_variable(&variable.id)
+            .await
+            .map_err(|e| format!("cannot delete the sync state ({STATE_VARIABLE}): {e}")),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]
