@@ -66,8 +66,12 @@ fn rbac_reads_secrets_only_by_name() {
         .expect("a rule for Secrets");
     assert!(secrets_rule.contains("verbs: [\"get\"]"), "{secrets_rule}");
     for resource in [
+        "\"projectsintegrations\"",
         "\"projectsintegrations/status\"",
         "\"projectsintegrations/finalizers\"",
+        "\"office365integrations\"",
+        "\"office365integrations/status\"",
+        "\"office365integrations/finalizers\"",
     ] {
         assert!(helpers.contains(resource), "RBAC lacks {resource}");
     }

@@ -70,6 +70,7 @@ impl World {
             error_backoff_cap: Duration::from_millis(800),
             rate_limit_backoff: Duration::from_millis(800),
             zoho_base_url: Some(self.sandbox.url.parse().unwrap()),
+            graph_base_url: Some(self.sandbox.url.parse().unwrap()),
             concurrency: 4,
             identity: identity.into(),
             leader_election: None,
@@ -326,7 +327,15 @@ async fn a_new_resource_is_applied_and_a_spec_edit_moves_observed_generation() {
         0
     );
     let metrics = running.metrics.render();
-    assert!(metrics.contains("projectlink_reconciles_total{result=\"success\"}"));
+    let successes = metrics
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix(
+                "projectlink_reconciles_total{kind=\"ProjectsIntegration\",result=\"success\"} ",
+            )
+        })
+        .expect("the reconcile counter");
+    assert_ne!(successes, "0");
     assert!(running.health.is_ready());
     running.shutdown().await;
 }
@@ -651,7 +660,9 @@ async fn the_binary_reconciles_serves_probes_and_metrics_and_stops_on_sigterm() 
     let (status, metrics) = get("/metrics").await.expect("/metrics answers");
     assert_eq!(status, 200);
     assert!(metrics.contains("# TYPE projectlink_reconcile_duration_seconds histogram"));
-    assert!(metrics.contains("projectlink_drifted{namespace=\"team-a\",name=\"acme\"} 0"));
+    assert!(metrics.contains(
+        "projectlink_drifted{kind=\"ProjectsIntegration\",namespace=\"team-a\",name=\"acme\"} 0"
+    ));
     assert!(!metrics.contains("projectlink_api_calls_total{system=\"crm\"} 0\n"));
 
     let killed = std::process::Command::new("kill")

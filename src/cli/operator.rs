@@ -53,6 +53,15 @@ pub struct OperatorArgs {
         env = "PROJECTLINK_ZOHO_BASE_URL"
     )]
     pub zoho_base_url: Option<String>,
+    /// Send every Microsoft identity and Graph request to this projectlink sandbox instead
+    /// of Microsoft (default: the --zoho-base-url sandbox, which serves both).
+    #[arg(
+        long,
+        value_name = "URL",
+        hide = true,
+        env = "PROJECTLINK_GRAPH_BASE_URL"
+    )]
+    pub graph_base_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -122,6 +131,10 @@ pub async fn run(global: &GlobalArgs, args: &OperatorArgs) -> anyhow::Result<()>
         .map(reqwest::Url::parse)
         .transpose()
         .context("--zoho-base-url is not a URL")?;
+    let graph_base_url = match args.graph_base_url.as_deref() {
+        Some(url) => Some(reqwest::Url::parse(url).context("--graph-base-url is not a URL")?),
+        None => zoho_base_url.clone(),
+    };
     let identity = args
         .identity
         .clone()
@@ -135,6 +148,7 @@ pub async fn run(global: &GlobalArgs, args: &OperatorArgs) -> anyhow::Result<()>
             .collect(),
         interval: args.interval,
         zoho_base_url,
+        graph_base_url,
         concurrency: global.concurrency as usize,
         identity: identity.clone(),
         leader_election: args.leader_election.then(|| LeaderElection {

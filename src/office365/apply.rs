@@ -157,21 +157,22 @@ pub async fn apply<C: CrmApi, G: GraphApi>(
         counter.tick();
     }
 
-    let mut runs: Vec<FolderRun> = stream::iter(plan.folders.iter())
-        .map(|folder| outlook_phase(folder, graph, &counter))
+    // Streams run over indices, not references: closures taking references make the
+    // future impossible to prove `Send` (rust-lang/rust#102211), which a caller spawning
+    // the apply on a multi-threaded runtime needs.
+    let mut runs: Vec<FolderRun> = stream::iter(0..plan.folders.len())
+        .map(|index| outlook_phase(&plan.folders[index], graph, &counter))
         .buffered(FOLDERS_AT_ONCE)
         .collect()
         .await;
     crm_phase(plan, &mut runs, crm, graph, &counter).await;
-    let closing = plan
-        .folders
-        .iter()
-        .zip(runs.iter_mut())
-        .map(|(folder, run)| close_delta_round(folder, run, graph));
-    stream::iter(closing)
-        .buffer_unordered(FOLDERS_AT_ONCE)
-        .collect::<Vec<()>>()
-        .await;
+    // Built in a loop, not a closure, so the future stays `Send` (see above); the client
+    // bounds how many run at once.
+    let mut closing = Vec::with_capacity(runs.len());
+    for (folder, run) in plan.folders.iter().zip(runs.iter_mut()) {
+        closing.push(close_delta_round(folder, run, graph));
+    }
+    futures::future::join_all(closing).await;
 
     let foreign = foreign_changes(plan, &runs, crm).await;
     let settled_at = settle_clock(&runs).await;
@@ -377,15 +378,17 @@ async fn outlook_phase<G: GraphApi>(
         }
     }
     let folder_id = run.folder_id.clone().unwrap_or_default();
-    let outcomes: Vec<Result<Wrote, Failure>> = stream::iter(&folder.changes)
-        .filter(|change| {
-            let outlook = matches!(
-                change.work,
+    let outlook_changes: Vec<usize> = (0..folder.changes.len())
+        .filter(|&i| {
+            matches!(
+                folder.changes[i].work,
                 Work::CreateItem { .. } | Work::PatchItem { .. } | Work::DeleteItem
-            );
-            async move { outlook }
+            )
         })
-        .map(|change| {
+        .collect();
+    let outcomes: Vec<Result<Wrote, Failure>> = stream::iter(outlook_changes)
+        .map(|i| {
+            let change = &folder.changes[i];
             let folder_id = folder_id.clone();
             async move {
                 let item = change.item_id.as_deref().unwrap_or_default();
@@ -688,8 +691,9 @@ async fn link_written<C: CrmApi, G: GraphApi>(
             Err(e) => read_failure = Some(e.to_string()),
         }
     }
-    let outcomes: Vec<(usize, Result<GraphItem, Failure>)> = stream::iter(written)
-        .map(|(index, change, id, _)| {
+    let outcomes: Vec<(usize, Result<GraphItem, Failure>)> = stream::iter(0..written.len())
+        .map(|w| {
+            let (index, change, id, _) = written[w].clone();
             let folder = &plan.folders[index];
             let read_failure = read_failure.clone();
             let at = modified.get(&id).copied();

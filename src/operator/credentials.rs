@@ -1,13 +1,14 @@
-//! Zoho credentials for one resource, read from the Kubernetes Secrets its `connection`
-//! names — in the resource's own namespace only, so a resource can never borrow another
-//! team's grant.
+//! Zoho grants and Microsoft Graph app credentials for one resource, read from the
+//! Kubernetes Secrets its `connection` names — in the resource's own namespace only, so a
+//! resource can never borrow another team's grant.
 
 use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
 use sha2::{Digest, Sha256};
 
+use crate::graph::GraphCredentials;
 use crate::live::ProjectsGrant;
-use crate::spec::Connection;
+use crate::spec::{Connection, SecretRef};
 use crate::zoho::{Credentials, DataCenter, ZohoCredentials};
 
 /// Key of the OAuth client id in the connection Secret.
@@ -18,6 +19,8 @@ pub const KEY_CLIENT_SECRET: &str = "client_secret";
 pub const KEY_REFRESH_TOKEN: &str = "refresh_token";
 /// Optional key naming the data centre the grant was made in.
 pub const KEY_DATA_CENTER: &str = "data_center";
+/// Optional key of the Graph app's tenant in the Graph Secret (else the spec's `tenant`).
+pub const KEY_TENANT_ID: &str = "tenant_id";
 
 /// Why the credentials could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -132,15 +135,63 @@ pub async fn resolve(
     if let Some(dc) = crm.data_center {
         hasher.update(dc.code().as_bytes());
     }
-    let fingerprint = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
     Ok(ResolvedCredentials {
         credentials: ZohoCredentials { crm, portal },
         grant,
-        fingerprint,
+        fingerprint: hex(hasher),
+    })
+}
+
+fn hex(hasher: Sha256) -> String {
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A Microsoft Graph app registration, with a fingerprint as for [`ResolvedCredentials`].
+pub struct ResolvedGraph {
+    pub credentials: GraphCredentials,
+    pub fingerprint: String,
+}
+
+/// Reads the Graph app Secret `reference` from `namespace`: `client_id` and `client_secret`,
+/// and `tenant_id` unless the spec's `tenant` should be used.
+pub async fn resolve_graph(
+    secrets: &Api<Secret>,
+    namespace: &str,
+    reference: &SecretRef,
+    spec_tenant: &str,
+) -> Result<ResolvedGraph, SecretError> {
+    let name = reference.name.as_str();
+    let secret = read(secrets, namespace, name)
+        .await?
+        .ok_or_else(|| SecretError::Missing {
+            namespace: namespace.into(),
+            name: name.into(),
+        })?;
+    let required = |key: &'static str| {
+        value(&secret, key).ok_or_else(|| SecretError::MissingKey {
+            namespace: namespace.into(),
+            name: name.into(),
+            key,
+        })
+    };
+    let client_id = required(KEY_CLIENT_ID)?;
+    let client_secret = required(KEY_CLIENT_SECRET)?;
+    let tenant = value(&secret, KEY_TENANT_ID).unwrap_or_else(|| spec_tenant.trim().to_string());
+    let mut hasher = Sha256::new();
+    for part in [&tenant, &client_id, &client_secret] {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    Ok(ResolvedGraph {
+        credentials: GraphCredentials {
+            origin: format!("Secret {namespace}/{name}"),
+            ..GraphCredentials::new(tenant, client_id, client_secret)
+        },
+        fingerprint: hex(hasher),
     })
 }
 

@@ -7,7 +7,11 @@ use std::fmt::Write;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use crate::spec::{KIND_OFFICE365_INTEGRATION, KIND_PROJECTS_INTEGRATION};
 use crate::zoho::ApiStatsSnapshot;
+
+/// The kinds reconciled, so every counter series exists from the start.
+const KINDS: [&str; 2] = [KIND_PROJECTS_INTEGRATION, KIND_OFFICE365_INTEGRATION];
 
 /// Upper bounds (seconds) of the reconcile duration histogram's buckets.
 const DURATION_BUCKETS: [f64; 10] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
@@ -35,13 +39,14 @@ impl ReconcileResult {
 
 #[derive(Default)]
 struct Inner {
-    reconciles: BTreeMap<ReconcileResult, u64>,
+    /// (kind, result) → reconciles.
+    reconciles: BTreeMap<(&'static str, ReconcileResult), u64>,
     bucket_counts: [u64; DURATION_BUCKETS.len()],
     duration_count: u64,
     duration_sum: f64,
     api: ApiStatsSnapshot,
-    /// `namespace/name` → 1 when drifted, 0 when not.
-    drift: BTreeMap<String, u8>,
+    /// (kind, `namespace/name`) → 1 when drifted, 0 when not.
+    drift: BTreeMap<(&'static str, String), u8>,
     leader: bool,
 }
 
@@ -52,10 +57,10 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// Records one reconcile's outcome and duration.
-    pub fn reconciled(&self, result: ReconcileResult, took: Duration) {
+    /// Records one reconcile of a resource of `kind`: its outcome and duration.
+    pub fn reconciled(&self, kind: &'static str, result: ReconcileResult, took: Duration) {
         let mut inner = self.lock();
-        *inner.reconciles.entry(result).or_default() += 1;
+        *inner.reconciles.entry((kind, result)).or_default() += 1;
         let seconds = took.as_secs_f64();
         for (bound, count) in DURATION_BUCKETS.iter().zip(inner.bucket_counts.iter_mut()) {
             if seconds <= *bound {
@@ -73,16 +78,19 @@ impl Metrics {
         api.accounts_calls += used.accounts_calls;
         api.crm_calls += used.crm_calls;
         api.projects_calls += used.projects_calls;
+        api.identity_calls += used.identity_calls;
+        api.graph_calls += used.graph_calls;
         api.crm_rate_limited += used.crm_rate_limited;
         api.projects_rate_limited += used.projects_rate_limited;
+        api.graph_rate_limited += used.graph_rate_limited;
         api.crm_credits += used.crm_credits;
     }
 
-    /// Sets the drift gauge of one resource.
-    pub fn set_drift(&self, resource: &str, drifted: bool) {
+    /// Sets the drift gauge of one resource (`namespace/name`) of `kind`.
+    pub fn set_drift(&self, kind: &'static str, resource: &str, drifted: bool) {
         self.lock()
             .drift
-            .insert(resource.to_string(), drifted.into());
+            .insert((kind, resource.to_string()), drifted.into());
     }
 
     /// Whether this replica currently reconciles (holds the Lease, or runs alone).
@@ -91,8 +99,8 @@ impl Metrics {
     }
 
     /// Drops the gauge of a resource that no longer exists.
-    pub fn forget(&self, resource: &str) {
-        self.lock().drift.remove(resource);
+    pub fn forget(&self, kind: &'static str, resource: &str) {
+        self.lock().drift.remove(&(kind, resource.to_string()));
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -109,19 +117,21 @@ impl Metrics {
             &mut out,
             "projectlink_reconciles_total",
             "counter",
-            "Reconciles by result.",
+            "Reconciles by kind and result.",
         );
-        for result in [
-            ReconcileResult::Success,
-            ReconcileResult::Blocked,
-            ReconcileResult::Error,
-        ] {
-            let n = inner.reconciles.get(&result).copied().unwrap_or(0);
-            let _ = writeln!(
-                out,
-                "projectlink_reconciles_total{{result=\"{}\"}} {n}",
-                result.label()
-            );
+        for kind in KINDS {
+            for result in [
+                ReconcileResult::Success,
+                ReconcileResult::Blocked,
+                ReconcileResult::Error,
+            ] {
+                let n = inner.reconciles.get(&(kind, result)).copied().unwrap_or(0);
+                let _ = writeln!(
+                    out,
+                    "projectlink_reconciles_total{{kind=\"{kind}\",result=\"{}\"}} {n}",
+                    result.label()
+                );
+            }
         }
         header(
             &mut out,
@@ -154,12 +164,14 @@ impl Metrics {
             &mut out,
             "projectlink_api_calls_total",
             "counter",
-            "Zoho API calls by system (accounts: token requests).",
+            "API calls by system (accounts, identity: token requests to Zoho and Microsoft).",
         );
         for (system, n) in [
             ("crm", inner.api.crm_calls),
             ("projects", inner.api.projects_calls),
             ("accounts", inner.api.accounts_calls),
+            ("graph", inner.api.graph_calls),
+            ("identity", inner.api.identity_calls),
         ] {
             let _ = writeln!(
                 out,
@@ -170,11 +182,12 @@ impl Metrics {
             &mut out,
             "projectlink_api_rate_limited_total",
             "counter",
-            "Zoho answers with HTTP 429, by system.",
+            "Answers with HTTP 429, by system.",
         );
         for (system, n) in [
             ("crm", inner.api.crm_rate_limited),
             ("projects", inner.api.projects_rate_limited),
+            ("graph", inner.api.graph_rate_limited),
         ] {
             let _ = writeln!(
                 out,
@@ -205,11 +218,11 @@ impl Metrics {
             "gauge",
             "1 when the live integration differs from the resource's spec.",
         );
-        for (resource, drifted) in &inner.drift {
+        for ((kind, resource), drifted) in &inner.drift {
             let (namespace, name) = resource.split_once('/').unwrap_or(("", resource));
             let _ = writeln!(
                 out,
-                "projectlink_drifted{{namespace=\"{}\",name=\"{}\"}} {drifted}",
+                "projectlink_drifted{{kind=\"{kind}\",namespace=\"{}\",name=\"{}\"}} {drifted}",
                 escape(namespace),
                 escape(name)
             );
@@ -238,26 +251,56 @@ mod tests {
     #[test]
     fn renders_counters_histogram_and_gauges() {
         let m = Metrics::default();
-        m.reconciled(ReconcileResult::Success, Duration::from_millis(200));
-        m.reconciled(ReconcileResult::Error, Duration::from_secs(3));
+        let projects = KIND_PROJECTS_INTEGRATION;
+        let office365 = KIND_OFFICE365_INTEGRATION;
+        m.reconciled(
+            projects,
+            ReconcileResult::Success,
+            Duration::from_millis(200),
+        );
+        m.reconciled(office365, ReconcileResult::Error, Duration::from_secs(3));
         m.api_used(&ApiStatsSnapshot {
             crm_calls: 4,
             projects_calls: 2,
             crm_rate_limited: 1,
             ..ApiStatsSnapshot::default()
         });
-        m.set_drift("team-a/acme", true);
+        m.api_used(&ApiStatsSnapshot {
+            graph_calls: 6,
+            identity_calls: 1,
+            graph_rate_limited: 2,
+            ..ApiStatsSnapshot::default()
+        });
+        m.set_drift(projects, "team-a/acme", true);
+        m.set_drift(office365, "team-a/acme", false);
         let text = m.render();
-        assert!(text.contains("projectlink_reconciles_total{result=\"success\"} 1"));
-        assert!(text.contains("projectlink_reconciles_total{result=\"error\"} 1"));
+        assert!(text.contains(
+            "projectlink_reconciles_total{kind=\"ProjectsIntegration\",result=\"success\"} 1"
+        ));
+        assert!(text.contains(
+            "projectlink_reconciles_total{kind=\"Office365Integration\",result=\"error\"} 1"
+        ));
+        assert!(text.contains(
+            "projectlink_reconciles_total{kind=\"Office365Integration\",result=\"success\"} 0"
+        ));
         assert!(text.contains("projectlink_reconcile_duration_seconds_bucket{le=\"0.25\"} 1"));
         assert!(text.contains("projectlink_reconcile_duration_seconds_bucket{le=\"5\"} 2"));
         assert!(text.contains("projectlink_reconcile_duration_seconds_bucket{le=\"+Inf\"} 2"));
         assert!(text.contains("projectlink_api_calls_total{system=\"crm\"} 4"));
+        assert!(text.contains("projectlink_api_calls_total{system=\"graph\"} 6"));
+        assert!(text.contains("projectlink_api_calls_total{system=\"identity\"} 1"));
         assert!(text.contains("projectlink_api_rate_limited_total{system=\"crm\"} 1"));
-        assert!(text.contains("projectlink_drifted{namespace=\"team-a\",name=\"acme\"} 1"));
-        m.forget("team-a/acme");
-        assert!(!m.render().contains("name=\"acme\""));
+        assert!(text.contains("projectlink_api_rate_limited_total{system=\"graph\"} 2"));
+        assert!(text.contains(
+            "projectlink_drifted{kind=\"ProjectsIntegration\",namespace=\"team-a\",name=\"acme\"} 1"
+        ));
+        assert!(text.contains(
+            "projectlink_drifted{kind=\"Office365Integration\",namespace=\"team-a\",name=\"acme\"} 0"
+        ));
+        m.forget(projects, "team-a/acme");
+        let text = m.render();
+        assert!(!text.contains("kind=\"ProjectsIntegration\",namespace=\"team-a\""));
+        assert!(text.contains("kind=\"Office365Integration\",namespace=\"team-a\""));
     }
 
     #[test]

@@ -1,19 +1,24 @@
-//! `projectlink operator`: keeps `ProjectsIntegration` custom resources reconciled from
-//! inside Kubernetes. It adds no reconciliation logic of its own — each reconcile is the
-//! CLI's observe → plan → apply — only what running unattended needs: credentials from
-//! Secrets, status conditions, Events, a finalizer for deactivation, periodic drift
-//! checks with backoff, leader election and probes/metrics.
+//! `projectlink operator`: keeps `ProjectsIntegration` and `Office365Integration` custom
+//! resources reconciled from inside Kubernetes. It adds no reconciliation logic of its own —
+//! each reconcile is the CLI's observe → plan → apply — only what running unattended needs:
+//! credentials from Secrets, status conditions, Events, a finalizer for deactivation,
+//! periodic drift checks with backoff, leader election and probes/metrics.
 
 pub mod conditions;
+mod connect;
 pub mod credentials;
+mod kind;
 pub mod metrics;
+mod office365;
 mod outcome;
 pub mod probes;
+mod projects;
 pub mod reconcile;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt};
 use kube::runtime::Controller;
 use kube::runtime::events::{Recorder, Reporter};
@@ -22,11 +27,11 @@ use kube::{Api, Client};
 use kube_lease_manager::LeaseManagerBuilder;
 use tokio::sync::{oneshot, watch};
 
-use crate::spec::ProjectsIntegration;
+use crate::spec::{Office365Integration, ProjectsIntegration};
+use kind::IntegrationKind;
 pub use metrics::Metrics;
-pub use reconcile::{
-    ANNOTATION_ALLOW_DESTRUCTIVE, ANNOTATION_PAUSED, Context, FIELD_MANAGER, FINALIZER,
-};
+pub use outcome::{ANNOTATION_ALLOW_DESTRUCTIVE, ANNOTATION_PAUSED};
+pub use reconcile::{Context, FIELD_MANAGER, FINALIZER};
 
 /// Default time between drift checks of a resource.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(600);
@@ -42,10 +47,12 @@ pub struct OperatorConfig {
     pub error_backoff: Duration,
     /// ...up to this cap.
     pub error_backoff_cap: Duration,
-    /// Least delay after Zoho answered 429.
+    /// Least delay after Zoho or Microsoft Graph answered 429.
     pub rate_limit_backoff: Duration,
     /// Sends every Zoho request to this base URL (a sandbox) instead of the data centre's hosts.
     pub zoho_base_url: Option<reqwest::Url>,
+    /// Sends every Microsoft identity and Graph request to this sandbox instead of Microsoft.
+    pub graph_base_url: Option<reqwest::Url>,
     /// Most Zoho requests in flight per resource.
     pub concurrency: usize,
     /// This replica's name in Events and the Lease.
@@ -72,6 +79,7 @@ impl Default for OperatorConfig {
             error_backoff_cap: Duration::from_secs(300),
             rate_limit_backoff: Duration::from_secs(120),
             zoho_base_url: None,
+            graph_base_url: None,
             concurrency: crate::zoho::DEFAULT_CONCURRENCY,
             identity: "projectlink".into(),
             leader_election: None,
@@ -167,34 +175,12 @@ async fn wait_true(mut signal: watch::Receiver<bool>) {
     let _ = signal.wait_for(|v| *v).await;
 }
 
-/// One controller per watched namespace (or one over all namespaces), stopped gracefully
-/// — reconciles in flight finish — when `stop` completes.
+/// Per kind, one controller per watched namespace (or one over all namespaces), stopped
+/// gracefully — reconciles in flight finish — when `stop` completes.
 async fn run_controllers(ctx: Arc<Context>, stop: impl Future<Output = ()>) {
-    let apis: Vec<Api<ProjectsIntegration>> = if ctx.config.namespaces.is_empty() {
-        vec![Api::all(ctx.client.clone())]
-    } else {
-        ctx.config
-            .namespaces
-            .iter()
-            .map(|ns| Api::namespaced(ctx.client.clone(), ns))
-            .collect()
-    };
     let mut stoppers = Vec::new();
-    let mut controllers = Vec::new();
-    for api in apis {
-        let (stop_tx, stop_rx) = oneshot::channel::<()>();
-        stoppers.push(stop_tx);
-        let controller = Controller::new(api, watcher::Config::default().any_semantic())
-            .graceful_shutdown_on(stop_rx.map(|_| ()))
-            .run(reconcile::reconcile, reconcile::error_policy, ctx.clone())
-            .for_each(|result| async move {
-                match result {
-                    Ok((object, _)) => tracing::debug!(resource = %object, "reconciled"),
-                    Err(error) => tracing::debug!(%error, "controller"),
-                }
-            });
-        controllers.push(controller);
-    }
+    let mut controllers = controllers_of::<ProjectsIntegration>(&ctx, &mut stoppers);
+    controllers.extend(controllers_of::<Office365Integration>(&ctx, &mut stoppers));
     let all = futures::future::join_all(controllers);
     tokio::pin!(all);
     tokio::pin!(stop);
@@ -207,4 +193,36 @@ async fn run_controllers(ctx: Arc<Context>, stop: impl Future<Output = ()>) {
             all.await;
         }
     }
+}
+
+/// The controllers of one kind, each with a sender in `stoppers` that shuts it down.
+fn controllers_of<K: IntegrationKind>(
+    ctx: &Arc<Context>,
+    stoppers: &mut Vec<oneshot::Sender<()>>,
+) -> Vec<BoxFuture<'static, ()>> {
+    let apis: Vec<Api<K>> = if ctx.config.namespaces.is_empty() {
+        vec![Api::all(ctx.client.clone())]
+    } else {
+        ctx.config
+            .namespaces
+            .iter()
+            .map(|ns| Api::namespaced(ctx.client.clone(), ns))
+            .collect()
+    };
+    apis.into_iter()
+        .map(|api| {
+            let (stop_tx, stop_rx) = oneshot::channel::<()>();
+            stoppers.push(stop_tx);
+            Controller::new(api, watcher::Config::default().any_semantic())
+                .graceful_shutdown_on(stop_rx.map(|_| ()))
+                .run(reconcile::reconcile, reconcile::error_policy, ctx.clone())
+                .for_each(|result| async move {
+                    match result {
+                        Ok((object, _)) => tracing::debug!(resource = %object, "reconciled"),
+                        Err(error) => tracing::debug!(%error, kind = K::KIND, "controller"),
+                    }
+                })
+                .boxed()
+        })
+        .collect()
 }

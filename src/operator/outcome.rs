@@ -1,6 +1,7 @@
 //! Policy: what a plan means for the resource — which conditions, Events and next check
 //! follow from a conflict, plan errors, a refusal, observe-only or paused mode, a drift, or
-//! an apply's report. Pure functions of their inputs: the reconcile does the talking.
+//! an apply's report. Pure functions of their inputs, shared by both kinds: each kind
+//! describes its plan as [`PlanFacts`] and its apply as [`ApplyFacts`].
 
 use kube::ResourceExt;
 use kube::runtime::events::EventType;
@@ -8,50 +9,90 @@ use kube::runtime::events::EventType;
 use super::conditions::{
     CONDITION_CONFLICT, CONDITION_DRIFTED, CONDITION_READY, CONDITION_SYNCED, ConditionState,
 };
+use super::kind::{IntegrationKind, condition_is_true};
 use super::metrics::ReconcileResult;
-use crate::apply::{ApplyReport, OutcomeStatus};
 use crate::live::observe::ObserveError;
-use crate::plan::Plan;
-use crate::plan::diagnostics::{DiagnosticCode, Severity};
-use crate::spec::{PlanSummaryStatus, ProjectsIntegration};
-use crate::zoho::{ApiStatsSnapshot, ZohoError};
+use crate::spec::{Office365PlanSummary, PlanSummaryStatus};
+use crate::zoho::{ApiStatsSnapshot, AuthError, System, ZohoError};
 
-/// Annotation that suspends writes to Zoho (`"true"`); observing and status continue.
+/// Annotation that suspends writes (`"true"`); observing and status continue.
 pub const ANNOTATION_PAUSED: &str = "projectlink.dev/paused";
 /// Annotation that allows destructive changes (portal change, prune over the limit).
 pub const ANNOTATION_ALLOW_DESTRUCTIVE: &str = "projectlink.dev/allow-destructive";
 
-pub(super) fn is_annotated(resource: &ProjectsIntegration, annotation: &str) -> bool {
+pub(crate) fn is_annotated(resource: &impl ResourceExt, annotation: &str) -> bool {
     resource
         .annotations()
         .get(annotation)
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
 }
 
-/// What one run found, turned into status, events and the next check.
-pub(super) struct Outcome {
-    pub(super) result: ReconcileResult,
-    pub(super) conditions: Vec<ConditionState>,
-    pub(super) plan_summary: Option<PlanSummaryStatus>,
-    pub(super) api: Option<ApiStatsSnapshot>,
-    pub(super) applied: bool,
-    pub(super) portal: Option<String>,
-    pub(super) drifted: Option<bool>,
-    pub(super) next: Next,
-    pub(super) events: Vec<(EventType, &'static str, String)>,
+/// The last plan's counts, in the shape of the kind's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PlanSummary {
+    Projects(PlanSummaryStatus),
+    Office365(Office365PlanSummary),
 }
 
-pub(super) enum Next {
+/// What one run found, turned into status, events and the next check.
+pub(crate) struct Outcome {
+    pub(crate) result: ReconcileResult,
+    pub(crate) conditions: Vec<ConditionState>,
+    pub(crate) plan_summary: Option<PlanSummary>,
+    /// API usage of the run, every system together.
+    pub(crate) api: Option<ApiStatsSnapshot>,
+    pub(crate) applied: bool,
+    /// What the integration is bound to once Ready: the portal, or the tenant.
+    pub(crate) bound_to: Option<String>,
+    pub(crate) drifted: Option<bool>,
+    pub(crate) next: Next,
+    pub(crate) events: Vec<(EventType, &'static str, String)>,
+}
+
+pub(crate) enum Next {
     /// The regular drift re-check.
     Interval,
-    /// Retry with a growing delay; longer when Zoho rate-limited us.
+    /// Retry with a growing delay; longer when an API rate-limited us.
     Backoff { rate_limited: bool },
     /// Nothing changes until the resource does.
     AwaitChange,
 }
 
+/// A plan as the policy sees it, whichever kind made it.
+#[derive(Debug, Default)]
+pub(crate) struct PlanFacts {
+    /// Another integration already binds what this one would write.
+    pub(crate) conflict: Option<String>,
+    /// Error diagnostics, each a line; any of them blocks the apply.
+    pub(crate) errors: Vec<String>,
+    /// How many changes the plan holds...
+    pub(crate) changes: usize,
+    /// ...described for people (one line per change, or per group of changes).
+    pub(crate) lines: Vec<String>,
+    pub(crate) observe_only: bool,
+    /// Why the plan may not be applied without the allow-destructive annotation.
+    pub(crate) refusal: Option<String>,
+    /// Changes found on an applied spec are carried between two systems that both change
+    /// (a data sync), rather than reverted to the spec.
+    pub(crate) two_way: bool,
+}
+
+/// An apply's report as the policy sees it.
+#[derive(Debug, Default)]
+pub(crate) struct ApplyFacts {
+    /// Changes written.
+    pub(crate) written: usize,
+    /// What was done, for Events (one line per change or group).
+    pub(crate) done: Vec<String>,
+    /// What failed, with the error.
+    pub(crate) failed: Vec<String>,
+    pub(crate) skipped: usize,
+    /// Every planned change succeeded.
+    pub(crate) complete: bool,
+}
+
 impl Outcome {
-    pub(super) fn blocked(ready_reason: &str, message: String, next: Next) -> Outcome {
+    pub(crate) fn blocked(ready_reason: &str, message: String, next: Next) -> Outcome {
         Outcome {
             result: if matches!(next, Next::Backoff { .. }) {
                 ReconcileResult::Error
@@ -70,23 +111,39 @@ impl Outcome {
             plan_summary: None,
             api: None,
             applied: false,
-            portal: None,
+            bound_to: None,
             drifted: None,
             next,
             events: vec![(EventType::Warning, leak_reason(ready_reason), message)],
         }
     }
+
+    /// The message of the first condition, which says why the run stopped.
+    pub(crate) fn message(&self) -> String {
+        self.conditions
+            .first()
+            .map(|c| c.message.clone())
+            .unwrap_or_default()
+    }
+
+    /// Whether the run ended with the live integration matching the spec.
+    pub(crate) fn is_ready(&self) -> bool {
+        self.conditions
+            .iter()
+            .any(|c| c.type_ == CONDITION_READY && c.status == "True")
+    }
 }
 
 /// Event reasons are a fixed vocabulary; map the dynamic ones onto it.
 fn leak_reason(reason: &str) -> &'static str {
-    const KNOWN: [&str; 11] = [
+    const KNOWN: [&str; 12] = [
         "InvalidSpec",
         "SecretMissing",
         "SecretUnreadable",
         "SecretInvalid",
         "CredentialsRejected",
         "ZohoUnreachable",
+        "GraphUnreachable",
         "RateLimited",
         "ObserveFailed",
         "PlanErrors",
@@ -100,83 +157,74 @@ fn leak_reason(reason: &str) -> &'static str {
         .unwrap_or("ReconcileFailed")
 }
 
-pub(super) fn observe_failure(error: &ObserveError) -> Outcome {
-    let source = &error.source;
-    let (reason, rate_limited) = if source.is_rate_limited() {
+/// Which side of the Office 365 integration an error came from (Zoho for everything else).
+fn is_microsoft(error: &ZohoError) -> bool {
+    match error {
+        ZohoError::Auth(AuthError::ClientCredentialsRejected { .. }) => true,
+        ZohoError::Auth(AuthError::Malformed { service, .. }) => {
+            matches!(service, System::Graph | System::MicrosoftIdentity)
+        }
+        ZohoError::RetriesExhausted { last, .. } => is_microsoft(last),
+        other => other
+            .request()
+            .is_some_and(|r| matches!(r.system, System::Graph | System::MicrosoftIdentity)),
+    }
+}
+
+/// The condition reason of an error that stopped a run before its plan.
+pub(crate) fn failure_reason(source: &ZohoError) -> (&'static str, bool) {
+    if source.is_rate_limited() {
         ("RateLimited", true)
     } else if matches!(source, ZohoError::Auth(_)) || source.status() == Some(401) {
         ("CredentialsRejected", false)
     } else if source.is_retryable() {
-        ("ZohoUnreachable", false)
+        if is_microsoft(source) {
+            ("GraphUnreachable", false)
+        } else {
+            ("ZohoUnreachable", false)
+        }
     } else {
         ("ObserveFailed", false)
-    };
-    Outcome::blocked(reason, error.to_string(), Next::Backoff { rate_limited })
-}
-
-pub(super) fn plan_summary(plan: &Plan) -> PlanSummaryStatus {
-    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-    PlanSummaryStatus {
-        create: count(plan.summary.create),
-        update: count(plan.summary.update),
-        delete: count(plan.summary.delete),
-        adopt: count(plan.summary.adopt),
-        diagnostics: count(plan.diagnostics.len()),
     }
 }
 
-pub(super) fn change_list(plan: &Plan) -> String {
-    plan.changes
-        .iter()
-        .map(|c| format!("{} {}", c.action.label(), c.address))
-        .collect::<Vec<_>>()
-        .join(", ")
+pub(crate) fn observe_failure(error: &ObserveError) -> Outcome {
+    let (reason, rate_limited) = failure_reason(&error.source);
+    Outcome::blocked(reason, error.to_string(), Next::Backoff { rate_limited })
 }
 
 /// Whether the live state moved away from a spec that was already applied (as opposed to
 /// the spec having been edited since the last successful reconcile).
-pub(super) fn is_drift(resource: &ProjectsIntegration) -> bool {
-    let Some(status) = &resource.status else {
-        return false;
-    };
-    status.observed_generation.is_some()
-        && status.observed_generation == resource.metadata.generation
-        && status
-            .condition(CONDITION_SYNCED)
-            .is_some_and(|c| c.status == "True")
+pub(crate) fn is_drift<K: IntegrationKind>(resource: &K) -> bool {
+    resource.observed_generation().is_some()
+        && resource.observed_generation() == resource.meta().generation
+        && condition_is_true(resource, CONDITION_SYNCED)
+}
+
+fn pending(facts: &PlanFacts) -> String {
+    format!(
+        "{} change(s) pending: {}",
+        facts.changes,
+        facts.lines.join(", ")
+    )
 }
 
 /// Decides what to do with a plan: report a conflict, errors or a refusal, hold back in
-/// observe-only or paused mode, or mark it for applying.
-pub(super) fn decide(
-    resource: &ProjectsIntegration,
-    org_id: &str,
-    claimed_by: Option<String>,
-    plan: &Plan,
-    summary: PlanSummaryStatus,
-) -> Outcome {
-    let changes = plan.changes.len();
+/// observe-only or paused mode, or mark it for applying (`applied` set).
+pub(crate) fn decide<K: IntegrationKind>(resource: &K, facts: &PlanFacts) -> Outcome {
+    let changes = facts.changes;
     let mut outcome = Outcome {
         result: ReconcileResult::Success,
         conditions: Vec::new(),
-        plan_summary: Some(summary),
+        plan_summary: None,
         api: None,
         applied: false,
-        portal: None,
+        bound_to: None,
         drifted: Some(changes > 0),
         next: Next::Interval,
         events: Vec::new(),
     };
-    let bound_elsewhere = plan
-        .diagnostics
-        .iter()
-        .find(|d| d.code == DiagnosticCode::OrgBoundElsewhere)
-        .map(|d| d.message.clone());
-    if let Some(message) = bound_elsewhere.or_else(|| {
-        claimed_by.map(|other| {
-            format!("the CRM org {org_id} is already reconciled by the resource {other}")
-        })
-    }) {
+    if let Some(message) = facts.conflict.clone() {
         outcome.result = ReconcileResult::Blocked;
         outcome.drifted = None;
         outcome.conditions = vec![
@@ -198,16 +246,10 @@ pub(super) fn decide(
     let drift_message = if changes == 0 {
         "the live integration matches the spec".to_string()
     } else {
-        format!("{changes} change(s) pending: {}", change_list(plan))
+        pending(facts)
     };
-    if plan.has_errors() {
-        let errors: Vec<String> = plan
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .map(|d| format!("{:?}: {}", d.code, d.message))
-            .collect();
-        let message = errors.join("; ");
+    if !facts.errors.is_empty() {
+        let message = facts.errors.join("; ");
         outcome.result = ReconcileResult::Blocked;
         outcome.conditions = vec![
             ConditionState::new(CONDITION_READY, false, "PlanErrors", message.clone()),
@@ -225,18 +267,17 @@ pub(super) fn decide(
             "Paused",
             format!("writes are paused by the {ANNOTATION_PAUSED} annotation"),
         ))
-    } else if plan.observe_only {
+    } else if facts.observe_only {
         Some((
             "ObserveOnly",
             "policy.observeOnly is set: changes are reported, never applied".to_string(),
         ))
     } else {
-        plan.refusal.as_ref().map(|r| {
+        facts.refusal.as_ref().map(|reason| {
             (
                 "Refused",
                 format!(
-                    "the plan is refused: {}; annotate the resource with {ANNOTATION_ALLOW_DESTRUCTIVE}: \"true\" to allow it",
-                    r.reason
+                    "the plan is refused: {reason}; annotate the resource with {ANNOTATION_ALLOW_DESTRUCTIVE}: \"true\" to allow it"
                 ),
             )
         })
@@ -277,8 +318,11 @@ pub(super) fn decide(
 
 /// A repaired drift stays reported (with what was reverted) until the next drift or spec
 /// change, rather than being overwritten by the very next check.
-pub(super) fn still_repaired(resource: &ProjectsIntegration) -> Option<ConditionState> {
-    let previous = resource.status.as_ref()?.condition(CONDITION_DRIFTED)?;
+fn still_repaired<K: IntegrationKind>(resource: &K) -> Option<ConditionState> {
+    let previous = resource
+        .status_conditions()
+        .iter()
+        .find(|c| c.type_ == CONDITION_DRIFTED)?;
     (previous.status == "False" && previous.reason == "Repaired" && is_drift(resource)).then(|| {
         ConditionState::new(
             CONDITION_DRIFTED,
@@ -289,52 +333,38 @@ pub(super) fn still_repaired(resource: &ProjectsIntegration) -> Option<Condition
     })
 }
 
-pub(super) fn finish_apply(
-    resource: &ProjectsIntegration,
-    plan: &Plan,
-    report: &ApplyReport,
+/// Turns an apply's report into conditions and Events (one per batch of changes, so a
+/// large apply stays readable).
+pub(crate) fn finish_apply<K: IntegrationKind>(
+    resource: &K,
+    plan: &PlanFacts,
+    report: &ApplyFacts,
     outcome: &mut Outcome,
 ) {
     let drift = is_drift(resource);
     // `lastAppliedTime` moves only when something was actually changed.
-    outcome.applied = report.applied() > 0;
-    let done: Vec<String> = report
-        .outcomes
-        .iter()
-        .filter(|o| o.succeeded())
-        .map(|o| format!("{} {}", o.action.label(), o.address))
-        .collect();
-    let failed: Vec<String> = report
-        .outcomes
-        .iter()
-        .filter_map(|o| match &o.status {
-            OutcomeStatus::Failed { error } => {
-                Some(format!("{} {}: {error}", o.action.label(), o.address))
-            }
-            _ => None,
-        })
-        .collect();
-    // One Event per batch of up to ten changes, so a large apply stays readable.
-    for chunk in done.chunks(10) {
+    outcome.applied = report.written > 0;
+    for chunk in report.done.chunks(10) {
         let reason = if drift { "DriftRepaired" } else { "Applied" };
         outcome
             .events
             .push((EventType::Normal, reason, chunk.join(", ")));
     }
-    for chunk in failed.chunks(5) {
+    for chunk in report.failed.chunks(5) {
         outcome
             .events
             .push((EventType::Warning, "ApplyFailed", chunk.join("; ")));
     }
-    if report.is_complete() {
+    if report.complete {
         outcome.drifted = Some(false);
         let (drift_reason, drift_message) = if drift {
+            let done = if plan.two_way { "synced" } else { "reverted" };
             (
                 "Repaired",
                 format!(
-                    "reverted {} change(s) made outside projectlink: {}",
-                    plan.changes.len(),
-                    change_list(plan)
+                    "{done} {} change(s) made outside projectlink: {}",
+                    plan.changes,
+                    plan.lines.join(", ")
                 ),
             )
         } else {
@@ -354,17 +384,17 @@ pub(super) fn finish_apply(
                 CONDITION_SYNCED,
                 true,
                 "Applied",
-                format!("applied {} change(s)", report.applied()),
+                format!("applied {} change(s)", report.written),
             ),
             ConditionState::new(CONDITION_DRIFTED, false, drift_reason, drift_message),
         ];
     } else {
         let message = format!(
             "apply incomplete: {} applied, {} failed, {} skipped; retrying: {}",
-            report.applied(),
-            report.failed(),
-            report.skipped(),
-            failed.join("; ")
+            report.written,
+            report.failed.len(),
+            report.skipped,
+            report.failed.join("; ")
         );
         outcome.result = ReconcileResult::Error;
         outcome.drifted = Some(true);
@@ -376,5 +406,134 @@ pub(super) fn finish_apply(
             ConditionState::new(CONDITION_SYNCED, false, "ApplyFailed", message.clone()),
             ConditionState::new(CONDITION_DRIFTED, true, "ApplyFailed", message),
         ];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::Office365Integration;
+    use crate::zoho::{ApiError, RequestDescription};
+
+    fn answered(system: System, status: u16) -> ZohoError {
+        let request = RequestDescription {
+            system,
+            method: "GET".into(),
+            target: "/users".into(),
+        };
+        ApiError::new(status, "Busy", "try later", request).into()
+    }
+
+    #[test]
+    fn errors_before_a_plan_name_the_side_they_came_from() {
+        assert_eq!(
+            failure_reason(&answered(System::Graph, 503)),
+            ("GraphUnreachable", false)
+        );
+        assert_eq!(
+            failure_reason(&answered(System::Crm, 503)),
+            ("ZohoUnreachable", false)
+        );
+        // A 429 from Graph waits as long as one from Zoho.
+        assert_eq!(
+            failure_reason(&answered(System::Graph, 429)),
+            ("RateLimited", true)
+        );
+        let rejected = ZohoError::Auth(AuthError::ClientCredentialsRejected {
+            error: "invalid_client".into(),
+            description: None,
+            origin: "Secret team-a/acme-graph".into(),
+        });
+        assert_eq!(failure_reason(&rejected), ("CredentialsRejected", false));
+        assert_eq!(
+            failure_reason(&answered(System::Graph, 404)),
+            ("ObserveFailed", false)
+        );
+    }
+
+    fn office365(annotations: &[(&str, &str)]) -> Office365Integration {
+        let spec = serde_json::from_value(serde_json::json!({
+            "connection": {"graphSecretRef": {"name": "g"}},
+            "tenant": "acme.onmicrosoft.com",
+        }))
+        .unwrap();
+        let mut resource = Office365Integration::new("acme", spec);
+        resource.metadata.annotations = Some(
+            annotations
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        );
+        resource
+    }
+
+    fn drift_of(outcome: &Outcome) -> (&'static str, String) {
+        let drifted = outcome
+            .conditions
+            .iter()
+            .find(|c| c.type_ == CONDITION_DRIFTED)
+            .unwrap();
+        (drifted.status, drifted.reason.clone())
+    }
+
+    #[test]
+    fn pending_changes_are_held_back_when_observing_only_or_paused() {
+        let facts = PlanFacts {
+            changes: 3,
+            lines: vec!["invite nora@acme.com".into()],
+            observe_only: true,
+            ..PlanFacts::default()
+        };
+        let observing = decide(&office365(&[]), &facts);
+        assert!(!observing.applied);
+        assert_eq!(drift_of(&observing), ("True", "ObserveOnly".into()));
+        let paused = decide(
+            &office365(&[(ANNOTATION_PAUSED, "true")]),
+            &PlanFacts {
+                observe_only: false,
+                ..facts
+            },
+        );
+        assert!(!paused.applied);
+        assert_eq!(drift_of(&paused), ("True", "Paused".into()));
+        assert!(paused.events.is_empty());
+    }
+
+    #[test]
+    fn plan_errors_block_and_a_clean_plan_is_applied() {
+        let resource = office365(&[]);
+        let blocked = decide(
+            &resource,
+            &PlanFacts {
+                errors: vec!["x is not a CRM user".into()],
+                changes: 1,
+                ..PlanFacts::default()
+            },
+        );
+        assert!(!blocked.applied);
+        assert_eq!(blocked.result, ReconcileResult::Blocked);
+        assert_eq!(blocked.events[0].1, "PlanErrors");
+        let clean = decide(
+            &resource,
+            &PlanFacts {
+                changes: 1,
+                ..PlanFacts::default()
+            },
+        );
+        assert!(clean.applied);
+        let mut finished = clean;
+        finish_apply(
+            &resource,
+            &PlanFacts::default(),
+            &ApplyFacts {
+                written: 1,
+                done: vec!["invite nora@acme.com".into()],
+                complete: true,
+                ..ApplyFacts::default()
+            },
+            &mut finished,
+        );
+        assert!(finished.is_ready());
+        assert_eq!(finished.events[0].1, "Applied");
     }
 }

@@ -1,40 +1,29 @@
-//! One reconcile of a `ProjectsIntegration` resource: the CLI's observe → plan → apply,
-//! unchanged, with the outcome turned into status conditions, Events, metrics and the time
-//! of the next check. Problems the user must fix (a missing Secret, an invalid spec,
-//! rejected credentials, an unreachable Zoho) become conditions and a backoff, never a
-//! crash loop.
+//! One reconcile of a resource of either kind: the kind's own observe → plan → apply, with
+//! the outcome turned into status conditions, Events, metrics and the time of the next
+//! check, and deactivation behind a finalizer. Problems the user must fix (a missing
+//! Secret, an invalid spec, rejected credentials, an unreachable API) become conditions and
+//! a backoff, never a crash loop.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::runtime::events::{Event, EventType, Recorder};
 use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
-use kube::{Api, Client, Resource, ResourceExt};
+use kube::{Api, Client, ResourceExt};
 use rand::Rng;
 
 use super::OperatorConfig;
-use super::conditions::{CONDITION_CONFLICT, CONDITION_READY, merge, truncate};
-use super::credentials::{self, SecretError};
+use super::conditions::{CONDITION_CONFLICT, merge, truncate};
+use super::kind::{IntegrationKind, condition_is_true, owner, slot};
 use super::metrics::{Metrics, ReconcileResult};
-pub use super::outcome::{ANNOTATION_ALLOW_DESTRUCTIVE, ANNOTATION_PAUSED};
-use super::outcome::{
-    Next, Outcome, decide, finish_apply, is_annotated, observe_failure, plan_summary,
-};
-use crate::apply::{ApplyOptions, ApplyReport, NoProgress, execute};
-use crate::live::observe::observe;
-use crate::plan::diagnostics::Severity;
-use crate::plan::planner::{PlanOptions, plan};
-use crate::plan::{Desired, Plan};
-use crate::spec::{
-    API_VERSION, DeletionPolicy, IntegrationState, KIND_PROJECTS_INTEGRATION, ProjectsIntegration,
-    ProjectsIntegrationStatus, Severity as SpecSeverity, validate_resource,
-};
-use crate::zoho::{ApiStatsSnapshot, ClientOptions, Endpoints, ZohoClients};
+use super::outcome::{ANNOTATION_PAUSED, Next, Outcome, is_annotated};
+use crate::graph::GraphClient;
+use crate::spec::API_VERSION;
+use crate::zoho::{ApiStatsSnapshot, ZohoClients};
 
 /// Finalizer that keeps a resource until its deactivation ran.
 pub const FINALIZER: &str = "projectlink.dev/deactivate";
@@ -43,23 +32,24 @@ pub const FIELD_MANAGER: &str = "projectlink-operator";
 /// Longest Event note the API server accepts.
 const MAX_EVENT_NOTE: usize = 1024;
 
-/// State shared by every reconcile.
+/// State shared by every reconcile. Maps are keyed by resource slot (`Kind namespace/name`).
 pub struct Context {
     pub client: Client,
     pub config: OperatorConfig,
     pub metrics: Arc<Metrics>,
     pub recorder: Recorder,
-    /// Clients per resource, reused across reconciles so access tokens are too (Zoho issues
-    /// only a few per refresh token per ten minutes); rebuilt when a Secret changes.
-    clients: Mutex<HashMap<String, (String, Arc<ZohoClients>)>>,
+    /// Zoho clients per resource, with the fingerprint of the Secrets they were built from.
+    pub(super) zoho: Mutex<HashMap<String, (String, Arc<ZohoClients>)>>,
+    /// Graph clients per resource, likewise.
+    pub(super) graph: Mutex<HashMap<String, (String, GraphClient)>>,
     /// Consecutive failures per resource, for the backoff.
     failures: Mutex<HashMap<String, u32>>,
     /// Per resource: the digest of the inputs of its last full run, and when the next one
     /// is due (`None`: only when the inputs change).
     schedule: Mutex<HashMap<String, (u64, Option<Instant>)>>,
-    /// CRM org id → the resource that reconciled it first, to spot two resources on one org
-    /// before either has written its marker.
-    orgs: Mutex<HashMap<String, String>>,
+    /// `Kind org-id` → the resource that reconciled it first, to spot two resources on one
+    /// org before either has written its marker.
+    pub(super) orgs: Mutex<HashMap<String, String>>,
 }
 
 impl Context {
@@ -74,7 +64,8 @@ impl Context {
             config,
             metrics,
             recorder,
-            clients: Mutex::default(),
+            zoho: Mutex::default(),
+            graph: Mutex::default(),
             failures: Mutex::default(),
             schedule: Mutex::default(),
             orgs: Mutex::default(),
@@ -82,7 +73,7 @@ impl Context {
     }
 }
 
-fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(super) fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -98,58 +89,48 @@ pub enum ReconcileError {
 }
 
 /// The controller's reconcile function.
-pub async fn reconcile(
-    resource: Arc<ProjectsIntegration>,
+pub(crate) async fn reconcile<K: IntegrationKind>(
+    resource: Arc<K>,
     ctx: Arc<Context>,
 ) -> Result<Action, ReconcileError> {
     let namespace = resource.namespace().unwrap_or_default();
-    let api: Api<ProjectsIntegration> = Api::namespaced(ctx.client.clone(), &namespace);
+    let api: Api<K> = Api::namespaced(ctx.client.clone(), &namespace);
     let started = Instant::now();
     let result = finalizer(&api, FINALIZER, resource, |event| async {
         match event {
-            FinalizerEvent::Apply(resource) => reconcile_live(&resource, &api, &ctx).await,
-            FinalizerEvent::Cleanup(resource) => deactivate(&resource, &ctx).await,
+            FinalizerEvent::Apply(resource) => reconcile_live(&*resource, &api, &ctx).await,
+            FinalizerEvent::Cleanup(resource) => deactivate(&*resource, &ctx).await,
         }
     })
     .await;
+    let failed = |e| {
+        ctx.metrics
+            .reconciled(K::KIND, ReconcileResult::Error, started.elapsed());
+        Err(e)
+    };
     match result {
         Ok(action) => Ok(action),
         Err(kube::runtime::finalizer::Error::ApplyFailed(e))
-        | Err(kube::runtime::finalizer::Error::CleanupFailed(e)) => {
-            ctx.metrics
-                .reconciled(ReconcileResult::Error, started.elapsed());
-            Err(e)
-        }
-        Err(other) => {
-            ctx.metrics
-                .reconciled(ReconcileResult::Error, started.elapsed());
-            Err(ReconcileError::Finalizer(other.to_string()))
-        }
+        | Err(kube::runtime::finalizer::Error::CleanupFailed(e)) => failed(e),
+        Err(other) => failed(ReconcileError::Finalizer(other.to_string())),
     }
 }
 
 /// What the controller does after a failed reconcile: retry with backoff.
-pub fn error_policy(
-    resource: Arc<ProjectsIntegration>,
+pub(crate) fn error_policy<K: IntegrationKind>(
+    resource: Arc<K>,
     error: &ReconcileError,
     ctx: Arc<Context>,
 ) -> Action {
-    tracing::warn!(resource = %key(&resource), %error, "reconcile failed");
-    Action::requeue(backoff(&ctx, &key(&resource), false))
+    let slot = slot(&*resource);
+    tracing::warn!(resource = %slot, %error, "reconcile failed");
+    Action::requeue(backoff(&ctx, &slot, false))
 }
 
-fn key(resource: &ProjectsIntegration) -> String {
-    format!(
-        "{}/{}",
-        resource.namespace().unwrap_or_default(),
-        resource.name_any()
-    )
-}
-
-fn backoff(ctx: &Context, key: &str, rate_limited: bool) -> Duration {
+fn backoff(ctx: &Context, slot: &str, rate_limited: bool) -> Duration {
     let failures = {
         let mut map = locked(&ctx.failures);
-        let n = map.entry(key.to_string()).or_default();
+        let n = map.entry(slot.to_string()).or_default();
         *n = n.saturating_add(1);
         *n
     };
@@ -177,17 +158,17 @@ fn jittered(interval: Duration) -> Duration {
     interval.mul_f64(factor)
 }
 
-async fn reconcile_live(
-    resource: &ProjectsIntegration,
-    api: &Api<ProjectsIntegration>,
+async fn reconcile_live<K: IntegrationKind>(
+    resource: &K,
+    api: &Api<K>,
     ctx: &Context,
 ) -> Result<Action, ReconcileError> {
     let started = Instant::now();
-    let key = key(resource);
+    let slot = slot(resource);
     // The controller also wakes up for the status this operator just wrote; such wake-ups
-    // change none of the inputs and must not cost a full observe of Zoho.
+    // change none of the inputs and must not cost a full observe.
     let inputs = inputs_of(resource);
-    let scheduled = locked(&ctx.schedule).get(&key).copied();
+    let scheduled = locked(&ctx.schedule).get(&slot).copied();
     if let Some((seen, due)) = scheduled
         && seen == inputs
     {
@@ -197,222 +178,87 @@ async fn reconcile_live(
             Some(_) => {}
         }
     }
-    let outcome = run(resource, &key, ctx).await;
+    let outcome = resource.run(ctx).await;
     write_status(resource, api, &outcome).await?;
     publish_events(resource, ctx, &outcome.events).await;
     if let Some(drifted) = outcome.drifted {
-        ctx.metrics.set_drift(&key, drifted);
+        ctx.metrics.set_drift(K::KIND, &owner(resource), drifted);
     }
-    ctx.metrics.reconciled(outcome.result, started.elapsed());
+    ctx.metrics
+        .reconciled(K::KIND, outcome.result, started.elapsed());
     let delay = match outcome.next {
         Next::Interval => {
-            locked(&ctx.failures).remove(&key);
+            locked(&ctx.failures).remove(&slot);
             Some(jittered(ctx.config.interval))
         }
         Next::AwaitChange => {
-            locked(&ctx.failures).remove(&key);
+            locked(&ctx.failures).remove(&slot);
             None
         }
-        Next::Backoff { rate_limited } => Some(backoff(ctx, &key, rate_limited)),
+        Next::Backoff { rate_limited } => Some(backoff(ctx, &slot, rate_limited)),
     };
-    locked(&ctx.schedule).insert(key, (inputs, delay.map(|d| Instant::now() + d)));
+    locked(&ctx.schedule).insert(slot, (inputs, delay.map(|d| Instant::now() + d)));
     Ok(delay.map_or_else(Action::await_change, Action::requeue))
 }
 
-/// A digest of what, besides Zoho and the Secrets, decides a reconcile: the spec (through
-/// its generation), the annotations and the finalizers.
-fn inputs_of(resource: &ProjectsIntegration) -> u64 {
+/// A digest of what, besides the live systems and the Secrets, decides a reconcile: the
+/// spec (through its generation), the annotations and the finalizers.
+fn inputs_of<K: IntegrationKind>(resource: &K) -> u64 {
     use std::hash::{DefaultHasher, Hash, Hasher};
     let mut hasher = DefaultHasher::new();
-    resource.metadata.uid.hash(&mut hasher);
-    resource.metadata.generation.hash(&mut hasher);
+    resource.meta().uid.hash(&mut hasher);
+    resource.meta().generation.hash(&mut hasher);
     resource.annotations().hash(&mut hasher);
     resource.finalizers().hash(&mut hasher);
     hasher.finish()
 }
 
-/// Connects with the resource's credentials, reusing the clients of the last run when the
-/// Secrets did not change.
-async fn clients_for(
-    resource: &ProjectsIntegration,
-    key: &str,
-    ctx: &Context,
-) -> Result<(Arc<ZohoClients>, crate::live::ProjectsGrant), Outcome> {
-    let namespace = resource.namespace().unwrap_or_default();
-    let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), &namespace);
-    let resolved = credentials::resolve(&secrets, &namespace, &resource.spec.connection)
-        .await
-        .map_err(|e| {
-            let reason = match e {
-                SecretError::Missing { .. } | SecretError::NoSecretRef => "SecretMissing",
-                SecretError::Kube { .. } => "SecretUnreadable",
-                _ => "SecretInvalid",
-            };
-            Outcome::blocked(
-                reason,
-                e.to_string(),
-                Next::Backoff {
-                    rate_limited: false,
-                },
-            )
-        })?;
-    if let Some((fingerprint, clients)) = locked(&ctx.clients).get(key)
-        && *fingerprint == resolved.fingerprint
-    {
-        return Ok((clients.clone(), resolved.grant));
-    }
-    let endpoints = match &ctx.config.zoho_base_url {
-        Some(url) => Endpoints::single(url.clone()),
-        None => Endpoints::for_data_center(
-            resolved
-                .credentials
-                .crm
-                .data_center
-                .unwrap_or(resource.spec.connection.data_center),
-        ),
-    };
-    let options = ClientOptions {
-        concurrency: ctx.config.concurrency,
-        ..ClientOptions::default()
-    };
-    let clients = ZohoClients::connect(&endpoints, &resolved.credentials, &options)
-        .map(Arc::new)
-        .map_err(|e| {
-            Outcome::blocked(
-                "ZohoUnreachable",
-                e.to_string(),
-                Next::Backoff {
-                    rate_limited: false,
-                },
-            )
-        })?;
-    locked(&ctx.clients).insert(key.to_string(), (resolved.fingerprint, clients.clone()));
-    Ok((clients, resolved.grant))
-}
-
-async fn run(resource: &ProjectsIntegration, key: &str, ctx: &Context) -> Outcome {
-    let errors: Vec<String> = validate_resource(resource)
-        .into_iter()
-        .filter(|f| f.severity == SpecSeverity::Error)
-        .map(|f| format!("{}: {}", f.path, f.summary))
-        .collect();
-    if !errors.is_empty() {
-        return Outcome::blocked("InvalidSpec", errors.join("; "), Next::AwaitChange);
-    }
-    let (clients, grant) = match clients_for(resource, key, ctx).await {
-        Ok(found) => found,
-        Err(outcome) => return outcome,
-    };
-    let before = clients.stats.snapshot();
-    let desired = Desired::from_spec(key, &resource.spec);
-    let observed = match observe(&desired, &clients.crm, &clients.projects, grant).await {
-        Ok(observed) => observed,
-        Err(error) => {
-            let mut outcome = observe_failure(&error);
-            record_api(ctx, &clients, &before, &mut outcome);
-            return outcome;
-        }
-    };
-    let force = is_annotated(resource, ANNOTATION_ALLOW_DESTRUCTIVE);
-    let plan = plan(
-        &desired,
-        &observed,
-        &PlanOptions {
-            prune: false,
-            force,
-        },
-    );
-    let summary = plan_summary(&plan);
-    let claimed_by = claim_org(ctx, &observed.org.id, key);
-    let mut outcome = decide(resource, &observed.org.id, claimed_by, &plan, summary);
-    if outcome.plan_summary.is_none() {
-        outcome.plan_summary = Some(summary);
-    }
-    // Applying needs the clients; run it here so `decide` stays about policy.
-    if matches!(outcome.next, Next::Interval) && outcome.applied {
-        let report = execute_plan(&plan, &clients, ctx.config.concurrency).await;
-        finish_apply(resource, &plan, &report, &mut outcome);
-    }
-    record_api(ctx, &clients, &before, &mut outcome);
-    // The spec's portal is the bound one once the live integration matches the spec.
-    if outcome
-        .conditions
-        .iter()
-        .any(|c| c.type_ == CONDITION_READY && c.status == "True")
-    {
-        outcome.portal = Some(resource.spec.portal.name.clone());
-    }
-    outcome
-}
-
-async fn execute_plan(plan: &Plan, clients: &ZohoClients, concurrency: usize) -> ApplyReport {
-    execute(
-        plan,
-        &clients.crm,
-        &clients.projects,
-        &ApplyOptions { concurrency },
-        &NoProgress,
-    )
-    .await
-}
-
-fn record_api(
-    ctx: &Context,
-    clients: &ZohoClients,
-    before: &ApiStatsSnapshot,
-    outcome: &mut Outcome,
-) {
-    let used = clients.stats.snapshot().since(before);
-    ctx.metrics.api_used(&used);
-    outcome.api = Some(used);
-    // A failed apply that met 429s waits as long as a rate-limited read would.
+/// Adds one client's API usage to the run's, and to the metrics; a failed run that met 429s
+/// waits as long as a rate-limited read would.
+pub(crate) fn record_api(ctx: &Context, used: &ApiStatsSnapshot, outcome: &mut Outcome) {
+    ctx.metrics.api_used(used);
+    let total = combined(&outcome.api.unwrap_or_default(), used);
+    outcome.api = Some(total);
     if let Next::Backoff { rate_limited } = &mut outcome.next
-        && used.crm_rate_limited + used.projects_rate_limited > 0
+        && used.crm_rate_limited + used.projects_rate_limited + used.graph_rate_limited > 0
     {
         *rate_limited = true;
     }
 }
 
-/// Records which resource reconciles an org; returns the other resource when the org is
-/// already taken by one that still exists.
-fn claim_org(ctx: &Context, org_id: &str, key: &str) -> Option<String> {
-    if org_id.is_empty() {
-        return None;
+fn combined(a: &ApiStatsSnapshot, b: &ApiStatsSnapshot) -> ApiStatsSnapshot {
+    ApiStatsSnapshot {
+        accounts_calls: a.accounts_calls + b.accounts_calls,
+        crm_calls: a.crm_calls + b.crm_calls,
+        projects_calls: a.projects_calls + b.projects_calls,
+        identity_calls: a.identity_calls + b.identity_calls,
+        graph_calls: a.graph_calls + b.graph_calls,
+        crm_rate_limited: a.crm_rate_limited + b.crm_rate_limited,
+        projects_rate_limited: a.projects_rate_limited + b.projects_rate_limited,
+        graph_rate_limited: a.graph_rate_limited + b.graph_rate_limited,
+        crm_credits: a.crm_credits + b.crm_credits,
+        retries: a.retries + b.retries,
+        token_refreshes: a.token_refreshes + b.token_refreshes,
     }
-    let mut orgs = locked(&ctx.orgs);
-    // A resource now pointing at another org gives up its old claim.
-    orgs.retain(|org, holder| holder != key || org == org_id);
-    let holder = orgs
-        .entry(org_id.to_string())
-        .or_insert_with(|| key.to_string());
-    (holder != key).then(|| holder.clone())
 }
 
-async fn write_status(
-    resource: &ProjectsIntegration,
-    api: &Api<ProjectsIntegration>,
+async fn write_status<K: IntegrationKind>(
+    resource: &K,
+    api: &Api<K>,
     outcome: &Outcome,
 ) -> Result<(), ReconcileError> {
-    let previous = resource.status.clone().unwrap_or_default();
     let now = Time(k8s_openapi::jiff::Timestamp::now());
-    let generation = resource.metadata.generation;
-    let status = ProjectsIntegrationStatus {
-        observed_generation: generation,
-        conditions: merge(&previous.conditions, &outcome.conditions, generation, &now),
-        portal: outcome.portal.clone().or(previous.portal),
-        last_plan: outcome.plan_summary.or(previous.last_plan),
-        api_calls: outcome.api.map(|a| a.api_calls()).or(previous.api_calls),
-        credits: outcome.api.map(|a| a.crm_credits).or(previous.credits),
-        last_applied_time: if outcome.applied {
-            Some(now)
-        } else {
-            previous.last_applied_time
-        },
-    };
+    let generation = resource.meta().generation;
+    let conditions = merge(
+        resource.status_conditions(),
+        &outcome.conditions,
+        generation,
+        &now,
+    );
     let patch = serde_json::json!({
         "apiVersion": API_VERSION,
-        "kind": KIND_PROJECTS_INTEGRATION,
-        "status": status,
+        "kind": K::KIND,
+        "status": resource.status(outcome, conditions, &now),
     });
     api.patch_status(
         &resource.name_any(),
@@ -424,8 +270,8 @@ async fn write_status(
     Ok(())
 }
 
-async fn publish_events(
-    resource: &ProjectsIntegration,
+async fn publish_events<K: IntegrationKind>(
+    resource: &K,
     ctx: &Context,
     events: &[(EventType, &'static str, String)],
 ) {
@@ -440,137 +286,74 @@ async fn publish_events(
         };
         // Events are best effort: a failure to record one must not fail the reconcile.
         if let Err(error) = ctx.recorder.publish(&event, &reference).await {
-            tracing::warn!(resource = %key(resource), %error, "cannot publish an Event");
+            tracing::warn!(resource = %slot(resource), %error, "cannot publish an Event");
         }
     }
 }
 
-/// Runs on deletion: deactivates the integration (or leaves it, for `Orphan`, observe-only
-/// and paused resources), then lets the finalizer go.
-async fn deactivate(
-    resource: &ProjectsIntegration,
-    ctx: &Context,
-) -> Result<Action, ReconcileError> {
-    let key = key(resource);
-    let leave_reason = if resource.spec.deletion_policy == DeletionPolicy::Orphan {
+/// Why deleting this resource leaves the live systems as they are, if it does.
+fn leave_untouched<K: IntegrationKind>(resource: &K) -> Option<&'static str> {
+    if resource.orphan_on_delete() {
         Some("deletionPolicy is Orphan")
-    } else if resource.spec.policy.observe_only {
+    } else if resource.observe_only() {
         Some("policy.observeOnly is set")
     } else if is_annotated(resource, ANNOTATION_PAUSED) {
         Some("the resource is paused")
-    } else if resource
-        .status
-        .as_ref()
-        .and_then(|s| s.condition(CONDITION_CONFLICT))
-        .is_some_and(|c| c.status == "True")
-    {
+    } else if condition_is_true(resource, CONDITION_CONFLICT) {
         Some("the resource never owned its CRM org (Conflict)")
     } else {
         None
-    };
-    if let Some(why) = leave_reason {
-        publish_events(
-            resource,
-            ctx,
-            &[(
-                EventType::Normal,
-                "Orphaned",
-                format!("{why}: Zoho left untouched"),
-            )],
-        )
-        .await;
-        forget(ctx, &key);
-        return Ok(Action::await_change());
     }
-    let (clients, grant) = match clients_for(resource, &key, ctx).await {
-        Ok(found) => found,
-        Err(outcome) => {
-            let message = outcome
-                .conditions
-                .first()
-                .map(|c| c.message.clone())
-                .unwrap_or_default();
-            return Err(deactivation_failed(resource, ctx, message).await);
-        }
-    };
-    let mut spec = resource.spec.clone();
-    spec.state = IntegrationState::Deactivated;
-    let desired = Desired::from_spec(&key, &spec);
-    let observed = match observe(&desired, &clients.crm, &clients.projects, grant).await {
-        Ok(observed) => observed,
-        Err(error) => return Err(deactivation_failed(resource, ctx, error.to_string()).await),
-    };
-    let force = is_annotated(resource, ANNOTATION_ALLOW_DESTRUCTIVE);
-    let plan = plan(
-        &desired,
-        &observed,
-        &PlanOptions {
-            prune: false,
-            force,
-        },
-    );
-    if plan.has_errors() || plan.refusal.is_some() {
-        let mut problems: Vec<String> = plan
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .map(|d| d.message.clone())
-            .collect();
-        problems.extend(plan.refusal.as_ref().map(|r| r.reason.clone()));
-        return Err(deactivation_failed(resource, ctx, problems.join("; ")).await);
-    }
-    let report = execute_plan(&plan, &clients, ctx.config.concurrency).await;
-    if !report.is_complete() {
-        let message = format!(
-            "{} applied, {} failed, {} skipped",
-            report.applied(),
-            report.failed(),
-            report.skipped()
-        );
-        return Err(deactivation_failed(resource, ctx, message).await);
-    }
-    publish_events(
-        resource,
-        ctx,
-        &[(
+}
+
+/// Runs on deletion: deactivates the integration (or leaves it, for `Orphan`, observe-only,
+/// paused and conflicting resources), then lets the finalizer go.
+async fn deactivate<K: IntegrationKind>(
+    resource: &K,
+    ctx: &Context,
+) -> Result<Action, ReconcileError> {
+    let event = match leave_untouched(resource) {
+        Some(why) => (
             EventType::Normal,
-            "Deactivated",
-            format!(
-                "deactivated the integration ({} change(s))",
-                report.applied()
+            "Orphaned",
+            format!("{why}: the live systems are left untouched"),
+        ),
+        None => match resource.deactivate(ctx).await {
+            Ok(changes) => (
+                EventType::Normal,
+                "Deactivated",
+                format!("deactivated the integration ({changes} change(s))"),
             ),
-        )],
-    )
-    .await;
-    forget(ctx, &key);
+            Err(message) => {
+                publish_events(
+                    resource,
+                    ctx,
+                    &[(EventType::Warning, "DeactivationFailed", message.clone())],
+                )
+                .await;
+                return Err(ReconcileError::Deactivation(message));
+            }
+        },
+    };
+    publish_events(resource, ctx, &[event]).await;
+    forget(ctx, resource);
     Ok(Action::await_change())
 }
 
-async fn deactivation_failed(
-    resource: &ProjectsIntegration,
-    ctx: &Context,
-    message: String,
-) -> ReconcileError {
-    publish_events(
-        resource,
-        ctx,
-        &[(EventType::Warning, "DeactivationFailed", message.clone())],
-    )
-    .await;
-    ReconcileError::Deactivation(message)
-}
-
-fn forget(ctx: &Context, key: &str) {
-    ctx.metrics.forget(key);
-    locked(&ctx.clients).remove(key);
-    locked(&ctx.failures).remove(key);
-    locked(&ctx.schedule).remove(key);
-    locked(&ctx.orgs).retain(|_, holder| holder != key);
+fn forget<K: IntegrationKind>(ctx: &Context, resource: &K) {
+    let slot = slot(resource);
+    ctx.metrics.forget(K::KIND, &owner(resource));
+    locked(&ctx.zoho).remove(&slot);
+    locked(&ctx.graph).remove(&slot);
+    locked(&ctx.failures).remove(&slot);
+    locked(&ctx.schedule).remove(&slot);
+    locked(&ctx.orgs).retain(|_, holder| *holder != slot);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::ProjectsIntegration;
 
     #[test]
     fn backoff_doubles_to_the_cap_and_waits_longer_after_a_429() {
@@ -614,5 +397,26 @@ mod tests {
             .unwrap()
             .insert(ANNOTATION_PAUSED.into(), "false".into());
         assert!(!is_annotated(&resource, ANNOTATION_PAUSED));
+    }
+
+    #[test]
+    fn usage_of_two_clients_adds_up() {
+        let crm = ApiStatsSnapshot {
+            crm_calls: 3,
+            crm_credits: 4,
+            accounts_calls: 1,
+            ..ApiStatsSnapshot::default()
+        };
+        let graph = ApiStatsSnapshot {
+            graph_calls: 5,
+            identity_calls: 1,
+            graph_rate_limited: 2,
+            ..ApiStatsSnapshot::default()
+        };
+        let total = combined(&crm, &graph);
+        assert_eq!(total.api_calls(), 8);
+        assert_eq!(total.crm_credits, 4);
+        assert_eq!(total.graph_rate_limited, 2);
+        assert_eq!(total.identity_calls + total.accounts_calls, 2);
     }
 }

@@ -30,7 +30,8 @@ pub use office365::validate::{validate_office365_resource, validate_office365_sp
 pub use office365::{
     CalendarSyncSpec, ContactFieldMap, ContactsSyncSpec, InvitedUser, OFFICE365_CONTACT_FIELDS,
     Office365Connection, Office365Integration, Office365IntegrationSpec,
-    Office365IntegrationStatus, SyncDirection, SyncPolicy, default_contact_field_map,
+    Office365IntegrationStatus, Office365PlanSummary, SyncDirection, SyncPolicy,
+    default_contact_field_map,
 };
 pub use path::FieldPath;
 pub use positions::{DocumentPositions, Position};

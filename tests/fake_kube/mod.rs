@@ -37,6 +37,7 @@ fn kind_of(plural: &str) -> Option<Kind> {
     };
     Some(match plural {
         "projectsintegrations" => k("projectlink.dev/v1alpha1", "ProjectsIntegration", true),
+        "office365integrations" => k("projectlink.dev/v1alpha1", "Office365Integration", true),
         "secrets" => k("v1", "Secret", false),
         "leases" => k("coordination.k8s.io/v1", "Lease", false),
         "events" => k("events.k8s.io/v1", "Event", false),
@@ -234,7 +235,9 @@ fn discovery(path: &str) -> Option<Value> {
         "/apis/projectlink.dev/v1alpha1" => {
             json!({"kind": "APIResourceList", "groupVersion": "projectlink.dev/v1alpha1", "resources": [
                 resource("projectsintegrations", "ProjectsIntegration", &all),
-                resource("projectsintegrations/status", "ProjectsIntegration", &["get", "patch", "update"])
+                resource("projectsintegrations/status", "ProjectsIntegration", &["get", "patch", "update"]),
+                resource("office365integrations", "Office365Integration", &all),
+                resource("office365integrations/status", "Office365Integration", &["get", "patch", "update"])
             ]})
         }
         "/apis/coordination.k8s.io/v1" => {

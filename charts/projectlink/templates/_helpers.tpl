@@ -39,13 +39,13 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{/* The rules for ProjectsIntegration resources, their Secrets and Events. */}}
 {{- define "projectlink.watchRules" -}}
 - apiGroups: ["projectlink.dev"]
-  resources: ["projectsintegrations"]
+  resources: ["projectsintegrations", "office365integrations"]
   verbs: ["get", "list", "watch", "patch", "update"]
 - apiGroups: ["projectlink.dev"]
-  resources: ["projectsintegrations/status"]
+  resources: ["projectsintegrations/status", "office365integrations/status"]
   verbs: ["get", "patch", "update"]
 - apiGroups: ["projectlink.dev"]
-  resources: ["projectsintegrations/finalizers"]
+  resources: ["projectsintegrations/finalizers", "office365integrations/finalizers"]
   verbs: ["update"]
 - apiGroups: [""]
   resources: ["secrets"]

@@ -178,6 +178,7 @@ fn export_text(request: &Request, live: &Live) -> anyhow::Result<String> {
             field_map: Some(default_contact_field_map()),
         },
         policy: SyncPolicy::default(),
+        deletion_policy: Default::default(),
     };
     let mut metadata = serde_json::json!({"name": name});
     if let Some(namespace) = &namespace {

@@ -49,6 +49,7 @@ fn state(owner: &str, folders: &[(SyncKind, &str, &str)]) -> SyncState {
                 folder_id: format!("f-{user}"),
                 delta_link: None,
                 synced_through: at,
+                settled_at: at,
                 initial: InitialSync { at, last_key: None },
                 mapping: mapping.to_string(),
             },

@@ -12,9 +12,9 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::types::{DataCenter, SecretRef};
+use super::types::{DataCenter, DeletionPolicy, SecretRef};
 pub use contact_fields::{OFFICE365_CONTACT_FIELDS, default_contact_field_map};
-pub use status::Office365IntegrationStatus;
+pub use status::{Office365IntegrationStatus, Office365PlanSummary};
 
 /// Desired state of CRM's Office 365 integration for one Zoho CRM org and one Microsoft
 /// Entra tenant.
@@ -56,6 +56,11 @@ pub struct Office365IntegrationSpec {
     /// Safety settings.
     #[serde(default)]
     pub policy: SyncPolicy,
+    /// What deleting the custom resource does: `Deactivate` turns every sync off (the
+    /// "Zoho CRM" calendars and "Zoho CRM Contacts" folders go from Office 365; CRM is not
+    /// touched), `Orphan` leaves both systems as they are.
+    #[serde(default)]
+    pub deletion_policy: DeletionPolicy,
 }
 
 /// Credential references and data centre. Credentials themselves never appear in a spec.
