@@ -185,7 +185,7 @@ pub fn plan_folder(input: &FolderInput<'_>) -> FolderPlan {
     };
     let is_new = |record: &CrmRecord| created_since(record) || modified_since(record);
     let mut by_content: HashMap<Vec<Value>, Vec<&CrmRecord>> = HashMap::new();
-    for record in &mine {
+    for record in mine.iter().filter(|_| !unlinked.is_empty()) {
         if !claimed.contains(record.id.as_str()) && is_new(record) {
             by_content
                 .entry(planner.mapping.canonical_crm(&record.fields))

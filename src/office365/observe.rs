@@ -352,8 +352,8 @@ async fn read_crm<C: CrmApi>(
     let mut view = CrmView {
         complete: since.is_none(),
         records: listed
-            .iter()
-            .filter_map(CrmRecord::from_json)
+            .into_iter()
+            .filter_map(CrmRecord::from_value)
             .map(|r| (r.id.clone(), r))
             .collect(),
         deleted: HashSet::new(),
@@ -393,7 +393,11 @@ async fn read_crm<C: CrmApi>(
             .map_err(reading(format!("CRM {module} by id")))
     }))
     .await?;
-    for record in fetched.iter().flatten().filter_map(CrmRecord::from_json) {
+    for record in fetched
+        .into_iter()
+        .flatten()
+        .filter_map(CrmRecord::from_value)
+    {
         view.records.insert(record.id.clone(), record);
     }
     for id in wanted {
