@@ -252,6 +252,10 @@ impl GraphClient {
             kind.items()
         );
         let mut request = ApiRequest::get(path).query("$top", ITEMS_PAGE.to_string());
+        if kind == ItemKind::Event {
+            // Outlook returns bodies as HTML unless asked; the sync compares and writes text.
+            request = request.header("Prefer", "outlook.body-content-type=\"text\"");
+        }
         if !extended_ids.is_empty() {
             request = request.query("$expand", wire::expand_extended(extended_ids));
         }
