@@ -268,6 +268,7 @@ pub(super) fn add(
 
 #[cfg(test)]
 mod tests {
+    use super::super::generate::generate;
     use super::*;
 
     #[test]
@@ -295,6 +296,113 @@ mod tests {
             assert!(created <= modified && modified < "2026-06-01T00:00:00+00:00");
             assert!(created >= "2025-06-01T00:00:00+00:00");
         }
+    }
+
+    fn with_activity() -> GenerateOptions {
+        GenerateOptions {
+            users: 10,
+            events_per_user: 20,
+            contacts_per_user: 15,
+            tagged_imported_percent: 30,
+            today: chrono::NaiveDate::from_ymd_opt(2026, 3, 1),
+            mailboxes: 4,
+            accounts: 60,
+            contacts: 120,
+            deals: Some(20),
+            projects: 25,
+            clients: Some(12),
+            seed: 7,
+            ..GenerateOptions::default()
+        }
+    }
+
+    #[test]
+    fn each_user_owns_events_and_contacts_and_a_share_is_imported() {
+        let seed = generate(&with_activity());
+        let events = &seed.records["Events"];
+        assert_eq!(events.len(), 10 * 20);
+        assert_eq!(seed.records["Contacts"].len(), 120 + 10 * 15);
+        for user in &seed.users {
+            let owned = events
+                .iter()
+                .filter(|e| e["Owner"]["_user"] == user.email.as_str())
+                .count();
+            assert_eq!(owned, 20, "{}", user.email);
+        }
+        let owned_contacts: Vec<_> = seed.records["Contacts"]
+            .iter()
+            .filter(|c| c.contains_key("Owner"))
+            .collect();
+        assert_eq!(owned_contacts.len(), 150);
+        let emails: std::collections::HashSet<_> =
+            owned_contacts.iter().map(|c| c["Email"].clone()).collect();
+        assert_eq!(emails.len(), 150, "emails are unique");
+        assert!(owned_contacts.iter().all(|c| c.contains_key("Mailing_City")
+            && c.contains_key("Phone")
+            && c.contains_key("First_Name")));
+        let tagged = events
+            .iter()
+            .chain(owned_contacts.iter().copied())
+            .filter(|r| r.get("Tag") == Some(&json!(["Imported"])))
+            .count();
+        assert!((35..=175).contains(&tagged), "about 30% of 350: {tagged}");
+        let none = generate(&GenerateOptions {
+            tagged_imported_percent: 0,
+            ..with_activity()
+        });
+        assert!(
+            none.records["Events"]
+                .iter()
+                .all(|e| !e.contains_key("Tag"))
+        );
+        // The rest of the org does not depend on the per-user records.
+        let plain = generate(&GenerateOptions {
+            events_per_user: 0,
+            contacts_per_user: 0,
+            ..with_activity()
+        });
+        assert!(plain.records["Accounts"] == seed.records["Accounts"]);
+        assert!(plain.records["Deals"] == seed.records["Deals"]);
+        assert!(plain.portals == seed.portals);
+    }
+
+    #[test]
+    fn mailboxes_belong_to_the_first_crm_users() {
+        let seed = generate(&with_activity());
+        let mailboxes = &seed.tenants[0].users;
+        assert_eq!(mailboxes.len(), 4);
+        for (mailbox, user) in mailboxes.iter().zip(&seed.users) {
+            assert_eq!(mailbox.user_principal_name, user.email);
+        }
+    }
+
+    #[test]
+    fn generated_events_and_tags_load_into_a_sandbox_database() {
+        let store = crate::sandbox::store::Store::open(None).unwrap();
+        crate::sandbox::seed::load_if_empty(&store, &generate(&with_activity())).unwrap();
+        let (events, tagged): (i64, i64) = store.with(|c| {
+            c.query_row(
+                "SELECT COUNT(*), SUM(json_extract(data, '$.Tag[0].name') = 'Imported')
+                 FROM crm_records WHERE module = 'Events'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap()
+        });
+        assert_eq!(events, 200);
+        assert!(tagged > 0);
+        let (oldest, newest): (String, String) = store.with(|c| {
+            c.query_row(
+                "SELECT MIN(json_extract(data, '$.Created_Time')),
+                        MAX(json_extract(data, '$.Modified_Time'))
+                 FROM crm_records WHERE module = 'Events'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap()
+        });
+        assert!(oldest.as_str() >= "2025-03-01T00:00:00+00:00", "{oldest}");
+        assert!(newest.as_str() < "2026-03-01T00:00:00+00:00", "{newest}");
     }
 
     #[test]

@@ -125,7 +125,42 @@ impl Listing<'_> {
     fn filter(&self, start: Option<&Start>) -> (String, Vec<SqlValue>) {
         let mut sql = String::from("module = ?");
         let mut args = vec![SqlValue::Text(self.module.to_string())];
-        if let Some(t) = self.since {
+        let mut since = self.since;
+        if let Some(Start::After { id, value }) = start {
+            let (range, strict) = if self.ascending {
+                (">=", ">")
+            } else {
+                ("<=", "<")
+            };
+            match (self.column, value) {
+                ("id", _) | (_, None) => {
+                    sql.push_str(&format!(" AND id {strict} ?"));
+                    args.push(SqlValue::Text(id.clone()));
+                }
+                (column, Some(v)) => {
+                    // The cursor as a range on the sort column plus a tie-break on id: SQLite
+                    // seeks on a plain range, but not on `(col, id) > (?, ?)` next to another
+                    // bound on the same column, nor on an OR of the two, and would then scan
+                    // every record before the cursor on every page. For the same reason
+                    // If-Modified-Since folds into the cursor's bound when both are lower
+                    // bounds on Modified_Time.
+                    let mut bound = *v;
+                    if column == "modified_ms"
+                        && self.ascending
+                        && let Some(t) = since.take()
+                    {
+                        bound = bound.max(t);
+                    }
+                    sql.push_str(&format!(
+                        " AND {column} {range} ? AND ({column} {strict} ? OR id {strict} ?)"
+                    ));
+                    args.push(SqlValue::Integer(bound));
+                    args.push(SqlValue::Integer(*v));
+                    args.push(SqlValue::Text(id.clone()));
+                }
+            }
+        }
+        if let Some(t) = since {
             // Zoho returns what changed at or after the If-Modified-Since instant.
             sql.push_str(" AND modified_ms >= ?");
             args.push(SqlValue::Integer(t));
@@ -137,25 +172,11 @@ impl Listing<'_> {
             ));
             args.extend(self.ids.iter().cloned().map(SqlValue::Text));
         }
-        if let Some(Start::After { id, value }) = start {
-            let op = if self.ascending { ">" } else { "<" };
-            match (self.column, value) {
-                ("id", _) | (_, None) => {
-                    sql.push_str(&format!(" AND id {op} ?"));
-                    args.push(SqlValue::Text(id.clone()));
-                }
-                (column, Some(v)) => {
-                    sql.push_str(&format!(" AND ({column}, id) {op} (?, ?)"));
-                    args.push(SqlValue::Integer(*v));
-                    args.push(SqlValue::Text(id.clone()));
-                }
-            }
-        }
         (sql, args)
     }
 
-    /// Up to `limit` rows from `start`: `(id, data, sort value)`.
-    fn rows(&self, conn: &Connection, start: &Start, limit: u64) -> rusqlite::Result<Vec<Row>> {
+    /// The query for up to `limit` rows from `start`: `(id, data, sort value)`.
+    fn query(&self, start: &Start, limit: u64) -> (String, Vec<SqlValue>) {
         let (filter, args) = self.filter(Some(start));
         let direction = if self.ascending { "ASC" } else { "DESC" };
         let order = if self.column == "id" {
@@ -172,10 +193,16 @@ impl Listing<'_> {
             Start::Offset(n) => *n,
             Start::After { .. } => 0,
         };
-        let mut stmt = conn.prepare(&format!(
+        let sql = format!(
             "SELECT id, data, {value} FROM crm_records WHERE {filter}
              ORDER BY {order} LIMIT {limit} OFFSET {offset}"
-        ))?;
+        );
+        (sql, args)
+    }
+
+    fn rows(&self, conn: &Connection, start: &Start, limit: u64) -> rusqlite::Result<Vec<Row>> {
+        let (sql, args) = self.query(start, limit);
+        let mut stmt = conn.prepare(&sql)?;
         stmt.query_map(params_from_iter(args.iter()), |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })?
@@ -354,6 +381,78 @@ pub async fn get_one(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Steps SQLite takes to read one page starting after the `n`th record.
+    fn steps_after(conn: &Connection, listing: &Listing<'_>, n: usize) -> i32 {
+        let (id, value): (String, i64) = conn
+            .query_row(
+                &format!(
+                    "SELECT id, {} FROM crm_records WHERE module = 'Events'
+                     ORDER BY {} {dir}, id {dir} LIMIT 1 OFFSET {n}",
+                    if listing.column == "id" {
+                        "0"
+                    } else {
+                        listing.column
+                    },
+                    listing.column,
+                    dir = if listing.ascending { "ASC" } else { "DESC" }
+                ),
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        let start = Start::After {
+            id,
+            value: (listing.column != "id").then_some(value),
+        };
+        let (sql, args) = listing.query(&start, 201);
+        let mut stmt = conn.prepare(&sql).unwrap();
+        let rows = stmt
+            .query_map(params_from_iter(args.iter()), |r| r.get::<_, String>(0))
+            .unwrap()
+            .count();
+        assert_eq!(rows, 201);
+        stmt.get_status(rusqlite::StatementStatus::VmStep)
+    }
+
+    #[test]
+    fn a_page_after_a_cursor_costs_the_same_however_deep_it_is() {
+        let conn = Connection::open_in_memory().unwrap();
+        super::super::db::migrate(&conn).unwrap();
+        for i in 0..6_000i64 {
+            conn.execute(
+                "INSERT INTO crm_records(module, id, data, created_ms, modified_ms)
+                 VALUES ('Events', ?1, '{}', ?2, ?3)",
+                rusqlite::params![
+                    format!("{:019}", i),
+                    1_000 + i,
+                    1_000_000 + (i * 7919) % 6_000
+                ],
+            )
+            .unwrap();
+        }
+        for (column, ascending, since) in [
+            ("modified_ms", true, Some(1_000_500)),
+            ("modified_ms", true, None),
+            ("modified_ms", false, Some(1_000_500)),
+            ("created_ms", true, Some(1_000_500)),
+            ("id", false, Some(1_000_500)),
+        ] {
+            let listing = Listing {
+                module: "Events",
+                since,
+                ids: &[],
+                column,
+                ascending,
+            };
+            let shallow = steps_after(&conn, &listing, 300);
+            let deep = steps_after(&conn, &listing, 4_000);
+            assert!(
+                deep < shallow * 2,
+                "{column} {ascending} {since:?}: {shallow} steps at 300, {deep} at 4,000"
+            );
+        }
+    }
 
     #[test]
     fn page_tokens_round_trip_and_reject_garbage() {
