@@ -15,8 +15,6 @@
 //! template.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -40,15 +38,20 @@ use projectlink::zoho::{
 };
 use serde_json::{Map, Value, json};
 
+#[path = "support/office365_bounds.rs"]
+mod bounds;
+#[path = "support/sandbox_process.rs"]
+mod sandbox_process;
+
+use bounds::{
+    CRM_BATCH, Calls, Changes, initial_apply_bound, initial_observe_bound, steady_apply_bound,
+    steady_observe_bound,
+};
+use sandbox_process::{SandboxProcess, dump_counters, memory_mib, peak_memory_mib};
+
 /// Set in the child process that serves the sandbox.
 const CHILD_ENV: &str = "PROJECTLINK_O365_BENCH_SANDBOX";
 const LATENCY: Duration = Duration::from_millis(20);
-/// Records per CRM listing page and per write, ids per read by id (Zoho's maxima).
-const CRM_PAGE: usize = 200;
-const CRM_BATCH: usize = 100;
-/// Items per Graph delta or listing page, users per Graph users page (Graph's maxima).
-const GRAPH_PAGE: usize = 1000;
-const GRAPH_USERS_PAGE: usize = 999;
 /// One record in this many changes on each side between the runs.
 const CHANGED_ONE_IN: usize = 100;
 
@@ -86,13 +89,19 @@ fn main() {
     if std::env::var_os(CHILD_ENV).is_some() {
         runtime.block_on(serve_sandbox(sizes(quick())));
     } else {
-        let mut sandbox = SandboxProcess::start(quick());
+        let started = Instant::now();
+        let args: &[&str] = if quick() { &["--quick"] } else { &[] };
+        let mut sandbox = SandboxProcess::start(CHILD_ENV, args);
+        println!(
+            "sandbox generated, seeded and serving in {:.1} s, {} ms latency per call",
+            started.elapsed().as_secs_f64(),
+            LATENCY.as_millis()
+        );
         runtime.block_on(run(sizes(quick()), &mut sandbox));
     }
 }
 
-/// The child: seeds and serves the sandbox, answers `counters` on stdin with the requests
-/// seen per path template (one JSON line), and stops when stdin closes.
+/// The child: seeds and serves the sandbox until the benchmark is done with it.
 async fn serve_sandbox(sizes: Sizes) {
     let mut seed = generate(&GenerateOptions {
         users: sizes.users,
@@ -121,97 +130,8 @@ async fn serve_sandbox(sizes: Sizes) {
     })
     .await
     .expect("sandbox starts");
-    println!("{}", sandbox.url);
-    let _ = std::io::stdout().flush();
-    let counters = sandbox.counters.clone();
-    tokio::task::spawn_blocking(move || {
-        for line in std::io::stdin().lock().lines() {
-            let Ok(line) = line else { break };
-            if line.trim() == "counters" {
-                let text = serde_json::to_string(&counters.snapshot()).unwrap_or_default();
-                println!("{text}");
-                let _ = std::io::stdout().flush();
-            }
-        }
-    })
-    .await
-    .expect("stdin reader");
+    sandbox_process::answer_parent(&sandbox.url, sandbox.counters.clone()).await;
     sandbox.stop().await;
-}
-
-/// The sandbox child process, stopped when dropped.
-struct SandboxProcess {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
-    url: String,
-}
-
-impl SandboxProcess {
-    fn start(quick: bool) -> SandboxProcess {
-        let started = Instant::now();
-        let mut command = Command::new(std::env::current_exe().expect("bench binary"));
-        command.env(CHILD_ENV, "1");
-        if quick {
-            command.arg("--quick");
-        }
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("sandbox process starts");
-        let stdin = child.stdin.take().expect("piped stdin");
-        let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
-        let mut url = String::new();
-        stdout.read_line(&mut url).expect("sandbox URL");
-        assert!(url.starts_with("http"), "the sandbox did not start");
-        println!(
-            "sandbox generated, seeded and serving in {:.1} s, {} ms latency per call",
-            started.elapsed().as_secs_f64(),
-            LATENCY.as_millis()
-        );
-        SandboxProcess {
-            child,
-            stdin,
-            stdout,
-            url: url.trim().to_string(),
-        }
-    }
-
-    /// Requests the sandbox has seen, per `METHOD /path/template`.
-    fn counters(&mut self) -> BTreeMap<String, u64> {
-        writeln!(self.stdin, "counters").expect("sandbox stdin");
-        self.stdin.flush().expect("sandbox stdin");
-        let mut line = String::new();
-        self.stdout.read_line(&mut line).expect("sandbox counters");
-        serde_json::from_str(&line).expect("counters are JSON")
-    }
-
-    fn peak_memory_mib(&self) -> f64 {
-        peak_memory_mib(&format!("/proc/{}/status", self.child.id()))
-    }
-}
-
-impl Drop for SandboxProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn peak_memory_mib(status_file: &str) -> f64 {
-    memory_mib(status_file, "VmHWM:")
-}
-
-/// A memory figure (`VmHWM:`, `VmRSS:`) of a process's `/proc/<pid>/status`, in MiB.
-fn memory_mib(status_file: &str, field: &str) -> f64 {
-    let status = std::fs::read_to_string(status_file).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kib| kib / 1024.0)
 }
 
 /// The CRM and Graph clients, as the CLI builds them (default options: 10 requests in flight
@@ -231,8 +151,11 @@ impl Clients {
         let options = ClientOptions::default();
         let zoho = ZohoClients::connect(&Endpoints::single(base.clone()), &creds, &options)
             .expect("CRM client");
-        let graph_creds =
-            GraphCredentials::new(GENERATED_TENANT, GENERATED_CLIENT_ID, GENERATED_CLIENT_SECRET);
+        let graph_creds = GraphCredentials::new(
+            GENERATED_TENANT,
+            GENERATED_CLIENT_ID,
+            GENERATED_CLIENT_SECRET,
+        );
         let graph = GraphClient::connect(&GraphEndpoints::sandbox(&base), &graph_creds, &options)
             .expect("Graph client");
         Clients { zoho, graph }
@@ -240,23 +163,6 @@ impl Clients {
 
     fn stats(&self) -> (ApiStatsSnapshot, ApiStatsSnapshot) {
         (self.zoho.stats.snapshot(), self.graph.stats())
-    }
-}
-
-/// API calls per system (token requests apart).
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-struct Calls {
-    crm: u64,
-    graph: u64,
-}
-
-impl std::ops::Add for Calls {
-    type Output = Calls;
-    fn add(self, other: Calls) -> Calls {
-        Calls {
-            crm: self.crm + other.crm,
-            graph: self.graph + other.graph,
-        }
     }
 }
 
@@ -308,126 +214,6 @@ impl Meter {
     }
 }
 
-fn dump_counters(phase: &str, before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>) {
-    let mut used: Vec<(&str, u64)> = after
-        .iter()
-        .map(|(k, v)| (k.as_str(), v - before.get(k).copied().unwrap_or(0)))
-        .filter(|(_, n)| *n > 0)
-        .collect();
-    used.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    println!("  sandbox requests during {phase}:");
-    for (template, n) in used {
-        println!("    {n:>9}  {template}");
-    }
-}
-
-fn pages(n: usize, size: usize) -> u64 {
-    n.div_ceil(size).max(1) as u64
-}
-
-/// Pages of the delta round that moves a folder's feed past `written` writes of the run's
-/// own (none when the run wrote nothing there).
-fn closing_round(written: usize) -> u64 {
-    if written == 0 {
-        0
-    } else {
-        pages(written, GRAPH_PAGE)
-    }
-}
-
-/// CRM org variables (the saved state), users (paged), profiles and roles; the tenant's
-/// users (paged): read by every run.
-fn metadata_reads(observed: &Observed365) -> Calls {
-    Calls {
-        crm: 3 + pages(observed.crm_users.len(), CRM_PAGE),
-        graph: pages(observed.mailboxes.len(), GRAPH_USERS_PAGE),
-    }
-}
-
-/// Reads of the first sync: both modules listed in full; per folder one listing of the
-/// mailbox's folders to find out whether it already exists.
-fn initial_observe_bound(observed: &Observed365, folders: usize) -> Calls {
-    let listings: u64 = SyncKind::ALL
-        .iter()
-        .map(|k| pages(observed.crm[k].records.len(), CRM_PAGE))
-        .sum();
-    metadata_reads(observed)
-        + Calls {
-            crm: listings,
-            graph: folders as u64,
-        }
-}
-
-/// Writes of the first sync: per folder its creation, a first delta round while it is empty
-/// (so that changes made by anyone during the run are seen by the next one), one create per
-/// item (Graph's supported subset has no batch endpoint) and the delta round past the run's
-/// own creates; in CRM, the saved state.
-fn initial_apply_bound(planned: &SyncPlan) -> Calls {
-    let graph = planned
-        .folders
-        .iter()
-        .map(|f| {
-            let created = f.count(Target::Office365, ItemAction::Create);
-            2 + created as u64 + closing_round(created)
-        })
-        .sum();
-    Calls { crm: 1, graph }
-}
-
-/// What changed between the runs, per folder (kind, user).
-#[derive(Default)]
-struct Changes {
-    in_crm: BTreeMap<(SyncKind, String), usize>,
-    in_outlook: BTreeMap<(SyncKind, String), usize>,
-    /// Items in each folder.
-    items: BTreeMap<(SyncKind, String), usize>,
-}
-
-impl Changes {
-    fn total(map: &BTreeMap<(SyncKind, String), usize>, kind: SyncKind) -> usize {
-        map.iter()
-            .filter(|((k, _), _)| *k == kind)
-            .map(|(_, n)| n)
-            .sum()
-    }
-}
-
-/// Reads of a steady-state run. CRM: the records changed since the last run (one listing per
-/// module) and deleted since (one per module), and, 100 ids a call, the records whose Outlook
-/// item changed. Graph: per folder the delta round, and the folder's items in full: Graph
-/// cannot filter items by more than one CRM id per request, so reading the folder (1,000
-/// items a page) is the cheapest way to find the items of the records changed in CRM.
-fn steady_observe_bound(observed: &Observed365, changes: &Changes) -> Calls {
-    let mut bound = metadata_reads(observed);
-    for kind in SyncKind::ALL {
-        bound.crm += pages(Changes::total(&changes.in_crm, kind), CRM_PAGE)
-            + 1
-            + Changes::total(&changes.in_outlook, kind).div_ceil(CRM_BATCH) as u64;
-    }
-    for (folder, items) in &changes.items {
-        let outlook = changes.in_outlook.get(folder).copied().unwrap_or(0);
-        bound.graph += pages(outlook, GRAPH_PAGE) + pages(*items, GRAPH_PAGE);
-    }
-    bound
-}
-
-/// Writes of a steady-state run. Graph: one PATCH per item changed in CRM, one per item
-/// changed in Outlook (the CRM write gives the record a new modification time, which must be
-/// recorded on the item), and per folder the delta round past those writes. CRM: the records
-/// changed in Outlook, 100 a call per module, and the saved state.
-fn steady_apply_bound(changes: &Changes) -> Calls {
-    let mut bound = Calls { crm: 1, graph: 0 };
-    for kind in SyncKind::ALL {
-        bound.crm += Changes::total(&changes.in_outlook, kind).div_ceil(CRM_BATCH) as u64;
-    }
-    for folder in changes.items.keys() {
-        let written = changes.in_crm.get(folder).copied().unwrap_or(0)
-            + changes.in_outlook.get(folder).copied().unwrap_or(0);
-        bound.graph += written as u64 + closing_round(written);
-    }
-    bound
-}
-
 fn spec(users: &[String]) -> Desired365 {
     let list = users
         .iter()
@@ -455,7 +241,13 @@ impl Table {
         Table {
             rows: vec![format!(
                 "{:<28} {:>10} {:>10} {:>11} {:>11} {:>6} {:>9}",
-                "phase", "CRM calls", "CRM bound", "Graph calls", "Graph bound", "ratio", "wall (s)"
+                "phase",
+                "CRM calls",
+                "CRM bound",
+                "Graph calls",
+                "Graph bound",
+                "ratio",
+                "wall (s)"
             )],
         }
     }
@@ -490,7 +282,11 @@ fn describe_changes(planned: &SyncPlan) -> String {
             ItemAction::Delete,
             ItemAction::Link,
         ] {
-            let n: usize = planned.folders.iter().map(|f| f.count(target, action)).sum();
+            let n: usize = planned
+                .folders
+                .iter()
+                .map(|f| f.count(target, action))
+                .sum();
             if n > 0 {
                 actions.push(format!("{n} {}", action.label()));
             }
@@ -531,41 +327,43 @@ async fn assert_in_sync(desired: &Desired365, clients: &Clients, after: &str) ->
     planned
 }
 
-/// Changes one record in a hundred of each user's events and contacts in CRM (updates of
-/// 100 records a call) and a different one in a hundred of their Outlook items, through
-/// clients of their own so none of it is counted as the sync's.
-async fn change_both_sides(
-    setup: &Clients,
-    initial: &Observed365,
-    in_sync: &SyncPlan,
-) -> Changes {
-    let mut changes = Changes::default();
+/// The records to change between the runs, chosen from the first sync's complete view of
+/// CRM: per user, in id order, the first of every hundred changes in CRM and the fifty-first
+/// in Outlook, so no record changes on both sides. Small, so the first observation can be
+/// dropped before the next run.
+#[derive(Default)]
+struct Picked {
+    crm_updates: BTreeMap<SyncKind, Vec<Map<String, Value>>>,
+    in_crm: BTreeMap<(SyncKind, String), usize>,
+    /// CRM ids whose Outlook items change, per folder.
+    in_outlook: HashMap<(SyncKind, String), Vec<String>>,
+}
+
+fn pick_changes(initial: &Observed365) -> Picked {
+    let mut picked = Picked::default();
     let email_of: HashMap<&str, &str> = initial
         .crm_users
         .iter()
         .map(|u| (u.id.as_str(), u.email.as_str()))
         .collect();
-    // CRM times are whole seconds: the changes must fall after the last run's second.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    let mut outlook_targets: HashMap<(SyncKind, String), Vec<String>> = HashMap::new();
     for kind in SyncKind::ALL {
+        let records = &initial.crm[&kind].records;
         let mut owned: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        for record in initial.crm[&kind].records.values() {
+        for record in records.values() {
             if let Some(email) = record.owner_id.as_deref().and_then(|o| email_of.get(o)) {
                 owned.entry(email).or_default().push(&record.id);
             }
         }
-        let mut updates: Vec<Map<String, Value>> = Vec::new();
+        let updates = picked.crm_updates.entry(kind).or_default();
         for (email, ids) in &mut owned {
             ids.sort_unstable();
             let key = (kind, email.to_string());
             for (position, id) in ids.iter().enumerate() {
                 match position % CHANGED_ONE_IN {
                     0 => {
-                        let record = &initial.crm[&kind].records[*id];
                         let change = match kind {
                             SyncKind::Calendar => {
-                                let title = record
+                                let title = records[*id]
                                     .fields
                                     .get("Event_Title")
                                     .and_then(Value::as_str)
@@ -575,9 +373,10 @@ async fn change_both_sides(
                             SyncKind::Contacts => json!({"id": id, "Title": "Changed in CRM"}),
                         };
                         updates.push(change.as_object().expect("object").clone());
-                        *changes.in_crm.entry(key.clone()).or_default() += 1;
+                        *picked.in_crm.entry(key.clone()).or_default() += 1;
                     }
-                    50 => outlook_targets
+                    50 => picked
+                        .in_outlook
                         .entry(key.clone())
                         .or_default()
                         .push(id.to_string()),
@@ -585,6 +384,20 @@ async fn change_both_sides(
                 }
             }
         }
+    }
+    picked
+}
+
+/// Makes the picked changes: in CRM as updates of 100 records a call, in Outlook as one
+/// PATCH per item, through clients of their own so none of it is counted as the sync's.
+async fn change_both_sides(setup: &Clients, picked: Picked, in_sync: &SyncPlan) -> Changes {
+    let mut changes = Changes {
+        in_crm: picked.in_crm,
+        ..Changes::default()
+    };
+    // CRM times are whole seconds: the changes must fall after the last run's second.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    for (kind, updates) in &picked.crm_updates {
         for batch in updates.chunks(CRM_BATCH) {
             let results = setup
                 .zoho
@@ -596,10 +409,12 @@ async fn change_both_sides(
         }
     }
 
-    // Outlook: find the items of the chosen records, then PATCH them.
-    let folders: Vec<_> = in_sync.folders.iter().collect();
-    let listed: Vec<_> = futures::stream::iter(folders)
+    // Outlook: find the items of the picked records folder by folder, then PATCH them.
+    let in_outlook = &picked.in_outlook;
+    let listed: Vec<_> = futures::stream::iter(&in_sync.folders)
         .map(|folder| async move {
+            let key = (folder.kind, folder.user.clone());
+            let wanted = in_outlook.get(&key).cloned().unwrap_or_default();
             let items = setup
                 .graph
                 .items(
@@ -610,40 +425,45 @@ async fn change_both_sides(
                 )
                 .await
                 .expect("items");
-            (folder, items)
+            let count = items.len();
+            let patches: Vec<(String, Value)> = items
+                .into_iter()
+                .filter(|item| {
+                    let linked = item
+                        .extended
+                        .iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case(LINK_PROPERTY))
+                        .and_then(|(_, v)| v.split('|').next())
+                        .unwrap_or_default();
+                    wanted.iter().any(|w| w == linked)
+                })
+                .map(|item| {
+                    let patch = match folder.kind {
+                        SyncKind::Calendar => {
+                            let subject = item
+                                .properties
+                                .get("subject")
+                                .and_then(Value::as_str)
+                                .unwrap_or_default();
+                            json!({"subject": format!("{subject} (moved in Outlook)")})
+                        }
+                        SyncKind::Contacts => json!({"jobTitle": "Changed in Outlook"}),
+                    };
+                    (item.id, patch)
+                })
+                .collect();
+            (folder, key, count, patches)
         })
         .buffer_unordered(8)
         .collect()
         .await;
     let mut patches = Vec::new();
-    for (folder, items) in listed {
-        let key = (folder.kind, folder.user.clone());
-        changes.items.insert(key.clone(), items.len());
-        let wanted = outlook_targets.remove(&key).unwrap_or_default();
-        for item in items {
-            let linked = item
-                .extended
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(LINK_PROPERTY))
-                .and_then(|(_, v)| v.split('|').next())
-                .unwrap_or_default();
-            if !wanted.iter().any(|w| w == linked) {
-                continue;
-            }
-            let patch = match folder.kind {
-                SyncKind::Calendar => {
-                    let subject = item
-                        .properties
-                        .get("subject")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default();
-                    json!({"subject": format!("{subject} (moved in Outlook)")})
-                }
-                SyncKind::Contacts => json!({"jobTitle": "Changed in Outlook"}),
-            };
-            patches.push((folder, item.id, patch));
-            *changes.in_outlook.entry(key.clone()).or_default() += 1;
+    for (folder, key, count, found) in listed {
+        changes.items.insert(key.clone(), count);
+        if !found.is_empty() {
+            changes.in_outlook.insert(key, found.len());
         }
+        patches.extend(found.into_iter().map(|(id, patch)| (folder, id, patch)));
     }
     let results: Vec<bool> = futures::stream::iter(patches)
         .map(|(folder, id, patch)| async move {
@@ -745,16 +565,17 @@ async fn run(sizes: Sizes, sandbox: &mut SandboxProcess) {
         observe_time + apply_time,
     );
     println!("initial plan: {}", describe_changes(&first));
+    // One run's observation and plan at a time, as in the CLI.
+    let picked = pick_changes(&initial);
+    drop(initial);
+    drop(first);
     let in_sync = assert_in_sync(&desired, &sync, "the first sync").await;
 
     // 2. Steady state: 1% changed on each side.
     let t = Instant::now();
-    let changes = change_both_sides(&setup, &initial, &in_sync).await;
-    drop(initial);
-    drop(first);
-    let changed = |map: &BTreeMap<(SyncKind, String), usize>| {
-        SyncKind::ALL.map(|k| Changes::total(map, k))
-    };
+    let changes = change_both_sides(&setup, picked, &in_sync).await;
+    let changed =
+        |map: &BTreeMap<(SyncKind, String), usize>| SyncKind::ALL.map(|k| Changes::total(map, k));
     let (crm_changed, outlook_changed) = (changed(&changes.in_crm), changed(&changes.in_outlook));
     println!(
         "changed between the runs ({:.1} s, not counted): in CRM {} events and {} contacts; in Outlook {} events and {} contacts",
@@ -814,6 +635,8 @@ async fn run(sizes: Sizes, sandbox: &mut SandboxProcess) {
         observe_time + apply_time,
     );
     println!("steady-state plan: {}", describe_changes(&steady));
+    drop(steady);
+    drop(observed);
     assert_in_sync(&desired, &sync, "the steady-state sync").await;
 
     println!();
