@@ -72,6 +72,7 @@ impl World {
             zoho_base_url: Some(self.sandbox.url.parse().unwrap()),
             graph_base_url: Some(self.sandbox.url.parse().unwrap()),
             concurrency: 4,
+            projects_rate_limit: Default::default(),
             identity: identity.into(),
             leader_election: None,
         }

@@ -76,6 +76,7 @@ impl World {
             zoho_base_url: Some(sandbox.clone()),
             graph_base_url: Some(sandbox),
             concurrency: 4,
+            projects_rate_limit: Default::default(),
             identity: "solo".into(),
             leader_election: None,
         }

@@ -88,6 +88,17 @@ pub struct GlobalArgs {
     /// Most API requests in flight at once (Zoho's edition limits are 5 to 25).
     #[arg(long, global = true, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=25))]
     pub concurrency: u16,
+    /// Most calls per Zoho Projects API in a window, per Zoho user, as CALLS/SECONDS. Zoho
+    /// locks an API for a quarter of an hour once a user makes about 100 calls to it in 2
+    /// minutes; projectlink waits instead, and says so when a wait is longer than 2 s.
+    #[arg(
+        long,
+        global = true,
+        value_name = "CALLS/SECONDS",
+        default_value = "90/120",
+        env = "PROJECTLINK_PROJECTS_RATE_LIMIT"
+    )]
+    pub projects_rate_limit: crate::zoho::pacing::RateLimit,
     /// When to colour the output.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,

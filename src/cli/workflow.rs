@@ -64,6 +64,8 @@ pub fn client_options(global: &GlobalArgs) -> ClientOptions {
         token_store: Some(Arc::new(FileTokenStore::new(
             global.state_dir.join("tokens.json"),
         ))),
+        projects_rate_limit: global.projects_rate_limit,
+        wait_notice: Some(Arc::new(|line: &str| eprintln!("{line}"))),
         ..ClientOptions::default()
     }
 }

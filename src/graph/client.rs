@@ -71,6 +71,7 @@ impl GraphClient {
             retry: options.retry.clone(),
             stats,
             fault: options.fault_script.clone(),
+            pacer: None,
         });
         Ok(GraphClient {
             transport: Arc::new(transport),

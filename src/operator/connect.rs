@@ -34,6 +34,9 @@ fn secret_problem(error: SecretError) -> Outcome {
 fn client_options(ctx: &Context) -> ClientOptions {
     ClientOptions {
         concurrency: ctx.config.concurrency,
+        projects_rate_limit: ctx.config.projects_rate_limit,
+        // Pacing waits are part of a reconcile's normal course: logged, not evented.
+        wait_notice: Some(Arc::new(|line: &str| tracing::info!("{line}"))),
         ..ClientOptions::default()
     }
 }

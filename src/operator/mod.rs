@@ -55,6 +55,8 @@ pub struct OperatorConfig {
     pub graph_base_url: Option<reqwest::Url>,
     /// Most Zoho requests in flight per resource.
     pub concurrency: usize,
+    /// Calls per Zoho Projects API and window, per Zoho user, shared by every resource.
+    pub projects_rate_limit: crate::zoho::pacing::RateLimit,
     /// This replica's name in Events and the Lease.
     pub identity: String,
     /// Leader election; `None` when a single replica runs.
@@ -81,6 +83,7 @@ impl Default for OperatorConfig {
             zoho_base_url: None,
             graph_base_url: None,
             concurrency: crate::zoho::DEFAULT_CONCURRENCY,
+            projects_rate_limit: crate::zoho::pacing::RateLimit::DEFAULT,
             identity: "projectlink".into(),
             leader_election: None,
         }

@@ -56,6 +56,8 @@ pub(crate) enum Next {
     Backoff { rate_limited: bool },
     /// Nothing changes until the resource does.
     AwaitChange,
+    /// Zoho Projects locked an API: nothing is sent before the lock ends.
+    AfterLock(std::time::Duration),
 }
 
 /// A plan as the policy sees it, whichever kind made it.
@@ -94,7 +96,7 @@ pub(crate) struct ApplyFacts {
 impl Outcome {
     pub(crate) fn blocked(ready_reason: &str, message: String, next: Next) -> Outcome {
         Outcome {
-            result: if matches!(next, Next::Backoff { .. }) {
+            result: if matches!(next, Next::Backoff { .. } | Next::AfterLock(_)) {
                 ReconcileResult::Error
             } else {
                 ReconcileResult::Blocked
@@ -190,7 +192,12 @@ pub(crate) fn failure_reason(source: &ZohoError) -> (&'static str, bool) {
 
 pub(crate) fn observe_failure(error: &ObserveError) -> Outcome {
     let (reason, rate_limited) = failure_reason(&error.source);
-    Outcome::blocked(reason, error.to_string(), Next::Backoff { rate_limited })
+    let next = match &error.source {
+        // Every call during a lock prolongs it: the next attempt waits until it ends.
+        ZohoError::Locked { .. } => Next::AfterLock(error.source.retry_after().unwrap_or_default()),
+        _ => Next::Backoff { rate_limited },
+    };
+    Outcome::blocked(reason, error.to_string(), next)
 }
 
 /// Whether the live state moved away from a spec that was already applied (as opposed to

@@ -196,6 +196,7 @@ async fn reconcile_live<K: IntegrationKind>(
             None
         }
         Next::Backoff { rate_limited } => Some(backoff(ctx, &slot, rate_limited)),
+        Next::AfterLock(lock) => Some(backoff(ctx, &slot, true).max(lock + Duration::from_secs(1))),
     };
     locked(&ctx.schedule).insert(slot, (inputs, delay.map(|d| Instant::now() + d)));
     Ok(delay.map_or_else(Action::await_change, Action::requeue))
@@ -239,6 +240,7 @@ fn combined(a: &ApiStatsSnapshot, b: &ApiStatsSnapshot) -> ApiStatsSnapshot {
         crm_credits: a.crm_credits + b.crm_credits,
         retries: a.retries + b.retries,
         token_refreshes: a.token_refreshes + b.token_refreshes,
+        projects_paced_ms: a.projects_paced_ms + b.projects_paced_ms,
     }
 }
 

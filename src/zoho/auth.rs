@@ -166,6 +166,21 @@ impl TokenSource {
         })
     }
 
+    /// Who the grant acts as, for per-user rate limits: a digest of the token endpoint, client
+    /// id and refresh token (or tenant), never the secret itself.
+    pub fn pace_key(&self) -> String {
+        match &self.grant {
+            Grant::Refresh(c) => grant_key(
+                self.token_url.as_str(),
+                &c.client_id,
+                c.refresh_token.expose(),
+            ),
+            Grant::ClientCredentials(c) => {
+                grant_key(self.token_url.as_str(), &c.client_id, &c.tenant)
+            }
+        }
+    }
+
     /// Where the credentials came from, for messages.
     pub fn origin(&self) -> &str {
         self.grant.origin()

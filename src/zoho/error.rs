@@ -194,6 +194,17 @@ pub enum ZohoError {
     /// The caller asked for something the API cannot express (empty id, bad batch…).
     #[error("invalid request: {0}")]
     InvalidInput(String),
+    /// Zoho Projects locked this API for this user after too many calls. Never retried:
+    /// every call during the lock prolongs it.
+    #[error(
+        "{request}: Zoho Projects has locked this API for this user until {} ({message}); nothing more is sent to it until then: run again after that time, and keep other tools that use the same Zoho user below the limit (see --projects-rate-limit)",
+        until.format("%Y-%m-%d %H:%M:%S UTC")
+    )]
+    Locked {
+        request: RequestDescription,
+        until: chrono::DateTime<chrono::Utc>,
+        message: String,
+    },
 }
 
 impl ZohoError {
@@ -206,7 +217,8 @@ impl ZohoError {
             ZohoError::Auth(_)
             | ZohoError::Decode { .. }
             | ZohoError::Injected { .. }
-            | ZohoError::InvalidInput(_) => false,
+            | ZohoError::InvalidInput(_)
+            | ZohoError::Locked { .. } => false,
         }
     }
 
@@ -215,6 +227,7 @@ impl ZohoError {
         match self {
             ZohoError::Api(e) => e.status == 429,
             ZohoError::Auth(AuthError::TooManyTokenRequests { .. }) => true,
+            ZohoError::Locked { .. } => true,
             ZohoError::RetriesExhausted { last, .. } => last.is_rate_limited(),
             _ => false,
         }
@@ -244,7 +257,8 @@ impl ZohoError {
             ZohoError::Api(e) => Some(&e.request),
             ZohoError::Transport { request, .. }
             | ZohoError::Decode { request, .. }
-            | ZohoError::Injected { request, .. } => Some(request),
+            | ZohoError::Injected { request, .. }
+            | ZohoError::Locked { request, .. } => Some(request),
             ZohoError::RetriesExhausted { last, .. } => last.request(),
             ZohoError::Auth(_) | ZohoError::InvalidInput(_) => None,
         }
@@ -254,6 +268,9 @@ impl ZohoError {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             ZohoError::Api(e) => e.retry_after,
+            ZohoError::Locked { until, .. } => {
+                Some((*until - chrono::Utc::now()).to_std().unwrap_or_default())
+            }
             ZohoError::RetriesExhausted { last, .. } => last.retry_after(),
             _ => None,
         }

@@ -11,6 +11,7 @@ pub mod crm;
 pub mod dc;
 pub mod error;
 mod lenient;
+pub mod pacing;
 pub mod projects;
 mod response;
 pub mod retry;
@@ -66,6 +67,10 @@ pub struct ClientOptions {
     /// What stored tokens are valid for, when not the token endpoint's URL (an embedded
     /// sandbox listens on a new port every run but keeps its tokens in its database).
     pub token_store_scope: Option<String>,
+    /// Calls per Zoho Projects API and window, per Zoho user (see [`pacing`]).
+    pub projects_rate_limit: pacing::RateLimit,
+    /// Told about every wait for a rate limit worth mentioning (longer than two seconds).
+    pub wait_notice: Option<pacing::WaitNotice>,
 }
 
 impl Default for ClientOptions {
@@ -77,6 +82,8 @@ impl Default for ClientOptions {
             fault_script: None,
             token_store: None,
             token_store_scope: None,
+            projects_rate_limit: pacing::RateLimit::DEFAULT,
+            wait_notice: None,
         }
     }
 }
@@ -103,6 +110,7 @@ impl std::fmt::Debug for ClientOptions {
             .field("retry", &self.retry)
             .field("fault_script", &self.fault_script.is_some())
             .field("token_store", &self.token_store.is_some())
+            .field("projects_rate_limit", &self.projects_rate_limit)
             .finish()
     }
 }
@@ -143,7 +151,12 @@ impl ZohoClients {
             None => crm_tokens.clone(),
         };
         let concurrency = options.concurrency.max(1);
-        let transport = |system, base: &reqwest::Url, tokens| {
+        let projects_pacer = pacing::Pacer::new(
+            projects_tokens.pace_key(),
+            options.projects_rate_limit,
+            options.wait_notice.clone(),
+        );
+        let transport = |system, base: &reqwest::Url, tokens, pacer| {
             Arc::new(transport::Transport::new(transport::TransportParts {
                 system,
                 http: http.clone(),
@@ -154,14 +167,16 @@ impl ZohoClients {
                 retry: options.retry.clone(),
                 stats: stats.clone(),
                 fault: options.fault_script.clone(),
+                pacer,
             }))
         };
         Ok(ZohoClients {
-            crm: CrmClient::new(transport(System::Crm, &endpoints.crm, crm_tokens)),
+            crm: CrmClient::new(transport(System::Crm, &endpoints.crm, crm_tokens, None)),
             projects: ProjectsClient::new(transport(
                 System::Projects,
                 &endpoints.projects,
                 projects_tokens,
+                Some(projects_pacer),
             )),
             stats,
         })

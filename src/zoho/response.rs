@@ -54,6 +54,23 @@ pub(crate) fn error_fields(body: &Value) -> Option<(String, String, Value)> {
         // Projects legacy: {"error":{"code":6404,"message":".."}}; Graph:
         // {"error":{"code":"ErrorItemNotFound","message":"..","innerError":{"request-id":..}}},
         // whose innerError (request and correlation ids) is what Microsoft support asks for.
+        // Projects V3: {"error":{"status_code":"400","title":"INVALID_PARAMETER_VALUE",
+        // "error_type":"..","details":[{"message":"..","field_name":".."}]}}, whose details
+        // are an object {"message"} for the throttle.
+        Some(Value::Object(inner)) if inner.contains_key("title") => {
+            let code = inner.get("title").and_then(scalar_text)?;
+            let details = inner.get("details").cloned().unwrap_or(Value::Null);
+            let first = match &details {
+                Value::Array(items) => items.first().cloned().unwrap_or(Value::Null),
+                other => other.clone(),
+            };
+            let message = first
+                .get("message")
+                .and_then(scalar_text)
+                .or_else(|| inner.get("error_type").and_then(scalar_text))
+                .unwrap_or_default();
+            return Some((code, message, first));
+        }
         Some(Value::Object(inner)) => {
             let code = inner.get("code").and_then(scalar_text)?;
             let message = inner
@@ -122,6 +139,23 @@ pub(crate) fn api_error(
     .into()
 }
 
+/// Zoho Projects' title for its per-API lock.
+pub(crate) const PROJECTS_THROTTLED: &str = "URL_ROLLING_THROTTLES_LIMIT_EXCEEDED";
+
+/// The message of a Zoho Projects answer that locks an API: HTTP 400 with the title
+/// [`PROJECTS_THROTTLED`] (as live clients observe) or HTTP 429 (as the documentation says).
+pub(crate) fn projects_lock(status: u16, body: &[u8]) -> Option<String> {
+    let fields = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| error_fields(&v));
+    match (status, fields) {
+        (400 | 429, Some((code, message, _))) if code == PROJECTS_THROTTLED => Some(message),
+        (429, Some((_, message, _))) => Some(message),
+        (429, None) => Some("HTTP 429 Too Many Requests".into()),
+        _ => None,
+    }
+}
+
 /// Graph's code for a missing, malformed, expired or revoked bearer token.
 pub(crate) const GRAPH_INVALID_TOKEN: &str = "InvalidAuthenticationToken";
 
@@ -134,7 +168,9 @@ pub(crate) fn is_stale_token(system: System, body: &[u8]) -> bool {
     match error_fields(&value) {
         Some((code, _, _)) if system == System::Graph => code == GRAPH_INVALID_TOKEN,
         Some((code, _, _)) => {
-            code != "OAUTH_SCOPE_MISMATCH" && code != super::projects::wire::ERROR_FORBIDDEN
+            code != "OAUTH_SCOPE_MISMATCH"
+                && code != super::projects::wire::ERROR_FORBIDDEN
+                && code != super::projects::v3_wire::INVALID_OAUTHSCOPE
         }
         None => true,
     }

@@ -22,6 +22,7 @@ pub struct ApiStats {
     crm_credits: AtomicU64,
     retries: AtomicU64,
     token_refreshes: AtomicU64,
+    projects_paced_ms: AtomicU64,
 }
 
 /// A point-in-time copy of [`ApiStats`].
@@ -50,6 +51,8 @@ pub struct ApiStatsSnapshot {
     pub retries: u64,
     /// Access tokens obtained.
     pub token_refreshes: u64,
+    /// Time Projects calls waited for their API's rate limit, in milliseconds.
+    pub projects_paced_ms: u64,
 }
 
 impl ApiStatsSnapshot {
@@ -72,6 +75,7 @@ impl ApiStatsSnapshot {
             crm_credits: self.crm_credits - earlier.crm_credits,
             retries: self.retries - earlier.retries,
             token_refreshes: self.token_refreshes - earlier.token_refreshes,
+            projects_paced_ms: self.projects_paced_ms - earlier.projects_paced_ms,
         }
     }
 }
@@ -96,6 +100,7 @@ impl ApiStats {
             crm_credits: get(&self.crm_credits),
             retries: get(&self.retries),
             token_refreshes: get(&self.token_refreshes),
+            projects_paced_ms: get(&self.projects_paced_ms),
         }
     }
 
@@ -127,6 +132,11 @@ impl ApiStats {
 
     pub(crate) fn record_retry(&self) {
         self.retries.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn record_paced_wait(&self, waited: std::time::Duration) {
+        let ms = u64::try_from(waited.as_millis()).unwrap_or(u64::MAX);
+        self.projects_paced_ms.fetch_add(ms, Ordering::Relaxed);
     }
 
     pub(crate) fn record_token_refresh(&self) {

@@ -14,6 +14,7 @@ use tokio::sync::Semaphore;
 
 use super::auth::TokenSource;
 use super::error::{RequestDescription, System, TransportFailure, ZohoError};
+use super::pacing::{self, Pacer};
 use super::response;
 use super::retry::{RetryPolicy, parse_retry_after};
 use super::stats::{ApiStats, crm_credit_cost};
@@ -169,6 +170,8 @@ pub struct Transport {
     retry: RetryPolicy,
     stats: Arc<ApiStats>,
     fault: Option<FaultScript>,
+    /// Zoho Projects' per-API limit; `None` for the other services.
+    pacer: Option<Pacer>,
 }
 
 impl std::fmt::Debug for Transport {
@@ -193,6 +196,7 @@ pub struct TransportParts {
     pub retry: RetryPolicy,
     pub stats: Arc<ApiStats>,
     pub fault: Option<FaultScript>,
+    pub pacer: Option<Pacer>,
 }
 
 impl Transport {
@@ -207,6 +211,7 @@ impl Transport {
             retry: parts.retry,
             stats: parts.stats,
             fault: parts.fault,
+            pacer: parts.pacer,
         }
     }
 
@@ -344,6 +349,18 @@ impl Transport {
                 Err(injected)
             };
         }
+        let api = pacing::api_of(request.method.as_str(), &request.path);
+        if let Some(pacer) = &self.pacer {
+            let waited = pacer
+                .admit(&api)
+                .await
+                .map_err(|locked| ZohoError::Locked {
+                    request: description.clone(),
+                    until: locked.until,
+                    message: "locked earlier in this run".into(),
+                })?;
+            self.stats.record_paced_wait(waited);
+        }
         let token = self.tokens.token().await?;
         let base = match (&token.api_domain, self.follow_api_domain) {
             (Some(domain), true) if self.system == System::Crm => domain,
@@ -389,6 +406,9 @@ impl Transport {
             Err(e) if e.is_retryable() => return Ok(Attempt::Transient(e)),
             Err(e) => return Err(e),
         };
+        if self.system == System::Projects {
+            self.projects_limits(&api, &answer, description)?;
+        }
         if answer.status == 429 {
             self.stats.record_rate_limited(self.system);
         } else {
@@ -407,6 +427,45 @@ impl Transport {
             )));
         }
         Ok(Attempt::Answer(answer))
+    }
+}
+
+impl Transport {
+    /// Reads Zoho Projects' rate-limit headers and turns a lock (HTTP 400
+    /// `URL_ROLLING_THROTTLES_LIMIT_EXCEEDED` as observed, or the documented 429) into
+    /// [`ZohoError::Locked`], never retried: every further call would prolong the lock.
+    fn projects_limits(
+        &self,
+        api: &str,
+        answer: &Answer,
+        description: &RequestDescription,
+    ) -> Result<(), ZohoError> {
+        let header = |name: &str| {
+            answer
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        };
+        if let (Some(pacer), Some(remaining)) = (&self.pacer, header("RateLimit-Remaining")) {
+            let window = header("RateLimit-Window").map(Duration::from_secs);
+            pacer.observe_remaining(api, remaining, window);
+        }
+        let Some(message) = response::projects_lock(answer.status, &answer.body) else {
+            return Ok(());
+        };
+        self.stats.record_rate_limited(self.system);
+        let lasting = pacing::lock_duration(retry_after_of(&answer.headers), &message);
+        let until = match &self.pacer {
+            Some(pacer) => pacer.lock(api, lasting),
+            None => chrono::Utc::now() + chrono::Duration::from_std(lasting).unwrap_or_default(),
+        };
+        tracing::warn!(request = %description, %until, "Zoho Projects locked an API");
+        Err(ZohoError::Locked {
+            request: description.clone(),
+            until,
+            message,
+        })
     }
 }
 

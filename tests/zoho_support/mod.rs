@@ -372,6 +372,7 @@ pub fn fast_options() -> ClientOptions {
         fault_script: None,
         token_store: None,
         token_store_scope: None,
+        ..ClientOptions::default()
     }
 }
 

@@ -1,158 +1,127 @@
-//! The Zoho Projects client over the legacy REST API (`/restapi/...`) exactly as fixed in
-//! `docs/zoho-projects-api.md`: form-encoded writes, `index`/`range` paging, `MM-dd-yyyy`
-//! dates, and the legacy `{"error":{"code","message"}}` body read into [`ZohoError::Api`].
+//! The Zoho Projects client: each capability goes through Zoho's V3 API where one is known
+//! and through the legacy `/restapi` API otherwise, as [`capabilities::ROUTES`] lays out. Every
+//! call is paced per user and API by the transport (see [`crate::zoho::pacing`]).
 
 mod api_impl;
-mod people;
+pub mod capabilities;
+mod legacy;
+mod legacy_people;
 pub mod types;
+mod v3;
+mod v3_calls;
+mod v3_types;
+pub mod v3_wire;
 pub mod wire;
 
+use std::future::Future;
 use std::sync::Arc;
 
-use reqwest::Method;
-use serde::de::DeserializeOwned;
-use serde_json::Value;
+use capabilities::{Capability, Fallbacks};
+use legacy::Legacy;
+use v3::V3;
 
-use super::error::{RequestDescription, ZohoError};
-use super::response;
+use super::error::ZohoError;
 use super::stats::ApiStatsSnapshot;
-use super::transport::{ApiRequest, MAX_PAGES, Transport, endless_listing, segment};
+use super::transport::Transport;
 
 pub use types::*;
 
 /// Client for the Projects portals one grant can reach. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct ProjectsClient {
-    transport: Arc<Transport>,
-}
-
-/// Form fields of a write.
-#[derive(Debug, Default)]
-struct Form(Vec<(String, String)>);
-
-impl Form {
-    fn set(&mut self, name: &str, value: impl Into<String>) -> &mut Form {
-        self.0.push((name.to_string(), value.into()));
-        self
-    }
-
-    fn set_opt(&mut self, name: &str, value: Option<impl Into<String>>) -> &mut Form {
-        if let Some(value) = value {
-            self.set(name, value);
-        }
-        self
-    }
+    legacy: Legacy,
+    v3: V3,
+    fallbacks: Arc<Fallbacks>,
 }
 
 impl ProjectsClient {
     pub fn new(transport: Arc<Transport>) -> ProjectsClient {
-        ProjectsClient { transport }
+        ProjectsClient {
+            legacy: Legacy {
+                transport: transport.clone(),
+            },
+            v3: V3::new(transport),
+            fallbacks: Arc::default(),
+        }
     }
 
     pub fn stats(&self) -> ApiStatsSnapshot {
-        self.transport.stats().snapshot()
+        self.legacy.transport.stats().snapshot()
     }
 
-    /// One call whose answer is `{"<key>":[...]}` (204 for none).
-    async fn list<W, T>(&self, request: ApiRequest, key: &str) -> Result<Vec<T>, ZohoError>
+    /// Runs `capability` on V3, or on legacy when V3 has no rule for it; a V3 answer of
+    /// `URL_RULE_NOT_CONFIGURED` (nothing was done) repeats the call on legacy.
+    async fn via<T, FV, FL>(
+        &self,
+        capability: Capability,
+        v3: impl FnOnce() -> FV,
+        legacy: impl FnOnce() -> FL,
+    ) -> Result<T, ZohoError>
     where
-        W: DeserializeOwned,
-        T: From<W>,
+        FV: Future<Output = Result<T, ZohoError>>,
+        FL: Future<Output = Result<T, ZohoError>>,
     {
-        let answer = self.transport.send(request).await?;
-        decode_list::<W, T>(answer.body, key, &answer.request)
-    }
-
-    /// Every item of an `index`/`range` listing: ranges of 200 until a short one.
-    async fn all_ranges<W, T>(&self, request: ApiRequest, key: &str) -> Result<Vec<T>, ZohoError>
-    where
-        W: DeserializeOwned,
-        T: From<W>,
-    {
-        let mut all = Vec::new();
-        let mut index = 1usize;
-        for _ in 0..MAX_PAGES {
-            let ranged = request
-                .clone()
-                .query(wire::PARAM_INDEX, index.to_string())
-                .query(wire::PARAM_RANGE, wire::MAX_RANGE.to_string());
-            let items: Vec<T> = self.list::<W, T>(ranged, key).await?;
-            let got = items.len();
-            all.extend(items);
-            if got < wire::MAX_RANGE {
-                return Ok(all);
+        if self.fallbacks.uses_v3(capability) {
+            match v3().await {
+                Err(e) if e.code() == Some(v3_wire::URL_RULE_NOT_CONFIGURED) => {
+                    tracing::info!(?capability, error = %e, "no V3 rule; using the legacy API");
+                    self.fallbacks.fall_back(capability);
+                }
+                other => return other,
             }
-            index += got;
         }
-        Err(endless_listing(&self.transport.describe(&request)))
+        legacy().await
     }
 
-    /// The single object a get or write answers with.
-    async fn one<W, T>(&self, request: ApiRequest, key: &str) -> Result<T, ZohoError>
-    where
-        W: DeserializeOwned,
-        T: From<W>,
-    {
-        let description = self.transport.describe(&request);
-        self.list::<W, T>(request, key)
-            .await?
-            .into_iter()
-            .next()
-            .ok_or_else(|| ZohoError::decode(&description, format!("no {key:?} in the answer")))
-    }
-
-    /// `GET /restapi/portals/`.
+    /// `GET /api/v3/portals`.
     pub async fn portals(&self) -> Result<Vec<Portal>, ZohoError> {
-        self.list::<wire::PortalWire, Portal>(ApiRequest::get(wire::PORTALS), wire::KEY_PORTALS)
-            .await
+        self.via(
+            Capability::Portals,
+            || self.v3.portals(),
+            || self.legacy.portals(),
+        )
+        .await
     }
 
-    /// `GET /restapi/portal/{id}/`; `None` when Zoho answers 404.
+    /// One portal; `None` when Zoho answers 404.
     pub async fn portal(&self, portal_id: &str) -> Result<Option<Portal>, ZohoError> {
-        let path = wire::portal(segment(portal_id, "portal id")?);
-        let portals = self
-            .list::<wire::PortalWire, Portal>(ApiRequest::get(path), wire::KEY_PORTALS)
-            .await;
-        not_found_as_none(portals.map(|p| p.into_iter().next()))
+        self.via(
+            Capability::Portal,
+            || self.v3.portal(portal_id),
+            || self.legacy.portal(portal_id),
+        )
+        .await
     }
 
-    /// `GET /projects/` through every range.
+    /// Every project the filter selects, through every page.
     pub async fn projects(
         &self,
         portal_id: &str,
         filter: ProjectFilter,
     ) -> Result<Vec<Project>, ZohoError> {
-        let mut request = ApiRequest::get(wire::projects(segment(portal_id, "portal id")?));
-        let status = match filter {
-            ProjectFilter::ActiveAndArchived => None,
-            ProjectFilter::Active => Some(wire::STATUS_ACTIVE),
-            ProjectFilter::Archived => Some(wire::STATUS_ARCHIVED),
-            ProjectFilter::Templates => Some(wire::STATUS_TEMPLATE),
-        };
-        if let Some(status) = status {
-            request = request.query(wire::PARAM_STATUS, status);
-        }
-        self.all_ranges::<wire::ProjectWire, Project>(request, wire::KEY_PROJECTS)
-            .await
+        self.via(
+            Capability::ListProjects,
+            || self.v3.projects(portal_id, filter),
+            || self.legacy.projects(portal_id, filter),
+        )
+        .await
     }
 
-    /// `GET /projects/{id}/`; `None` when Zoho answers 404.
+    /// One project; `None` when Zoho answers 404.
     pub async fn project(
         &self,
         portal_id: &str,
         project_id: &str,
     ) -> Result<Option<Project>, ZohoError> {
-        let path = wire::project(
-            segment(portal_id, "portal id")?,
-            segment(project_id, "project id")?,
-        );
-        let projects = self
-            .list::<wire::ProjectWire, Project>(ApiRequest::get(path), wire::KEY_PROJECTS)
-            .await;
-        not_found_as_none(projects.map(|p| p.into_iter().next()))
+        self.via(
+            Capability::GetProject,
+            || self.v3.project(portal_id, project_id),
+            || self.legacy.project(portal_id, project_id),
+        )
+        .await
     }
 
-    /// `POST /projects/`.
+    /// Creates a project, from a template when `template_id` is set.
     pub async fn create_project(
         &self,
         portal_id: &str,
@@ -161,116 +130,221 @@ impl ProjectsClient {
         if project.name.trim().is_empty() {
             return Err(ZohoError::InvalidInput("a project needs a name".into()));
         }
-        let mut form = Form::default();
-        form.set(wire::PARAM_NAME, project.name.clone())
-            .set_opt(wire::PARAM_DESCRIPTION, project.description.clone())
-            .set_opt(wire::PARAM_OWNER, project.owner.clone())
-            .set_opt(wire::PARAM_START_DATE, project.start_date.map(format_date))
-            .set_opt(wire::PARAM_END_DATE, project.end_date.map(format_date))
-            .set_opt(wire::PARAM_TEMPLATE_ID, project.template_id.clone());
-        set_custom_fields(&mut form, &project.custom_fields);
-        let path = wire::projects(segment(portal_id, "portal id")?);
-        let request = ApiRequest::new(Method::POST, path).form(form.0);
-        self.one::<wire::ProjectWire, Project>(request, wire::KEY_PROJECTS)
-            .await
+        self.via(
+            Capability::CreateProject,
+            || self.v3.create_project(portal_id, project),
+            || self.legacy.create_project(portal_id, project),
+        )
+        .await
     }
 
-    /// `POST /projects/{id}/` with only the changed fields.
+    /// Changes only the given fields of a project.
     pub async fn update_project(
         &self,
         portal_id: &str,
         project_id: &str,
         update: &ProjectUpdate,
     ) -> Result<Project, ZohoError> {
-        let mut form = Form::default();
-        form.set_opt(wire::PARAM_NAME, update.name.clone())
-            .set_opt(wire::PARAM_DESCRIPTION, update.description.clone())
-            .set_opt(wire::PARAM_OWNER, update.owner.clone())
-            .set_opt(wire::PARAM_START_DATE, update.start_date.map(format_date))
-            .set_opt(wire::PARAM_END_DATE, update.end_date.map(format_date))
-            .set_opt(
-                wire::PARAM_STATUS,
-                update.status.as_ref().map(|s| s.as_str().to_string()),
-            )
-            .set_opt(
-                wire::PARAM_PERCENT_COMPLETE,
-                update.percent_complete.map(|p| p.min(100).to_string()),
-            );
-        set_custom_fields(&mut form, &update.custom_fields);
-        let path = wire::project(
-            segment(portal_id, "portal id")?,
-            segment(project_id, "project id")?,
-        );
-        let request = ApiRequest::new(Method::POST, path).form(form.0);
-        self.one::<wire::ProjectWire, Project>(request, wire::KEY_PROJECTS)
-            .await
+        self.via(
+            Capability::UpdateProject,
+            || self.v3.update_project(portal_id, project_id, update),
+            || self.legacy.update_project(portal_id, project_id, update),
+        )
+        .await
     }
 
-    /// `DELETE /projects/{id}/` (Zoho moves the project to the trash).
+    /// Moves a project to the trash.
     pub async fn delete_project(&self, portal_id: &str, project_id: &str) -> Result<(), ZohoError> {
-        let path = wire::project(
-            segment(portal_id, "portal id")?,
-            segment(project_id, "project id")?,
-        );
-        self.transport
-            .send(ApiRequest::new(Method::DELETE, path))
-            .await
-            .map(drop)
+        self.via(
+            Capability::TrashProject,
+            || self.v3.trash_project(portal_id, project_id),
+            || self.legacy.delete_project(portal_id, project_id),
+        )
+        .await
     }
 
-    /// `GET /projects/customfields/`.
+    /// The portal's project custom fields.
     pub async fn project_custom_fields(
         &self,
         portal_id: &str,
     ) -> Result<Vec<ProjectCustomField>, ZohoError> {
-        let path = wire::project_custom_fields(segment(portal_id, "portal id")?);
-        self.list::<wire::CustomFieldWire, ProjectCustomField>(
-            ApiRequest::get(path),
-            wire::KEY_PROJECT_CUSTOM_FIELDS,
+        self.via(
+            Capability::ProjectCustomFields,
+            || self.v3.project_custom_fields(portal_id),
+            || self.legacy.project_custom_fields(portal_id),
         )
         .await
     }
-}
 
-fn set_custom_fields(form: &mut Form, fields: &std::collections::BTreeMap<String, String>) {
-    if !fields.is_empty() {
-        let object: serde_json::Map<String, Value> = fields
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect();
-        form.set(wire::PARAM_CUSTOM_FIELDS, Value::Object(object).to_string());
+    /// Portal users, through every page.
+    pub async fn portal_users(
+        &self,
+        portal_id: &str,
+        filter: PortalUserFilter,
+    ) -> Result<Vec<ProjectsUser>, ZohoError> {
+        self.via(
+            Capability::PortalUsers,
+            || self.v3.portal_users(portal_id, filter),
+            || self.legacy.portal_users(portal_id, filter),
+        )
+        .await
     }
-}
 
-/// `body[key]` decoded through the wire shape `W`; no body (204) is an empty list.
-fn decode_list<W, T>(
-    body: Option<Value>,
-    key: &str,
-    request: &RequestDescription,
-) -> Result<Vec<T>, ZohoError>
-where
-    W: DeserializeOwned,
-    T: From<W>,
-{
-    let Some(mut body) = body else {
-        return Ok(Vec::new());
-    };
-    match body.get_mut(key).map(Value::take) {
-        Some(Value::Array(items)) => items
-            .into_iter()
-            .map(|item| response::decode::<W>(item, request, key).map(T::from))
-            .collect(),
-        _ => Err(ZohoError::decode(
-            request,
-            format!("no {key:?} list in the answer"),
-        )),
+    /// Adds every email to the portal with one role (`Manager`, `Employee`, `Contractor`).
+    pub async fn add_portal_users(
+        &self,
+        portal_id: &str,
+        emails: &[String],
+        role: &str,
+    ) -> Result<Vec<ProjectsUser>, ZohoError> {
+        legacy_people::email_list(emails)?;
+        self.via(
+            Capability::AddPortalUsers,
+            || self.v3.add_portal_users(portal_id, emails, role),
+            || self.legacy.add_portal_users(portal_id, emails, role),
+        )
+        .await
     }
-}
 
-/// Zoho's "not found" (HTTP 404 or legacy code 6404) as `None`.
-fn not_found_as_none<T>(result: Result<Option<T>, ZohoError>) -> Result<Option<T>, ZohoError> {
-    match result {
-        Err(e) if e.status() == Some(404) || e.code() == Some(wire::ERROR_NOT_FOUND) => Ok(None),
-        other => other,
+    /// Changes a portal user's role.
+    pub async fn update_portal_user(
+        &self,
+        portal_id: &str,
+        user_id: &str,
+        role: &str,
+    ) -> Result<ProjectsUser, ZohoError> {
+        self.via(
+            Capability::UpdatePortalUser,
+            || self.v3.update_portal_user(portal_id, user_id, role),
+            || self.legacy.update_portal_user(portal_id, user_id, role),
+        )
+        .await
+    }
+
+    /// A project's users.
+    pub async fn project_users(
+        &self,
+        portal_id: &str,
+        project_id: &str,
+    ) -> Result<Vec<ProjectsUser>, ZohoError> {
+        self.via(
+            Capability::ProjectUsers,
+            || self.v3.project_users(portal_id, project_id),
+            || self.legacy.project_users(portal_id, project_id),
+        )
+        .await
+    }
+
+    /// Adds portal users to a project with one project role.
+    pub async fn add_project_users(
+        &self,
+        portal_id: &str,
+        project_id: &str,
+        emails: &[String],
+        role: &str,
+    ) -> Result<Vec<ProjectsUser>, ZohoError> {
+        legacy_people::email_list(emails)?;
+        self.via(
+            Capability::AddProjectUsers,
+            || {
+                self.v3
+                    .add_project_users(portal_id, project_id, emails, role)
+            },
+            || {
+                self.legacy
+                    .add_project_users(portal_id, project_id, emails, role)
+            },
+        )
+        .await
+    }
+
+    /// Client companies, through every page.
+    pub async fn clients(&self, portal_id: &str) -> Result<Vec<Client>, ZohoError> {
+        self.via(
+            Capability::Clients,
+            || self.v3.clients(portal_id),
+            || self.legacy.clients(portal_id),
+        )
+        .await
+    }
+
+    /// Creates a client company.
+    pub async fn create_client(
+        &self,
+        portal_id: &str,
+        client: &NewClient,
+    ) -> Result<Client, ZohoError> {
+        if client.name.trim().is_empty() {
+            return Err(ZohoError::InvalidInput(
+                "a client company needs a name".into(),
+            ));
+        }
+        self.via(
+            Capability::CreateClient,
+            || self.v3.create_client(portal_id, client),
+            || self.legacy.create_client(portal_id, client),
+        )
+        .await
+    }
+
+    /// A client company's users.
+    pub async fn client_users(
+        &self,
+        portal_id: &str,
+        client_id: &str,
+    ) -> Result<Vec<ClientUser>, ZohoError> {
+        self.via(
+            Capability::ClientUsers,
+            || self.v3.client_users(portal_id, client_id),
+            || self.legacy.client_users(portal_id, client_id),
+        )
+        .await
+    }
+
+    /// Adds a client user to a company (legacy only).
+    pub async fn add_client_user(
+        &self,
+        portal_id: &str,
+        client_id: &str,
+        email: &str,
+        name: Option<&str>,
+    ) -> Result<ClientUser, ZohoError> {
+        self.legacy
+            .add_client_user(portal_id, client_id, email, name)
+            .await
+    }
+
+    /// Gives a client user access to projects (legacy only).
+    pub async fn add_client_user_to_projects(
+        &self,
+        portal_id: &str,
+        user_id: &str,
+        project_ids: &[String],
+    ) -> Result<ClientUser, ZohoError> {
+        self.legacy
+            .add_client_user_to_projects(portal_id, user_id, project_ids)
+            .await
+    }
+
+    /// A project's client companies (legacy only).
+    pub async fn project_clients(
+        &self,
+        portal_id: &str,
+        project_id: &str,
+    ) -> Result<Vec<ProjectClient>, ZohoError> {
+        self.legacy.project_clients(portal_id, project_id).await
+    }
+
+    /// Adds a client company to a project, as primary or not (legacy only).
+    pub async fn add_project_client(
+        &self,
+        portal_id: &str,
+        project_id: &str,
+        client_id: &str,
+        primary: bool,
+    ) -> Result<ProjectClient, ZohoError> {
+        self.legacy
+            .add_project_client(portal_id, project_id, client_id, primary)
+            .await
     }
 }

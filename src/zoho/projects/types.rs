@@ -1,5 +1,6 @@
 //! Zoho Projects objects as projectlink uses them (portals, projects, users, client companies,
-//! client users), converted from the wire shapes in [`super::wire`] with `MM-dd-yyyy` dates as
+//! client users), whichever API answered: converted here from the legacy wire shapes in
+//! [`super::wire`] (`MM-dd-yyyy` dates) and in `v3_types` from V3's, with dates as
 //! `NaiveDate` and ids always as text, plus the inputs of Projects writes.
 
 use std::collections::BTreeMap;
@@ -97,7 +98,10 @@ pub struct CustomFieldValue {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProjectCustomField {
     pub label_name: String,
+    /// The legacy column (`UDF_CHAR1`), which specs name fields by.
     pub column_name: String,
+    /// The V3 api name (`cf_budget_code`), when the field was read through V3.
+    pub api_name: Option<String>,
     pub field_type: String,
     pub is_mandatory: bool,
 }
@@ -274,6 +278,7 @@ impl From<wire::CustomFieldWire> for ProjectCustomField {
         ProjectCustomField {
             label_name: w.label_name,
             column_name: w.column_name,
+            api_name: None,
             field_type: w.field_type,
             is_mandatory: w.is_mandatory.unwrap_or(false),
         }

@@ -1,15 +1,16 @@
-//! Portal users, project users, client companies, client users and project clients: who can
+//! Legacy paths for portal users, project users, client companies, client users and project clients: who can
 //! see which projects in Zoho Projects.
 
 use reqwest::Method;
 
+use super::legacy::{Form, Legacy};
 use super::types::{Client, ClientUser, NewClient, PortalUserFilter, ProjectClient, ProjectsUser};
-use super::{Form, ProjectsClient, wire};
+use super::wire;
 use crate::zoho::error::ZohoError;
 use crate::zoho::transport::{ApiRequest, segment};
 
 /// Validates and joins emails for the comma-separated `email` parameter.
-fn email_list(emails: &[String]) -> Result<String, ZohoError> {
+pub(super) fn email_list(emails: &[String]) -> Result<String, ZohoError> {
     if emails.is_empty() {
         return Err(ZohoError::InvalidInput("no email addresses given".into()));
     }
@@ -28,7 +29,7 @@ fn email_list(emails: &[String]) -> Result<String, ZohoError> {
         .join(","))
 }
 
-impl ProjectsClient {
+impl Legacy {
     /// `GET /users/?user_type=` through every range.
     pub async fn portal_users(
         &self,
