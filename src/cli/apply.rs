@@ -40,6 +40,40 @@ pub struct ApplyArgs {
     /// Allow destructive changes (portal change) and plans over policy.maxChangePercent.
     #[arg(long)]
     pub force: bool,
+    /// Refuse (exit 3) a plan whose Zoho Projects calls would wait longer than this under the
+    /// rate limit (--projects-rate-limit), e.g. `30m`, `90s`, `2h`.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub max_paced_duration: Option<std::time::Duration>,
+}
+
+/// `90`, `90s`, `30m` or `2h`.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let t = text.trim();
+    let (digits, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 90s, 30m or 2h"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n.saturating_mul(60),
+        "h" => n.saturating_mul(3600),
+        _ => return Err(format!("{text:?} is not a duration like 90s, 30m or 2h")),
+    };
+    Ok(std::time::Duration::from_secs(secs))
+}
+
+/// Why a plan would wait longer than `--max-paced-duration` allows, if it would.
+fn over_paced_bound(args: &ApplyArgs, plan: &Plan) -> Option<String> {
+    let bound = args.max_paced_duration?;
+    let cost = plan.projects_cost.as_ref()?;
+    (cost.paced_secs() > bound.as_secs()).then(|| {
+        format!(
+            "its Zoho Projects calls would wait about {} s under the rate limit ({} per API), more than --max-paced-duration {} s",
+            cost.paced_secs(),
+            cost.rate_limit,
+            bound.as_secs()
+        )
+    })
 }
 
 pub async fn run(
@@ -131,6 +165,10 @@ async fn confirm_and_execute(
     if !plan.has_changes() {
         return Ok(exit::OK);
     }
+    if let Some(why) = over_paced_bound(args, plan) {
+        writeln!(err, "Nothing applied: {why}.")?;
+        return Ok(exit::REFUSED);
+    }
     if !args.auto_approve && !confirmed(out)? {
         writeln!(out, "Apply cancelled.")?;
         return Ok(exit::ERROR);
@@ -161,6 +199,14 @@ async fn confirm_and_execute(
         total.accounts_calls,
         total.crm_credits
     )?;
+    if total.projects_paced_ms >= 1000 {
+        writeln!(
+            out,
+            "Zoho Projects' rate limit ({} per API) made this run wait {} s in all.",
+            global.projects_rate_limit,
+            total.projects_paced_ms / 1000
+        )?;
+    }
     save_journal(&global.state_dir, &plan.integration, &report);
     Ok(if report.is_complete() {
         exit::OK

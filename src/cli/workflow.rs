@@ -116,6 +116,7 @@ pub async fn plan_integration(
     let desired = Desired::from_spec(&owner_of(integration), spec);
     let connected = target::connect(global, &spec.connection, client_options(global)).await?;
     let _ = writeln!(notice, "{}", connected.description);
+    let before = connected.clients.stats.snapshot();
     let observed = observe(
         &desired,
         &connected.clients.crm,
@@ -129,7 +130,14 @@ pub async fn plan_integration(
             desired.owner
         )
     })?;
-    let plan = plan(&desired, &observed, options);
+    let mut plan = plan(&desired, &observed, options);
+    let observing = connected.clients.stats.snapshot().since(&before);
+    plan.projects_cost = Some(crate::plan::cost::projects_cost(
+        &plan.changes,
+        observing.projects_calls,
+        std::time::Duration::from_millis(observing.projects_paced_ms),
+        global.projects_rate_limit,
+    ));
     Ok(Planned {
         connected,
         desired,

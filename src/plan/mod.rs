@@ -4,6 +4,7 @@
 
 mod access;
 mod binding;
+pub mod cost;
 pub mod data_plane;
 pub mod desired;
 pub mod diagnostics;

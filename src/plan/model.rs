@@ -269,6 +269,9 @@ pub struct Plan {
     /// The client mapping report (data plane), when the data plane ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_mapping: Option<super::data_plane::MappingReport>,
+    /// Zoho Projects calls and paced time; set by the front-end, which measured observing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub projects_cost: Option<super::cost::ProjectsCost>,
 }
 
 impl Plan {

@@ -65,6 +65,7 @@ pub fn plan(desired: &Desired, observed: &Observed, options: &PlanOptions) -> Pl
         fingerprints: safety::fingerprints(observed),
         observe_only: desired.observe_only,
         client_mapping,
+        projects_cost: None,
     }
 }
 

@@ -45,6 +45,9 @@ pub fn render_with_limit(plan: &Plan, target: &str, limit: usize) -> String {
         s.estimated_api_calls
     );
     let _ = writeln!(head);
+    if let Some(cost) = &plan.projects_cost {
+        let _ = writeln!(head, "{}\n", escape(&cost.describe()));
+    }
     if let Some(refusal) = &plan.refusal {
         let _ = writeln!(head, "> [!CAUTION]");
         let _ = writeln!(head, "> **Refused:** {}  ", escape(&refusal.reason));

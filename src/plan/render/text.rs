@@ -151,6 +151,9 @@ pub fn render(plan: &Plan, color: bool) -> String {
         s.estimated_api_calls,
         s.estimated_credits
     );
+    if let Some(cost) = &plan.projects_cost {
+        let _ = writeln!(out, "{}", cost.describe());
+    }
     if s.errors > 0 {
         let _ = writeln!(
             out,
