@@ -1,6 +1,7 @@
-//! The Projects client against a scripted server answering as `docs/zoho-projects-api.md`
-//! fixes it: `index`/`range` paging, form-encoded writes with `MM-dd-yyyy` dates, the legacy
-//! error body, 204 as empty, and the portal owner's separate grant.
+//! The Projects client against a scripted portal that serves only the legacy API, answering
+//! as `docs/zoho-projects-api.md` fixes it: every V3 path is `URL_RULE_NOT_CONFIGURED`, so the
+//! client falls back to `index`/`range` paging, form-encoded writes with `MM-dd-yyyy` dates,
+//! the legacy error body, 204 as empty, and the portal owner's separate grant.
 
 mod zoho_support;
 
@@ -14,6 +15,39 @@ use projectlink::zoho::{Credentials, ProjectsApi, ZohoClients, ZohoCredentials, 
 use serde_json::{Value, json};
 use zoho_support::*;
 
+/// A portal without V3 rules: V3 paths answer as Zoho does for a path it has no rule for.
+async fn legacy_portal<F, Fut>(handler: F) -> FakeZoho
+where
+    F: Fn(Recorded, Ctx) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Reply> + Send + 'static,
+{
+    let handler = std::sync::Arc::new(handler);
+    FakeZoho::api(move |request, ctx| {
+        let handler = handler.clone();
+        async move {
+            if request.path.starts_with("/api/v3/") {
+                Reply::json(
+                    400,
+                    json!({"error": {"status_code": "400", "title": "URL_RULE_NOT_CONFIGURED",
+                        "error_type": "OPERATIONAL_VALIDATION_ERROR",
+                        "details": [{"message": "The URL is not configured"}]}}),
+                )
+            } else {
+                handler(request, ctx).await
+            }
+        }
+    })
+    .await
+}
+
+/// The legacy requests the client sent (its V3 attempts left out).
+fn legacy_requests(fake: &FakeZoho) -> Vec<Recorded> {
+    fake.api_requests()
+        .into_iter()
+        .filter(|r| !r.path.starts_with("/api/v3/"))
+        .collect()
+}
+
 fn project_json(i: usize) -> Value {
     json!({"id": 170876000001000u64 + i as u64, "id_string": format!("{}", 170876000001000u64 + i as u64),
            "name": format!("Project {i}"), "status": "active", "start_date": "01-15-2026", "end_date": "03-31-2026",
@@ -22,7 +56,7 @@ fn project_json(i: usize) -> Value {
 
 #[tokio::test]
 async fn projects_are_read_in_ranges_of_200_until_a_short_one() {
-    let fake = FakeZoho::api(|request, _| async move {
+    let fake = legacy_portal(|request, _| async move {
         let index: usize = request.q("index").unwrap().parse().unwrap();
         let range: usize = request.q("range").unwrap().parse().unwrap();
         let start = index - 1;
@@ -40,7 +74,7 @@ async fn projects_are_read_in_ranges_of_200_until_a_short_one() {
     assert_eq!(projects[449].name, "Project 449");
     assert_eq!(projects[0].start_date, NaiveDate::from_ymd_opt(2026, 1, 15));
     assert_eq!(projects[0].percent_complete, Some(40));
-    let requests = fake.api_requests();
+    let requests = legacy_requests(&fake);
     let indexes: Vec<_> = requests
         .iter()
         .map(|r| {
@@ -67,7 +101,7 @@ async fn projects_are_read_in_ranges_of_200_until_a_short_one() {
 
 #[tokio::test]
 async fn an_exact_multiple_of_the_range_ends_on_no_content() {
-    let fake = FakeZoho::api(|request, _| async move {
+    let fake = legacy_portal(|request, _| async move {
         match request.q("index") {
             Some("1") => {
                 Reply::ok(json!({"projects": (0..200).map(project_json).collect::<Vec<_>>()}))
@@ -83,14 +117,14 @@ async fn an_exact_multiple_of_the_range_ends_on_no_content() {
         .await
         .unwrap();
     assert_eq!(templates.len(), 200);
-    let requests = fake.api_requests();
+    let requests = legacy_requests(&fake);
     assert_eq!(requests.len(), 2);
     assert!(requests.iter().all(|r| r.q("status") == Some("template")));
 }
 
 #[tokio::test]
 async fn projects_are_created_form_encoded_with_zoho_dates() {
-    let fake = FakeZoho::api(|request, _| async move {
+    let fake = legacy_portal(|request, _| async move {
         let form = request.form();
         let name = form.iter().find(|(k, _)| k == "name").unwrap().1.clone();
         Reply::json(
@@ -125,7 +159,7 @@ async fn projects_are_created_form_encoded_with_zoho_dates() {
         Some("https://projects.example/portal/acme#project/99")
     );
 
-    let request = &fake.api_requests()[0];
+    let request = &legacy_requests(&fake)[0];
     assert_eq!(
         (request.method.as_str(), request.path.as_str()),
         ("POST", "/restapi/portal/10234695/projects/")
@@ -154,7 +188,7 @@ async fn projects_are_created_form_encoded_with_zoho_dates() {
 
 #[tokio::test]
 async fn updates_send_only_what_changes() {
-    let fake = FakeZoho::api(|_, _| async {
+    let fake = legacy_portal(|_, _| async {
         Reply::ok(json!({"projects": [{"id_string": "99", "name": "P", "status": "archived", "percent_complete": 100}]}))
     })
     .await;
@@ -170,7 +204,7 @@ async fn updates_send_only_what_changes() {
         .await
         .unwrap();
     assert_eq!(project.status, ProjectStatus::Archived);
-    let request = &fake.api_requests()[0];
+    let request = &legacy_requests(&fake)[0];
     assert_eq!(request.path, "/restapi/portal/1/projects/99/");
     let mut form = request.form();
     form.sort();
@@ -185,7 +219,7 @@ async fn updates_send_only_what_changes() {
 
 #[tokio::test]
 async fn the_legacy_error_body_becomes_an_api_error() {
-    let fake = FakeZoho::api(|request, _| async move {
+    let fake = legacy_portal(|request, _| async move {
         if request.path.ends_with("/projects/404/") {
             Reply::json(
                 404,
@@ -234,7 +268,7 @@ async fn the_legacy_error_body_becomes_an_api_error() {
 
 #[tokio::test]
 async fn an_invalid_token_code_refreshes_and_retries_once() {
-    let fake = FakeZoho::api(|request, _| async move {
+    let fake = legacy_portal(|request, _| async move {
         if request.token().as_deref() == Some("tok-1") {
             Reply::json(401, json!({"error": {"code": 6401, "message": "Invalid OAuth access token."}}))
         } else {
@@ -253,7 +287,7 @@ async fn an_invalid_token_code_refreshes_and_retries_once() {
 
 #[tokio::test]
 async fn users_and_clients_use_the_documented_parameters() {
-    let fake = FakeZoho::api(|request, _| async move {
+    let fake = legacy_portal(|request, _| async move {
         let user = |email: &str| json!({"id": "7730421", "zpuid": "170876000000054003", "name": "Pat", "email": email,
                                          "active": true, "role": "Employee", "portal_profile_name": "Employee"});
         match (request.method.as_str(), request.path.as_str()) {
@@ -308,7 +342,7 @@ async fn users_and_clients_use_the_documented_parameters() {
     assert!(linked.primary);
     assert!(p.project_clients("1", "99").await.unwrap().is_empty());
 
-    let requests = fake.api_requests();
+    let requests = legacy_requests(&fake);
     assert_eq!(requests[0].q("user_type"), Some("all"));
     assert_eq!(
         requests[1].form_value("email").as_deref(),
@@ -337,7 +371,7 @@ async fn users_and_clients_use_the_documented_parameters() {
         .unwrap_err();
     assert!(matches!(err, ZohoError::InvalidInput(_)));
     assert_eq!(
-        fake.api_requests().len(),
+        legacy_requests(&fake).len(),
         8,
         "bad input is refused before any call"
     );
@@ -349,8 +383,8 @@ async fn the_portal_owners_grant_serves_the_projects_side() {
         if request.is_token_request() {
             return ctx.issue_token(None);
         }
-        if request.path.starts_with("/restapi/") {
-            Reply::ok(json!({"portals": []}))
+        if request.path.starts_with("/api/v3/") {
+            Reply::ok(json!([]))
         } else {
             Reply::ok(json!({"org": [{"id": "1", "company_name": "Acme"}]}))
         }
@@ -387,7 +421,7 @@ async fn the_portal_owners_grant_serves_the_projects_side() {
 
 #[tokio::test]
 async fn custom_fields_and_clients_are_listed() {
-    let fake = FakeZoho::api(|request, _| async move {
+    let fake = legacy_portal(|request, _| async move {
         if request.path.ends_with("/customfields/") {
             Reply::ok(json!({"project_custom_fields": [{"label_name": "Budget Code", "column_name": "UDF_CHAR1", "field_type": "text", "is_mandatory": false}]}))
         } else {
@@ -401,4 +435,38 @@ async fn custom_fields_and_clients_are_listed() {
     let companies = clients.projects.clients("1").await.unwrap();
     assert_eq!(companies[0].id, "170876000000321");
     assert_eq!(companies[0].website, None);
+}
+
+#[tokio::test]
+async fn each_capability_tries_v3_once_then_stays_on_legacy() {
+    let fake =
+        legacy_portal(|_, _| async move { Reply::ok(json!({"projects": [project_json(1)]})) })
+            .await;
+    let clients = connect(&fake, &fast_options());
+    for _ in 0..3 {
+        clients
+            .projects
+            .projects("10234695", ProjectFilter::Active)
+            .await
+            .unwrap();
+        clients
+            .projects
+            .project("10234695", "170876000001001")
+            .await
+            .unwrap();
+    }
+    let v3: Vec<String> = fake
+        .api_requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/api/v3/"))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        v3,
+        vec![
+            "GET /api/v3/portal/10234695/projects",
+            "GET /api/v3/portal/10234695/projects/170876000001001"
+        ]
+    );
+    assert_eq!(legacy_requests(&fake).len(), 6);
 }
