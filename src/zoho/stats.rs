@@ -2,6 +2,8 @@
 //! of one [`super::ZohoClients`] (or one Microsoft Graph client) so plan/apply reports and
 //! operator status can say what a run cost against the org's daily credit budget.
 
+use std::collections::BTreeMap;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
@@ -23,6 +25,8 @@ pub struct ApiStats {
     retries: AtomicU64,
     token_refreshes: AtomicU64,
     projects_paced_ms: AtomicU64,
+    /// Zoho Projects requests per API (method and path pattern), which its limit counts.
+    projects_by_api: Mutex<BTreeMap<String, u64>>,
 }
 
 /// A point-in-time copy of [`ApiStats`].
@@ -132,6 +136,22 @@ impl ApiStats {
 
     pub(crate) fn record_retry(&self) {
         self.retries.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn record_projects_api(&self, api: &str) {
+        let mut map = self
+            .projects_by_api
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        *map.entry(api.to_string()).or_default() += 1;
+    }
+
+    /// Zoho Projects requests sent so far per API (`GET /api/v3/portal/{id}/projects`).
+    pub fn projects_calls_by_api(&self) -> BTreeMap<String, u64> {
+        self.projects_by_api
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub(crate) fn record_paced_wait(&self, waited: std::time::Duration) {

@@ -399,6 +399,9 @@ impl Transport {
                 .await
                 .map_err(|_| ZohoError::InvalidInput("the client was shut down".into()))?;
             self.stats.record_call(self.system);
+            if self.system == System::Projects {
+                self.stats.record_projects_api(&api);
+            }
             exchange(builder, description).await
         };
         let answer = match outcome {
