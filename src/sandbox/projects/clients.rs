@@ -14,7 +14,7 @@ use super::params::{is_plausible_email, parse_bool, parse_id, split_list};
 use super::projects::find_project;
 use super::render;
 use super::request::{ApiRequest, Caller, in_portal};
-use super::users::name_from_email;
+use super::rules::{self, users::name_from_email};
 use super::wire::{conflict, param, permission, scope};
 use crate::sandbox::server::AppState;
 
@@ -36,13 +36,7 @@ pub async fn create_client(State(state): State<AppState>, req: ApiRequest) -> Ap
         caller.require_role(permission::MANAGE_PROJECTS, "create client companies")?;
         let p = &req.params;
         let name = p.required(param::NAME)?;
-        if db::client_named(conn, caller.portal.id, name)?.is_some() {
-            return Err(ApiError::invalid(format!(
-                "{}: {name:?}",
-                conflict::DUPLICATE_CLIENT
-            )));
-        }
-        let client = db::insert_client(
+        let client = rules::clients::create_client(
             conn,
             caller.portal.id,
             name,

@@ -6,7 +6,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::wire::code;
+use super::rules::{Field, RuleError};
+use super::wire::{code, param};
 use crate::sandbox::auth::AuthFailure;
 
 /// A failed request, rendered in the legacy Projects error format.
@@ -76,6 +77,47 @@ impl From<AuthFailure> for ApiError {
                 format!("Invalid OAuth scope: the token lacks {required}"),
             ),
         }
+    }
+}
+
+impl From<RuleError> for ApiError {
+    fn from(err: RuleError) -> Self {
+        match err {
+            RuleError::Invalid {
+                field: Field::Custom(f),
+                why,
+            } => Self::invalid(format!(
+                "Invalid value for {}: {}: {why}",
+                param::CUSTOM_FIELDS,
+                f.column_name
+            )),
+            RuleError::Invalid { field, why } => {
+                Self::invalid(format!("Invalid value for {}: {why}", param_name(&field)))
+            }
+            RuleError::Conflict { message, .. } => Self::invalid(message),
+            RuleError::Mandatory(f) => Self::invalid(format!(
+                "Input parameter missing: custom field {} ({}) is mandatory",
+                f.column_name, f.label_name
+            )),
+            RuleError::NotFound(message) => Self::not_found(message),
+            RuleError::Forbidden(message) => Self::forbidden(message),
+            RuleError::Internal(message) => Self::internal(message),
+        }
+    }
+}
+
+/// The legacy parameter that carries `field`.
+fn param_name(field: &Field) -> &'static str {
+    match field {
+        Field::Name => param::NAME,
+        Field::Owner => param::OWNER,
+        Field::EndDate => param::END_DATE,
+        Field::Template => param::TEMPLATE_ID,
+        Field::Status => param::STATUS,
+        Field::PercentComplete => param::PERCENT_COMPLETE,
+        Field::Custom(_) => param::CUSTOM_FIELDS,
+        Field::Email => param::EMAIL,
+        Field::Role => param::ROLE,
     }
 }
 

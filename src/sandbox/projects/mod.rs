@@ -13,6 +13,7 @@ mod portals;
 mod projects;
 mod render;
 mod request;
+pub mod rules;
 pub mod seed;
 mod users;
 pub mod wire;

@@ -6,17 +6,17 @@ use std::collections::BTreeMap;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::NaiveDate;
 use rusqlite::Connection;
 use serde_json::{Value, json};
 
-use super::db::{self, CustomField, Member, NewProject, Project};
+use super::db::{self, CustomField, Project};
 use super::error::{ApiError, ApiResult};
 use super::model::ProjectStatus;
 use super::params::Params;
 use super::render::{self, ProjectContext};
 use super::request::{ApiRequest, Caller, in_portal};
-use super::wire::{self, conflict, param, permission, scope};
+use super::rules::projects::{self as rules, Changes, Creation};
+use super::wire::{self, param, permission, scope};
 use crate::sandbox::server::AppState;
 
 /// GET /restapi/portal/{portal_id}/projects/
@@ -62,63 +62,28 @@ pub async fn create(State(state): State<AppState>, req: ApiRequest) -> ApiResult
         let p = &req.params;
         let portal_id = caller.portal.id;
         let name = p.required(param::NAME)?;
-        ensure_unique_name(conn, portal_id, name, false, None)?;
         let template = match p.non_empty(param::TEMPLATE_ID) {
             None => None,
-            Some(v) => Some(template(conn, portal_id, v)?),
+            Some(v) => Some(rules::template(conn, portal_id, v)?),
         };
         let owner = match p.non_empty(param::OWNER) {
-            None => caller.member.clone(),
-            Some(v) => owner(conn, portal_id, v)?,
+            None => None,
+            Some(v) => Some(rules::owner(conn, portal_id, v)?),
         };
-        let start_date = p.date(param::START_DATE)?;
-        let end_date = p.date(param::END_DATE)?;
-        check_dates(start_date, end_date)?;
-        let fields = db::custom_fields(conn, portal_id)?;
-        let mut values = match &template {
-            Some(t) => db::custom_values(conn, t.id)?,
+        let custom = match p.get(param::CUSTOM_FIELDS) {
+            Some(text) => custom_field_values(&db::custom_fields(conn, portal_id)?, text)?,
             None => BTreeMap::new(),
         };
-        if let Some(text) = p.get(param::CUSTOM_FIELDS) {
-            values.extend(custom_field_values(&fields, text)?);
-        }
-        values.retain(|_, v| !v.is_empty());
-        check_mandatory(&fields, &values)?;
-        let description = p
-            .get(param::DESCRIPTION)
-            .map(str::to_string)
-            .or_else(|| template.as_ref().map(|t| t.description.clone()))
-            .unwrap_or_default();
-        let id = db::insert_project(
-            conn,
-            &NewProject {
-                portal_id,
-                name,
-                description: &description,
-                status: ProjectStatus::Active,
-                owner_zpuid: owner.zpuid,
-                start_date,
-                end_date,
-                percent_complete: 0,
-                template_id: template.as_ref().map(|t| t.id),
-            },
-        )?;
-        for (column, value) in &values {
-            db::set_custom_value(conn, id, column, value)?;
-        }
-        // The template's team comes along; inactive users stay behind, as in Zoho's UI.
-        if let Some(t) = &template {
-            for (member, role) in db::project_users(conn, t.id)? {
-                if member.active || member.is_owner {
-                    db::add_project_user(conn, id, member.zpuid, role)?;
-                }
-            }
-        }
-        for member in [&owner, &caller.member] {
-            db::add_project_user(conn, id, member.zpuid, member.role.default_project_role())?;
-        }
-        let project = db::project(conn, portal_id, id)?
-            .ok_or_else(|| ApiError::internal("Created project vanished"))?;
+        let creation = Creation {
+            name,
+            description: p.get(param::DESCRIPTION),
+            owner,
+            start_date: p.date(param::START_DATE)?,
+            end_date: p.date(param::END_DATE)?,
+            template,
+            custom,
+        };
+        let project = rules::create(conn, caller, creation)?;
         answer(conn, caller, StatusCode::CREATED, &project)
     })
 }
@@ -127,7 +92,7 @@ pub async fn create(State(state): State<AppState>, req: ApiRequest) -> ApiResult
 pub async fn update(State(state): State<AppState>, req: ApiRequest) -> ApiResult<Response> {
     in_portal(&state, &req, scope::PROJECTS_UPDATE, |conn, caller| {
         caller.require_role(permission::MANAGE_PROJECTS, "update projects")?;
-        let mut project = find_project(conn, caller, &req)?;
+        let project = find_project(conn, caller, &req)?;
         let p = &req.params;
         let updatable = [
             param::NAME,
@@ -142,10 +107,8 @@ pub async fn update(State(state): State<AppState>, req: ApiRequest) -> ApiResult
         if updatable.iter().all(|name| p.get(name).is_none()) {
             return Err(ApiError::missing(&updatable.join(", ")));
         }
-        apply_updates(conn, caller, p, &mut project)?;
-        db::update_project(conn, &project)?;
-        let project = db::project(conn, caller.portal.id, project.id)?
-            .ok_or_else(|| ApiError::internal("Updated project vanished"))?;
+        let changes = read_changes(conn, caller.portal.id, p)?;
+        let project = rules::update(conn, caller.portal.id, project, changes)?;
         answer(conn, caller, StatusCode::OK, &project)
     })
 }
@@ -198,127 +161,42 @@ fn answer(
     ))
 }
 
-fn apply_updates(
-    conn: &Connection,
-    caller: &Caller,
-    p: &Params,
-    project: &mut Project,
-) -> ApiResult<()> {
-    let portal_id = caller.portal.id;
+/// The changes an update's parameters ask for, each read in the legacy formats.
+fn read_changes<'a>(conn: &Connection, portal_id: i64, p: &'a Params) -> ApiResult<Changes<'a>> {
+    let mut changes = Changes {
+        description: p.get(param::DESCRIPTION),
+        ..Changes::default()
+    };
     if p.get(param::NAME).is_some() {
-        let name = p.required(param::NAME)?;
-        let is_template = project.status == ProjectStatus::Template;
-        ensure_unique_name(conn, portal_id, name, is_template, Some(project.id))?;
-        project.name = name.to_string();
-    }
-    if let Some(description) = p.get(param::DESCRIPTION) {
-        project.description = description.to_string();
+        changes.name = Some(p.required(param::NAME)?);
     }
     if let Some(v) = p.non_empty(param::OWNER) {
-        let owner = owner(conn, portal_id, v)?;
-        db::add_project_user(
-            conn,
-            project.id,
-            owner.zpuid,
-            owner.role.default_project_role(),
-        )?;
-        project.owner_zpuid = owner.zpuid;
+        changes.owner = Some(rules::owner(conn, portal_id, v)?);
     }
     if p.get(param::START_DATE).is_some() {
-        project.start_date = p.date(param::START_DATE)?;
+        changes.start_date = Some(p.date(param::START_DATE)?);
     }
     if p.get(param::END_DATE).is_some() {
-        project.end_date = p.date(param::END_DATE)?;
+        changes.end_date = Some(p.date(param::END_DATE)?);
     }
-    check_dates(project.start_date, project.end_date)?;
     if let Some(s) = p.non_empty(param::STATUS) {
-        let status = ProjectStatus::parse(s)
-            .filter(|s| *s != ProjectStatus::Template)
-            .ok_or_else(|| {
-                ApiError::invalid(format!(
-                    "Invalid value for status: {s:?} (active or archived)"
-                ))
-            })?;
-        if project.status == ProjectStatus::Template {
-            return Err(ApiError::invalid(
-                "A template's status cannot be changed; create a project from it instead",
-            ));
-        }
-        project.status = status;
+        changes.status = Some(ProjectStatus::parse(s).ok_or_else(|| {
+            ApiError::invalid(format!(
+                "Invalid value for status: {s:?} (active or archived)"
+            ))
+        })?);
     }
     if let Some(v) = p.non_empty(param::PERCENT_COMPLETE) {
-        project.percent_complete = v
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (0..=100).contains(n))
-            .ok_or_else(|| {
-                ApiError::invalid(format!(
-                    "Invalid value for percent_complete: {v:?} (a whole number from 0 to 100)"
-                ))
-            })?;
+        changes.percent_complete = Some(v.parse::<i64>().map_err(|_| {
+            ApiError::invalid(format!(
+                "Invalid value for percent_complete: {v:?} (a whole number from 0 to 100)"
+            ))
+        })?);
     }
     if let Some(text) = p.get(param::CUSTOM_FIELDS) {
-        let fields = db::custom_fields(conn, portal_id)?;
-        let mut values = db::custom_values(conn, project.id)?;
-        let changes = custom_field_values(&fields, text)?;
-        values.extend(changes.clone());
-        values.retain(|_, v| !v.is_empty());
-        check_mandatory(&fields, &values)?;
-        for (column, value) in &changes {
-            db::set_custom_value(conn, project.id, column, value)?;
-        }
+        changes.custom = custom_field_values(&db::custom_fields(conn, portal_id)?, text)?;
     }
-    Ok(())
-}
-
-fn ensure_unique_name(
-    conn: &Connection,
-    portal_id: i64,
-    name: &str,
-    template: bool,
-    except: Option<i64>,
-) -> ApiResult<()> {
-    match db::project_named(conn, portal_id, name, template, except)? {
-        Some(_) => Err(ApiError::invalid(format!(
-            "{}: {name:?}",
-            conflict::DUPLICATE_PROJECT
-        ))),
-        None => Ok(()),
-    }
-}
-
-/// The template named by `template_id`.
-fn template(conn: &Connection, portal_id: i64, value: &str) -> ApiResult<Project> {
-    let id = super::params::parse_id(param::TEMPLATE_ID, value)?;
-    db::project(conn, portal_id, id)?
-        .filter(|t| t.status == ProjectStatus::Template)
-        .ok_or_else(|| {
-            ApiError::invalid(format!(
-                "Invalid value for template_id: {value} is not a project template of this portal"
-            ))
-        })
-}
-
-/// The active portal user named by an `owner` parameter (zpuid or user id).
-fn owner(conn: &Connection, portal_id: i64, value: &str) -> ApiResult<Member> {
-    let invalid = || {
-        ApiError::invalid(format!(
-            "Invalid value for owner: {value} is not an active user of this portal"
-        ))
-    };
-    let id = value.parse::<i64>().map_err(|_| invalid())?;
-    db::member_by_user_id(conn, portal_id, id)?
-        .filter(|m| m.active || m.is_owner)
-        .ok_or_else(invalid)
-}
-
-fn check_dates(start: Option<NaiveDate>, end: Option<NaiveDate>) -> ApiResult<()> {
-    match (start, end) {
-        (Some(s), Some(e)) if e < s => Err(ApiError::invalid(
-            "Invalid value for end_date: it is before start_date",
-        )),
-        _ => Ok(()),
-    }
+    Ok(changes)
 }
 
 /// Parses the `custom_fields` JSON object into checked values by column name; an empty
@@ -349,24 +227,7 @@ fn custom_field_values(fields: &[CustomField], text: &str) -> ApiResult<BTreeMap
             Value::Null => String::new(),
             _ => return Err(invalid(format!("{column}: expected a text value"))),
         };
-        let normalized = field
-            .field_type
-            .normalize(&raw, false)
-            .map_err(|why| invalid(format!("{column}: {why}")))?;
-        out.insert(field.column_name.clone(), normalized);
+        out.insert(field.column_name.clone(), rules::custom_value(field, &raw)?);
     }
     Ok(out)
-}
-
-fn check_mandatory(fields: &[CustomField], values: &BTreeMap<String, String>) -> ApiResult<()> {
-    match fields
-        .iter()
-        .find(|f| f.is_mandatory && !values.contains_key(&f.column_name))
-    {
-        Some(f) => Err(ApiError::invalid(format!(
-            "Input parameter missing: custom field {} ({}) is mandatory",
-            f.column_name, f.label_name
-        ))),
-        None => Ok(()),
-    }
 }

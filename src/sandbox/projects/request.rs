@@ -6,9 +6,10 @@ use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::HeaderMap;
 use rusqlite::Connection;
 
-use super::db::{self, Member, Portal};
+use super::db;
 use super::error::{ApiError, ApiResult};
 use super::params::Params;
+pub use super::rules::Caller;
 use crate::sandbox::auth::{self, Principal};
 use crate::sandbox::server::AppState;
 
@@ -82,30 +83,6 @@ pub fn unknown_url() -> ApiError {
     ApiError::not_found("Given URL is wrong")
 }
 
-/// A caller inside one portal.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub principal: Principal,
-    pub portal: Portal,
-    /// The calling user's membership of the portal.
-    pub member: Member,
-    pub base_url: String,
-}
-
-impl Caller {
-    /// Refuses the request unless the caller's role is in `allowed` (see `wire::permission`).
-    pub fn require_role(&self, allowed: &[&str], action: &str) -> ApiResult<()> {
-        if self.member.role.may(allowed) {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(format!(
-                "Your role ({}) does not allow you to {action}",
-                self.member.role.wire_name()
-            )))
-        }
-    }
-}
-
 /// Checks the token and `scope`, then runs `f` on the database.
 pub fn with_principal<T>(
     state: &AppState,
@@ -132,31 +109,7 @@ pub fn in_portal<T>(
     f: impl FnOnce(&Connection, &Caller) -> ApiResult<T>,
 ) -> ApiResult<T> {
     with_principal(state, req, scope, |conn, principal| {
-        let (portal, member) = visible_portal(conn, principal, req.path("portal_id"))?;
-        let caller = Caller {
-            principal: principal.clone(),
-            portal,
-            member,
-            base_url: state.base_url.to_string(),
-        };
+        let caller = Caller::resolve(conn, principal, req.path("portal_id"), &state.base_url)?;
         f(conn, &caller)
     })
-}
-
-/// The portal named by `portal_id` as `principal` sees it: 404 when there is no such portal,
-/// 403 when the calling user is not an active user of it.
-fn visible_portal(
-    conn: &Connection,
-    principal: &Principal,
-    portal_id: &str,
-) -> ApiResult<(Portal, Member)> {
-    let not_found = || ApiError::not_found("Portal not found");
-    let id = portal_id.parse::<i64>().map_err(|_| not_found())?;
-    let portal = db::portal(conn, id)?.ok_or_else(not_found)?;
-    match db::member_by_email(conn, id, &principal.user_email)? {
-        Some(member) if member.active || member.is_owner => Ok((portal, member)),
-        _ => Err(ApiError::forbidden(
-            "You do not have permission to access this portal",
-        )),
-    }
 }

@@ -3,17 +3,19 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use rusqlite::Connection;
 use serde_json::Value;
 
-use super::db::{self, Member, UserFilter};
+use super::db::{self, UserFilter};
 use super::error::{ApiError, ApiResult};
 use super::model::Role;
-use super::params::{is_plausible_email, split_list};
+use super::params::split_list;
 use super::projects::find_project;
 use super::render;
 use super::request::{ApiRequest, in_portal};
-use super::wire::{self, conflict, param, permission, scope};
+use super::rules::users as rules;
+/// The seed names invitees the way the API does.
+pub use super::rules::users::name_from_email;
+use super::wire::{self, param, permission, scope};
 use crate::sandbox::server::AppState;
 
 /// GET /restapi/portal/{portal_id}/users/
@@ -53,29 +55,9 @@ pub async fn add_portal_users(
         let emails = emails(req.params.required(param::EMAIL)?)?;
         let role = role_param(req.params.non_empty(param::ROLE))?
             .unwrap_or(Role::from_param(wire::DEFAULT_ROLE).unwrap_or(Role::Employee));
-        let portal_id = caller.portal.id;
         let mut added = Vec::new();
         for email in emails {
-            if db::member_by_email(conn, portal_id, email)?.is_some() {
-                return Err(ApiError::invalid(format!(
-                    "{}: {email}",
-                    conflict::PORTAL_USER_EXISTS
-                )));
-            }
-            if db::client_user_by_email(conn, portal_id, email)?.is_some() {
-                return Err(ApiError::invalid(format!(
-                    "{email} is a client user of this portal and cannot also be a portal user"
-                )));
-            }
-            let member = db::insert_member(
-                conn,
-                portal_id,
-                email,
-                &name_from_email(email),
-                role,
-                true,
-                false,
-            )?;
+            let member = rules::add_portal_user(conn, caller.portal.id, email, role)?;
             added.push(render::user(&member, member.role));
         }
         Ok(render::envelope(StatusCode::CREATED, "users", added))
@@ -94,13 +76,7 @@ pub async fn update_portal_user(
             .ok_or_else(|| ApiError::not_found("User not found"))?;
         let role = role_param(Some(req.params.required(param::ROLE)?))?
             .ok_or_else(|| ApiError::missing(param::ROLE))?;
-        if member.is_owner {
-            return Err(ApiError::invalid(
-                "The portal owner's role cannot be changed",
-            ));
-        }
-        db::set_member_role(conn, member.zpuid, role)?;
-        let updated = Member { role, ..member };
+        let updated = rules::change_role(conn, member, role)?;
         Ok(render::envelope(
             StatusCode::OK,
             "users",
@@ -134,44 +110,21 @@ pub async fn add_project_users(
         let project = find_project(conn, caller, &req)?;
         let emails = emails(req.params.required(param::EMAIL)?)?;
         let role = role_param(req.params.non_empty(param::ROLE))?;
-        let current = db::project_users(conn, project.id)?;
         let mut added = Vec::new();
         for email in emails {
-            let member = active_member(conn, caller.portal.id, email)?;
-            if current.iter().any(|(m, _)| m.zpuid == member.zpuid) {
-                return Err(ApiError::invalid(format!(
-                    "{}: {email}",
-                    conflict::PROJECT_USER_EXISTS
-                )));
-            }
-            let project_role = role.unwrap_or(member.role.default_project_role());
-            db::add_project_user(conn, project.id, member.zpuid, project_role)?;
+            let (member, project_role) =
+                rules::add_project_user(conn, caller.portal.id, project.id, email, role)?;
             added.push(render::user(&member, project_role));
         }
         Ok(render::envelope(StatusCode::CREATED, "users", added))
     })
 }
 
-/// An active user of the portal, as a project user must be.
-fn active_member(conn: &Connection, portal_id: i64, email: &str) -> ApiResult<Member> {
-    db::member_by_email(conn, portal_id, email)?
-        .filter(|m| m.active || m.is_owner)
-        .ok_or_else(|| {
-            ApiError::invalid(format!(
-                "{email} is not an active user of this portal; add them to the portal first"
-            ))
-        })
-}
-
 /// The comma-separated `email` parameter: each a plausible address, duplicates once.
 fn emails(value: &str) -> ApiResult<Vec<&str>> {
     let mut out: Vec<&str> = Vec::new();
     for email in split_list(value) {
-        if !is_plausible_email(email) {
-            return Err(ApiError::invalid(format!(
-                "Invalid value for email: {email:?} is not an email address"
-            )));
-        }
+        rules::check_email(email)?;
         if !out.iter().any(|e| e.eq_ignore_ascii_case(email)) {
             out.push(email);
         }
@@ -192,10 +145,4 @@ fn role_param(value: Option<&str>) -> ApiResult<Option<Role>> {
             })
         })
         .transpose()
-}
-
-/// A display name for a user invited by email alone: the address's local part, as Zoho
-/// shows invitees who have not set a name.
-pub fn name_from_email(email: &str) -> String {
-    email.split('@').next().unwrap_or(email).to_string()
 }
