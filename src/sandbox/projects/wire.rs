@@ -185,8 +185,8 @@ mod tests {
     #[test]
     fn web_url_points_at_the_portal_page_of_the_project() {
         assert_eq!(
-            project_web_url("acme", 170876000001234),
-            "https://projects.zoho.com/portal/acme#project/170876000001234"
+            project_web_url("acme", 1_708_760_000_000_001_234),
+            "https://projects.zoho.com/portal/acme#project/1708760000000001234"
         );
     }
 }

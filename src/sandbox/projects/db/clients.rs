@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::{IdKind, allocate_id, zuid_for};
+use super::{allocate_id, zuid_for};
 
 /// A client company.
 #[derive(Debug, Clone)]
@@ -63,7 +63,7 @@ pub fn insert_client(
     website: &str,
     phone: &str,
 ) -> rusqlite::Result<Client> {
-    let id = allocate_id(conn, portal_id, IdKind::Entity)?;
+    let id = allocate_id(conn, portal_id)?;
     conn.execute(
         "INSERT INTO prj_clients (id, portal_id, name, website, phone)
          VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -126,7 +126,7 @@ pub fn insert_client_user(
     name: &str,
 ) -> rusqlite::Result<ClientUser> {
     let zuid = zuid_for(conn, email)?;
-    let zpuid = allocate_id(conn, portal_id, IdKind::Zpuid)?;
+    let zpuid = allocate_id(conn, portal_id)?;
     conn.execute(
         "INSERT INTO prj_client_users (zpuid, portal_id, client_id, email, name)
          VALUES (?1, ?2, ?3, ?4, ?5)",

@@ -118,21 +118,14 @@ const FIRST_ZUID: i64 = 7_730_421;
 /// Prefix of the first portal's long ids; each portal gets its own so ids never collide.
 const FIRST_ID_PREFIX: i64 = 170_876;
 const ID_PREFIX_STEP: i64 = 1_319;
-/// Long ids are `prefix * 10^9 + seq` (projects, clients) or `prefix * 10^12 + seq` (zpuids),
-/// the shapes of `170876000001234` and `170876000000054003`.
-const ENTITY_SCALE: i64 = 1_000_000_000;
-const ZPUID_SCALE: i64 = 1_000_000_000_000;
+/// Long ids are `prefix * 10^13 + seq`: 19 digits like Zoho's (`1708760000000001234`), so
+/// they exceed 2^53 and a client that reads them as floating-point numbers loses digits, as
+/// it would against Zoho. Projects, templates, client companies and zpuids all take this
+/// shape and draw on one sequence per portal, so no two collide. They fit in an `i64` for the
+/// first few hundred portals; past that, allocating an id fails instead of wrapping.
+const ID_SCALE: i64 = 10_000_000_000_000;
 /// Where each portal's sequence starts.
 pub(crate) const FIRST_SEQ: i64 = 1_001;
-
-/// What a long id is for, which decides its width.
-#[derive(Debug, Clone, Copy)]
-pub enum IdKind {
-    /// Projects, templates and client companies.
-    Entity,
-    /// Portal and client users' per-portal ids.
-    Zpuid,
-}
 
 /// A new portal id and its long-id prefix.
 pub fn allocate_portal_ids(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
@@ -145,17 +138,17 @@ pub fn allocate_portal_ids(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
 }
 
 /// The next long id in a portal.
-pub fn allocate_id(conn: &Connection, portal_id: i64, kind: IdKind) -> rusqlite::Result<i64> {
+pub fn allocate_id(conn: &Connection, portal_id: i64) -> rusqlite::Result<i64> {
     let (prefix, seq): (i64, i64) = conn.query_row(
         "UPDATE prj_portals SET next_seq = next_seq + 1 WHERE id = ?1
          RETURNING id_prefix, next_seq - 1",
         params![portal_id],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
-    Ok(match kind {
-        IdKind::Entity => prefix * ENTITY_SCALE + seq,
-        IdKind::Zpuid => prefix * ZPUID_SCALE + seq,
-    })
+    prefix
+        .checked_mul(ID_SCALE)
+        .and_then(|base| base.checked_add(seq))
+        .ok_or(rusqlite::Error::IntegralValueOutOfRange(0, prefix))
 }
 
 /// The Zoho user id of an email, created on first sight: one person has one `zuid` across

@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::{IdKind, allocate_id, allocate_portal_ids, zuid_for};
+use super::{allocate_id, allocate_portal_ids, zuid_for};
 use crate::sandbox::projects::model::Role;
 use crate::sandbox::projects::wire;
 
@@ -147,7 +147,7 @@ pub fn insert_member(
     is_owner: bool,
 ) -> rusqlite::Result<Member> {
     let zuid = zuid_for(conn, email)?;
-    let zpuid = allocate_id(conn, portal_id, IdKind::Zpuid)?;
+    let zpuid = allocate_id(conn, portal_id)?;
     conn.execute(
         "INSERT INTO prj_portal_users (zpuid, portal_id, email, name, role, active, is_owner)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",

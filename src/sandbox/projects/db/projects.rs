@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::portals::{MEMBER_COLUMNS, member_from_row};
-use super::{IdKind, Member, allocate_id, now_ms};
+use super::{Member, allocate_id, now_ms};
 use crate::sandbox::projects::model::{FieldType, ProjectStatus, Role};
 
 /// A project or template as stored.
@@ -69,7 +69,7 @@ fn project_from_row(r: &Row<'_>) -> rusqlite::Result<Project> {
 }
 
 pub fn insert_project(conn: &Connection, new: &NewProject<'_>) -> rusqlite::Result<i64> {
-    let id = allocate_id(conn, new.portal_id, IdKind::Entity)?;
+    let id = allocate_id(conn, new.portal_id)?;
     let now = now_ms();
     conn.execute(
         "INSERT INTO prj_projects (id, portal_id, name, description, status, owner_zpuid,
