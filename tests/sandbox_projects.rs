@@ -220,3 +220,5 @@ mod clients;
 mod projects;
 #[path = "sandbox_projects/users.rs"]
 mod users;
+#[path = "sandbox_projects/v3.rs"]
+mod v3;

@@ -162,6 +162,7 @@ pub fn router(state: AppState) -> Router {
         .merge(super::accounts::router())
         .merge(super::crm::router())
         .merge(super::projects::router())
+        .merge(super::projects::router_v3())
         .merge(super::graph::router())
         .method_not_allowed_fallback(super::error::method_not_allowed)
         // `route_layer` so the middleware sees the matched path template for its counters.

@@ -1,5 +1,6 @@
 //! Zoho Projects legacy REST API (`/restapi/...`): portals, projects, users, clients, as
-//! fixed in `docs/zoho-projects-api.md`. Undocumented choices live in [`wire`].
+//! fixed in `docs/zoho-projects-api.md`. Undocumented choices live in [`wire`]. The V3 API
+//! (`/api/v3/...`, [`v3`]) serves the same store through the same [`rules`].
 
 mod clients;
 pub mod db;
@@ -16,6 +17,7 @@ mod request;
 pub mod rules;
 pub mod seed;
 mod users;
+pub mod v3;
 pub mod wire;
 
 use axum::Router;
@@ -25,6 +27,11 @@ use rusqlite::Connection;
 
 use self::error::ApiError;
 use super::server::AppState;
+
+/// Every Projects V3 endpoint under `/api/v3` (see [`v3`]).
+pub fn router_v3() -> Router<AppState> {
+    v3::router()
+}
 
 pub(crate) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     db::migrate(conn)

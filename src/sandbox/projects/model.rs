@@ -70,6 +70,18 @@ impl Role {
         allowed.contains(&self.wire_name())
     }
 
+    /// The id of this role's profile in a portal (the owner's profile when `is_owner`):
+    /// `portal_id * 10^12` plus [`Self::profile_suffix`], or the suffix alone should that
+    /// overflow.
+    pub fn profile_id(self, portal_id: i64, is_owner: bool) -> u64 {
+        let suffix = self.profile_suffix(is_owner);
+        u64::try_from(portal_id)
+            .ok()
+            .and_then(|id| id.checked_mul(1_000_000_000_000))
+            .and_then(|id| id.checked_add(suffix))
+            .unwrap_or(suffix)
+    }
+
     /// A stable number per profile, used to build `profile_id`.
     pub fn profile_suffix(self, is_owner: bool) -> u64 {
         match (self, is_owner) {

@@ -41,11 +41,7 @@ pub fn portal(
     is_default: bool,
 ) -> ApiResult<Value> {
     let (active_projects, active_users) = db::portal_counts(conn, portal.id)?;
-    let profile_id = u64::try_from(portal.id)
-        .ok()
-        .and_then(|id| id.checked_mul(1_000_000_000_000))
-        .and_then(|id| id.checked_add(member.role.profile_suffix(member.is_owner)))
-        .unwrap_or(member.role.profile_suffix(member.is_owner));
+    let profile_id = member.role.profile_id(portal.id, member.is_owner);
     Ok(json!({
         "id": portal.id,
         "id_string": portal.id.to_string(),

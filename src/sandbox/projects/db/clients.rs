@@ -184,6 +184,33 @@ pub fn client_users(conn: &Connection, client_id: i64) -> rusqlite::Result<Vec<C
     rows.collect()
 }
 
+/// One page of the client users of the portal, or of the companies `client_ids` when it
+/// is not empty, in the order they were added.
+pub fn client_users_page(
+    conn: &Connection,
+    portal_id: i64,
+    client_ids: &[i64],
+    offset: i64,
+    limit: i64,
+) -> rusqlite::Result<Vec<ClientUser>> {
+    // Ids are numbers, so inlining them cannot inject SQL; it spares a variable-length
+    // parameter list.
+    let companies = if client_ids.is_empty() {
+        String::new()
+    } else {
+        let list: Vec<String> = client_ids.iter().map(i64::to_string).collect();
+        format!("AND c.client_id IN ({})", list.join(","))
+    };
+    let sql = format!(
+        "SELECT {CLIENT_USER_COLUMNS} FROM prj_client_users c
+         JOIN prj_zusers z ON z.email = c.email
+         WHERE c.portal_id = ?1 {companies} ORDER BY c.zpuid LIMIT ?2 OFFSET ?3"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(params![portal_id, limit, offset], client_user_from_row)?;
+    rows.collect()
+}
+
 /// Gives a client user access to a project; no-op when it already has it.
 pub fn add_client_user_project(
     conn: &Connection,

@@ -151,6 +151,11 @@ pub fn allocate_id(conn: &Connection, portal_id: i64) -> rusqlite::Result<i64> {
         .ok_or(rusqlite::Error::IntegralValueOutOfRange(0, prefix))
 }
 
+/// The per-portal sequence number inside a long id, e.g. `1234` of `1708760000000001234`.
+pub fn sequence_of(id: i64) -> i64 {
+    id % ID_SCALE
+}
+
 /// The Zoho user id of an email, created on first sight: one person has one `zuid` across
 /// every portal, as one Zoho account does.
 pub fn zuid_for(conn: &Connection, email: &str) -> rusqlite::Result<i64> {

@@ -186,6 +186,16 @@ pub fn member_by_email(
         .optional()
 }
 
+/// The portal's owner.
+pub fn portal_owner(conn: &Connection, portal_id: i64) -> rusqlite::Result<Option<Member>> {
+    let sql = format!(
+        "SELECT {MEMBER_COLUMNS} FROM prj_portal_users u JOIN prj_zusers z ON z.email = u.email
+         WHERE u.portal_id = ?1 AND u.is_owner = 1"
+    );
+    conn.query_row(&sql, params![portal_id], member_from_row)
+        .optional()
+}
+
 /// A portal user by `zpuid` or by Zoho user id (`id`); both appear in user objects.
 pub fn member_by_user_id(
     conn: &Connection,

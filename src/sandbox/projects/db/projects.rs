@@ -132,6 +132,16 @@ pub fn project(conn: &Connection, portal_id: i64, id: i64) -> rusqlite::Result<O
         .optional()
 }
 
+/// Whether the portal has a project with this id in the trash.
+pub fn project_trashed(conn: &Connection, portal_id: i64, id: i64) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM prj_projects
+                        WHERE portal_id = ?1 AND id = ?2 AND trashed = 1)",
+        params![portal_id, id],
+        |r| r.get(0),
+    )
+}
+
 /// A live project of the portal with this name (case-insensitive), other than `except`.
 /// Templates and projects are separate namespaces: `templates` picks which one to search.
 pub fn project_named(
