@@ -1,5 +1,5 @@
 //! The Projects part of the sandbox over real HTTP: every endpoint's success and its errors,
-//! in the legacy `{"error":{"code","message"}}` format.
+//! in the legacy `{"error":{"code","message"}}` format, and the per-user, per-API throttle.
 
 use std::path::PathBuf;
 
@@ -70,6 +70,11 @@ struct Ids {
 
 impl Env {
     async fn start() -> (Env, Ids) {
+        Env::start_with(SandboxConfig::default()).await
+    }
+
+    /// A sandbox over the test seed with `config` (its database is always the test's own).
+    async fn start_with(config: SandboxConfig) -> (Env, Ids) {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
         let db: PathBuf = dir.path().join("sandbox.db");
@@ -78,7 +83,7 @@ impl Env {
         store.with(|c| load(c, &portals)).unwrap();
         let sandbox = Sandbox::start(SandboxConfig {
             db: Some(db),
-            ..SandboxConfig::default()
+            ..config
         })
         .await
         .unwrap();
@@ -218,6 +223,8 @@ mod auth_and_portals;
 mod clients;
 #[path = "sandbox_projects/projects.rs"]
 mod projects;
+#[path = "sandbox_projects/throttle.rs"]
+mod throttle;
 #[path = "sandbox_projects/users.rs"]
 mod users;
 #[path = "sandbox_projects/v3.rs"]

@@ -401,6 +401,8 @@ pub fn generate(opts: &GenerateOptions) -> Seed {
         records,
         variables: vec![],
         portals,
+        // Generated orgs get the throttle Zoho enforces; a run that wants more sets it.
+        projects_throttle: None,
     }
 }
 

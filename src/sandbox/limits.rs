@@ -1,17 +1,19 @@
 //! Request accounting and the service's limits: per-endpoint counters, injected latency and
-//! faults, edition concurrency and rolling 24 h credits (429 `TOO_MANY_REQUESTS`).
+//! faults, edition concurrency and rolling 24 h credits (429 `TOO_MANY_REQUESTS`), and the
+//! Projects per-user, per-API throttle.
 //!
-//! Limits apply to CRM calls (`/crm/...`), which is what Zoho's edition limits govern; the
-//! Projects API (`/restapi/...`) and Microsoft Graph (`/graph/...`, throttled per mailbox by
-//! its own router) are not counted against CRM credits or concurrency. Latency and faults
-//! apply to every API call (CRM, Projects and Graph), never to the token endpoints, and
-//! faults answer in the error format of the API called.
+//! Edition limits apply to CRM calls (`/crm/...`), which is what Zoho's edition limits
+//! govern; the Projects API (`/restapi/...` and `/api/v3/...`) has its own throttle (see
+//! [`super::projects_throttle`]) and Microsoft Graph (`/graph/...`) is throttled per mailbox
+//! by its own router; neither is counted against CRM credits or concurrency. Latency and
+//! faults apply to every API call (CRM, Projects and Graph), never to the token endpoints,
+//! and faults answer in the error format of the API called.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
@@ -20,8 +22,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use rand::Rng;
 
+pub use super::counters::Counters;
 use super::error::{CrmError, projects_error};
 use super::graph::error::GraphError;
+use super::projects_throttle::{self, ProjectsThrottle, Throttle, Verdict};
 use super::server::{AppState, SandboxConfig};
 use super::store::Store;
 
@@ -114,48 +118,6 @@ pub struct FaultConfig {
     pub kinds: Vec<FaultKind>,
 }
 
-/// Requests seen per `METHOD /path/template`, shared with handles and tests.
-#[derive(Debug, Clone, Default)]
-pub struct Counters {
-    inner: Arc<Mutex<BTreeMap<String, u64>>>,
-}
-
-impl Counters {
-    pub fn record(&self, key: &str) {
-        let mut map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        *map.entry(key.to_string()).or_default() += 1;
-    }
-
-    /// Count for one endpoint, e.g. `"GET /crm/v8/users"`.
-    pub fn get(&self, key: &str) -> u64 {
-        let map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(key).copied().unwrap_or(0)
-    }
-
-    /// All counts, sorted by endpoint.
-    pub fn snapshot(&self) -> BTreeMap<String, u64> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    /// Total requests across all endpoints.
-    pub fn total(&self) -> u64 {
-        self.snapshot().values().sum()
-    }
-
-    /// Requests that were not token requests (i.e. API calls proper).
-    pub fn api_total(&self) -> u64 {
-        self.snapshot()
-            .iter()
-            .filter(|(k, _)| !k.contains("/oauth/") && !k.contains("/oauth2/"))
-            .map(|(_, v)| v)
-            .sum()
-    }
-
-    pub fn reset(&self) {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner()).clear();
-    }
-}
-
 const DAY_MS: i64 = 24 * 3600 * 1000;
 const BUCKET_MS: i64 = 60 * 1000;
 
@@ -168,6 +130,8 @@ pub struct Limits {
     heavy_in_flight: AtomicUsize,
     /// Credits spent per minute, oldest first, covering the last 24 hours.
     spent: Mutex<VecDeque<(i64, u64)>>,
+    /// Projects calls per user and API.
+    projects: Throttle,
     shutdown: tokio::sync::watch::Sender<bool>,
 }
 
@@ -192,8 +156,19 @@ impl Limits {
             in_flight: AtomicUsize::new(0),
             heavy_in_flight: AtomicUsize::new(0),
             spent: Mutex::new(VecDeque::new()),
+            projects: Throttle::new(config.effective_projects_throttle()),
             shutdown: tokio::sync::watch::Sender::new(false),
         }
+    }
+
+    /// The Projects throttle's settings.
+    pub fn projects_throttle(&self) -> &ProjectsThrottle {
+        self.projects.config()
+    }
+
+    /// Projects calls refused by the throttle so far.
+    pub fn projects_throttled(&self) -> u64 {
+        self.projects.refused()
     }
 
     /// Concurrent CRM calls allowed.
@@ -328,8 +303,8 @@ fn too_many(area: Area, reason: &str) -> Response {
     }
 }
 
-/// Middleware applied to every request: counts it, then applies the edition's limits,
-/// latency and faults before handing it on.
+/// Middleware applied to every request: counts it, then applies the edition's limits (CRM),
+/// the throttle (Projects), latency and faults before handing it on.
 pub async fn enforce(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let template = request
         .extensions()
@@ -345,29 +320,82 @@ pub async fn enforce(State(state): State<AppState>, request: Request, next: Next
     if path.starts_with("/oauth/") || path.starts_with("/login/") {
         return next.run(request).await;
     }
-    let crm = path.starts_with("/crm/");
-    let area = if path.starts_with("/restapi") {
+    let area = area_of(&path);
+    let (request, crm) = if path.starts_with("/crm/") {
+        match admit_crm(&state, request, &method, &template).await {
+            Ok(admitted) => admitted,
+            Err(refusal) => return refusal,
+        }
+    } else {
+        (request, CrmAdmission::default())
+    };
+
+    if !state.config.latency.is_zero() {
+        tokio::time::sleep(state.config.latency).await;
+    }
+    let verdict = match area {
+        Area::Projects => throttle_projects(&state, request.headers(), &method, &template),
+        _ => None,
+    };
+    if let Some(Verdict::Refused { retry_after }) = verdict {
+        return state.limits.projects.refusal(retry_after);
+    }
+    let mut response = match roll_fault(&state.config.faults) {
+        Some(kind) => fault(&state, kind, area, &path).await,
+        None => next.run(request).await,
+    };
+    if let Some(left) = crm.credits_left
+        && left * 2 < state.limits.credits_total
+        && let Ok(v) = HeaderValue::from_str(&left.to_string())
+    {
+        response.headers_mut().insert("X-API-CREDITS-REMAINING", v);
+    }
+    if let Some(verdict) = verdict {
+        state
+            .limits
+            .projects
+            .add_headers(verdict, response.headers_mut());
+    }
+    response
+}
+
+fn area_of(path: &str) -> Area {
+    // `/api/v3` also covers the `/api/v3.1/...` endpoints the V3 docs use for some resources.
+    if path.starts_with("/restapi") || path.starts_with("/api/v3") {
         Area::Projects
     } else if path.starts_with("/graph/") {
         Area::Graph
     } else {
         Area::Crm
-    };
+    }
+}
 
+/// A CRM call's hold on the edition's limits, kept until it is answered.
+#[derive(Default)]
+struct CrmAdmission {
+    _slot: Option<Slot>,
+    credits_left: Option<u64>,
+}
+
+/// Takes a concurrency slot and charges the call's credits, or answers the refusal. Record
+/// writes are read first: they cost credits by the number of records.
+async fn admit_crm(
+    state: &AppState,
+    request: Request,
+    method: &Method,
+    template: &str,
+) -> Result<(Request, CrmAdmission), Response> {
     let mut request = request;
     let mut records = 0;
-    if crm && is_record_write(&method, &template) {
+    if is_record_write(method, template) {
         let (parts, body) = request.into_parts();
-        let bytes = match axum::body::to_bytes(body, super::server::MAX_BODY_BYTES).await {
-            Ok(b) => b,
-            Err(_) => {
-                return CrmError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "INVALID_DATA",
-                    "the request body is too large",
-                )
-                .into_response();
-            }
+        let Ok(bytes) = axum::body::to_bytes(body, super::server::MAX_BODY_BYTES).await else {
+            return Err(CrmError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "INVALID_DATA",
+                "the request body is too large",
+            )
+            .into_response());
         };
         records = serde_json::from_slice::<serde_json::Value>(&bytes)
             .ok()
@@ -375,40 +403,39 @@ pub async fn enforce(State(state): State<AppState>, request: Request, next: Next
             .unwrap_or(1);
         request = Request::from_parts(parts, Body::from(bytes));
     }
+    let query = request.uri().query().unwrap_or("");
+    let heavy = is_heavy(method, template, query, records);
+    let Some(slot) = state.limits.acquire(heavy) else {
+        return Err(too_many(Area::Crm, "concurrency limit exceeded"));
+    };
+    let Some(left) = state.limits.charge(credit_cost(method, template, records)) else {
+        return Err(too_many(Area::Crm, "credit limit exceeded"));
+    };
+    let admission = CrmAdmission {
+        _slot: Some(slot),
+        credits_left: Some(left),
+    };
+    Ok((request, admission))
+}
 
-    let mut _slot = None;
-    let mut remaining = None;
-    if crm {
-        let query = request.uri().query().unwrap_or("");
-        let heavy = is_heavy(&method, &template, query, records);
-        match state.limits.acquire(heavy) {
-            Some(slot) => _slot = Some(slot),
-            None => return too_many(Area::Crm, "concurrency limit exceeded"),
-        }
-        match state
+/// Counts a Projects call against its user's budget for the API, or `None` when the token
+/// names no user: such a call is not counted and gets its 401 from the handler. The token
+/// lookup takes the store's lock and releases it before the throttle's lock is taken, and
+/// neither is held while the handler runs.
+fn throttle_projects(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    method: &Method,
+    template: &str,
+) -> Option<Verdict> {
+    let principal = super::auth::authenticate(state, headers).ok()?;
+    let api = projects_throttle::api_key(method.as_str(), template);
+    Some(
+        state
             .limits
-            .charge(credit_cost(&method, &template, records))
-        {
-            Some(left) => remaining = Some(left),
-            None => return too_many(Area::Crm, "credit limit exceeded"),
-        }
-    }
-
-    if !state.config.latency.is_zero() {
-        tokio::time::sleep(state.config.latency).await;
-    }
-    if let Some(kind) = roll_fault(&state.config.faults) {
-        return fault(&state, kind, area, &path).await;
-    }
-
-    let mut response = next.run(request).await;
-    if let Some(left) = remaining
-        && left * 2 < state.limits.credits_total
-        && let Ok(v) = HeaderValue::from_str(&left.to_string())
-    {
-        response.headers_mut().insert("X-API-CREDITS-REMAINING", v);
-    }
-    response
+            .projects
+            .check(&principal.user_email, &api, Instant::now()),
+    )
 }
 
 fn roll_fault(faults: &FaultConfig) -> Option<FaultKind> {

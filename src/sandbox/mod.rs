@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod counters;
 pub mod crm;
 pub mod error;
 pub mod generate;
@@ -15,6 +16,7 @@ pub mod graph;
 pub mod limits;
 pub mod owned_records;
 pub mod projects;
+pub mod projects_throttle;
 pub mod seed;
 pub mod server;
 pub mod store;

@@ -48,6 +48,11 @@ pub struct Seed {
     /// Microsoft 365 tenants served by the Graph part.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tenants: Vec<super::graph::seed::TenantSeed>,
+    /// The Projects per-user, per-API throttle. Unlike the rest of the seed it is read on
+    /// every start, not only into an empty database; an explicit setting
+    /// (`SandboxConfig::projects_throttle`, the `serve` flags) wins over it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub projects_throttle: Option<super::projects_throttle::ProjectsThrottleSeed>,
 }
 
 /// The CRM org.
@@ -388,6 +393,25 @@ mod tests {
         let seed = Seed::parse(&doc[start..end], "docs/sandbox.md").unwrap();
         let store = Store::open(None).unwrap();
         load_if_empty(&store, &seed).unwrap();
+    }
+
+    #[test]
+    fn the_projects_throttle_block_is_read_and_checked() {
+        use super::super::projects_throttle::{ProjectsThrottle, ThrottleForm};
+        let text = "projects_throttle: {calls: 5, window_secs: 2, status: 429}\n";
+        let seed = Seed::parse(text, "s.yaml").unwrap();
+        let throttle = ProjectsThrottle::from_seed(seed.projects_throttle.as_ref());
+        assert_eq!((throttle.calls, throttle.window.as_secs()), (5, 2));
+        assert_eq!(throttle.lockout.as_secs(), 1200);
+        assert_eq!(throttle.form, ThrottleForm::Status429);
+        for bad in [
+            "projects_throttle: {calls: 0}\n",
+            "projects_throttle: {status: 404}\n",
+            "projects_throttle: {per_minute: 5}\n",
+        ] {
+            let err = Seed::parse(bad, "s.yaml").unwrap_err();
+            assert!(err.to_string().starts_with("s.yaml:1:"), "{bad}: {err}");
+        }
     }
 
     #[test]

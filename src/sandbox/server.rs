@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use super::limits::{Counters, Edition, FaultConfig, Limits};
+use super::projects_throttle::{ProjectsThrottle, ThrottleConfigError};
 use super::seed::Seed;
 use super::store::Store;
 
@@ -25,6 +26,8 @@ pub enum SandboxError {
     },
     #[error("cannot load seed: {0}")]
     Seed(String),
+    #[error("invalid Projects throttle: {0}")]
+    ProjectsThrottle(#[from] ThrottleConfigError),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -59,6 +62,24 @@ pub struct SandboxConfig {
     pub token_requests_per_10_min: Option<u32>,
     /// Microsoft Graph settings (delta token lifetime, per-mailbox throttling).
     pub graph: super::graph::GraphConfig,
+    /// The Projects per-user, per-API throttle. `None` takes the seed's
+    /// `projects_throttle` block, or else what Zoho was seen to enforce (100 calls per API
+    /// per 120 s, then 1200 s locked, answered 400); there is no setting that switches it
+    /// off, so a test that calls one API often sets a wide limit here.
+    pub projects_throttle: Option<ProjectsThrottle>,
+}
+
+impl SandboxConfig {
+    /// The throttle this configuration enforces: the explicit setting, else the seed's.
+    pub fn effective_projects_throttle(&self) -> ProjectsThrottle {
+        self.projects_throttle.unwrap_or_else(|| {
+            ProjectsThrottle::from_seed(
+                self.seed
+                    .as_ref()
+                    .and_then(|s| s.projects_throttle.as_ref()),
+            )
+        })
+    }
 }
 
 impl Default for SandboxConfig {
@@ -76,6 +97,7 @@ impl Default for SandboxConfig {
             concurrency_limit: None,
             token_requests_per_10_min: Some(super::accounts::TOKENS_PER_TEN_MINUTES),
             graph: super::graph::GraphConfig::default(),
+            projects_throttle: None,
         }
     }
 }
@@ -99,6 +121,7 @@ impl Sandbox {
     /// Opens the database (seeding it when empty), binds the listener and serves in the
     /// background of the current tokio runtime.
     pub async fn start(config: SandboxConfig) -> Result<SandboxHandle, SandboxError> {
+        config.effective_projects_throttle().validate()?;
         let store = Store::open(config.db.as_deref()).map_err(|source| SandboxError::Database {
             path: config
                 .db
