@@ -10,6 +10,7 @@ use anyhow::{Context, bail};
 use crate::sandbox::generate::{GenerateOptions, generate};
 use crate::sandbox::graph::{GraphConfig, MailboxBudget};
 use crate::sandbox::limits::{Edition, FaultConfig, FaultKind};
+use crate::sandbox::projects_throttle::{self, ProjectsThrottle, RateLimit, ThrottleForm};
 use crate::sandbox::seed::Seed;
 use crate::sandbox::{Sandbox, SandboxConfig};
 
@@ -63,6 +64,21 @@ pub struct ServeArgs {
     /// Microsoft Graph: seconds a delta token stays usable before 410.
     #[arg(long, default_value_t = 7 * 24 * 3600)]
     pub graph_delta_token_ttl: u64,
+    /// Zoho Projects throttle: calls one user may make to one API (method and path) per
+    /// rolling window, as CALLS/SECONDS; the call past it locks that API for that user.
+    /// Default: the seed's `projects_throttle`, else 100/120 (what Zoho was seen to allow).
+    /// This is what the sandbox enforces, not how fast projectlink itself calls.
+    #[arg(long, value_name = "CALLS/SECONDS", value_parser = parse_rate_limit)]
+    pub projects_throttle: Option<RateLimit>,
+    /// Zoho Projects throttle: seconds a throttled API stays locked; every call during the
+    /// lock starts it again. Default: the seed's `projects_throttle`, else 1200.
+    #[arg(long, value_name = "SECONDS", value_parser = parse_lockout)]
+    pub projects_lockout_secs: Option<Duration>,
+    /// Zoho Projects throttle: how a refused call is answered: 400
+    /// URL_ROLLING_THROTTLES_LIMIT_EXCEEDED (what Zoho was seen to do) or 429 with Retry-After
+    /// (what Zoho documents). Default: the seed's `projects_throttle`, else 400.
+    #[arg(long, value_name = "400|429", value_parser = parse_throttle_form)]
+    pub projects_throttle_status: Option<ThrottleForm>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -115,6 +131,37 @@ fn parse_fault_kind(s: &str) -> Result<FaultKind, String> {
     s.parse()
 }
 
+fn parse_rate_limit(s: &str) -> Result<RateLimit, String> {
+    s.parse()
+        .map_err(|e: projects_throttle::ThrottleConfigError| e.to_string())
+}
+
+fn parse_lockout(s: &str) -> Result<Duration, String> {
+    projects_throttle::parse_seconds(s).map_err(|e| e.to_string())
+}
+
+fn parse_throttle_form(s: &str) -> Result<ThrottleForm, String> {
+    s.parse()
+        .map_err(|e: projects_throttle::ThrottleConfigError| e.to_string())
+}
+
+/// The Projects throttle `serve` enforces: each flag given wins over the seed's
+/// `projects_throttle` block, which wins over Zoho's observed limits.
+fn projects_throttle(args: &ServeArgs, seed: &Seed) -> ProjectsThrottle {
+    let mut throttle = ProjectsThrottle::from_seed(seed.projects_throttle.as_ref());
+    if let Some(limit) = args.projects_throttle {
+        throttle.calls = limit.calls;
+        throttle.window = limit.window;
+    }
+    if let Some(lockout) = args.projects_lockout_secs {
+        throttle.lockout = lockout;
+    }
+    if let Some(form) = args.projects_throttle_status {
+        throttle.form = form;
+    }
+    throttle
+}
+
 pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     match args.command {
         SandboxCommand::Serve(serve_args) => serve(serve_args).await,
@@ -137,6 +184,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         std::fs::create_dir_all(folder)
             .with_context(|| format!("cannot create {}", folder.display()))?;
     }
+    let throttle = projects_throttle(&args, &seed);
     let config = SandboxConfig {
         listen: args.listen,
         db: Some(args.db.clone()),
@@ -156,6 +204,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 per: Duration::from_secs(600),
             }),
         },
+        projects_throttle: Some(throttle),
         ..SandboxConfig::default()
     };
     let handle = Sandbox::start(config).await?;
@@ -171,7 +220,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     );
     println!("  Accounts: {url}/oauth/v2/token");
     println!("  CRM:      {url}/crm/v8");
-    println!("  Projects: {url}/restapi");
+    println!("  Projects: {url}/restapi and {url}/api/v3");
+    println!(
+        "            at most {} calls per API per user in {} s, then {} s locked (answered {})",
+        throttle.calls,
+        throttle.window.as_secs(),
+        throttle.lockout.as_secs(),
+        u16::from(throttle.form)
+    );
     println!("  Graph:    {url}/graph/v1.0  (tokens: {url}/login/{{tenant}}/oauth2/v2.0/token)");
     println!("OAuth clients (sandbox-only demo credentials):");
     for client in &clients {
@@ -280,6 +336,91 @@ mod tests {
         );
         assert!(Cli::try_parse_from(["sandbox", "serve", "--fault-kinds", "boom"]).is_err());
         assert!(Cli::try_parse_from(["sandbox", "serve", "--edition", "gold"]).is_err());
+    }
+
+    fn serve_args(flags: &[&str]) -> ServeArgs {
+        let cli = Cli::parse_from(["sandbox", "serve"].iter().chain(flags));
+        let SandboxCommand::Serve(args) = cli.command else {
+            panic!("not serve");
+        };
+        args
+    }
+
+    #[test]
+    fn projects_throttle_flags_win_over_the_seed_which_wins_over_zohos_limits() {
+        let seed = Seed::parse(
+            "projects_throttle: {calls: 7, window_secs: 30, status: 429}\n",
+            "s.yaml",
+        )
+        .unwrap();
+        let defaults = projects_throttle(&serve_args(&[]), &Seed::default());
+        assert_eq!(defaults, ProjectsThrottle::default());
+        let from_seed = projects_throttle(&serve_args(&[]), &seed);
+        assert_eq!((from_seed.calls, from_seed.window.as_secs()), (7, 30));
+        assert_eq!(from_seed.form, ThrottleForm::Status429);
+        let flags = serve_args(&[
+            "--projects-throttle",
+            "5/2",
+            "--projects-lockout-secs",
+            "3",
+            "--projects-throttle-status",
+            "400",
+        ]);
+        let explicit = projects_throttle(&flags, &seed);
+        assert_eq!(
+            explicit,
+            ProjectsThrottle {
+                calls: 5,
+                window: Duration::from_secs(2),
+                lockout: Duration::from_secs(3),
+                form: ThrottleForm::Status400,
+            }
+        );
+        let lockout_only =
+            projects_throttle(&serve_args(&["--projects-lockout-secs", "60"]), &seed);
+        assert_eq!(
+            (lockout_only.calls, lockout_only.lockout.as_secs()),
+            (7, 60)
+        );
+    }
+
+    #[test]
+    fn the_throttle_flags_parse_under_the_whole_command_line() {
+        // Global options reach every subcommand; a global of the same name would take over.
+        use clap::CommandFactory;
+        crate::cli::Cli::command().debug_assert();
+        let cli = crate::cli::Cli::try_parse_from([
+            "projectlink",
+            "sandbox",
+            "serve",
+            "--projects-throttle",
+            "5/2",
+            "--projects-throttle-status",
+            "429",
+        ])
+        .unwrap();
+        let crate::cli::Command::Sandbox(SandboxArgs {
+            command: SandboxCommand::Serve(args),
+        }) = cli.command
+        else {
+            panic!("not sandbox serve");
+        };
+        let throttle = projects_throttle(&args, &Seed::default());
+        assert_eq!((throttle.calls, throttle.window.as_secs()), (5, 2));
+        assert_eq!(throttle.form, ThrottleForm::Status429);
+    }
+
+    #[test]
+    fn malformed_projects_throttle_flags_are_refused_with_the_expected_form() {
+        for (flag, value, expected) in [
+            ("--projects-throttle", "100/0", "CALLS/SECONDS"),
+            ("--projects-throttle", "abc", "CALLS/SECONDS"),
+            ("--projects-lockout-secs", "0", "seconds above 0"),
+            ("--projects-throttle-status", "404", "400 or 429"),
+        ] {
+            let err = Cli::try_parse_from(["sandbox", "serve", flag, value]).unwrap_err();
+            assert!(err.to_string().contains(expected), "{flag} {value}: {err}");
+        }
     }
 
     #[test]
