@@ -225,7 +225,7 @@ impl ZohoError {
     /// Whether Zoho refused the call for rate or credit limits.
     pub fn is_rate_limited(&self) -> bool {
         match self {
-            ZohoError::Api(e) => e.status == 429,
+            ZohoError::Api(e) => e.status == 429 || e.code == super::response::PROJECTS_THROTTLED,
             ZohoError::Auth(AuthError::TooManyTokenRequests { .. }) => true,
             ZohoError::Locked { .. } => true,
             ZohoError::RetriesExhausted { last, .. } => last.is_rate_limited(),

@@ -102,8 +102,9 @@ struct Lane {
     /// Send times granted, oldest first; only the last window's worth matters.
     granted: VecDeque<Instant>,
     locked_until: Option<(Instant, DateTime<Utc>)>,
-    /// The service said no calls are left in its window: nothing before this.
+    /// The service said no calls are left, or locked the API briefly: nothing before this.
     cooldown_until: Option<Instant>,
+    cooldown_reason: String,
     /// The latest wait announced, so concurrent callers queueing behind it stay quiet.
     announced_until: Option<Instant>,
 }
@@ -199,7 +200,7 @@ impl Pacer {
         );
         if let Some(cool) = lane.cooldown_until.filter(|c| *c > at) {
             at = cool;
-            reason = "Zoho Projects reported no calls left in its window".to_string();
+            reason = lane.cooldown_reason.clone();
         }
         lane.granted.push_back(at);
         let wait = at.saturating_duration_since(now);
@@ -216,13 +217,24 @@ impl Pacer {
     /// Reads the service's own count (`RateLimit-Remaining`, `RateLimit-Window`): with no
     /// calls left, nothing more goes to this API until the window has passed.
     pub fn observe_remaining(&self, api: &str, remaining: u64, window: Option<Duration>) {
-        if remaining > 0 {
-            return;
+        if remaining == 0 {
+            self.cool_down(
+                api,
+                window.unwrap_or(self.limit.window),
+                "Zoho Projects reported no calls left in its window",
+            );
         }
+    }
+
+    /// Sends nothing to this API for `lasting` (a lock short enough to wait out).
+    pub fn cool_down(&self, api: &str, lasting: Duration, reason: &str) {
         let lane = self.lane(api);
         let mut lane = locked(&lane);
-        let until = Instant::now() + window.unwrap_or(self.limit.window);
-        lane.cooldown_until = Some(lane.cooldown_until.map_or(until, |c| c.max(until)));
+        let until = Instant::now() + lasting;
+        if lane.cooldown_until.is_none_or(|c| c < until) {
+            lane.cooldown_until = Some(until);
+            lane.cooldown_reason = reason.to_string();
+        }
     }
 
     /// Records that the service locked this API for `lasting`; returns when the lock ends.

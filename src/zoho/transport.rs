@@ -327,6 +327,10 @@ impl Transport {
             }
             let wait = match (self.system, failure.retry_after()) {
                 (System::Graph, Some(asked)) => self.retry.server_paced(asked),
+                // A short Projects lock: the pacer holds the retry until it ends, and says so.
+                (System::Projects, _) if self.pacer.is_some() && failure.is_rate_limited() => {
+                    Duration::ZERO
+                }
                 (_, retry_after) => self.retry.delay(attempt, retry_after),
             };
             self.stats.record_retry();
@@ -409,8 +413,10 @@ impl Transport {
             Err(e) if e.is_retryable() => return Ok(Attempt::Transient(e)),
             Err(e) => return Err(e),
         };
-        if self.system == System::Projects {
-            self.projects_limits(&api, &answer, description)?;
+        if self.system == System::Projects
+            && let Some(short) = self.projects_limits(&api, &answer, description)?
+        {
+            return Ok(Attempt::Transient(short));
         }
         if answer.status == 429 {
             self.stats.record_rate_limited(self.system);
@@ -434,15 +440,17 @@ impl Transport {
 }
 
 impl Transport {
-    /// Reads Zoho Projects' rate-limit headers and turns a lock (HTTP 400
-    /// `URL_ROLLING_THROTTLES_LIMIT_EXCEEDED` as observed, or the documented 429) into
-    /// [`ZohoError::Locked`], never retried: every further call would prolong the lock.
+    /// Reads Zoho Projects' rate-limit headers and recognises a lock (HTTP 400
+    /// `URL_ROLLING_THROTTLES_LIMIT_EXCEEDED` as observed, or the documented 429). A lock
+    /// short enough to wait out (up to the retry policy's `max_retry_after`) comes back as a
+    /// transient error to retry once it ends; a longer one is [`ZohoError::Locked`], never
+    /// retried, since every call during a lock prolongs it.
     fn projects_limits(
         &self,
         api: &str,
         answer: &Answer,
         description: &RequestDescription,
-    ) -> Result<(), ZohoError> {
+    ) -> Result<Option<ZohoError>, ZohoError> {
         let header = |name: &str| {
             answer
                 .headers
@@ -455,10 +463,23 @@ impl Transport {
             pacer.observe_remaining(api, remaining, window);
         }
         let Some(message) = response::projects_lock(answer.status, &answer.body) else {
-            return Ok(());
+            return Ok(None);
         };
         self.stats.record_rate_limited(self.system);
         let lasting = pacing::lock_duration(retry_after_of(&answer.headers), &message);
+        if lasting <= self.retry.max_retry_after {
+            if let Some(pacer) = &self.pacer {
+                let why = format!("Zoho Projects locked this API for {} s", lasting.as_secs());
+                // A second's margin: a call that arrives just before the lock ends prolongs it.
+                pacer.cool_down(api, lasting + Duration::from_secs(1), &why);
+            }
+            let mut short =
+                response::api_error(answer.status, &answer.body, Some(lasting), description);
+            if let ZohoError::Api(e) = &mut short {
+                e.retry_after = Some(lasting);
+            }
+            return Ok(Some(short));
+        }
         let until = match &self.pacer {
             Some(pacer) => pacer.lock(api, lasting),
             None => chrono::Utc::now() + chrono::Duration::from_std(lasting).unwrap_or_default(),
