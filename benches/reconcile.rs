@@ -128,7 +128,7 @@ fn serve(dir: &Path, seed: &Path, latency_ms: u64) -> (Server, String) {
             "ultimate",
         ])
         .args(["--latency-ms", &latency_ms.to_string()])
-        .args(["--projects-rate-limit", UNPACED, "--db"])
+        .args(["--projects-throttle", UNPACED, "--db"])
         .arg(dir.join("org.db"))
         .arg("--seed")
         .arg(seed)
