@@ -75,6 +75,13 @@ impl Env {
 
     /// A sandbox over the test seed with `config` (its database is always the test's own).
     async fn start_with(config: SandboxConfig) -> (Env, Ids) {
+        let env = Env::start_bare(config).await;
+        let ids = env.portal_ids().await;
+        (env, ids)
+    }
+
+    /// A sandbox over the test seed that has answered no call yet.
+    async fn start_bare(config: SandboxConfig) -> Env {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
         let db: PathBuf = dir.path().join("sandbox.db");
@@ -87,14 +94,17 @@ impl Env {
         })
         .await
         .unwrap();
-        let env = Env {
+        Env {
             sandbox,
             store,
             http: reqwest::Client::new(),
             _dir: dir,
-        };
-        let owner = env.token("owner@acme.com", ALL_SCOPES);
-        let body = env.get(&owner, "/restapi/portals/", &[]).await.1;
+        }
+    }
+
+    async fn portal_ids(&self) -> Ids {
+        let owner = self.token("owner@acme.com", ALL_SCOPES);
+        let body = self.get(&owner, "/restapi/portals/", &[]).await.1;
         let id_of = |name: &str| {
             body["portals"]
                 .as_array()
@@ -105,13 +115,13 @@ impl Env {
         };
         let acme = id_of("Acme Delivery").unwrap();
         let empty = id_of("Empty Portal").unwrap();
-        let other_token = env.token("other@else.example", ALL_SCOPES);
-        let other_body = env.get(&other_token, "/restapi/portals/", &[]).await.1;
+        let other_token = self.token("other@else.example", ALL_SCOPES);
+        let other_body = self.get(&other_token, "/restapi/portals/", &[]).await.1;
         let other = other_body["portals"][0]["id_string"]
             .as_str()
             .unwrap()
             .to_string();
-        (env, Ids { acme, other, empty })
+        Ids { acme, other, empty }
     }
 
     /// Inserts a live access token for `email` with `scopes`, as the accounts endpoint would.

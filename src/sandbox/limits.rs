@@ -297,7 +297,16 @@ enum Area {
 
 fn too_many(area: Area, reason: &str) -> Response {
     match area {
-        Area::Projects => projects_error(StatusCode::TOO_MANY_REQUESTS, 6429, "Too many requests"),
+        Area::Projects => {
+            // Zoho documents a Projects 429 as always carrying `Retry-After`; without one a
+            // client must assume a long lock, which an injected, passing fault is not.
+            let mut response =
+                projects_error(StatusCode::TOO_MANY_REQUESTS, 6429, "Too many requests");
+            response
+                .headers_mut()
+                .insert("retry-after", HeaderValue::from_static("1"));
+            response
+        }
         Area::Graph => GraphError::throttled(1).into_response(),
         Area::Crm => CrmError::too_many_requests(reason).into_response(),
     }

@@ -186,3 +186,26 @@ async fn v3_paths_are_throttled_per_route_apart_from_the_legacy_ones() {
     assert_eq!(answer.remaining(), 3);
     assert_eq!(env.sandbox.limits.projects_throttled(), 3);
 }
+
+#[tokio::test]
+async fn an_injected_429_is_a_short_wait_not_a_lock() {
+    use projectlink::sandbox::limits::{FaultConfig, FaultKind};
+    // Every call fails, so the portal ids cannot be looked up; the fault comes before the
+    // handler reads the portal, so any id does.
+    let env = Env::start_bare(SandboxConfig {
+        faults: FaultConfig {
+            rate: 1.0,
+            kinds: vec![FaultKind::TooManyRequests],
+        },
+        ..small(ThrottleForm::Status400)
+    })
+    .await;
+    let eve = env.token("eve@acme.com", ALL_SCOPES);
+    for path in ["/restapi/portal/1/projects/", "/api/v3/portal/1/projects"] {
+        let answer = call(&env, Some(&eve), path).await;
+        assert_eq!(answer.status, StatusCode::TOO_MANY_REQUESTS, "{path}");
+        assert_eq!(answer.header("retry-after"), Some("1"), "{path}");
+        // The call reached the service, so it counts against the API's budget.
+        assert_eq!(answer.remaining(), 4, "{path}");
+    }
+}
