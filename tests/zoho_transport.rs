@@ -304,7 +304,10 @@ async fn crm_calls_follow_the_api_domain_except_on_a_single_base() {
             if request.is_token_request() {
                 ctx.issue_token(Some(&domain))
             } else {
-                Reply::ok(json!({"org": [{"id": "1", "company_name": "Local"}], "portals": []}))
+                match request.path.as_str() {
+                    "/api/v3/portals" => Reply::ok(json!([])),
+                    _ => Reply::ok(json!({"org": [{"id": "1", "company_name": "Local"}]})),
+                }
             }
         }
     })
@@ -324,7 +327,7 @@ async fn crm_calls_follow_the_api_domain_except_on_a_single_base() {
         1,
         "Projects keeps its own host"
     );
-    assert_eq!(accounts.api_requests()[0].path, "/restapi/portals/");
+    assert_eq!(accounts.api_requests()[0].path, "/api/v3/portals");
 
     let sandbox = ZohoClients::connect(
         &accounts.endpoints(),
@@ -427,8 +430,7 @@ async fn the_fault_script_fails_the_chosen_call_before_it_is_sent() {
 
 #[tokio::test]
 async fn a_retryable_injected_fault_is_retried_like_a_real_one() {
-    let fake =
-        FakeZoho::api(|_, _| async { Reply::ok(json!({"login_id": "1", "portals": []})) }).await;
+    let fake = FakeZoho::api(|_, _| async { Reply::ok(json!([])) }).await;
     let counter = Arc::new(AtomicUsize::new(0));
     let seen = counter.clone();
     let options = ClientOptions {
@@ -450,8 +452,8 @@ async fn a_retryable_injected_fault_is_retried_like_a_real_one() {
 #[tokio::test]
 async fn calls_and_credits_are_counted_per_system() {
     let fake = FakeZoho::api(|request, _| async move {
-        if request.path.starts_with("/restapi/") {
-            return Reply::ok(json!({"portals": [{"id": 1, "name": "P"}]}));
+        if request.path.starts_with("/api/v3/") {
+            return Reply::ok(json!([{"id": "1", "name": "P"}]));
         }
         let n = request.json()["data"].as_array().unwrap().len();
         let items: Vec<_> = (0..n).map(|i| success_item(&i.to_string())).collect();

@@ -203,7 +203,7 @@ async fn confirm_and_execute(
         writeln!(
             out,
             "Zoho Projects' rate limit ({} per API) made this run wait {} s in all.",
-            global.projects_rate_limit,
+            global.projects_pace(),
             total.projects_paced_ms / 1000
         )?;
     }

@@ -88,17 +88,16 @@ pub struct GlobalArgs {
     /// Most API requests in flight at once (Zoho's edition limits are 5 to 25).
     #[arg(long, global = true, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=25))]
     pub concurrency: u16,
-    /// Most calls per Zoho Projects API in a window, per Zoho user, as CALLS/SECONDS. Zoho
-    /// locks an API for a quarter of an hour once a user makes about 100 calls to it in 2
-    /// minutes; projectlink waits instead, and says so when a wait is longer than 2 s.
+    /// Zoho Projects calls allowed per API, user and window [default: 90/120]. Zoho locks an
+    /// API for a quarter of an hour past about 100 calls in 2 minutes; projectlink waits
+    /// instead. For `sandbox serve`: what the sandbox enforces [default: 100/120]
     #[arg(
         long,
         global = true,
-        value_name = "CALLS/SECONDS",
-        default_value = "90/120",
+        value_name = "N/SECS",
         env = "PROJECTLINK_PROJECTS_RATE_LIMIT"
     )]
-    pub projects_rate_limit: crate::zoho::pacing::RateLimit,
+    pub projects_rate_limit: Option<crate::zoho::pacing::RateLimit>,
     /// When to colour the output.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -115,6 +114,11 @@ pub enum ColorChoice {
 }
 
 impl GlobalArgs {
+    /// The pace of Zoho Projects calls: `--projects-rate-limit`, else 90/120.
+    pub fn projects_pace(&self) -> crate::zoho::pacing::RateLimit {
+        self.projects_rate_limit.unwrap_or_default()
+    }
+
     /// Whether standard output gets ANSI colours.
     pub fn stdout_color(&self) -> bool {
         match self.color {
@@ -181,7 +185,10 @@ pub fn run(cli: Cli) -> u8 {
         Command::Plan(args) => block_on(plan::run(&global, &args, &mut out, &mut err)),
         Command::Apply(args) => block_on(apply::run(&global, &args, &mut out, &mut err)),
         Command::Export(args) => block_on(export::run(&global, &args, &mut out, &mut err)),
-        Command::Sandbox(args) => block_on(async { sandbox::run(args).await.map(|_| exit::OK) }),
+        Command::Sandbox(args) => {
+            let limit = global.projects_rate_limit.map(|l| l.to_string());
+            block_on(async { sandbox::run(args, limit).await.map(|_| exit::OK) })
+        }
         Command::Operator(args) => {
             block_on(async { operator::run(&global, &args).await.map(|_| exit::OK) })
         }

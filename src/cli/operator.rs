@@ -150,7 +150,7 @@ pub async fn run(global: &GlobalArgs, args: &OperatorArgs) -> anyhow::Result<()>
         zoho_base_url,
         graph_base_url,
         concurrency: global.concurrency as usize,
-        projects_rate_limit: global.projects_rate_limit,
+        projects_rate_limit: global.projects_pace(),
         identity: identity.clone(),
         leader_election: args.leader_election.then(|| LeaderElection {
             lease_name: args.lease_name.clone(),

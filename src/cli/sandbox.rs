@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow, bail};
 
 use crate::sandbox::generate::{GenerateOptions, generate};
 use crate::sandbox::graph::{GraphConfig, MailboxBudget};
@@ -67,7 +67,7 @@ pub struct ServeArgs {
     /// Zoho Projects throttle: calls one user may make to one API (method and path) per
     /// rolling window, as CALLS/SECONDS; the call past it locks that API for that user.
     /// Default: the seed's `projects_throttle`, else 100/120 (what Zoho was seen to allow).
-    /// This is what the sandbox enforces, not how fast projectlink itself calls.
+    /// The same as `--projects-rate-limit` given to `sandbox serve`; this one wins.
     #[arg(long, value_name = "CALLS/SECONDS", value_parser = parse_rate_limit)]
     pub projects_throttle: Option<RateLimit>,
     /// Zoho Projects throttle: seconds a throttled API stays locked; every call during the
@@ -162,9 +162,20 @@ fn projects_throttle(args: &ServeArgs, seed: &Seed) -> ProjectsThrottle {
     throttle
 }
 
-pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
+/// `rate_limit` is the global `--projects-rate-limit` as given: for `serve`, the limit the
+/// sandbox enforces unless `--projects-throttle` says otherwise.
+pub async fn run(args: SandboxArgs, rate_limit: Option<String>) -> anyhow::Result<()> {
     match args.command {
-        SandboxCommand::Serve(serve_args) => serve(serve_args).await,
+        SandboxCommand::Serve(mut serve_args) => {
+            if serve_args.projects_throttle.is_none()
+                && let Some(limit) = rate_limit
+            {
+                serve_args.projects_throttle = Some(
+                    parse_rate_limit(&limit).map_err(|e| anyhow!("--projects-rate-limit: {e}"))?,
+                );
+            }
+            serve(serve_args).await
+        }
         SandboxCommand::Generate(generate_args) => write_generated(generate_args),
     }
 }

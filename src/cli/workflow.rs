@@ -64,7 +64,7 @@ pub fn client_options(global: &GlobalArgs) -> ClientOptions {
         token_store: Some(Arc::new(FileTokenStore::new(
             global.state_dir.join("tokens.json"),
         ))),
-        projects_rate_limit: global.projects_rate_limit,
+        projects_rate_limit: global.projects_pace(),
         wait_notice: Some(Arc::new(|line: &str| eprintln!("{line}"))),
         ..ClientOptions::default()
     }
@@ -136,7 +136,7 @@ pub async fn plan_integration(
         &plan.changes,
         observing.projects_calls,
         std::time::Duration::from_millis(observing.projects_paced_ms),
-        global.projects_rate_limit,
+        global.projects_pace(),
     ));
     Ok(Planned {
         connected,

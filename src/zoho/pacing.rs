@@ -12,6 +12,7 @@ use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use tokio::sync::Notify;
 
 /// Waits shorter than this are not announced: they are part of ordinary pacing.
 pub const ANNOUNCED_WAIT: Duration = Duration::from_secs(2);
@@ -107,15 +108,87 @@ struct Lane {
     cooldown_reason: String,
     /// The latest wait announced, so concurrent callers queueing behind it stay quiet.
     announced_until: Option<Instant>,
+    /// Calls granted whose answer has not come back yet.
+    in_flight: u32,
+    /// What the service's last answer said is left in its window (`RateLimit-Remaining`),
+    /// less the calls granted since, and when it said so. Calls made by other processes or
+    /// tools under the same user show up here, and nowhere else.
+    service_left: Option<(u64, Instant)>,
+    /// The service answered without `RateLimit-Remaining`: only the own count applies.
+    uncounted: bool,
 }
 
-type Lanes = HashMap<(String, String), Arc<Mutex<Lane>>>;
+/// A lane and the signal that one of its answers came back.
+#[derive(Debug, Default)]
+struct LaneCell {
+    lane: Mutex<Lane>,
+    answered: Notify,
+}
+
+type Lanes = HashMap<(String, String), Arc<LaneCell>>;
 
 /// Every lane of the process.
 static LANES: LazyLock<Mutex<Lanes>> = LazyLock::new(|| Mutex::new(HashMap::new()));
 
 fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// What a lane says about the next call.
+#[derive(Debug)]
+enum Slot {
+    /// Send at this time, announcing the wait when there is something to say.
+    At(Instant, Option<String>),
+    /// The service's count is unknown or used up by calls still in flight: wait for one of
+    /// their answers, which brings a fresh count.
+    AwaitAnswer,
+}
+
+/// A granted call; tell it the answer's count, or drop it when there was no answer.
+#[derive(Debug)]
+pub struct Ticket {
+    cell: Arc<LaneCell>,
+    window: Duration,
+    done: bool,
+}
+
+impl Ticket {
+    /// The answer came back with `RateLimit-Remaining` (and `RateLimit-Window`), or without.
+    pub fn answered(mut self, remaining: Option<u64>, window: Option<Duration>) {
+        self.done = true;
+        let now = Instant::now();
+        let mut lane = locked(&self.cell.lane);
+        lane.in_flight = lane.in_flight.saturating_sub(1);
+        match remaining {
+            Some(left) => {
+                // Calls still in flight may not have been counted yet.
+                let left = left.saturating_sub(u64::from(lane.in_flight));
+                lane.service_left = Some((left, now));
+                if left == 0 {
+                    let until = now + window.unwrap_or(self.window);
+                    if lane.cooldown_until.is_none_or(|c| c < until) {
+                        lane.cooldown_until = Some(until);
+                        lane.cooldown_reason =
+                            "Zoho Projects reported no calls left in its window".into();
+                    }
+                }
+            }
+            None => lane.uncounted = true,
+        }
+        drop(lane);
+        self.cell.answered.notify_waiters();
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        if !self.done {
+            let mut lane = locked(&self.cell.lane);
+            lane.in_flight = lane.in_flight.saturating_sub(1);
+            drop(lane);
+            self.cell.answered.notify_waiters();
+        }
+    }
 }
 
 /// Paces one user's calls to Zoho Projects.
@@ -148,7 +221,7 @@ impl Pacer {
         self.limit
     }
 
-    fn lane(&self, api: &str) -> Arc<Mutex<Lane>> {
+    fn cell(&self, api: &str) -> Arc<LaneCell> {
         locked(&LANES)
             .entry((self.user.clone(), api.to_string()))
             .or_default()
@@ -156,29 +229,97 @@ impl Pacer {
     }
 
     /// Waits for this API's next free slot; an API the service locked is refused at once.
-    /// Returns how long it waited.
-    pub async fn admit(&self, api: &str) -> Result<Duration, Locked> {
-        let (at, announce) = self.reserve(api, Instant::now())?;
-        let wait = at.saturating_duration_since(Instant::now());
-        if let (Some(notice), Some(why)) = (&self.notice, announce) {
-            notice(&why);
+    /// Returns the ticket to report the answer on and how long it waited.
+    pub async fn admit(&self, api: &str) -> Result<(Ticket, Duration), Locked> {
+        let cell = self.cell(api);
+        let started = Instant::now();
+        loop {
+            // Registered before looking, so an answer arriving in between is not missed.
+            let answered = cell.answered.notified();
+            match self.reserve(&cell, api, Instant::now())? {
+                Slot::At(at, announce) => {
+                    if let (Some(notice), Some(why)) = (&self.notice, announce) {
+                        notice(&why);
+                    }
+                    drop(answered);
+                    // Made before sleeping, so a call abandoned while it waits gives its
+                    // place back.
+                    let ticket = Ticket {
+                        cell: cell.clone(),
+                        window: self.limit.window,
+                        done: false,
+                    };
+                    tokio::time::sleep_until(at.into()).await;
+                    return Ok((ticket, started.elapsed()));
+                }
+                Slot::AwaitAnswer => {
+                    let _ = tokio::time::timeout(Duration::from_secs(1), answered).await;
+                }
+            }
         }
-        if !wait.is_zero() {
-            tokio::time::sleep(wait).await;
-        }
-        Ok(wait)
     }
 
     /// Grants the next slot at or after `now` and says whether the wait is worth announcing.
-    fn reserve(&self, api: &str, now: Instant) -> Result<(Instant, Option<String>), Locked> {
-        let lane = self.lane(api);
-        let mut lane = locked(&lane);
+    fn reserve(&self, cell: &LaneCell, api: &str, now: Instant) -> Result<Slot, Locked> {
+        let mut lane = locked(&cell.lane);
         if let Some((until, wall)) = lane.locked_until {
             if until > now {
                 return Err(Locked { until: wall });
             }
             lane.locked_until = None;
         }
+        let window = self.limit.window;
+        if lane.cooldown_until.is_some_and(|c| c <= now) {
+            // The service's window has turned over: its count must be read afresh.
+            lane.cooldown_until = None;
+            lane.service_left = None;
+        }
+        if lane
+            .service_left
+            .is_some_and(|(_, when)| now.saturating_duration_since(when) >= window)
+        {
+            lane.service_left = None;
+        }
+        if !lane.uncounted {
+            let cooling = lane.cooldown_until.is_some();
+            match lane.service_left {
+                // Unknown, used up, or about to be read afresh after a pause: one call at a
+                // time until an answer says how many are left.
+                Some((left, when)) if left > 0 && !cooling => {
+                    lane.service_left = Some((left - 1, when));
+                }
+                _ if lane.in_flight > 0 => return Ok(Slot::AwaitAnswer),
+                _ => {}
+            }
+        }
+        let at = self.own_slot(&mut lane, now);
+        let (at, reason) = match lane.cooldown_until.filter(|c| *c > at) {
+            Some(cool) => (cool, lane.cooldown_reason.clone()),
+            None => (
+                at,
+                format!(
+                    "Zoho Projects allows {} calls per API per {}",
+                    self.limit.calls,
+                    describe_window(window)
+                ),
+            ),
+        };
+        lane.granted.push_back(at);
+        lane.in_flight += 1;
+        let wait = at.saturating_duration_since(now);
+        let quiet = lane
+            .announced_until
+            .is_some_and(|u| at <= u + ANNOUNCED_WAIT);
+        let announce = (wait > ANNOUNCED_WAIT && !quiet).then(|| {
+            lane.announced_until = Some(at);
+            format!("waiting {} s: {reason} ({api})", wait.as_secs().max(1))
+        });
+        Ok(Slot::At(at, announce))
+    }
+
+    /// The earliest time the own count allows: the call `calls` places back must have left
+    /// the window.
+    fn own_slot(&self, lane: &mut Lane, now: Instant) -> Instant {
         let window = self.limit.window;
         while lane
             .granted
@@ -188,48 +329,17 @@ impl Pacer {
             lane.granted.pop_front();
         }
         let calls = self.limit.calls.max(1) as usize;
-        let mut at = now;
         if lane.granted.len() >= calls {
-            // The call `calls` places back must have left the window first.
-            at = at.max(lane.granted[lane.granted.len() - calls] + window);
-        }
-        let mut reason = format!(
-            "Zoho Projects allows {} calls per API per {}",
-            self.limit.calls,
-            describe_window(window)
-        );
-        if let Some(cool) = lane.cooldown_until.filter(|c| *c > at) {
-            at = cool;
-            reason = lane.cooldown_reason.clone();
-        }
-        lane.granted.push_back(at);
-        let wait = at.saturating_duration_since(now);
-        let quiet = lane
-            .announced_until
-            .is_some_and(|u| at <= u + ANNOUNCED_WAIT);
-        let announce = (wait > ANNOUNCED_WAIT && !quiet).then(|| {
-            lane.announced_until = Some(at);
-            format!("waiting {} s: {reason} ({api})", wait.as_secs().max(1))
-        });
-        Ok((at, announce))
-    }
-
-    /// Reads the service's own count (`RateLimit-Remaining`, `RateLimit-Window`): with no
-    /// calls left, nothing more goes to this API until the window has passed.
-    pub fn observe_remaining(&self, api: &str, remaining: u64, window: Option<Duration>) {
-        if remaining == 0 {
-            self.cool_down(
-                api,
-                window.unwrap_or(self.limit.window),
-                "Zoho Projects reported no calls left in its window",
-            );
+            now.max(lane.granted[lane.granted.len() - calls] + window)
+        } else {
+            now
         }
     }
 
     /// Sends nothing to this API for `lasting` (a lock short enough to wait out).
     pub fn cool_down(&self, api: &str, lasting: Duration, reason: &str) {
-        let lane = self.lane(api);
-        let mut lane = locked(&lane);
+        let cell = self.cell(api);
+        let mut lane = locked(&cell.lane);
         let until = Instant::now() + lasting;
         if lane.cooldown_until.is_none_or(|c| c < until) {
             lane.cooldown_until = Some(until);
@@ -239,8 +349,8 @@ impl Pacer {
 
     /// Records that the service locked this API for `lasting`; returns when the lock ends.
     pub fn lock(&self, api: &str, lasting: Duration) -> DateTime<Utc> {
-        let lane = self.lane(api);
-        let mut lane = locked(&lane);
+        let cell = self.cell(api);
+        let mut lane = locked(&cell.lane);
         let wall = Utc::now() + chrono::Duration::from_std(lasting).unwrap_or_default();
         lane.locked_until = Some((Instant::now() + lasting, wall));
         wall
@@ -320,14 +430,38 @@ mod tests {
         );
     }
 
+    /// Grants a slot as `admit` would, without waiting for it.
+    fn slot(p: &Pacer, api: &str, now: Instant) -> Result<(Instant, Option<String>), Locked> {
+        match p.reserve(&p.cell(api), api, now)? {
+            Slot::At(at, announce) => Ok((at, announce)),
+            Slot::AwaitAnswer => panic!("{api}: waits for an answer"),
+        }
+    }
+
+    /// A service that sends no `RateLimit-Remaining`: only the own count applies.
+    fn uncounted(p: &Pacer, api: &str) {
+        locked(&p.cell(api).lane).uncounted = true;
+    }
+
+    fn ticket(p: &Pacer, api: &str) -> Ticket {
+        Ticket {
+            cell: p.cell(api),
+            window: p.limit.window,
+            done: false,
+        }
+    }
+
     #[test]
     fn the_call_past_the_limit_waits_for_the_oldest_to_leave_the_window() {
         let p = pacer("window-user", 3, 10);
+        for api in ["GET /x", "GET /y"] {
+            uncounted(&p, api);
+        }
         let t0 = Instant::now();
         for _ in 0..3 {
-            assert_eq!(p.reserve("GET /x", t0).unwrap().0, t0);
+            assert_eq!(slot(&p, "GET /x", t0).unwrap().0, t0);
         }
-        let (at, announce) = p.reserve("GET /x", t0).unwrap();
+        let (at, announce) = slot(&p, "GET /x", t0).unwrap();
         assert_eq!(at, t0 + Duration::from_secs(10));
         let text = announce.expect("a 10 s wait is announced");
         assert!(
@@ -335,46 +469,70 @@ mod tests {
             "{text}"
         );
         // A caller queued right behind it is not announced again.
-        let (at2, again) = p.reserve("GET /x", t0).unwrap();
+        let (at2, again) = slot(&p, "GET /x", t0).unwrap();
         assert_eq!(at2, t0 + Duration::from_secs(10));
         assert!(again.is_none());
         // Another API and another user have lanes of their own.
-        assert_eq!(p.reserve("GET /y", t0).unwrap().0, t0);
-        assert_eq!(
-            pacer("other-user", 3, 10).reserve("GET /x", t0).unwrap().0,
-            t0
-        );
+        assert_eq!(slot(&p, "GET /y", t0).unwrap().0, t0);
+        let other = pacer("other-user", 3, 10);
+        uncounted(&other, "GET /x");
+        assert_eq!(slot(&other, "GET /x", t0).unwrap().0, t0);
     }
 
     #[test]
     fn calls_spread_over_time_never_wait() {
         let p = pacer("spread-user", 2, 10);
+        uncounted(&p, "GET /spread");
         let t0 = Instant::now();
         for i in 0..10u64 {
             let now = t0 + Duration::from_secs(5 * i);
-            assert_eq!(p.reserve("GET /spread", now).unwrap().0, now);
+            assert_eq!(slot(&p, "GET /spread", now).unwrap().0, now);
         }
+    }
+
+    #[test]
+    fn the_service_count_lets_calls_through_only_while_some_are_left() {
+        let p = pacer("counted-user", 100, 120);
+        let api = "GET /counted";
+        let now = Instant::now();
+        // Unknown count: one call, then wait for its answer.
+        slot(&p, api, now).unwrap();
+        assert!(matches!(
+            p.reserve(&p.cell(api), api, now),
+            Ok(Slot::AwaitAnswer)
+        ));
+        // The answer says 3 are left (another process used the rest): three more go.
+        ticket(&p, api).answered(Some(3), Some(Duration::from_secs(120)));
+        for _ in 0..3 {
+            slot(&p, api, now).unwrap();
+        }
+        assert!(matches!(
+            p.reserve(&p.cell(api), api, now),
+            Ok(Slot::AwaitAnswer)
+        ));
+        // None left: nothing goes until the window has passed, then one probe.
+        ticket(&p, api).answered(Some(0), Some(Duration::from_secs(30)));
+        for _ in 0..2 {
+            ticket(&p, api).answered(Some(0), Some(Duration::from_secs(30)));
+        }
+        let (at, announce) = slot(&p, api, now).unwrap();
+        assert!(at >= now + Duration::from_secs(29));
+        assert!(announce.unwrap().contains("no calls left"));
+        assert!(matches!(
+            p.reserve(&p.cell(api), api, now),
+            Ok(Slot::AwaitAnswer)
+        ));
     }
 
     #[test]
     fn a_locked_api_is_refused_until_the_lock_ends() {
         let p = pacer("locked-user", 100, 120);
         let until = p.lock("GET /locked", Duration::from_secs(600));
-        let refused = p.reserve("GET /locked", Instant::now()).unwrap_err();
+        let refused = slot(&p, "GET /locked", Instant::now()).unwrap_err();
         assert_eq!(refused.until, until);
-        assert!(p.reserve("GET /open", Instant::now()).is_ok());
+        assert!(slot(&p, "GET /open", Instant::now()).is_ok());
         let later = Instant::now() + Duration::from_secs(601);
-        assert!(p.reserve("GET /locked", later).is_ok());
-    }
-
-    #[test]
-    fn no_calls_left_on_the_service_waits_a_window() {
-        let p = pacer("cooldown-user", 100, 120);
-        p.observe_remaining("GET /c", 0, Some(Duration::from_secs(30)));
-        let now = Instant::now();
-        let (at, announce) = p.reserve("GET /c", now).unwrap();
-        assert!(at >= now + Duration::from_secs(29));
-        assert!(announce.unwrap().contains("no calls left"));
+        assert!(slot(&p, "GET /locked", later).is_ok());
     }
 
     #[test]

@@ -354,16 +354,19 @@ impl Transport {
             };
         }
         let api = pacing::api_of(request.method.as_str(), &request.path);
+        let mut ticket = None;
         if let Some(pacer) = &self.pacer {
-            let waited = pacer
-                .admit(&api)
-                .await
-                .map_err(|locked| ZohoError::Locked {
-                    request: description.clone(),
-                    until: locked.until,
-                    message: "locked earlier in this run".into(),
-                })?;
+            let (granted, waited) =
+                pacer
+                    .admit(&api)
+                    .await
+                    .map_err(|locked| ZohoError::Locked {
+                        request: description.clone(),
+                        until: locked.until,
+                        message: "locked earlier in this run".into(),
+                    })?;
             self.stats.record_paced_wait(waited);
+            ticket = Some(granted);
         }
         let token = self.tokens.token().await?;
         let base = match (&token.api_domain, self.follow_api_domain) {
@@ -413,6 +416,17 @@ impl Transport {
             Err(e) if e.is_retryable() => return Ok(Attempt::Transient(e)),
             Err(e) => return Err(e),
         };
+        if let Some(ticket) = ticket {
+            let header = |name: &str| {
+                answer
+                    .headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+            };
+            let window = header("RateLimit-Window").map(Duration::from_secs);
+            ticket.answered(header("RateLimit-Remaining"), window);
+        }
         if self.system == System::Projects
             && let Some(short) = self.projects_limits(&api, &answer, description)?
         {
@@ -440,7 +454,7 @@ impl Transport {
 }
 
 impl Transport {
-    /// Reads Zoho Projects' rate-limit headers and recognises a lock (HTTP 400
+    /// Recognises a Zoho Projects lock (HTTP 400
     /// `URL_ROLLING_THROTTLES_LIMIT_EXCEEDED` as observed, or the documented 429). A lock
     /// short enough to wait out (up to the retry policy's `max_retry_after`) comes back as a
     /// transient error to retry once it ends; a longer one is [`ZohoError::Locked`], never
@@ -451,17 +465,6 @@ impl Transport {
         answer: &Answer,
         description: &RequestDescription,
     ) -> Result<Option<ZohoError>, ZohoError> {
-        let header = |name: &str| {
-            answer
-                .headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-        };
-        if let (Some(pacer), Some(remaining)) = (&self.pacer, header("RateLimit-Remaining")) {
-            let window = header("RateLimit-Window").map(Duration::from_secs);
-            pacer.observe_remaining(api, remaining, window);
-        }
         let Some(message) = response::projects_lock(answer.status, &answer.body) else {
             return Ok(None);
         };
@@ -484,7 +487,7 @@ impl Transport {
             Some(pacer) => pacer.lock(api, lasting),
             None => chrono::Utc::now() + chrono::Duration::from_std(lasting).unwrap_or_default(),
         };
-        tracing::warn!(request = %description, %until, "Zoho Projects locked an API");
+        tracing::debug!(request = %description, %until, "Zoho Projects locked an API");
         Err(ZohoError::Locked {
             request: description.clone(),
             until,
