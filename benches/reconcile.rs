@@ -175,7 +175,8 @@ fn observe_lower_bound(desired: &Desired, observed: &Observed, all_users: u64) -
     }
     calls += 1; // portals
     if let Some(users) = &observed.portal_users {
-        calls += pages(users.len() as u64);
+        // Zoho Projects V3 lists users 50 to a page.
+        calls += (users.len() as u64).div_ceil(50).max(1);
     }
     if let Some(data) = &observed.data {
         calls += data_reads::listing_reads(data)

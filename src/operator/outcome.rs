@@ -432,6 +432,28 @@ mod tests {
     }
 
     #[test]
+    fn a_projects_lock_requeues_when_it_ends() {
+        let locked = ZohoError::Locked {
+            request: RequestDescription {
+                system: System::Projects,
+                method: "GET".into(),
+                target: "/api/v3/portals".into(),
+            },
+            until: chrono::Utc::now() + chrono::Duration::seconds(600),
+            message: "Try again after 10 minutes.".into(),
+        };
+        let outcome = observe_failure(&ObserveError {
+            what: "Zoho Projects portals".into(),
+            source: locked,
+        });
+        let Next::AfterLock(wait) = outcome.next else {
+            panic!("not requeued after the lock");
+        };
+        assert!(wait > std::time::Duration::from_secs(590), "{wait:?}");
+        assert!(outcome.conditions.iter().any(|c| c.reason == "RateLimited"));
+    }
+
+    #[test]
     fn errors_before_a_plan_name_the_side_they_came_from() {
         assert_eq!(
             failure_reason(&answered(System::Graph, 503)),

@@ -58,23 +58,29 @@ impl FromRequest<AppState> for ApiRequest {
     }
 }
 
+/// A path parameter by name (always present: the route declares it); shared by the legacy
+/// and V3 requests.
+pub fn path_param<'a>(path: &'a [(String, String)], name: &str) -> &'a str {
+    path.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("")
+}
+
+/// A positive numeric id; anything else names nothing (a 404 in either API).
+pub fn positive_id(text: &str) -> Option<i64> {
+    text.parse::<i64>().ok().filter(|id| *id > 0)
+}
+
 impl ApiRequest {
     /// A path parameter by name (always present: the route declares it).
     pub fn path(&self, name: &str) -> &str {
-        self.path
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
+        path_param(&self.path, name)
     }
 
     /// A numeric id from the path; anything else names nothing, so it is a 404.
     pub fn path_id(&self, name: &str, what: &str) -> ApiResult<i64> {
-        self.path(name)
-            .parse::<i64>()
-            .ok()
-            .filter(|id| *id > 0)
-            .ok_or_else(|| ApiError::not_found(format!("{what} not found")))
+        positive_id(self.path(name)).ok_or_else(|| ApiError::not_found(format!("{what} not found")))
     }
 }
 

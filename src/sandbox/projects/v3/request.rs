@@ -88,19 +88,12 @@ fn read_body(headers: &HeaderMap, bytes: &[u8]) -> V3Result<Map<String, Value>> 
 impl V3Request {
     /// A path parameter by name (always present: the route declares it).
     pub fn path(&self, name: &str) -> &str {
-        self.path
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
+        super::super::request::path_param(&self.path, name)
     }
 
     /// A numeric id from the path; anything else names nothing, so it is a 404.
     pub fn path_id(&self, name: &str, what: &str) -> V3Result<i64> {
-        self.path(name)
-            .parse::<i64>()
-            .ok()
-            .filter(|id| *id > 0)
+        super::super::request::positive_id(self.path(name))
             .ok_or_else(|| V3Error::not_found(format!("{what} not found")))
     }
 
