@@ -18,7 +18,7 @@ async fn a_missing_unknown_or_expired_token_is_401_6401() {
 }
 
 #[tokio::test]
-async fn a_token_without_the_endpoint_scope_is_401_6403() {
+async fn a_token_without_the_endpoint_scope_is_403_6403() {
     let (env, ids) = Env::start().await;
     let portals_only = env.token("owner@acme.com", &["ZohoProjects.portals.READ"]);
     let msg = error(
@@ -28,10 +28,10 @@ async fn a_token_without_the_endpoint_scope_is_401_6403() {
             &[],
         )
         .await,
-        401,
+        403,
         6403,
     );
-    assert!(msg.contains("ZohoProjects.projects.READ"), "{msg}");
+    assert_eq!(msg, "Invalid OAuth scope.");
     let read_only = env.token("owner@acme.com", &["ZohoProjects.projects.READ"]);
     let create = env
         .post(
@@ -40,11 +40,11 @@ async fn a_token_without_the_endpoint_scope_is_401_6403() {
             &[("name", "X")],
         )
         .await;
-    error(&create, 401, 6403);
+    error(&create, 403, 6403);
     let crm_only = env.token("owner@acme.com", &["ZohoCRM.modules.ALL"]);
     error(
         &env.get(&crm_only, "/restapi/portals/", &[]).await,
-        401,
+        403,
         6403,
     );
 }

@@ -282,5 +282,5 @@ async fn the_first_primary_client_of_a_project_is_accepted() {
     let unknown = format!("/restapi/portal/{}/projects/1/clients/", ids.acme);
     error(&env.get(&t, &unknown, &[]).await, 404, 6404);
     let scoped = env.token("owner@acme.com", &["ZohoProjects.projects.ALL"]);
-    error(&env.get(&scoped, &path, &[]).await, 401, 6403);
+    error(&env.get(&scoped, &path, &[]).await, 403, 6403);
 }

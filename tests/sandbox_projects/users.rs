@@ -132,7 +132,7 @@ async fn only_admins_manage_portal_users() {
     error(
         &env.post(&read_only, &path, &[("email", "z@acme.com")])
             .await,
-        401,
+        403,
         6403,
     );
 }

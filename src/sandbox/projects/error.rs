@@ -71,10 +71,12 @@ impl From<AuthFailure> for ApiError {
                 code::INVALID_TOKEN,
                 "Invalid OAuth access token.",
             ),
-            AuthFailure::ScopeMismatch { required } => Self::new(
-                StatusCode::UNAUTHORIZED,
+            // As a live client recorded it: HTTP 403, although Zoho's error table lists 6403
+            // under 400; like Zoho, it does not say which scope is missing.
+            AuthFailure::ScopeMismatch { .. } => Self::new(
+                StatusCode::FORBIDDEN,
                 code::FORBIDDEN,
-                format!("Invalid OAuth scope: the token lacks {required}"),
+                "Invalid OAuth scope.",
             ),
         }
     }
@@ -149,7 +151,7 @@ mod tests {
         let e = ApiError::from(AuthFailure::ScopeMismatch {
             required: "ZohoProjects.projects.READ".into(),
         });
-        assert_eq!((e.status, e.code), (StatusCode::UNAUTHORIZED, 6403));
-        assert!(e.message.contains("ZohoProjects.projects.READ"));
+        assert_eq!((e.status, e.code), (StatusCode::FORBIDDEN, 6403));
+        assert_eq!(e.message, "Invalid OAuth scope.");
     }
 }

@@ -37,7 +37,8 @@ pub const DEFAULT_RANGE: u32 = 100;
 pub mod code {
     /// Invalid, unknown or expired OAuth token (401).
     pub const INVALID_TOKEN: u32 = 6401;
-    /// Scope mismatch (401) or missing permission in the portal (403).
+    /// Scope mismatch or missing permission in the portal, both 403 (a live client saw a
+    /// scope mismatch answered 403 6403 "Invalid OAuth scope.").
     pub const FORBIDDEN: u32 = 6403;
     /// Unknown portal, project, user or client, or an unknown URL (404).
     pub const NOT_FOUND: u32 = 6404;
