@@ -81,7 +81,7 @@ async fn users_are_listed_by_type_and_paged() {
     let count = env
         .get("/crm/v8/users/actions/count", &[("type", "ActiveUsers")])
         .await;
-    assert_eq!(count.ok()["count"], "9");
+    assert_eq!(count.ok()["count"], 9);
     let none = env.get("/crm/v8/users/4876876999999999999", &[]).await;
     assert_eq!(none.status.as_u16(), 204);
 }

@@ -236,10 +236,12 @@ pub fn opt_ref_id(
     match item.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(Value::Object(o)) => match o.get("id") {
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(Value::Number(n)) => Ok(Some(n.to_string())),
-            _ => Err(CrmError::mandatory_missing(
+        Some(n @ Value::Number(_)) => body_id(n)
+            .map(Some)
+            .ok_or_else(|| CrmError::invalid_data(key, &format!("{json_path}.{key}"))),
+        Some(Value::Object(o)) => match o.get("id").and_then(body_id) {
+            Some(id) => Ok(Some(id)),
+            None => Err(CrmError::mandatory_missing(
                 "id",
                 &format!("{json_path}.{key}.id"),
             )),
@@ -249,5 +251,16 @@ pub fn opt_ref_id(
             &format!("{json_path}.{key}"),
             "jsonobject",
         )),
+    }
+}
+
+/// An id written in a request body: Zoho sends ids as strings, but its SDKs serialise them
+/// as JSON numbers (the Python SDK types every id as an integer), and Zoho accepts both.
+/// Anything else (an empty string, a negative or fractional number) is not an id.
+pub fn body_id(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
+        Value::Number(n) => n.as_u64().map(|n| n.to_string()),
+        _ => None,
     }
 }

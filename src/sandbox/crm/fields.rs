@@ -433,9 +433,9 @@ async fn patch(
                 let obj = item
                     .as_object()
                     .ok_or_else(|| CrmError::expected_type("fields", &p, "jsonobject"))?;
-                let id = match (&path_id, obj.get("id").and_then(Value::as_str)) {
+                let id = match (&path_id, obj.get("id").and_then(super::context::body_id)) {
                     (Some(id), _) => id.clone(),
-                    (None, Some(id)) => id.to_string(),
+                    (None, Some(id)) => id,
                     (None, None) => {
                         return Err(CrmError::mandatory_missing("id", &format!("{p}.id")));
                     }

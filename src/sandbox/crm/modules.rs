@@ -288,7 +288,7 @@ pub async fn create(
                     let pp = format!("{p}.profiles[{i}]");
                     let id = entry
                         .get("id")
-                        .and_then(Value::as_str)
+                        .and_then(super::context::body_id)
                         .ok_or_else(|| CrmError::mandatory_missing("id", &format!("{pp}.id")))?;
                     let known: bool = c
                         .query_row(

@@ -134,7 +134,9 @@ fn render(conn: &Connection, id: &str) -> rusqlite::Result<Option<Value>> {
         "id": id,
         "default": is_default,
         "custom": custom,
-        "_delete": custom,
+        // An object, as Zoho's SDKs parse it (`Delete{permanent}`); profiles.json's boolean
+        // is a documented defect (docs/sandbox.md). Built-in profiles cannot be deleted.
+        "_delete": if custom { json!({ "permanent": false }) } else { Value::Null },
         "type": "normal_profile",
         "category": false,
         "permissions_details": details,
@@ -264,7 +266,7 @@ pub async fn update(
             let path = format!("$.profiles[0].permissions_details[{i}]");
             let perm_id = change
                 .get("id")
-                .and_then(Value::as_str)
+                .and_then(super::context::body_id)
                 .ok_or_else(|| CrmError::mandatory_missing("id", &format!("{path}.id")))?;
             let enabled = change
                 .get("enabled")
@@ -275,7 +277,7 @@ pub async fn update(
             let perm = current
                 .iter()
                 .find(|p| p.id == perm_id)
-                .ok_or_else(|| invalid_id(perm_id, "id", &format!("{path}.id")))?;
+                .ok_or_else(|| invalid_id(&perm_id, "id", &format!("{path}.id")))?;
             if is_admin && !enabled {
                 return Err(CrmError::not_allowed(
                     "permissions_details",

@@ -294,7 +294,9 @@ pub async fn count(
     })?;
     Ok(respond::json(
         StatusCode::OK,
-        json!({ "count": n.to_string() }),
+        // A number: Zoho's SDKs parse it as an integer and reject a string; users.json's
+        // `string` is a documented defect (docs/sandbox.md).
+        json!({ "count": n }),
     ))
 }
 

@@ -131,7 +131,7 @@ pub fn insert(conn: &Connection, item: &Map<String, Value>, p: &str) -> Result<S
             let key = g
                 .get("id")
                 .or_else(|| g.get("api_name"))
-                .and_then(Value::as_str)
+                .and_then(super::context::body_id)
                 .unwrap_or_default();
             conn.query_row(
                 "SELECT id FROM crm_variable_groups WHERE id = ?1 OR api_name = ?1",
@@ -307,8 +307,7 @@ async fn put(
                     None => obj
                         .get("id")
                         .or_else(|| obj.get("api_name"))
-                        .and_then(Value::as_str)
-                        .map(str::to_string)
+                        .and_then(super::context::body_id)
                         .ok_or_else(|| CrmError::mandatory_missing("id", &format!("{p}.id")))?,
                 };
                 update(&tx, &key, obj, &p)
