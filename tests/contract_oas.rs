@@ -23,6 +23,9 @@ mod settings;
 #[path = "contract_oas/records.rs"]
 mod records;
 
+#[path = "contract_oas/layouts.rs"]
+mod layouts;
+
 use serde_json::json;
 
 /// The machinery itself: bodies that break the schema are caught, so a pass means something.

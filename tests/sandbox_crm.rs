@@ -34,3 +34,6 @@ mod deleted;
 
 #[path = "sandbox_crm/tags.rs"]
 mod tags;
+
+#[path = "sandbox_crm/coql.rs"]
+mod coql;

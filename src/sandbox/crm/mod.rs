@@ -5,11 +5,14 @@
 //! with [`crate::sandbox::error::CrmError`].
 
 pub mod context;
+pub mod coql;
+pub mod coql_parse;
 pub mod criteria;
 pub mod db;
 pub mod deleted;
 pub mod field_json;
 pub mod fields;
+pub mod layouts;
 pub mod load;
 pub mod meta;
 pub mod modules;
@@ -21,6 +24,7 @@ pub mod respond;
 pub mod roles;
 pub mod search;
 pub mod standard;
+pub mod tag_settings;
 pub mod tags;
 pub mod users;
 pub mod values;
@@ -73,6 +77,13 @@ pub fn router() -> Router<AppState> {
                 .patch(fields::update_one)
                 .delete(fields::delete_one),
         )
+        .route("/crm/v8/settings/layouts", get(layouts::list))
+        .route("/crm/v8/settings/layouts/{id}", get(layouts::get_one))
+        .route(
+            "/crm/v8/settings/tags",
+            get(tag_settings::list).post(tag_settings::create),
+        )
+        .route("/crm/v8/coql", post(coql::query))
         .route("/crm/v8/settings/related_lists", get(related_lists::list))
         .route(
             "/crm/v8/settings/related_lists/{id}",
@@ -102,6 +113,14 @@ pub fn router() -> Router<AppState> {
         .route("/crm/v8/{module}/deleted", get(deleted::list))
         .route("/crm/v8/{module}/actions/add_tags", post(tags::add))
         .route("/crm/v8/{module}/actions/remove_tags", post(tags::remove))
+        .route(
+            "/crm/v8/{module}/{id}/actions/add_tags",
+            post(tag_settings::add_to_record),
+        )
+        .route(
+            "/crm/v8/{module}/{id}/actions/remove_tags",
+            post(tag_settings::remove_from_record),
+        )
         .route("/crm/v8/{module}/search", get(search::search))
         .route("/crm/v8/{module}/actions/count", get(search::count))
         .route(

@@ -27,7 +27,7 @@ pub const MAX_NAME: usize = 25;
 /// Records one tag action may touch ("a maximum of 500 record IDs").
 pub const MAX_ACTION_IDS: usize = 500;
 /// The colours tags.json allows.
-const COLORS: &[&str] = &[
+pub(super) const COLORS: &[&str] = &[
     "#57B1FD", "#879BFC", "#658BA8", "#FD87BD", "#969696", "#F48435", "#1DB9B4", "#E7A826",
     "#63C57E", "#F17574", "#D297EE", "#A8C026", "#B88562",
 ];
@@ -39,10 +39,10 @@ pub fn is_tag_key(key: &str) -> bool {
 
 /// One of a module's tags.
 #[derive(Debug, Clone, PartialEq)]
-struct Tag {
-    id: String,
-    name: String,
-    color_code: Option<String>,
+pub(super) struct Tag {
+    pub(super) id: String,
+    pub(super) name: String,
+    pub(super) color_code: Option<String>,
 }
 
 impl Tag {
@@ -62,7 +62,7 @@ impl Tag {
     }
 }
 
-fn find(
+pub(super) fn find(
     conn: &Connection,
     module: &str,
     id: Option<&str>,
@@ -96,7 +96,7 @@ fn find(
 
 /// Resolves one written tag (`{"id"}` first, else `{"name"}`); an unknown name becomes a
 /// new tag of the module when `create` is set.
-fn resolve(
+pub(super) fn resolve(
     conn: &Connection,
     module: &str,
     item: &Value,
@@ -118,7 +118,19 @@ fn resolve(
             )),
         }
     };
-    let id = text("id")?;
+    // The SDKs send tag ids as JSON numbers.
+    let numeric_id = obj
+        .get("id")
+        .filter(|v| v.is_number())
+        .map(|v| {
+            super::context::body_id(v)
+                .ok_or_else(|| CrmError::invalid_data("id", &format!("{path}.id")))
+        })
+        .transpose()?;
+    let id = match &numeric_id {
+        Some(id) => Some(id.as_str()),
+        None => text("id")?,
+    };
     let name = text("name")?;
     let color = text("color_code")?;
     if let Some(c) = color
@@ -234,10 +246,16 @@ struct ActionInput {
     over_write: bool,
 }
 
-fn action_input(body: &[u8], params: &Params) -> Result<ActionInput, CrmError> {
+fn action_input(
+    body: &[u8],
+    params: &Params,
+    path_id: Option<String>,
+) -> Result<ActionInput, CrmError> {
     let body = json_object(body)?;
     let tags = wrapper_array(&body, "tags")?;
     let mut ids: Vec<String> = match body.get("ids") {
+        // `/{module}/{id}/actions/...` acts on the record in the path only.
+        _ if path_id.is_some() => path_id.into_iter().collect(),
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => items
             .iter()
@@ -332,16 +350,17 @@ fn apply(
     Ok(Ok(success(message, json!({ "id": id, "tags": rendered }))))
 }
 
-async fn action(
+/// A tag action on the records in `ids` (or on the one record `path_id` names).
+pub(super) async fn action(
     state: AppState,
-    module: String,
+    (module, path_id): (String, Option<String>),
     headers: HeaderMap,
     params: Params,
     body: Bytes,
     add: bool,
 ) -> Result<Response, CrmError> {
     let (caller, schema) = open(&state, &headers, &module, "UPDATE", "Edit")?;
-    let input = action_input(&body, &params)?;
+    let input = action_input(&body, &params, path_id)?;
     let results = state.store.with(|c| {
         let tx = c.transaction()?;
         let tags = resolve_all(&tx, &schema.module.api_name, &input.tags, "$.tags", add)?;
@@ -392,7 +411,7 @@ pub async fn add(
     params: Params,
     body: Bytes,
 ) -> Result<Response, CrmError> {
-    action(state, module, headers, params, body, true).await
+    action(state, (module, None), headers, params, body, true).await
 }
 
 /// `POST /{module}/actions/remove_tags`: `{"tags":[{"id"|"name"}], "ids":[..]}`.
@@ -403,7 +422,7 @@ pub async fn remove(
     params: Params,
     body: Bytes,
 ) -> Result<Response, CrmError> {
-    action(state, module, headers, params, body, false).await
+    action(state, (module, None), headers, params, body, false).await
 }
 
 #[cfg(test)]
