@@ -338,3 +338,67 @@ async fn apply_saved(
     }
     confirm_and_execute(global, args, &plan, &connected.clients, out, err).await
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use clap::Parser;
+
+    use super::*;
+    use crate::plan::cost::ProjectsCost;
+
+    fn args(extra: &[&str]) -> ApplyArgs {
+        #[derive(Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            apply: ApplyArgs,
+        }
+        let mut argv = vec!["apply", "-f", "x.yaml"];
+        argv.extend(extra);
+        Wrapper::parse_from(argv).apply
+    }
+
+    fn plan_waiting(observe: u64, apply: u64) -> Plan {
+        Plan {
+            format_version: crate::plan::FORMAT_VERSION,
+            integration: "acme".into(),
+            changes: Vec::new(),
+            diagnostics: Vec::new(),
+            summary: Default::default(),
+            refusal: None,
+            fingerprints: Default::default(),
+            observe_only: false,
+            client_mapping: None,
+            projects_cost: Some(ProjectsCost {
+                rate_limit: "90/120".into(),
+                observe_waited_secs: observe,
+                apply_paced_secs: apply,
+                ..ProjectsCost::default()
+            }),
+        }
+    }
+
+    #[test]
+    fn durations_read_as_seconds_minutes_or_hours() {
+        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("30m").unwrap(), Duration::from_secs(1800));
+        assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
+        for bad in ["", "m", "1d", "-5", "1.5h"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn a_plan_waiting_longer_than_the_bound_is_refused() {
+        let bounded = args(&["--max-paced-duration", "10m"]);
+        assert!(over_paced_bound(&bounded, &plan_waiting(60, 540)).is_none());
+        let why = over_paced_bound(&bounded, &plan_waiting(60, 541)).expect("refused");
+        assert!(
+            why.contains("about 601 s") && why.contains("600 s"),
+            "{why}"
+        );
+        assert!(over_paced_bound(&args(&[]), &plan_waiting(0, 100_000)).is_none());
+    }
+}
