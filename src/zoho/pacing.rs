@@ -217,10 +217,6 @@ impl Pacer {
         }
     }
 
-    pub fn limit(&self) -> RateLimit {
-        self.limit
-    }
-
     fn cell(&self, api: &str) -> Arc<LaneCell> {
         locked(&LANES)
             .entry((self.user.clone(), api.to_string()))

@@ -353,7 +353,11 @@ impl Transport {
                 Err(injected)
             };
         }
-        let api = pacing::api_of(request.method.as_str(), &request.path);
+        // Only Zoho Projects limits calls per API.
+        let api = match self.system {
+            System::Projects => pacing::api_of(request.method.as_str(), &request.path),
+            _ => String::new(),
+        };
         let mut ticket = None;
         if let Some(pacer) = &self.pacer {
             let (granted, waited) =
@@ -476,12 +480,12 @@ impl Transport {
                 // A second's margin: a call that arrives just before the lock ends prolongs it.
                 pacer.cool_down(api, lasting + Duration::from_secs(1), &why);
             }
-            let mut short =
-                response::api_error(answer.status, &answer.body, Some(lasting), description);
-            if let ZohoError::Api(e) = &mut short {
-                e.retry_after = Some(lasting);
-            }
-            return Ok(Some(short));
+            return Ok(Some(response::api_error(
+                answer.status,
+                &answer.body,
+                Some(lasting),
+                description,
+            )));
         }
         let until = match &self.pacer {
             Some(pacer) => pacer.lock(api, lasting),
