@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::report::OutcomeStatus;
 use crate::live::{MARKER_VARIABLE, Marker, PermissionKind};
-use crate::plan::{Change, FieldSpec, Operation};
+use crate::plan::{Change, FieldSpec, Operation, PORTAL_USERS_PER_ADD};
 use crate::zoho::crm::{
     DisplayField, FieldUpdate, NewField, NewModule, NewVariable, RecordQuery, Tooltip,
     VariableUpdate,
@@ -16,8 +16,6 @@ use crate::zoho::{CrmApi, ProjectsApi, ZohoError};
 
 /// Zoho's error code for "this already exists".
 const DUPLICATE: &str = "DUPLICATE_DATA";
-/// Emails sent per add-users call; the UI takes a comma-separated list.
-const PORTAL_USERS_PER_ADD: usize = 20;
 /// Rounds of "read link record ids, delete them" before giving up on removal.
 const REMOVAL_ROUNDS: usize = 5;
 

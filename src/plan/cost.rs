@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{Change, Operation};
+use super::model::{Change, Operation, PORTAL_USERS_PER_ADD};
 use crate::zoho::pacing::{self, RateLimit};
 use crate::zoho::projects::capabilities::{self, Capability};
 
@@ -90,9 +90,6 @@ fn capabilities_of(op: &Operation) -> Vec<(Capability, u64)> {
     }
 }
 
-/// Portal users are added this many per call (see `apply::ops`).
-const PORTAL_USERS_PER_ADD: u64 = 20;
-
 /// Estimated Projects calls per capability to apply `changes`.
 pub fn apply_calls(changes: &[Change]) -> BTreeMap<Capability, u64> {
     let mut calls: BTreeMap<Capability, u64> = BTreeMap::new();
@@ -110,7 +107,7 @@ pub fn apply_calls(changes: &[Change]) -> BTreeMap<Capability, u64> {
     }
     let adds: u64 = portal_users
         .values()
-        .map(|n| n.div_ceil(PORTAL_USERS_PER_ADD))
+        .map(|n| n.div_ceil(PORTAL_USERS_PER_ADD as u64))
         .sum();
     if adds > 0 {
         *calls.entry(Capability::AddPortalUsers).or_default() += adds;

@@ -11,6 +11,10 @@ use crate::live::{Address, Marker, PermissionKind};
 /// Version of the JSON plan format; bumped on incompatible changes.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// Emails sent per add-portal-users call (Zoho documents no maximum; the UI takes a
+/// comma-separated list): how the executor batches `AddPortalUser` and how estimates count it.
+pub const PORTAL_USERS_PER_ADD: usize = 20;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Action {
     Create,
