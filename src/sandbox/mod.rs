@@ -13,6 +13,8 @@ pub mod crm;
 pub mod error;
 pub mod generate;
 pub mod graph;
+#[cfg(test)]
+pub(crate) mod hostile_input;
 pub mod limits;
 pub mod owned_records;
 pub mod projects;

@@ -11,6 +11,13 @@ use crate::sandbox::error::CrmError;
 
 /// Conditions one criteria expression may hold.
 pub const MAX_CONDITIONS: usize = 10;
+/// Longest criteria accepted, in characters. Zoho documents none beyond its 10 conditions
+/// of at most 100 `in` values; this bounds the parser's work whatever a URL carries.
+pub const MAX_CRITERIA_LEN: usize = 16_384;
+/// Deepest parenthesis nesting accepted: ten conditions need far fewer levels, and the
+/// parser recurses once per level, so a bound here is what keeps a hostile criteria of
+/// thousands of `(` from overflowing the stack.
+pub const MAX_DEPTH: usize = 16;
 
 /// A parsed criteria expression.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,8 +44,13 @@ impl Criteria {
 /// with a backslash.
 pub fn parse_criteria(input: &str) -> Result<Criteria, String> {
     let chars: Vec<char> = input.trim().chars().collect();
+    if chars.len() > MAX_CRITERIA_LEN {
+        return Err(format!(
+            "criteria longer than {MAX_CRITERIA_LEN} characters"
+        ));
+    }
     let mut pos = 0;
-    let expr = parse_expr(&chars, &mut pos)?;
+    let expr = parse_expr(&chars, &mut pos, 0)?;
     skip_ws(&chars, &mut pos);
     if pos != chars.len() {
         return Err(format!("unexpected text at position {pos}"));
@@ -53,9 +65,9 @@ fn skip_ws(chars: &[char], pos: &mut usize) {
 }
 
 /// expr := term (("and" | "or") term)* — `and` binds tighter than `or`.
-fn parse_expr(chars: &[char], pos: &mut usize) -> Result<Criteria, String> {
+fn parse_expr(chars: &[char], pos: &mut usize, depth: usize) -> Result<Criteria, String> {
     let mut ors = Vec::new();
-    let mut ands = vec![parse_term(chars, pos)?];
+    let mut ands = vec![parse_term(chars, pos, depth)?];
     loop {
         skip_ws(chars, pos);
         let rest: String = chars[*pos..]
@@ -65,11 +77,11 @@ fn parse_expr(chars: &[char], pos: &mut usize) -> Result<Criteria, String> {
             .to_lowercase();
         if rest.starts_with("and") {
             *pos += 3;
-            ands.push(parse_term(chars, pos)?);
+            ands.push(parse_term(chars, pos, depth)?);
         } else if rest.starts_with("or") {
             *pos += 2;
             ors.push(collapse(std::mem::take(&mut ands), Criteria::And));
-            ands.push(parse_term(chars, pos)?);
+            ands.push(parse_term(chars, pos, depth)?);
         } else {
             break;
         }
@@ -87,15 +99,20 @@ fn collapse(mut items: Vec<Criteria>, wrap: fn(Vec<Criteria>) -> Criteria) -> Cr
 }
 
 /// term := "(" (expr | condition) ")"
-fn parse_term(chars: &[char], pos: &mut usize) -> Result<Criteria, String> {
+fn parse_term(chars: &[char], pos: &mut usize, depth: usize) -> Result<Criteria, String> {
     skip_ws(chars, pos);
     if chars.get(*pos) != Some(&'(') {
         return Err(format!("expected '(' at position {pos}"));
     }
+    if depth >= MAX_DEPTH {
+        return Err(format!(
+            "parentheses nested deeper than {MAX_DEPTH} levels at position {pos}"
+        ));
+    }
     *pos += 1;
     skip_ws(chars, pos);
     let inner = if chars.get(*pos) == Some(&'(') {
-        parse_expr(chars, pos)?
+        parse_expr(chars, pos, depth + 1)?
     } else {
         parse_condition(chars, pos)?
     };
@@ -404,5 +421,78 @@ mod tests {
             &["2026-01-01".into(), "2026-12-31".into()],
             None
         ));
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::sandbox::hostile_input;
+
+    fn depth(c: &Criteria) -> usize {
+        match c {
+            Criteria::Condition { .. } => 0,
+            Criteria::And(v) | Criteria::Or(v) => 1 + v.iter().map(depth).max().unwrap_or(0),
+        }
+    }
+
+    /// A well-formed criteria of at most `MAX_CONDITIONS` conditions, with its count.
+    fn valid() -> impl Strategy<Value = (String, usize)> {
+        let leaf = ("[A-Z][a-z_]{0,8}", "[a-zA-Z0-9 @.]{1,12}")
+            .prop_map(|(f, v)| (format!("({f}:equals:{v})"), 1));
+        leaf.prop_recursive(3, 10, 3, |inner| {
+            (proptest::collection::vec(inner, 2..4), any::<bool>()).prop_map(|(items, and)| {
+                let joint = if and { "and" } else { "or" };
+                let text = items.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>();
+                (
+                    format!("({})", text.join(joint)),
+                    items.iter().map(|(_, n)| n).sum(),
+                )
+            })
+        })
+    }
+
+    proptest! {
+        #![proptest_config(hostile_input::config(256))]
+
+        #[test]
+        fn hostile_text_is_refused_or_parsed_within_bounds(input in hostile_input::text()) {
+            let result = hostile_input::on_small_stack(move || parse_criteria(&input));
+            if let Ok(c) = result {
+                prop_assert!(depth(&c) <= MAX_DEPTH);
+            }
+        }
+
+        #[test]
+        fn nesting_past_the_limit_is_refused_naming_it(extra in 1usize..5_000) {
+            let n = MAX_DEPTH + extra;
+            let text = format!("{}(A:equals:1){}", "(".repeat(n), ")".repeat(n));
+            let e = hostile_input::on_small_stack(move || parse_criteria(&text)).unwrap_err();
+            prop_assert!(e.contains("nested deeper") || e.contains("longer than"), "{}", e);
+        }
+
+        #[test]
+        fn well_formed_criteria_parse_with_every_condition((text, n) in valid()) {
+            prop_assert_eq!(parse_criteria(&text).unwrap().conditions(), n);
+        }
+    }
+
+    #[test]
+    fn the_deepest_accepted_nesting_still_parses() {
+        let n = MAX_DEPTH - 1;
+        let text = format!("{}(A:equals:1){}", "(".repeat(n), ")".repeat(n));
+        assert_eq!(parse_criteria(&text).unwrap(), cond_a());
+        let long = format!("(A:equals:{})", "x".repeat(MAX_CRITERIA_LEN));
+        assert!(parse_criteria(&long).unwrap_err().contains("longer than"));
+    }
+
+    fn cond_a() -> Criteria {
+        Criteria::Condition {
+            field: "A".into(),
+            op: "equals".into(),
+            value: "1".into(),
+        }
     }
 }
