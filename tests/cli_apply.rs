@@ -131,7 +131,7 @@ fn markdown_and_json_formats_name_the_target() {
     assert_ok(&json);
     assert!(json.stderr.starts_with("Target: sandbox at"));
     let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("stdout is pure JSON");
-    assert_eq!(doc["format_version"], 1);
+    assert_eq!(doc["format_version"], 2);
     assert_eq!(doc["target"], format!("sandbox:{}", h.url));
 }
 

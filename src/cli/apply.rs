@@ -13,10 +13,10 @@ use super::workflow::{client_options, load_specs, plan_integration};
 use super::{GlobalArgs, exit, office365};
 use crate::apply::{ApplyOptions, ApplyReport, OutcomeStatus, execute};
 use crate::live::observe::observe;
-use crate::plan::Plan;
-use crate::plan::planner::PlanOptions;
+use crate::plan::planner::{PlanOptions, plan};
 use crate::plan::render::{json::PlanDocument, text};
 use crate::plan::safety::fingerprints;
+use crate::plan::{Change, Plan};
 use crate::zoho::ZohoClients;
 
 #[derive(Debug, Args)]
@@ -326,6 +326,17 @@ async fn apply_saved(
         )?;
         return Ok(exit::ERROR);
     }
+    // The seal catches edits, not a forger who recomputes it: the planner must still produce
+    // exactly these changes from the spec the file carries, so what runs is what it shows.
+    let replanned = plan(&document.desired, &observed, &document.options.into());
+    if let Some(why) = first_difference(&document.plan.changes, &replanned.changes) {
+        writeln!(
+            err,
+            "The saved plan {} does not match what its spec plans against the live state: {why}. Run `projectlink plan` again.",
+            path.display()
+        )?;
+        return Ok(exit::ERROR);
+    }
     write!(
         out,
         "{}",
@@ -337,6 +348,27 @@ async fn apply_saved(
         plan.refusal = None;
     }
     confirm_and_execute(global, args, &plan, &connected.clients, out, err).await
+}
+
+/// The first change where a saved plan and a fresh plan of the same spec and state differ.
+fn first_difference(saved: &[Change], fresh: &[Change]) -> Option<String> {
+    for (index, (a, b)) in saved.iter().zip(fresh).enumerate() {
+        if a != b {
+            return Some(format!(
+                "change {} ({} {}) differs",
+                index + 1,
+                a.action.label(),
+                a.address
+            ));
+        }
+    }
+    (saved.len() != fresh.len()).then(|| {
+        format!(
+            "it holds {} change(s), the planner makes {}",
+            saved.len(),
+            fresh.len()
+        )
+    })
 }
 
 #[cfg(test)]

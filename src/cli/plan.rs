@@ -76,6 +76,7 @@ pub async fn run(
             &planned.connected.id,
             &planned.desired,
             &planned.connection,
+            &options,
             &planned.plan,
         );
         match args.format {

@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 use super::diagnostics::{PlanDiagnostic, Severity};
 use crate::live::{Address, Marker, PermissionKind};
 
-/// Version of the JSON plan format; bumped on incompatible changes.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version of the JSON plan format; bumped on incompatible changes (2: saved plans carry
+/// their options and a seal of digests).
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Emails sent per add-portal-users call (Zoho documents no maximum; the UI takes a
 /// comma-separated list): how the executor batches `AddPortalUser` and how estimates count it.

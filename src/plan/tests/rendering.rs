@@ -78,13 +78,65 @@ fn markdown_stays_under_the_comment_limit_and_says_what_it_cut() {
 #[test]
 fn json_document_round_trips_and_carries_its_version() {
     let connection = crate::spec::Connection::default();
-    let doc = PlanDocument::new("sandbox:embedded", &desired(), &connection, &first_apply());
+    let options = crate::plan::planner::PlanOptions::default();
+    let doc = PlanDocument::new(
+        "sandbox:embedded",
+        &desired(),
+        &connection,
+        &options,
+        &first_apply(),
+    );
     let text = doc.to_json();
     let value: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(value["format_version"], 1);
+    assert_eq!(value["format_version"], 2);
     assert_eq!(PlanDocument::from_json(&text).unwrap(), doc);
-    let future = text.replacen("\"format_version\": 1", "\"format_version\": 99", 1);
-    assert!(PlanDocument::from_json(&future).unwrap_err().contains("99"));
+    let future = text.replacen("\"format_version\": 2", "\"format_version\": 99", 1);
+    let refused = PlanDocument::from_json(&future).unwrap_err().to_string();
+    assert!(refused.contains("99"), "{refused}");
+}
+
+#[test]
+fn an_edited_operation_makes_the_saved_plan_refuse_to_load() {
+    let options = crate::plan::planner::PlanOptions::default();
+    let connection = crate::spec::Connection::default();
+    let plan = first_apply();
+    let doc = PlanDocument::new("sandbox:embedded", &desired(), &connection, &options, &plan);
+    let mut value: serde_json::Value = serde_json::from_str(&doc.to_json()).unwrap();
+    // Change what the second change's operation does, leaving what it displays alone.
+    let op = value["plan"]["changes"][1]["operation"]
+        .as_object_mut()
+        .unwrap();
+    let (key, _) = op
+        .iter()
+        .find(|(k, _)| k.as_str() != "op")
+        .expect("an operand");
+    let key = key.clone();
+    op.insert(key, serde_json::json!("edited"));
+    let edited = serde_json::to_string_pretty(&value).unwrap();
+    let refused = PlanDocument::from_json(&edited).unwrap_err().to_string();
+    let second = &plan.changes[1];
+    assert_eq!(
+        refused,
+        format!(
+            "the plan was edited after it was saved: change 2 ({} {})",
+            second.action.label(),
+            second.address
+        )
+    );
+    // An edited option is named too.
+    let mut value: serde_json::Value = serde_json::from_str(&doc.to_json()).unwrap();
+    value["options"]["prune"] = serde_json::json!(true);
+    let refused = PlanDocument::from_json(&value.to_string())
+        .unwrap_err()
+        .to_string();
+    assert!(refused.ends_with("its options"), "{refused}");
+    // A file without a seal was not written by `plan -o`.
+    let mut value: serde_json::Value = serde_json::from_str(&doc.to_json()).unwrap();
+    value.as_object_mut().unwrap().remove("seal");
+    let refused = PlanDocument::from_json(&value.to_string())
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("no seal"), "{refused}");
 }
 
 #[test]
