@@ -15,7 +15,7 @@ use crate::plan::field_map::crm_family;
 use crate::plan::{Change, Operation};
 use crate::zoho::crm::{Record, WriteResult};
 use crate::zoho::projects::{NewProject, ProjectFilter, parse_date};
-use crate::zoho::{CrmApi, ProjectsApi, ZohoError};
+use crate::zoho::{CrmApi, ItemError, ProjectsApi, ZohoError};
 
 /// A unit of data-plane work.
 pub enum DataUnit<'a> {
@@ -153,6 +153,13 @@ fn statuses(
 fn first_error(results: Vec<WriteResult>) -> Result<(), ZohoError> {
     match results.into_iter().find_map(Result::err) {
         None => Ok(()),
+        // A quota keeps its name (and the report its reason), not "invalid request".
+        Some(ItemError::Request(shared)) => match &*shared {
+            ZohoError::Quota(q) => Err(ZohoError::Quota(q.clone())),
+            _ => Err(ZohoError::InvalidInput(
+                ItemError::Request(shared).to_string(),
+            )),
+        },
         Some(e) => Err(ZohoError::InvalidInput(e.to_string())),
     }
 }

@@ -418,7 +418,13 @@ async fn admit_crm(
         return Err(too_many(Area::Crm, "concurrency limit exceeded"));
     };
     let Some(left) = state.limits.charge(credit_cost(method, template, records)) else {
-        return Err(too_many(Area::Crm, "credit limit exceeded"));
+        // Zoho documents one 429 `TOO_MANY_REQUESTS` for both refusals; the spent allowance
+        // also shows in the credits header, which it sends once half the credits are used.
+        let mut refusal = too_many(Area::Crm, "credit limit exceeded");
+        refusal
+            .headers_mut()
+            .insert("X-API-CREDITS-REMAINING", HeaderValue::from_static("0"));
+        return Err(refusal);
     };
     let admission = CrmAdmission {
         _slot: Some(slot),

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use super::quota::{QuotaExceeded, QuotaKind};
+
 /// Which service a request went to: Zoho's three, or Microsoft's two (the Office 365 sync
 /// shares the same HTTP core).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -155,8 +157,12 @@ impl fmt::Display for ApiError {
 }
 
 impl From<ApiError> for ZohoError {
+    /// A license refusal is named as such; every other answer stays an API error.
     fn from(e: ApiError) -> ZohoError {
-        ZohoError::Api(Box::new(e))
+        match super::quota::license_exhausted(&e) {
+            Some(quota) => ZohoError::Quota(Box::new(quota)),
+            None => ZohoError::Api(Box::new(e)),
+        }
     }
 }
 
@@ -205,6 +211,10 @@ pub enum ZohoError {
         until: chrono::DateTime<chrono::Utc>,
         message: String,
     },
+    /// A quota only time or a purchase restores: the day's CRM API credits, or the org's
+    /// user licenses. Never retried.
+    #[error("{0}")]
+    Quota(Box<QuotaExceeded>),
 }
 
 impl ZohoError {
@@ -218,7 +228,8 @@ impl ZohoError {
             | ZohoError::Decode { .. }
             | ZohoError::Injected { .. }
             | ZohoError::InvalidInput(_)
-            | ZohoError::Locked { .. } => false,
+            | ZohoError::Locked { .. }
+            | ZohoError::Quota(_) => false,
         }
     }
 
@@ -228,6 +239,7 @@ impl ZohoError {
             ZohoError::Api(e) => e.status == 429 || e.code == super::response::PROJECTS_THROTTLED,
             ZohoError::Auth(AuthError::TooManyTokenRequests { .. }) => true,
             ZohoError::Locked { .. } => true,
+            ZohoError::Quota(q) => q.kind == QuotaKind::DailyCredits,
             ZohoError::RetriesExhausted { last, .. } => last.is_rate_limited(),
             _ => false,
         }
@@ -237,6 +249,7 @@ impl ZohoError {
     pub fn status(&self) -> Option<u16> {
         match self {
             ZohoError::Api(e) => Some(e.status),
+            ZohoError::Quota(q) => Some(q.status),
             ZohoError::RetriesExhausted { last, .. } => last.status(),
             _ => None,
         }
@@ -246,6 +259,7 @@ impl ZohoError {
     pub fn code(&self) -> Option<&str> {
         match self {
             ZohoError::Api(e) => Some(&e.code),
+            ZohoError::Quota(q) => Some(&q.code),
             ZohoError::RetriesExhausted { last, .. } => last.code(),
             _ => None,
         }
@@ -255,6 +269,7 @@ impl ZohoError {
     pub fn request(&self) -> Option<&RequestDescription> {
         match self {
             ZohoError::Api(e) => Some(&e.request),
+            ZohoError::Quota(q) => Some(&q.request),
             ZohoError::Transport { request, .. }
             | ZohoError::Decode { request, .. }
             | ZohoError::Injected { request, .. }

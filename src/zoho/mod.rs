@@ -13,6 +13,7 @@ pub mod error;
 mod lenient;
 pub mod pacing;
 pub mod projects;
+pub mod quota;
 mod response;
 pub mod retry;
 pub mod stats;

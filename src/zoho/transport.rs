@@ -15,6 +15,7 @@ use tokio::sync::Semaphore;
 use super::auth::TokenSource;
 use super::error::{RequestDescription, System, TransportFailure, ZohoError};
 use super::pacing::{self, Pacer};
+use super::quota::{self, QuotaExceeded};
 use super::response;
 use super::retry::{RetryPolicy, parse_retry_after};
 use super::stats::{ApiStats, crm_credit_cost};
@@ -172,6 +173,9 @@ pub struct Transport {
     fault: Option<FaultScript>,
     /// Zoho Projects' per-API limit; `None` for the other services.
     pacer: Option<Pacer>,
+    /// Set once the service said the org's daily credits are spent: every later call fails
+    /// at once with the same reason instead of spending a retry budget against it.
+    exhausted: std::sync::Mutex<Option<QuotaExceeded>>,
 }
 
 impl std::fmt::Debug for Transport {
@@ -212,7 +216,53 @@ impl Transport {
             stats: parts.stats,
             fault: parts.fault,
             pacer: parts.pacer,
+            exhausted: std::sync::Mutex::new(None),
         }
+    }
+
+    /// The quota refusal that stopped this service's calls in this run, if one did.
+    pub fn quota_exhausted(&self) -> Option<QuotaExceeded> {
+        self.exhausted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Fails a call at once when an earlier one met the exhausted daily credits.
+    fn refuse_after_quota(&self, description: &RequestDescription) -> Result<(), ZohoError> {
+        match &*self.exhausted.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some(quota) => Err(ZohoError::Quota(Box::new(
+                quota.for_later_call(description.clone()),
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Recognises a spent daily allowance in a 429, remembers it and names it.
+    fn credits_refusal(
+        &self,
+        answer: &Answer,
+        description: &RequestDescription,
+    ) -> Option<ZohoError> {
+        let retry_after = retry_after_of(&answer.headers);
+        let ZohoError::Api(error) =
+            response::api_error(answer.status, &answer.body, retry_after, description)
+        else {
+            return None;
+        };
+        let resets_at = retry_after
+            .and_then(|d| chrono::Duration::from_std(d).ok())
+            .map(|d| chrono::Utc::now() + d);
+        let quota = quota::credits_exhausted(
+            self.system,
+            answer.status,
+            &answer.headers,
+            &error,
+            resets_at,
+        )?;
+        tracing::debug!(request = %description, "the org's daily API credits are spent");
+        *self.exhausted.lock().unwrap_or_else(|e| e.into_inner()) = Some(quota.clone());
+        Some(ZohoError::Quota(Box::new(quota)))
     }
 
     pub fn system(&self) -> System {
@@ -221,6 +271,11 @@ impl Transport {
 
     pub fn stats(&self) -> &Arc<ApiStats> {
         &self.stats
+    }
+
+    /// The grant this transport's calls are made with.
+    pub fn tokens(&self) -> &Arc<TokenSource> {
+        &self.tokens
     }
 
     /// `GET /crm/v8/users?type=ActiveUsers&page=2`, as used in errors.
@@ -353,6 +408,7 @@ impl Transport {
                 Err(injected)
             };
         }
+        self.refuse_after_quota(description)?;
         // Only Zoho Projects limits calls per API.
         let api = match self.system {
             System::Projects => pacing::api_of(request.method.as_str(), &request.path),
@@ -436,8 +492,20 @@ impl Transport {
         {
             return Ok(Attempt::Transient(short));
         }
+        if self.system == System::Crm
+            && let Some(left) = answer
+                .headers
+                .get("X-API-CREDITS-REMAINING")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        {
+            self.stats.record_credits_remaining(left);
+        }
         if answer.status == 429 {
             self.stats.record_rate_limited(self.system);
+            if let Some(spent) = self.credits_refusal(&answer, description) {
+                return Err(spent);
+            }
         } else {
             self.stats
                 .record_credits(self.system, crm_credit_cost(request.records_written));

@@ -74,9 +74,20 @@ impl CrmClient {
         CrmClient { transport }
     }
 
+    /// The transport every call goes through, for read-only probes that need the raw
+    /// answer (`projectlink doctor` checks response shapes against the client's types).
+    pub fn transport(&self) -> &Arc<Transport> {
+        &self.transport
+    }
+
     /// Counters of every client sharing this client's statistics.
     pub fn stats(&self) -> ApiStatsSnapshot {
         self.transport.stats().snapshot()
+    }
+
+    /// The quota refusal (spent daily credits) that stopped this org's calls, if one did.
+    pub fn quota_exhausted(&self) -> Option<super::quota::QuotaExceeded> {
+        self.transport.quota_exhausted()
     }
 
     fn path(tail: &str) -> String {
