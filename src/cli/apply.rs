@@ -189,6 +189,9 @@ async fn confirm_and_execute(
     let total = clients.stats.snapshot();
     let used = total.since(&before);
     write!(out, "{}", render_report(&report))?;
+    if let Some(quota) = clients.crm.quota_exhausted() {
+        writeln!(err, "Stopped calling Zoho CRM: {quota}.")?;
+    }
     writeln!(
         out,
         "API calls: {} to apply (CRM {}, Projects {}), {} this run including reads and {} token request(s); CRM credits this run: {}.",
