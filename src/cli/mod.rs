@@ -2,8 +2,10 @@
 //! and the mapping from outcomes to exit codes CI can rely on.
 
 pub mod apply;
+pub mod completions;
 pub mod crd;
 pub mod export;
+pub mod man;
 pub mod office365;
 pub mod operator;
 pub mod plan;
@@ -12,6 +14,7 @@ pub mod sandbox;
 pub mod schema;
 pub mod target;
 pub mod validate;
+pub mod version;
 pub mod workflow;
 
 use std::io::{IsTerminal, Write};
@@ -53,7 +56,13 @@ stand-in kept in <state-dir>/sandbox.db. --target URL points at a running sandbo
 
 /// Keep the Zoho CRM <-> Zoho Projects integration as code: validate, plan, apply, export.
 #[derive(Debug, Parser)]
-#[command(name = "projectlink", version, about, after_help = AFTER_HELP)]
+#[command(
+    name = "projectlink",
+    version = version::SHORT,
+    long_version = version::LONG,
+    about,
+    after_help = AFTER_HELP
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -165,6 +174,10 @@ pub enum Command {
     Crd(crd::CrdArgs),
     /// Reconcile ProjectsIntegration resources from inside Kubernetes.
     Operator(operator::OperatorArgs),
+    /// Print the shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(completions::CompletionsArgs),
+    /// Print the manual page (roff), or write one per verb with --out-dir.
+    Man(man::ManArgs),
 }
 
 /// Runs the parsed command line and returns the process exit code.
@@ -189,6 +202,8 @@ pub fn run(cli: Cli) -> u8 {
             let limit = global.projects_rate_limit.map(|l| l.to_string());
             block_on(async { sandbox::run(args, limit).await.map(|_| exit::OK) })
         }
+        Command::Completions(args) => completions::run(&args, &mut out),
+        Command::Man(args) => man::run(&args, &mut out, &mut err),
         Command::Operator(args) => {
             block_on(async { operator::run(&global, &args).await.map(|_| exit::OK) })
         }
