@@ -123,6 +123,11 @@ pub fn require_admin(caller: &Caller, permission: &str) -> Result<(), CrmError> 
     }
 }
 
+/// Largest value of an int32 parameter.
+pub const MAX_INT32: u64 = i32::MAX as u64;
+/// Field names one read may ask for (Zoho: "up to 50 fields").
+pub const MAX_FIELDS: usize = 50;
+
 /// Query parameters; a query string that cannot be decoded is answered as Zoho's bad data.
 #[derive(Debug, Default)]
 pub struct Params(pub HashMap<String, String>);
@@ -135,7 +140,9 @@ impl Params {
             .filter(|v| !v.trim().is_empty())
     }
 
-    /// An optional positive integer parameter.
+    /// An optional positive integer parameter. Zoho types `page` and `per_page` as int32,
+    /// so anything past `i32::MAX` is its invalid data too (and page arithmetic on what is
+    /// accepted cannot overflow).
     pub fn number(&self, name: &str) -> Result<Option<u64>, CrmError> {
         match self.get(name) {
             None => Ok(None),
@@ -143,10 +150,26 @@ impl Params {
                 .trim()
                 .parse::<u64>()
                 .ok()
-                .filter(|n| *n > 0)
+                .filter(|n| (1..=MAX_INT32).contains(n))
                 .map(Some)
                 .ok_or_else(|| CrmError::invalid_param(name, "invalid data")),
         }
+    }
+
+    /// The `fields` parameter of a read, at most [`MAX_FIELDS`] names.
+    // (unconfirmed) record.json enumerates LIMIT_EXCEEDED "Max field limit exceeded"; the
+    // details are the sandbox's.
+    pub fn fields(&self) -> Result<Vec<String>, CrmError> {
+        let fields = self.list("fields");
+        if fields.len() > MAX_FIELDS {
+            return Err(CrmError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                "LIMIT_EXCEEDED",
+                "Max field limit exceeded",
+            )
+            .with_details(json!({ "param": "fields", "limit": MAX_FIELDS })));
+        }
+        Ok(fields)
     }
 
     /// A comma-separated list parameter.
@@ -262,5 +285,49 @@ pub fn body_id(value: &Value) -> Option<String> {
         Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
         Value::Number(n) => n.as_u64().map(|n| n.to_string()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::sandbox::hostile_input;
+
+    fn one(name: &str, value: String) -> Params {
+        Params(HashMap::from([(name.to_string(), value)]))
+    }
+
+    proptest! {
+        #![proptest_config(hostile_input::config(256))]
+
+        #[test]
+        fn numbers_are_int32_or_zohos_invalid_data(value in hostile_input::text()) {
+            match one("page", value.clone()).number("page") {
+                Ok(None) => prop_assert!(value.trim().is_empty()),
+                Ok(Some(n)) => prop_assert!((1..=MAX_INT32).contains(&n)),
+                Err(e) => {
+                    prop_assert_eq!((e.status.as_u16(), e.code), (400, "INVALID_DATA"));
+                    prop_assert_eq!(&e.details["param_name"], "page");
+                }
+            }
+        }
+
+        #[test]
+        fn field_lists_past_fifty_are_a_limit(n in 0usize..400) {
+            let fields = one("fields", vec!["Email"; n].join(",")).fields();
+            prop_assert_eq!(fields.is_ok(), n <= MAX_FIELDS);
+        }
+    }
+
+    #[test]
+    fn the_page_that_once_overflowed_is_invalid_data() {
+        let e = one("page", "9223372036854775808".into())
+            .number("page")
+            .unwrap_err();
+        assert_eq!(e.code, "INVALID_DATA");
+        let max = one("page", i32::MAX.to_string()).number("page").unwrap();
+        assert_eq!(max, Some(MAX_INT32));
     }
 }

@@ -11,6 +11,14 @@
 pub const MAX_QUERY_LEN: usize = 10_000;
 /// Deepest parenthesis nesting accepted.
 const MAX_DEPTH: usize = 16;
+/// Conditions a WHERE clause may hold (Zoho: "a maximum of 25 criteria").
+pub const MAX_CRITERIA: usize = 25;
+/// Fields a SELECT may name (Zoho: "up to 50 field API names").
+pub const MAX_SELECT_FIELDS: usize = 50;
+/// Fields an ORDER BY may name (Zoho v8: "a maximum of 10 fields").
+pub const MAX_ORDER_FIELDS: usize = 10;
+/// Values an `in` / `not in` list may hold (Zoho: "up to 50 values").
+pub const MAX_IN_VALUES: usize = 50;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Token {
@@ -63,12 +71,24 @@ pub struct Query {
 pub struct ParseError {
     pub clause: &'static str,
     pub reason: String,
+    /// The documented limit the query passed, when that is why it was refused.
+    pub limit: Option<usize>,
 }
 
 fn fail<T>(clause: &'static str, reason: impl Into<String>) -> Result<T, ParseError> {
     Err(ParseError {
         clause,
         reason: reason.into(),
+        limit: None,
+    })
+}
+
+/// Refuses a query whose `clause` names more than `limit` of `what`.
+fn over<T>(clause: &'static str, what: &str, limit: usize) -> Result<T, ParseError> {
+    Err(ParseError {
+        clause,
+        reason: format!("more than {limit} {what}"),
+        limit: Some(limit),
     })
 }
 
@@ -143,6 +163,8 @@ pub fn tokenize(input: &str) -> Result<Vec<Token>, ParseError> {
 struct Parser {
     tokens: Vec<Token>,
     pos: usize,
+    /// Conditions read so far, refused past [`MAX_CRITERIA`] before the tree grows further.
+    conditions: usize,
 }
 
 impl Parser {
@@ -233,6 +255,10 @@ impl Parser {
     }
 
     fn comparison(&mut self, field: String) -> Result<Cond, ParseError> {
+        self.conditions += 1;
+        if self.conditions > MAX_CRITERIA {
+            return over("where", "criteria", MAX_CRITERIA);
+        }
         for op in ["=", "!=", "<>", "<=", ">=", "<", ">"] {
             if self.symbol(op) {
                 let op = if op == "<>" { "!=" } else { op };
@@ -266,6 +292,9 @@ impl Parser {
             }
             let mut values = vec![self.literal()?];
             while self.symbol(",") {
+                if values.len() == MAX_IN_VALUES {
+                    return over("where", "values in one in list", MAX_IN_VALUES);
+                }
                 values.push(self.literal()?);
             }
             if !self.symbol(")") {
@@ -288,6 +317,9 @@ impl Parser {
             if !self.symbol(",") {
                 return Ok(order);
             }
+            if order.len() == MAX_ORDER_FIELDS {
+                return over("order by", "fields", MAX_ORDER_FIELDS);
+            }
         }
     }
 }
@@ -300,12 +332,16 @@ pub fn parse(input: &str) -> Result<Query, ParseError> {
     let mut p = Parser {
         tokens: tokenize(input)?,
         pos: 0,
+        conditions: 0,
     };
     if !p.keyword("select") {
         return fail("select", "the query must start with select");
     }
     let mut fields = vec![p.name("select")?];
     while p.symbol(",") {
+        if fields.len() == MAX_SELECT_FIELDS {
+            return over("select", "fields", MAX_SELECT_FIELDS);
+        }
         fields.push(p.name("select")?);
     }
     if !p.keyword("from") {
@@ -392,5 +428,74 @@ mod tests {
         );
         assert!(parse(&deep).is_err());
         assert!(parse(&"x".repeat(MAX_QUERY_LEN + 1)).is_err());
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::sandbox::hostile_input;
+
+    fn conditions(c: &Cond) -> usize {
+        match c {
+            Cond::And(a, b) | Cond::Or(a, b) => conditions(a) + conditions(b),
+            _ => 1,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(hostile_input::config(256))]
+
+        #[test]
+        fn hostile_text_anywhere_in_a_query_is_refused_or_bounded(
+            text in hostile_input::text(),
+            at in 0usize..4,
+        ) {
+            let query = match at {
+                0 => text,
+                1 => format!("select {text} from Contacts"),
+                2 => format!("select id from Contacts where {text}"),
+                _ => format!("select id from Contacts where Email = '{text}' limit {text}"),
+            };
+            let parsed = hostile_input::on_small_stack(move || parse(&query));
+            if let Ok(q) = parsed {
+                prop_assert!(q.fields.len() <= MAX_SELECT_FIELDS);
+                prop_assert!(q.filter.as_ref().is_none_or(|f| conditions(f) <= MAX_CRITERIA));
+            }
+        }
+
+        #[test]
+        fn criteria_past_25_are_a_limit_not_a_syntax_error(n in 1usize..450) {
+            let chain = vec!["Last_Name = 'x'"; n].join(" and ");
+            let query = format!("select id from Contacts where {chain}");
+            match hostile_input::on_small_stack(move || parse(&query)) {
+                Ok(q) => prop_assert_eq!(conditions(&q.filter.unwrap()), n),
+                Err(e) => {
+                    prop_assert!(n > MAX_CRITERIA, "{:?}", e);
+                    prop_assert_eq!(e.limit, Some(MAX_CRITERIA));
+                }
+            }
+        }
+
+        #[test]
+        fn numbers_past_u64_in_limit_are_syntax_errors(digits in "[1-9][0-9]{20,60}") {
+            let e = parse(&format!("select id from Contacts limit {digits}")).unwrap_err();
+            prop_assert_eq!((e.clause, e.limit), ("limit", None));
+        }
+    }
+
+    #[test]
+    fn field_lists_stop_at_their_documented_limits() {
+        let names = |n: usize| vec!["Email"; n].join(", ");
+        assert!(parse(&format!("select {} from C", names(50))).is_ok());
+        let e = parse(&format!("select {} from C", names(51))).unwrap_err();
+        assert_eq!((e.clause, e.limit), ("select", Some(50)));
+        let e = parse(&format!("select id from C order by {}", names(11))).unwrap_err();
+        assert_eq!((e.clause, e.limit), ("order by", Some(10)));
+        let values = vec!["'a'"; 51].join(",");
+        let e = parse(&format!("select id from C where Email in ({values})")).unwrap_err();
+        assert_eq!(e.limit, Some(MAX_IN_VALUES));
     }
 }

@@ -233,7 +233,7 @@ pub async fn list(
         return Err(CrmError::record_limit(MAX_IDS as u64));
     }
     // `fields` is mandatory when listing a module, optional when fetching records by id.
-    let wanted = params.list("fields");
+    let wanted = params.fields()?;
     if wanted.is_empty() && ids.is_empty() {
         return Err(CrmError::required_param_missing("fields"));
     }
@@ -362,7 +362,7 @@ pub async fn get_one(
     params: Params,
 ) -> Result<Response, CrmError> {
     let (_caller, schema) = open(&state, &headers, &module, "READ", "View")?;
-    let wanted = params.list("fields");
+    let wanted = params.fields()?;
     let wanted = (!wanted.is_empty()).then_some(wanted);
     let rendered = state.store.with(|c| {
         let Some(stored) = load_record(c, &schema.module.api_name, &id)? else {

@@ -218,7 +218,7 @@ pub async fn search(
     }
     let found = run(&state, &schema, &q, SEARCH_LIMIT)?;
     let reachable = found.len().min(SEARCH_LIMIT);
-    let wanted = params.list("fields");
+    let wanted = params.fields()?;
     let page_items: Vec<Value> = found
         .into_iter()
         .take(reachable)

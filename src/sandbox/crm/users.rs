@@ -190,6 +190,9 @@ pub async fn list(
     let page = params.number("page")?.unwrap_or(1);
     let mut args: Vec<String> = Vec::new();
     let ids = params.list("ids");
+    if ids.len() > super::records::MAX_IDS {
+        return Err(CrmError::record_limit(super::records::MAX_IDS as u64));
+    }
     if !ids.is_empty() {
         filter.push_str(&format!(
             " AND u.id IN ({})",
