@@ -80,6 +80,12 @@ impl GraphClient {
         })
     }
 
+    /// The transport every call goes through (its token source tells a read-only probe the
+    /// app's permissions).
+    pub fn transport(&self) -> &Arc<Transport> {
+        &self.transport
+    }
+
     /// Counters of this client's calls (Graph calls, 429s, retries, token requests).
     pub fn stats(&self) -> ApiStatsSnapshot {
         self.transport.stats().snapshot()

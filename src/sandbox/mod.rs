@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod auth;
 pub mod counters;
 pub mod crm;
+pub mod deviations;
 pub mod error;
 pub mod generate;
 pub mod graph;

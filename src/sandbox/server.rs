@@ -67,6 +67,9 @@ pub struct SandboxConfig {
     /// per 120 s, then 1200 s locked, answered 400); there is no setting that switches it
     /// off, so a test that calls one API often sets a wide limit here.
     pub projects_throttle: Option<ProjectsThrottle>,
+    /// Deliberate departures from Zoho's usual answers (a legacy-only Projects portal, a
+    /// changed response shape), for testing checks that must notice them.
+    pub deviations: super::deviations::Deviations,
 }
 
 impl SandboxConfig {
@@ -98,6 +101,7 @@ impl Default for SandboxConfig {
             token_requests_per_10_min: Some(super::accounts::TOKENS_PER_TEN_MINUTES),
             graph: super::graph::GraphConfig::default(),
             projects_throttle: None,
+            deviations: super::deviations::Deviations::default(),
         }
     }
 }
@@ -188,6 +192,11 @@ pub fn router(state: AppState) -> Router {
         .merge(super::projects::router_v3())
         .merge(super::graph::router())
         .method_not_allowed_fallback(super::error::method_not_allowed)
+        // Inside the limits layer, so a deviating answer is counted and limited like any.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            super::deviations::apply,
+        ))
         // `route_layer` so the middleware sees the matched path template for its counters.
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -38,9 +38,34 @@ struct Cached {
     refresh_at: Instant,
 }
 
+/// What one token request returned, beyond the token itself: what a read-only probe
+/// (`projectlink doctor`) reports about a grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refreshed {
+    /// The scopes Zoho says the grant holds (`scope` in the answer, space-separated), or
+    /// `None` when the answer did not say.
+    pub scopes: Option<Vec<String>>,
+    /// `api_domain` from the answer.
+    pub api_domain: Option<Url>,
+    pub lifetime: Duration,
+}
+
+/// One token answer: the token, how long it lives, and the scopes it says it carries.
+struct Issued {
+    token: AccessToken,
+    lifetime: Duration,
+    scope: Option<String>,
+}
+
 /// The scope a client-credentials grant asks for: every application permission the app
 /// registration was granted on Graph.
 pub const GRAPH_DEFAULT_SCOPE: &str = "https://graph.microsoft.com/.default";
+
+/// A token just cached by [`TokenSource::keep`].
+struct KeptToken {
+    token: AccessToken,
+    lifetime: Duration,
+}
 
 /// How a token source obtains tokens.
 enum Grant {
@@ -181,6 +206,11 @@ impl TokenSource {
         }
     }
 
+    /// The token endpoint this grant is refreshed at (its data centre's accounts server).
+    pub fn token_url(&self) -> &Url {
+        &self.token_url
+    }
+
     /// Where the credentials came from, for messages.
     pub fn origin(&self) -> &str {
         self.grant.origin()
@@ -198,7 +228,35 @@ impl TokenSource {
         {
             return Ok(c.token.clone());
         }
-        let (token, lifetime) = self.refresh().await?;
+        let issued = self.refresh().await?;
+        Ok(self.keep(&mut cached, issued).token)
+    }
+
+    /// Always asks the token endpoint for a new token (even when one is cached), keeps it
+    /// for the calls that follow, and says what the answer told about the grant. Costs one
+    /// of the grant's ten tokens per ten minutes.
+    pub async fn refresh_now(&self) -> Result<Refreshed, ZohoError> {
+        let mut cached = self.cached.lock().await;
+        let issued = self.refresh().await?;
+        let scopes = issued.scope.as_deref().map(|s| {
+            s.split([' ', ','])
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()
+        });
+        let kept = self.keep(&mut cached, issued);
+        Ok(Refreshed {
+            scopes,
+            api_domain: kept.token.api_domain.clone(),
+            lifetime: kept.lifetime,
+        })
+    }
+
+    /// Caches (and stores) a freshly issued token.
+    fn keep(&self, cached: &mut Option<Cached>, issued: Issued) -> KeptToken {
+        let Issued {
+            token, lifetime, ..
+        } = issued;
         if let Some((store, key)) = &self.store {
             store.save(
                 key,
@@ -214,7 +272,7 @@ impl TokenSource {
             token: token.clone(),
             refresh_at: Instant::now() + lifetime - margin,
         });
-        Ok(token)
+        KeptToken { token, lifetime }
     }
 
     /// Forgets `rejected` if it is still the cached token (Zoho answered 401 to it).
@@ -237,7 +295,7 @@ impl TokenSource {
     }
 
     /// The grant's token request, retried on transient failures like any API call.
-    async fn refresh(&self) -> Result<(AccessToken, Duration), ZohoError> {
+    async fn refresh(&self) -> Result<Issued, ZohoError> {
         let request = self.description();
         let form: [(&str, &str); 4] = match &self.grant {
             Grant::Refresh(c) => [
@@ -297,11 +355,7 @@ impl TokenSource {
 
     /// The identity platform's answer: `{token_type, expires_in, access_token}` or
     /// `{error, error_description: "AADSTS…: …\r\nTrace ID: …"}`.
-    fn read_identity_answer(
-        &self,
-        status: u16,
-        body: &[u8],
-    ) -> Result<(AccessToken, Duration), ZohoError> {
+    fn read_identity_answer(&self, status: u16, body: &[u8]) -> Result<Issued, ZohoError> {
         let origin = self.grant.origin().to_string();
         let malformed = |problem: &str| {
             ZohoError::Auth(AuthError::Malformed {
@@ -343,20 +397,17 @@ impl TokenSource {
             _ => None,
         }
         .unwrap_or(3600);
-        Ok((
-            AccessToken {
+        Ok(Issued {
+            token: AccessToken {
                 value: Secret::new(access),
                 api_domain: None,
             },
-            Duration::from_secs(seconds.max(1)),
-        ))
+            lifetime: Duration::from_secs(seconds.max(1)),
+            scope: None,
+        })
     }
 
-    fn read_token_answer(
-        &self,
-        status: u16,
-        body: &[u8],
-    ) -> Result<(AccessToken, Duration), ZohoError> {
+    fn read_token_answer(&self, status: u16, body: &[u8]) -> Result<Issued, ZohoError> {
         let origin = self.grant.origin().to_string();
         let malformed = |problem: &str| {
             ZohoError::Auth(AuthError::Malformed {
@@ -407,13 +458,17 @@ impl TokenSource {
             // Never send a token over plain HTTP unless Accounts itself is plain HTTP (a
             // local stand-in).
             .filter(|u| u.scheme() == "https" || u.scheme() == self.token_url.scheme());
-        Ok((
-            AccessToken {
+        Ok(Issued {
+            token: AccessToken {
                 value: Secret::new(access),
                 api_domain,
             },
-            lifetime(&value),
-        ))
+            lifetime: lifetime(&value),
+            scope: value
+                .get("scope")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        })
     }
 }
 

@@ -25,6 +25,9 @@ pub struct ApiStats {
     retries: AtomicU64,
     token_refreshes: AtomicU64,
     projects_paced_ms: AtomicU64,
+    /// The last `X-API-CREDITS-REMAINING` a CRM answer carried, plus one (0: none seen).
+    /// Zoho sends it only once more than half of the org's daily credits are spent.
+    crm_credits_remaining: AtomicU64,
     /// Zoho Projects requests per API (method and path pattern), which its limit counts.
     projects_by_api: Mutex<BTreeMap<String, u64>>,
 }
@@ -131,6 +134,20 @@ impl ApiStats {
     pub(crate) fn record_credits(&self, system: System, credits: u64) {
         if system == System::Crm {
             self.crm_credits.fetch_add(credits, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn record_credits_remaining(&self, left: u64) {
+        self.crm_credits_remaining
+            .store(left.saturating_add(1), Ordering::Relaxed);
+    }
+
+    /// The org's remaining CRM credits as the last CRM answer reported them; `None` when no
+    /// answer carried the count (Zoho sends it once more than half is spent).
+    pub fn crm_credits_remaining(&self) -> Option<u64> {
+        match self.crm_credits_remaining.load(Ordering::Relaxed) {
+            0 => None,
+            n => Some(n - 1),
         }
     }
 

@@ -105,13 +105,24 @@ pub async fn token(
             ));
         }
         let bytes: [u8; 48] = rand::rng().random();
-        let token = format!(
-            "eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.{}",
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-        );
         let expires_ms = chrono::Utc::now()
             .timestamp_millis()
             .saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX));
+        // Shaped like Microsoft's app-only tokens: a JWT whose payload names the tenant,
+        // the app and its application permissions in `roles` (the signature is random).
+        let claims = json!({
+            "aud": "https://graph.microsoft.com",
+            "tid": tenant,
+            "appid": client_id,
+            "roles": app.roles,
+            "exp": expires_ms / 1000,
+        });
+        let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+        let token = format!(
+            "eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.{}.{}",
+            b64(claims.to_string().as_bytes()),
+            b64(&bytes)
+        );
         db::insert_token(conn, &token, &tenant, client_id, &app.roles, expires_ms)?;
         let secs = ttl.as_secs();
         Ok(Json(json!({

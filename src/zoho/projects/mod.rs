@@ -49,6 +49,12 @@ impl ProjectsClient {
         self.legacy.transport.stats().snapshot()
     }
 
+    /// The transport every call goes through, for read-only probes that need the raw
+    /// answer (`projectlink doctor` checks response shapes against the client's types).
+    pub fn transport(&self) -> &Arc<Transport> {
+        &self.legacy.transport
+    }
+
     /// Runs `capability` on V3, or on legacy when V3 has no rule for it; a V3 answer of
     /// `URL_RULE_NOT_CONFIGURED` (nothing was done) repeats the call on legacy.
     async fn via<T, FV, FL>(
