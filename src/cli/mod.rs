@@ -4,7 +4,9 @@
 pub mod apply;
 pub mod completions;
 pub mod crd;
+pub mod doctor;
 pub mod export;
+pub mod lease;
 pub mod man;
 pub mod office365;
 pub mod operator;
@@ -159,6 +161,15 @@ pub enum Command {
     Plan(plan::PlanArgs),
     /// Make the live integration match the spec (or apply a saved plan).
     Apply(apply::ApplyArgs),
+    /// Check, without changing anything, that projectlink will work against the org a spec
+    /// names with its credentials.
+    ///
+    /// Refreshes each grant, compares its scopes with what the spec's features need, checks
+    /// the acting user's admin rights, the edition and credits left, the Projects portal,
+    /// role and which API (V3 or legacy) answers, and calls every endpoint projectlink reads
+    /// once to check its answer's shape; for Office 365, the app's Graph permissions and the
+    /// calendar window. Exit 0 all good, 1 something will fail, 2 warnings only.
+    Doctor(doctor::DoctorArgs),
     /// Write the live integration as a spec.
     ///
     /// A ProjectsIntegration read from the CRM org's projectlink marker (the default), or with
@@ -198,6 +209,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Plan(args) => block_on(plan::run(&global, &args, &mut out, &mut err)),
         Command::Apply(args) => block_on(apply::run(&global, &args, &mut out, &mut err)),
         Command::Export(args) => block_on(export::run(&global, &args, &mut out, &mut err)),
+        Command::Doctor(args) => block_on(doctor::run(&global, &args, &mut out, &mut err)),
         Command::Sandbox(args) => {
             let limit = global.projects_rate_limit.map(|l| l.to_string());
             block_on(async { sandbox::run(args, limit).await.map(|_| exit::OK) })

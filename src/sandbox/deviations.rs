@@ -65,7 +65,8 @@ impl FromStr for ShapeChange {
             text: text.to_string(),
             problem,
         };
-        let (route, change) = text.rsplit_once(':').ok_or_else(|| error("no ':'"))?;
+        // Route templates hold no ':' (`{id}`), the JSON value may.
+        let (route, change) = text.split_once(':').ok_or_else(|| error("no ':'"))?;
         if !route.contains(' ') {
             return Err(error("the route has no method"));
         }
