@@ -357,6 +357,10 @@ pub fn router() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/oauth/v2/token", axum::routing::post(token))
         .route("/oauth/v2/token/revoke", axum::routing::post(revoke))
+        // A grant is a few form fields; a larger body is refused before it is read whole.
+        .layer(axum::extract::DefaultBodyLimit::max(
+            super::request_limits::TOKEN_MAX_BODY,
+        ))
 }
 
 #[cfg(test)]

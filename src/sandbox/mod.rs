@@ -20,6 +20,7 @@ pub mod limits;
 pub mod owned_records;
 pub mod projects;
 pub mod projects_throttle;
+pub mod request_limits;
 pub mod seed;
 pub mod server;
 pub mod store;

@@ -179,8 +179,9 @@ impl Sandbox {
     }
 }
 
-/// Largest request body accepted.
-pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+/// Largest request body accepted (the CRM's; Graph and the token endpoints take less, see
+/// [`super::request_limits`]).
+pub const MAX_BODY_BYTES: usize = super::request_limits::CRM_MAX_BODY;
 
 /// The whole HTTP surface: accounts, CRM, Projects and Microsoft Graph, behind the limits layer. Unknown
 /// paths and methods are answered in the error format of the API the path belongs to.
@@ -205,6 +206,9 @@ pub fn router(state: AppState) -> Router {
         .fallback(super::error::not_found)
         // Batches of 100 records with long text fields outgrow axum's 2 MB default.
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Outermost: refuses oversized bodies before anything reads them, and answers axum's
+        // own rejections in the error format of the path's service.
+        .layer(axum::middleware::from_fn(super::request_limits::guard))
         .with_state(state)
 }
 

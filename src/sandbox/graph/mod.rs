@@ -219,6 +219,14 @@ pub fn router() -> Router<AppState> {
         .route("/{tenant}/oauth2/v2.0/token", post(auth::token))
         .fallback(unknown_login_endpoint)
         .method_not_allowed_fallback(unknown_login_endpoint);
+    // Graph's own 4 MB request limit (the token endpoint's form is far smaller), also for
+    // bodies sent without a Content-Length, which the sandbox-wide guard cannot see ahead.
+    let login = login.layer(axum::extract::DefaultBodyLimit::max(
+        crate::sandbox::request_limits::TOKEN_MAX_BODY,
+    ));
+    let v1 = v1.layer(axum::extract::DefaultBodyLimit::max(
+        crate::sandbox::request_limits::GRAPH_MAX_BODY,
+    ));
     Router::new().nest("/login", login).nest("/graph/v1.0", v1)
 }
 

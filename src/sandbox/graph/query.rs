@@ -10,6 +10,14 @@ use chrono::{DateTime, NaiveDateTime};
 use serde_json::Value;
 
 use super::error::GraphError;
+use crate::sandbox::request_limits::excerpt;
+
+/// Longest value of one query option: far above any real filter, select list or token,
+/// and a bound on the work one request can ask of the parser.
+pub const MAX_OPTION_LEN: usize = 8_192;
+/// Comparisons a `$filter` may hold, lambda conditions included (OData's default node
+/// count limit, which Graph reports when a filter passes it).
+pub const MAX_FILTER_NODES: usize = 100;
 
 /// Parsed query string.
 #[derive(Debug, Clone, Default)]
@@ -35,6 +43,13 @@ impl Options {
             ..Options::default()
         };
         for (key, value) in pairs {
+            if value.chars().count() > MAX_OPTION_LEN {
+                return Err(GraphError::parse_uri(format!(
+                    "The query specified in the URI is not valid. The value of '{}' is \
+                     longer than {MAX_OPTION_LEN} characters.",
+                    excerpt(&key)
+                )));
+            }
             let lower = key.to_ascii_lowercase();
             let name = lower.strip_prefix('$').unwrap_or(&lower);
             if !lower.starts_with('$')
@@ -66,7 +81,8 @@ impl Options {
                 }
                 _ => {
                     return Err(GraphError::parse_uri(format!(
-                        "The query parameter '{key}' is not supported."
+                        "The query parameter '{}' is not supported.",
+                        excerpt(&key)
                     )));
                 }
             }
@@ -106,7 +122,8 @@ impl Options {
 fn parse_count(key: &str, value: &str) -> Result<usize, GraphError> {
     value.trim().parse::<usize>().map_err(|_| {
         GraphError::parse_uri(format!(
-            "Invalid value '{value}' for query option '{key}': a non-negative integer is expected."
+            "Invalid value '{}' for query option '{key}': a non-negative integer is expected.",
+            excerpt(value)
         ))
     })
 }
@@ -136,8 +153,9 @@ fn encode(s: &str) -> String {
 fn parse_expand(value: &str) -> Result<Vec<String>, GraphError> {
     let bad = || {
         GraphError::parse_uri(format!(
-            "Parsing OData Select and Expand failed: '{value}' is not supported; only \
-             singleValueExtendedProperties($filter=id eq '...') can be expanded."
+            "Parsing OData Select and Expand failed: '{}' is not supported; only \
+             singleValueExtendedProperties($filter=id eq '...') can be expanded.",
+            excerpt(value)
         ))
     };
     let v = value.trim();
@@ -326,9 +344,15 @@ impl<'a> Parser<'a> {
 
 impl Filter {
     pub fn parse(text: &str) -> Result<Filter, GraphError> {
-        let invalid = || GraphError::parse_uri(format!("Invalid filter clause: '{text}'"));
+        let invalid =
+            || GraphError::parse_uri(format!("Invalid filter clause: '{}'", excerpt(text)));
         let mut clauses = Vec::new();
+        let mut nodes = 0;
         for part in split_keyword(text.trim(), "and") {
+            nodes += 1;
+            if nodes > MAX_FILTER_NODES {
+                return Err(too_many_nodes());
+            }
             let part = part.trim();
             let lower = part.to_ascii_lowercase();
             if let Some(open) = lower.find("/any(") {
@@ -341,6 +365,10 @@ impl Filter {
                 let prefix = format!("{}/", var.trim());
                 let mut conditions = Vec::new();
                 for cond in split_keyword(body.trim(), "and") {
+                    nodes += 1;
+                    if nodes > MAX_FILTER_NODES {
+                        return Err(too_many_nodes());
+                    }
                     let c = comparison(cond.trim()).ok_or_else(invalid)?;
                     let first = c.path.first().cloned().unwrap_or_default();
                     let Some(prop) = format!("{first}/")
@@ -388,6 +416,13 @@ impl Filter {
                 }),
         })
     }
+}
+
+fn too_many_nodes() -> GraphError {
+    GraphError::parse_uri(format!(
+        "The query specified in the URI is not valid. The node count limit of \
+         '{MAX_FILTER_NODES}' has been exceeded."
+    ))
 }
 
 /// `path op literal`, the path kept whole (split by the caller).
@@ -517,4 +552,57 @@ mod tests {
         assert_eq!(ids, vec!["a".to_string(), "b".to_string()]);
         assert!(parse_expand("attachments").is_err());
     }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::sandbox::hostile_input;
+
+    fn option() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("$filter"),
+            Just("$select"),
+            Just("$top"),
+            Just("$skip"),
+            Just("$expand"),
+            Just("$skiptoken"),
+            Just("$deltatoken"),
+            Just("startDateTime"),
+            Just("$orderby"),
+        ]
+        .prop_map(str::to_string)
+    }
+
+    proptest! {
+        #![proptest_config(hostile_input::config(256))]
+
+        #[test]
+        fn hostile_options_are_bad_requests_with_bounded_messages(
+            pairs in proptest::collection::vec(
+                (prop_oneof![option(), hostile_input::text()], hostile_input::text()),
+                1..4,
+            ),
+        ) {
+            let parsed = hostile_input::on_small_stack(move || Options::parse(pairs));
+            if let Err(e) = parsed {
+                prop_assert_eq!((e.status.as_u16(), e.code), (400, "BadRequest"));
+                prop_assert!(e.message.chars().count() < 4 * EXCERPT_LIMIT, "{}", e.message);
+            }
+        }
+
+        #[test]
+        fn filters_past_the_node_limit_are_refused(n in 1usize..400) {
+            let text = vec!["subject eq 'x'"; n].join(" and ");
+            let parsed = Filter::parse(&text);
+            prop_assert_eq!(parsed.is_ok(), n <= MAX_FILTER_NODES);
+            if let Ok(f) = parsed {
+                prop_assert_eq!(f.clauses.len(), n);
+            }
+        }
+    }
+
+    const EXCERPT_LIMIT: usize = crate::sandbox::request_limits::EXCERPT_CHARS * 2;
 }

@@ -303,3 +303,39 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::sandbox::hostile_input;
+
+    proptest! {
+        #![proptest_config(hostile_input::config(256))]
+
+        #[test]
+        fn hostile_paging_dates_and_ids_are_the_input_error(
+            index in hostile_input::text(),
+            range in hostile_input::text(),
+            date in hostile_input::text(),
+        ) {
+            let p = Params::from_pairs(&[("index", &index), ("range", &range)]);
+            match p.page() {
+                Ok(page) => {
+                    prop_assert!(page.index >= 1 && (1..=MAX_RANGE).contains(&page.range));
+                    prop_assert!(page.offset() >= 0);
+                }
+                Err(e) => prop_assert_eq!((e.status.as_u16(), e.code), (400, 6831)),
+            }
+            if let Err(e) = parse_date("start_date", &date) {
+                prop_assert_eq!(e.code, 6831);
+            }
+            if let Ok(id) = parse_id("owner", &date) {
+                prop_assert!(id > 0);
+            }
+            let body = Params::from_request(Some(&index), &HeaderMap::new(), date.as_bytes());
+            prop_assert!(body.is_ok());
+        }
+    }
+}
