@@ -313,7 +313,7 @@ fn wrong_type() {
         "wrong_type.yaml",
         &[(
             "10:23",
-            "wrong type in spec.policy.maxChangePercent: expected a whole number, 0 or more",
+            "wrong type in spec.policy.maxChangePercent: expected a whole number, found the text \"thirty\"",
         )],
     );
 }
@@ -426,7 +426,7 @@ fn multi_document() {
         &[
             (
                 "12:17",
-                "wrong type in spec.permissions.profiles[0].access: expected true or false",
+                "wrong type in spec.permissions.profiles[0].access: expected true or false, found the text \"maybe\"",
             ),
             ("17:9", "invalid resource name \"Bad_Name\""),
             ("20:11", "portal name is empty"),

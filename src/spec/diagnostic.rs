@@ -25,6 +25,14 @@ impl Severity {
     }
 }
 
+/// How many characters of the source line a snippet shows at most: enough for any real
+/// spec line, and a 10 MB line is never echoed.
+const EXCERPT_CHARS: usize = 120;
+/// Of those, how many before the column when the line must be cut.
+const EXCERPT_BEFORE: usize = 40;
+/// Longest summary, hint or path shown (text from the file can end up in them).
+const MESSAGE_CHARS: usize = 400;
+
 /// One problem, with where it is and what to do about it. Serializes (for JSON output)
 /// without the snippet fields.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -38,14 +46,24 @@ pub struct Diagnostic {
     /// 1-based column in characters, when known.
     pub column: Option<u32>,
     /// One line saying what is wrong.
+    #[serde(serialize_with = "serialize_clipped")]
     pub summary: String,
     /// What to do about it.
+    #[serde(serialize_with = "serialize_clipped_option")]
     pub hint: Option<String>,
     /// The field the problem is about, e.g. `spec.relatedLists.modules[1].module`.
+    #[serde(serialize_with = "serialize_clipped_option")]
     pub path: Option<String>,
-    /// The text of the source line, for the snippet.
+    /// The part of the source line the snippet shows: the whole line, or at most
+    /// [`EXCERPT_CHARS`] characters around the column.
     #[serde(skip)]
     pub source_line: Option<String>,
+    /// How many characters of the line were cut before [`Self::source_line`].
+    #[serde(skip)]
+    pub excerpt_start: u32,
+    /// Whether the line goes on after [`Self::source_line`].
+    #[serde(skip)]
+    pub excerpt_cut_end: bool,
     /// How many characters the caret underlines.
     #[serde(skip)]
     pub width: u32,
@@ -63,6 +81,8 @@ impl Diagnostic {
             hint: None,
             path: None,
             source_line: None,
+            excerpt_start: 0,
+            excerpt_cut_end: false,
             width: 1,
         }
     }
@@ -103,10 +123,13 @@ impl Diagnostic {
         self.line = Some(line);
         self.column = Some(column);
         self.width = width.max(1);
-        self.source_line = source
-            .lines()
-            .nth(line.saturating_sub(1) as usize)
-            .map(str::to_owned);
+        self.source_line = None;
+        if let Some(text) = source.lines().nth(line.saturating_sub(1) as usize) {
+            let (start, excerpt, cut_end) = excerpt(text, column);
+            self.excerpt_start = u32::try_from(start).unwrap_or(u32::MAX);
+            self.excerpt_cut_end = cut_end;
+            self.source_line = Some(excerpt);
+        }
         self
     }
 
@@ -148,7 +171,15 @@ impl Diagnostic {
             (self.line, self.column, self.source_line.as_deref())
         {
             let bar = paint.style(BLUE_BOLD, "|");
-            let (shown, caret_offset, caret_width) = snippet(source, column, self.width);
+            let column = column.saturating_sub(self.excerpt_start);
+            let (mut shown, mut caret_offset, caret_width) = snippet(source, column, self.width);
+            if self.excerpt_start > 0 {
+                shown.insert(0, '…');
+                caret_offset += 1;
+            }
+            if self.excerpt_cut_end {
+                shown.push('…');
+            }
             let _ = writeln!(out, "{pad} {bar}");
             let _ = writeln!(
                 out,
@@ -190,6 +221,42 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// The part of `line` a snippet shows for a problem at `column`: where it starts (in
+/// characters), its text, and whether the line goes on after it.
+fn excerpt(line: &str, column: u32) -> (usize, String, bool) {
+    let mut chars = line.char_indices();
+    if chars.nth(EXCERPT_CHARS).is_none() {
+        return (0, line.to_owned(), false);
+    }
+    let before = (column.saturating_sub(1) as usize).saturating_sub(EXCERPT_BEFORE);
+    let mut excerpt = line.chars().skip(before);
+    let text: String = excerpt.by_ref().take(EXCERPT_CHARS).collect();
+    let cut_end = excerpt.next().is_some();
+    (before, text, cut_end)
+}
+
+/// Cuts user-derived text to [`MESSAGE_CHARS`] characters, marking the cut.
+fn clip(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(MESSAGE_CHARS) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some((end, _)) => std::borrow::Cow::Owned(format!("{}…", &text[..end])),
+    }
+}
+
+fn serialize_clipped<S: serde::Serializer>(text: &str, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&clip(text))
+}
+
+fn serialize_clipped_option<S: serde::Serializer>(
+    text: &Option<String>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match text {
+        Some(text) => serializer.serialize_some(&*clip(text)),
+        None => serializer.serialize_none(),
+    }
+}
+
 /// The source line as shown (tabs expanded, control characters escaped), the caret's
 /// offset in shown characters, and the caret's width.
 fn snippet(source: &str, column: u32, width: u32) -> (String, usize, usize) {
@@ -218,9 +285,10 @@ fn show_char(ch: char) -> String {
     }
 }
 
-/// Escapes control characters so user text cannot drive the terminal.
+/// Escapes control characters so user text cannot drive the terminal, and cuts what is too
+/// long to read.
 fn sanitize(text: &str) -> String {
-    text.chars().map(show_char).collect()
+    clip(text).chars().map(show_char).collect()
 }
 
 const RED_BOLD: &str = "\x1b[1;31m";
@@ -424,6 +492,31 @@ mod tests {
         assert!(rendered.contains("    key: \\u{1b}[31mx"), "{rendered:?}");
         // The tab counts as four shown characters before the caret.
         assert!(rendered.contains("|          ^^^^^^\n"), "{rendered:?}");
+    }
+
+    #[test]
+    fn a_long_line_is_cut_around_the_column() {
+        let line = format!("name: {}x{}", "a".repeat(10_000), "b".repeat(10_000));
+        let diagnostic = Diagnostic::error("bad").at("f.yaml", &line, 1, 10_007, 1);
+        let rendered = diagnostic.render(false);
+        assert!(rendered.len() < 600, "{} bytes", rendered.len());
+        let lines: Vec<&str> = rendered.lines().collect();
+        let shown = lines[3].strip_prefix("1 | ").expect(lines[3]);
+        assert_eq!(shown.chars().count(), EXCERPT_CHARS + 2, "{shown}");
+        assert!(shown.starts_with('…') && shown.ends_with('…'), "{shown}");
+        // The caret still points at the `x`.
+        let caret = lines[4].find('^').unwrap() - "  | ".len();
+        assert_eq!(shown.chars().nth(caret), Some('x'), "{rendered}");
+        assert_eq!(diagnostic.location().as_deref(), Some("f.yaml:1:10007"));
+    }
+
+    #[test]
+    fn long_messages_are_cut() {
+        let key = "k".repeat(5_000);
+        let diagnostic = Diagnostic::error(format!("unknown field {key:?}")).with_hint(key.clone());
+        assert!(diagnostic.render(false).len() < 1_000);
+        let json = serde_json::to_string(&diagnostic).unwrap();
+        assert!(json.len() < 1_000, "{json}");
     }
 
     #[test]

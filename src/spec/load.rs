@@ -9,19 +9,22 @@
 //! Every kind goes through the same code, generic over [`SpecKind`].
 
 use std::collections::HashMap;
-use std::io::Read as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde_saphyr::Error as YamlError;
 
 use super::diagnostic::{Diagnostic, Diagnostics, Severity};
 use super::document::{Kind, SpecKind};
+use super::limits::{LIMITS, Limits};
 use super::office365::Office365Integration;
 use super::path::FieldPath;
-use super::positions::{self, DocumentPositions, Position, ScannedDocument};
-use super::read_errors::{check_header, is_credential_field, redact_value, type_error};
+use super::positions::{DocumentPositions, Position};
+use super::read::{check_size, expand_directory, read_source, without_bom};
+use super::read_errors::{check_header, is_credential_field, redact_value, scan_error, type_error};
+use super::scan::{self, Problem, ScanError, ScannedDocument};
 use super::types::ProjectsIntegration;
+use super::typing;
 use super::validate::Finding;
 
 /// A spec file's name (as given by the user) and text.
@@ -195,8 +198,8 @@ pub fn load_files_report(paths: &[PathBuf]) -> LoadReport {
             }
         };
         for file in files {
-            match read_source(&file) {
-                Ok(source) => load_source(Arc::new(source), &mut report),
+            match read_source(&file, &LIMITS) {
+                Ok(source) => load_source(Arc::new(source), &LIMITS, &mut report),
                 Err(diagnostic) => report.diagnostics.push(*diagnostic),
             }
         }
@@ -205,127 +208,53 @@ pub fn load_files_report(paths: &[PathBuf]) -> LoadReport {
     report
 }
 
-/// A directory stands for the `.yaml` and `.yml` files directly in it, in name order (as
-/// `kubectl apply -f DIR` reads them); any other path stands for itself.
-fn expand_directory(path: &Path) -> Result<Vec<PathBuf>, Box<Diagnostic>> {
-    if !path.is_dir() {
-        return Ok(vec![path.to_path_buf()]);
-    }
-    let entries = std::fs::read_dir(path).map_err(|error| {
-        Box::new(
-            Diagnostic::error(format!("cannot read directory: {error}"))
-                .in_file(path.display().to_string())
-                .with_hint("check the directory's permissions"),
-        )
-    })?;
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .filter(|file| {
-            file.is_file()
-                && file
-                    .extension()
-                    .is_some_and(|ext| ext == "yaml" || ext == "yml")
-        })
-        .collect();
-    files.sort();
-    if files.is_empty() {
-        return Err(Box::new(
-            Diagnostic::error("no .yaml or .yml files in directory")
-                .in_file(path.display().to_string())
-                .with_hint("name spec files FILE.yaml, or give the files themselves"),
-        ));
-    }
-    Ok(files)
-}
-
 /// Like [`load_str`], but returns what could be loaded together with all diagnostics.
 pub fn load_str_report(name: &str, text: &str) -> LoadReport {
     let mut report = LoadReport::default();
-    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
-    load_source(
-        Arc::new(SourceFile {
-            name: name.to_owned(),
-            text: text.to_owned(),
-        }),
-        &mut report,
-    );
+    match check_size(name, text, &LIMITS) {
+        Ok(()) => load_source(
+            Arc::new(SourceFile {
+                name: name.to_owned(),
+                text: without_bom(text.to_owned()),
+            }),
+            &LIMITS,
+            &mut report,
+        ),
+        Err(diagnostic) => report.diagnostics.push(*diagnostic),
+    }
     check_unique_names(&mut report);
     report
 }
 
-fn read_source(path: &Path) -> Result<SourceFile, Box<Diagnostic>> {
-    let stdin = path.as_os_str() == "-";
-    let name = if stdin {
-        "<stdin>".to_owned()
+fn load_source(source: Arc<SourceFile>, limits: &Limits, report: &mut LoadReport) {
+    let stream = scan::scan(&source.text, *limits);
+    // A file over a limit is refused as a whole, with that one error: its documents are
+    // not worth reading further, and their problems would only bury it.
+    let over_limit = matches!(
+        stream.error,
+        Some(ScanError {
+            problem: Problem::Limit(_),
+            ..
+        })
+    );
+    let documents = if over_limit {
+        &[][..]
     } else {
-        path.display().to_string()
+        &stream.documents
     };
-    let mut bytes = Vec::new();
-    let read = if stdin {
-        std::io::stdin().read_to_end(&mut bytes).map(|_| ())
-    } else {
-        std::fs::read(path).map(|b| bytes = b)
-    };
-    if let Err(error) = read {
-        let hint = match error.kind() {
-            std::io::ErrorKind::NotFound => {
-                "check the path; spec files are YAML files such as examples/acme.yaml"
-            }
-            std::io::ErrorKind::PermissionDenied => "check the file's permissions",
-            _ => "check that the path names a readable file",
-        };
-        return Err(Box::new(
-            Diagnostic::error(format!("cannot read file: {error}"))
-                .in_file(name)
-                .with_hint(hint),
-        ));
-    }
-    let text = String::from_utf8(bytes).map_err(|error| {
-        Box::new(
-            Diagnostic::error(format!(
-                "file is not valid UTF-8 (byte {} is not)",
-                error.utf8_error().valid_up_to()
-            ))
-            .in_file(name.clone())
-            .with_hint("save the file as UTF-8"),
-        )
-    })?;
-    let text = match text.strip_prefix('\u{FEFF}') {
-        Some(rest) => rest.to_owned(),
-        None => text,
-    };
-    Ok(SourceFile { name, text })
-}
-
-fn load_source(source: Arc<SourceFile>, report: &mut LoadReport) {
-    let stream = positions::scan(&source.text);
     let mut document_index = 0;
-    for document in &stream.documents {
+    for document in documents {
         if document.positions.root.is_null() {
             continue;
         }
         load_document(&source, document, document_index, report);
         document_index += 1;
     }
-    if let Some(error) = &stream.syntax_error {
-        report.diagnostics.push(
-            Diagnostic::error(format!("invalid YAML: {}", error.message))
-                .at(
-                    &source.name,
-                    &source.text,
-                    error.position.line,
-                    error.position.column,
-                    error.position.width,
-                )
-                .with_hint(match error.open_bracket {
-                    Some((bracket, open)) => format!(
-                        "the `{bracket}` opened at line {}, column {} is not closed before this point",
-                        open.line, open.column
-                    ),
-                    None => "check the indentation, quotes and brackets up to this point".to_owned(),
-                }),
-        );
+    if let Some(error) = &stream.error {
+        let (diagnostic, position) = scan_error(error);
+        report
+            .diagnostics
+            .push(place(&source, diagnostic, position));
     } else if document_index == 0 {
         report.diagnostics.push(
             Diagnostic::error("no documents in file")
@@ -385,8 +314,25 @@ fn load_typed<R: SpecKind>(
     sequence: usize,
 ) -> (Option<Loaded<R>>, Vec<Diagnostic>) {
     let positions = &document.positions;
+    let mistyped = typing::check(&positions.root, R::KIND);
+    if !mistyped.is_empty() {
+        let diagnostics = mistyped
+            .into_iter()
+            .map(|(diagnostic, position)| place(source, diagnostic, position))
+            .collect();
+        return (None, diagnostics);
+    }
     let text = document_text(&source.text, document);
-    let options = serde_saphyr::options! { with_snippet: false };
+    let options = serde_saphyr::options! {
+        with_snippet: false,
+        strict_booleans: true,
+        reject_unsupported_tags: true,
+        budget: serde_saphyr::budget! {
+            max_depth: LIMITS.depth,
+            max_nodes: LIMITS.nodes,
+            max_total_scalar_bytes: LIMITS.text_bytes,
+        },
+    };
     let parsed: Result<R::Document, YamlError> =
         serde_saphyr::from_str_with_options(&text, options);
     let resource: R = match parsed {

@@ -5,15 +5,20 @@
 pub mod catalog;
 pub mod diagnostic;
 pub mod document;
+pub mod limits;
 pub mod load;
 pub mod names;
 pub mod office365;
 pub mod path;
 pub mod positions;
+mod read;
 mod read_errors;
+mod scalars;
+mod scan;
 pub mod schema;
 pub mod status;
 pub mod types;
+mod typing;
 pub mod validate;
 
 pub use catalog::{SUPPORTED_MODULES, SupportedModule, supported_module};
@@ -22,6 +27,7 @@ pub use document::{
     API_VERSION, IntegrationDocument, KIND_OFFICE365_INTEGRATION, KIND_PROJECTS_INTEGRATION, Kind,
     Office365Document, SpecKind,
 };
+pub use limits::{LIMITS, Limits};
 pub use load::{
     LoadReport, Loaded, LoadedIntegration, LoadedOffice365, LoadedSummary, SourceFile, load_files,
     load_files_report, load_str, load_str_report,

@@ -1,11 +1,13 @@
 //! Where each node of a YAML document sits in its file. The typed types carry no positions,
-//! so the text is also read with the YAML event parser into a small tree of positions,
-//! which maps a field path to line:column for semantic diagnostics and tells where each
-//! document of a multi-document file starts and ends.
+//! so the text is also read with the YAML event parser (in `scan.rs`) into a small tree of
+//! positions, which maps a field path to line:column for semantic diagnostics.
 
-use serde_saphyr::granit_parser::{Event, Marker, Parser, ScalarStyle, Span, StructureStyle};
+use std::sync::Arc;
+
+use serde_saphyr::granit_parser::{Marker, Span};
 
 use super::path::{FieldPath, Segment};
+use super::scalars::ScalarType;
 
 /// A point in a source file: 1-based line and column (columns count characters), plus how
 /// many characters the node spans on that line (for carets).
@@ -20,7 +22,7 @@ pub struct Position {
 }
 
 impl Position {
-    fn from_span(span: &Span) -> Self {
+    pub(crate) fn from_span(span: &Span) -> Self {
         let width = if span.end.line() == span.start.line() {
             span.end.index().saturating_sub(span.start.index()).max(1)
         } else {
@@ -33,7 +35,7 @@ impl Position {
         }
     }
 
-    fn from_marker(marker: &Marker) -> Self {
+    pub(crate) fn from_marker(marker: &Marker) -> Self {
         Position {
             line: to_u32(marker.line()),
             column: to_u32(marker.col() + 1),
@@ -55,7 +57,12 @@ pub(crate) struct Node {
 
 #[derive(Clone, Debug)]
 pub(crate) enum NodeKind {
-    Scalar { text: String, plain: bool },
+    Scalar {
+        text: Arc<str>,
+        plain: bool,
+        /// Its type by the YAML 1.2 core schema (or its tag).
+        ty: ScalarType,
+    },
     Mapping(Vec<(Node, Node)>),
     Sequence(Vec<Node>),
 }
@@ -71,8 +78,8 @@ impl Node {
 
     /// Whether the node is YAML null (an empty or `null`/`~` plain scalar).
     pub(crate) fn is_null(&self) -> bool {
-        matches!(&self.kind, NodeKind::Scalar { text, plain: true }
-            if matches!(text.as_str(), "" | "~" | "null" | "Null" | "NULL"))
+        matches!(&self.kind, NodeKind::Scalar { text, plain: true, .. }
+            if matches!(&**text, "" | "~" | "null" | "Null" | "NULL"))
     }
 
     /// The key node and value node of a mapping entry.
@@ -199,214 +206,15 @@ impl DocumentPositions {
     }
 }
 
-/// One document of a YAML stream: its positions and the byte range of its text.
-#[derive(Clone, Debug)]
-pub(crate) struct ScannedDocument {
-    pub(crate) positions: DocumentPositions,
-    /// Byte offset where the document's text starts (just after the previous document).
-    pub(crate) start_byte: usize,
-    /// Byte offset just past the document's text.
-    pub(crate) end_byte: usize,
-}
-
-/// A YAML syntax error.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct SyntaxError {
-    pub(crate) position: Position,
-    pub(crate) message: String,
-    /// The innermost flow collection (`[` or `{`) still open when the error was found, if it
-    /// opened on an earlier line: an unclosed bracket is the usual cause of such errors.
-    pub(crate) open_bracket: Option<(char, Position)>,
-}
-
-/// The documents of a stream, up to the first syntax error if any.
-#[derive(Debug, Default)]
-pub(crate) struct ScannedStream {
-    pub(crate) documents: Vec<ScannedDocument>,
-    pub(crate) syntax_error: Option<SyntaxError>,
-}
-
-enum Frame {
-    Mapping {
-        position: Position,
-        flow: bool,
-        anchor: usize,
-        entries: Vec<(Node, Node)>,
-        pending_key: Option<Node>,
-    },
-    Sequence {
-        position: Position,
-        flow: bool,
-        anchor: usize,
-        items: Vec<Node>,
-    },
-}
-
-impl Frame {
-    fn open_bracket(&self) -> Option<(char, Position)> {
-        match self {
-            Frame::Mapping {
-                position,
-                flow: true,
-                ..
-            } => Some(('{', *position)),
-            Frame::Sequence {
-                position,
-                flow: true,
-                ..
-            } => Some(('[', *position)),
-            _ => None,
-        }
-    }
-}
-
-/// Reads every document of `text` into position trees. Aliases are expanded (positioned at
-/// the alias) so paths through them resolve.
-pub(crate) fn scan(text: &str) -> ScannedStream {
-    let mut stream = ScannedStream::default();
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut anchors: Vec<(usize, Node)> = Vec::new();
-    let mut root: Option<Node> = None;
-    let mut document_start = 0usize;
-
-    for next in Parser::new_from_str(text) {
-        let (event, span) = match next {
-            Ok(item) => item,
-            Err(error) => {
-                let position = Position::from_marker(error.marker());
-                let open_bracket = stack
-                    .iter()
-                    .rev()
-                    .find_map(Frame::open_bracket)
-                    .filter(|(_, open)| open.line < position.line);
-                stream.syntax_error = Some(SyntaxError {
-                    position,
-                    message: error.info().to_owned(),
-                    open_bracket,
-                });
-                return stream;
-            }
-        };
-        let completed = match event {
-            Event::DocumentStart(..) => {
-                root = None;
-                stack.clear();
-                anchors.clear();
-                None
-            }
-            Event::DocumentEnd => {
-                let end_byte = span.end.byte_offset().unwrap_or(text.len());
-                if let Some(root) = root.take() {
-                    stream.documents.push(ScannedDocument {
-                        positions: DocumentPositions { root },
-                        start_byte: document_start,
-                        end_byte,
-                    });
-                }
-                document_start = end_byte;
-                None
-            }
-            Event::Scalar(value, style, anchor, _) => {
-                let node = Node {
-                    position: Position::from_span(&span),
-                    kind: NodeKind::Scalar {
-                        text: value.into_owned(),
-                        plain: style == ScalarStyle::Plain,
-                    },
-                };
-                remember_anchor(&mut anchors, anchor, &node);
-                Some(node)
-            }
-            Event::Alias(id) => anchors
-                .iter()
-                .rev()
-                .find(|(a, _)| *a == id)
-                .map(|(_, node)| {
-                    let mut copy = node.clone();
-                    copy.position = Position::from_span(&span);
-                    copy
-                }),
-            Event::MappingStart(style, anchor, _) => {
-                stack.push(Frame::Mapping {
-                    position: Position::from_span(&span),
-                    flow: style == StructureStyle::Flow,
-                    anchor,
-                    entries: Vec::new(),
-                    pending_key: None,
-                });
-                None
-            }
-            Event::SequenceStart(style, anchor, _) => {
-                stack.push(Frame::Sequence {
-                    position: Position::from_span(&span),
-                    flow: style == StructureStyle::Flow,
-                    anchor,
-                    items: Vec::new(),
-                });
-                None
-            }
-            Event::MappingEnd | Event::SequenceEnd => match stack.pop() {
-                Some(Frame::Mapping {
-                    position,
-                    anchor,
-                    entries,
-                    ..
-                }) => {
-                    let node = Node {
-                        position,
-                        kind: NodeKind::Mapping(entries),
-                    };
-                    remember_anchor(&mut anchors, anchor, &node);
-                    Some(node)
-                }
-                Some(Frame::Sequence {
-                    position,
-                    anchor,
-                    items,
-                    ..
-                }) => {
-                    let node = Node {
-                        position,
-                        kind: NodeKind::Sequence(items),
-                    };
-                    remember_anchor(&mut anchors, anchor, &node);
-                    Some(node)
-                }
-                None => None,
-            },
-            _ => None,
-        };
-        if let Some(node) = completed {
-            attach(&mut stack, &mut root, node);
-        }
-    }
-    stream
-}
-
-fn remember_anchor(anchors: &mut Vec<(usize, Node)>, anchor: usize, node: &Node) {
-    if anchor != 0 {
-        anchors.push((anchor, node.clone()));
-    }
-}
-
-fn attach(stack: &mut [Frame], root: &mut Option<Node>, node: Node) {
-    match stack.last_mut() {
-        None => *root = Some(node),
-        Some(Frame::Sequence { items, .. }) => items.push(node),
-        Some(Frame::Mapping {
-            entries,
-            pending_key,
-            ..
-        }) => match pending_key.take() {
-            None => *pending_key = Some(node),
-            Some(key) => entries.push((key, node)),
-        },
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::limits::LIMITS;
+    use crate::spec::scan::{Problem, scan as scan_with};
+
+    fn scan(text: &str) -> crate::spec::scan::ScannedStream {
+        scan_with(text, LIMITS)
+    }
 
     fn path(text: &str) -> FieldPath {
         FieldPath::parse(text).unwrap()
@@ -426,7 +234,7 @@ copy: *anchor
     #[test]
     fn positions_resolve_paths_in_block_and_flow_style() {
         let stream = scan(TEXT);
-        assert_eq!(stream.syntax_error, None);
+        assert_eq!(stream.error, None);
         assert_eq!(stream.documents.len(), 2);
         let first = &stream.documents[0].positions;
         let at = |p: &str| first.value(&path(p)).map(|p| (p.line, p.column, p.width));
@@ -487,18 +295,28 @@ copy: *anchor
     fn syntax_errors_keep_the_documents_before_them() {
         let stream = scan("a: 1\n---\nb: [x\n");
         assert_eq!(stream.documents.len(), 1);
-        let error = stream.syntax_error.expect("syntax error");
+        let error = stream.error.expect("syntax error");
         assert_eq!(error.position.line, 3);
-        assert!(error.message.contains("unclosed"), "{}", error.message);
-        assert_eq!(error.open_bracket, None, "opened on the error's own line");
+        let Problem::Syntax {
+            message,
+            open_bracket,
+        } = error.problem
+        else {
+            panic!("not a syntax error: {:?}", error.problem)
+        };
+        assert!(message.contains("unclosed"), "{message}");
+        assert_eq!(open_bracket, None, "opened on the error's own line");
         let stream = scan(
             "a: [x,
   y
 b: 1
 ",
         );
-        let error = stream.syntax_error.expect("syntax error");
-        let (bracket, open) = error.open_bracket.expect("open bracket");
+        let error = stream.error.expect("syntax error");
+        let Problem::Syntax { open_bracket, .. } = error.problem else {
+            panic!("not a syntax error: {:?}", error.problem)
+        };
+        let (bracket, open) = open_bracket.expect("open bracket");
         assert_eq!((bracket, open.line, open.column), ('[', 1, 4));
     }
 }

@@ -10,6 +10,7 @@ use super::document::{API_VERSION, Kind};
 use super::names::suggest;
 use super::path::FieldPath;
 use super::positions::{DocumentPositions, Node, NodeKind, Position};
+use super::scan::{Problem, ScanError};
 
 /// Checks `apiVersion` and `kind` before the typed read, so an unsupported kind is reported
 /// as such (and at the `kind` line) rather than as a list of unknown fields. Returns the
@@ -79,6 +80,50 @@ pub(crate) fn check_header(root: &Node) -> Result<Kind, Vec<(Diagnostic, Positio
         Some(kind) if problems.is_empty() => Ok(kind),
         _ => Err(problems),
     }
+}
+
+/// Turns the problem that stopped the first read of a file into a diagnostic.
+pub(crate) fn scan_error(error: &ScanError) -> (Diagnostic, Position) {
+    let diagnostic = match &error.problem {
+        Problem::Syntax {
+            message,
+            open_bracket,
+        } => Diagnostic::error(format!("invalid YAML: {message}")).with_hint(match open_bracket {
+            Some((bracket, open)) => format!(
+                "the `{bracket}` opened at line {}, column {} is not closed before this point",
+                open.line, open.column
+            ),
+            None if message.contains("tab") => {
+                "indent with spaces: YAML does not allow tabs in indentation".to_owned()
+            }
+            None => "check the indentation, quotes and brackets up to this point".to_owned(),
+        }),
+        Problem::Limit(breach) => Diagnostic::error(breach.to_string()).with_hint(breach.hint()),
+        Problem::UnknownTag(tag) => {
+            Diagnostic::error(format!("unsupported tag {:?}", clip(tag, 40))).with_hint(
+                "specs use the YAML 1.2 core schema: remove the tag, or use !!str, !!int, !!float, !!bool or !!null",
+            )
+        }
+        Problem::MisplacedTag(tag) => Diagnostic::error(format!("tag {tag} does not fit this node"))
+            .with_hint("remove the tag"),
+        Problem::DuplicateKey { key, first } => Diagnostic::error(format!(
+            "duplicate key {:?}",
+            clip(key, 40)
+        ))
+        .with_hint(format!(
+            "first written at line {}, column {}; each key may appear once in a mapping, so remove or merge one of them",
+            first.line, first.column
+        )),
+    };
+    (diagnostic, error.position)
+}
+
+fn clip(text: &str, chars: usize) -> String {
+    let mut clipped: String = text.chars().take(chars).collect();
+    if text.chars().nth(chars).is_some() {
+        clipped.push('…');
+    }
+    clipped
 }
 
 /// Turns a serde-saphyr error into a diagnostic with a plain-language summary and a hint.
@@ -227,7 +272,11 @@ pub(crate) fn redact_value(diagnostic: &mut Diagnostic) {
     let (Some(line), Some(column)) = (diagnostic.source_line.as_mut(), diagnostic.column) else {
         return;
     };
-    let keep = column.saturating_sub(1) as usize + diagnostic.width as usize;
+    let keep = column
+        .saturating_sub(1)
+        .saturating_sub(diagnostic.excerpt_start) as usize
+        + diagnostic.width as usize;
+    diagnostic.excerpt_cut_end = false;
     let mut redacted: String = line.chars().take(keep).collect();
     redacted.push_str(": (value hidden)");
     *line = redacted;
