@@ -79,6 +79,14 @@ pub struct ServeArgs {
     /// (what Zoho documents). Default: the seed's `projects_throttle`, else 400.
     #[arg(long, value_name = "400|429", value_parser = parse_throttle_form)]
     pub projects_throttle_status: Option<ThrottleForm>,
+    /// Serve Projects as a portal without V3 rules: every /api/v3 path answers 400
+    /// URL_RULE_NOT_CONFIGURED, so only the legacy /restapi API works.
+    #[arg(long)]
+    pub projects_legacy_only: bool,
+    /// Change one endpoint's answers: "GET /crm/v8/users:email=>mail" renames a field,
+    /// "GET /api/v3/portals:role=\"admin\"" gives it another JSON value.
+    #[arg(long, value_name = "ROUTE:FIELD=>NAME|ROUTE:FIELD=JSON")]
+    pub deviate_shape: Option<crate::sandbox::deviations::ShapeChange>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -216,6 +224,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             }),
         },
         projects_throttle: Some(throttle),
+        deviations: crate::sandbox::deviations::Deviations {
+            projects_legacy_only: args.projects_legacy_only,
+            shape: args.deviate_shape.clone(),
+        },
         ..SandboxConfig::default()
     };
     let handle = Sandbox::start(config).await?;
