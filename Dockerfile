@@ -48,6 +48,8 @@ FROM ${BINARY_FROM} AS rootfs
 # ---- the image ----------------------------------------------------------------------------
 FROM scratch
 COPY --from=rootfs /rootfs/ /
+# Owners are not kept by every builder's COPY: give the home to the user explicitly.
+COPY --from=rootfs --chown=65532:65532 /rootfs/home/ /home/
 ARG VERSION=dev
 ARG REVISION=unknown
 ARG CREATED=1970-01-01T00:00:00Z
