@@ -26,6 +26,10 @@ pub const GRAPH_MAX_BODY: usize = 4 * 1024 * 1024;
 pub const TOKEN_MAX_BODY: usize = 64 * 1024;
 /// Longest excerpt of a client's input an error message quotes.
 pub const EXCERPT_CHARS: usize = 120;
+/// A declared body up to this size is read and thrown away before the 413 goes out, so the
+/// client, still sending, sees the answer rather than a connection reset; a larger one is
+/// answered at once and the connection dropped.
+const DRAIN_MAX: u64 = 128 * 1024 * 1024;
 
 /// The API a path belongs to, which decides the shape of its errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,6 +148,9 @@ pub async fn guard(request: Request, next: Next) -> Response {
     if let (Some(limit), Some(length)) = (service.max_body(), declared)
         && length > limit as u64
     {
+        if length <= DRAIN_MAX {
+            discard(request.into_body()).await;
+        }
         return service.too_large(limit, &method, &path);
     }
     let response = next.run(request).await;
@@ -161,6 +168,17 @@ pub async fn guard(request: Request, next: Next) -> Response {
         .map(|b| String::from_utf8_lossy(&b).into_owned())
         .unwrap_or_default();
     service.refusal(status, &text, &method, &path)
+}
+
+/// Reads a body to its end without keeping it: memory stays flat whatever its size.
+async fn discard(body: axum::body::Body) {
+    use futures::StreamExt;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        if chunk.is_err() {
+            break;
+        }
+    }
 }
 
 /// An error answer axum produced itself: handlers of the twin answer only JSON.
