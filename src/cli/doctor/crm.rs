@@ -254,7 +254,10 @@ pub fn daily_credits(edition: &str, licenses: u64) -> Option<u64> {
 /// Below this many credits left, a warning: a large first apply could run out.
 const LOW_CREDITS: u64 = 1_000;
 
-/// The edition and the credits left, from the org answer and the credits header.
+/// The edition and the credits left, from the org answer (`license_details.paid_type` and
+/// `users_license_purchased`) and the `X-API-CREDITS-REMAINING` header of the CRM answers
+/// just read. Zoho has no endpoint that reports the credits left; it sends that header once
+/// more than half of the day's credits are spent (docs/zoho-api.md), as the sandbox does.
 pub fn edition_check(facts: &CrmFacts, remaining: Option<u64>) -> Check {
     let Some(org) = &facts.org else {
         return Check::fail(

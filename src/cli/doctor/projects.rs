@@ -76,9 +76,25 @@ fn portals() -> (Form, Form) {
 /// The V3 and legacy forms of a read capability in portal `pid` (`project`: a project id
 /// for the per-project reads); `None` when the capability needs a project and there is none.
 fn forms(capability: Capability, pid: &str, project: Option<&str>) -> Option<(Option<Form>, Form)> {
+    match capability {
+        Capability::Portal | Capability::ListProjects | Capability::ProjectCustomFields => {
+            portal_forms(capability, pid)
+        }
+        _ => people_forms(capability, pid, project),
+    }
+}
+
+fn v3(request: ApiRequest, contract: Contract) -> Option<Form> {
+    Some(Form { request, contract })
+}
+
+fn legacy(request: ApiRequest, contract: Contract) -> Form {
+    Form { request, contract }
+}
+
+/// The portal, its projects and their custom fields.
+fn portal_forms(capability: Capability, pid: &str) -> Option<(Option<Form>, Form)> {
     use Capability as C;
-    let v3 = |request, contract| Some(Form { request, contract });
-    let legacy = |request, contract| Form { request, contract };
     Some(match capability {
         C::Portal => (
             v3(
@@ -146,6 +162,18 @@ fn forms(capability: Capability, pid: &str, project: Option<&str>) -> Option<(Op
                 ),
             ),
         ),
+        _ => return None,
+    })
+}
+
+/// Portal users, clients, and the users and clients of one project.
+fn people_forms(
+    capability: Capability,
+    pid: &str,
+    project: Option<&str>,
+) -> Option<(Option<Form>, Form)> {
+    use Capability as C;
+    Some(match capability {
         C::PortalUsers => (
             v3(
                 v3_page(v3_wire::users(pid), v3_wire::MAX_USERS_PER_PAGE)
