@@ -574,7 +574,7 @@ fn duplicate_office365_names() {
 
 #[test]
 fn empty_file() {
-    check_fixture("empty.yaml", &[("", "no documents in file")]);
+    check_fixture("empty.yaml", &[("1:1", "no documents in file")]);
 }
 
 #[test]

@@ -258,7 +258,7 @@ fn load_source(source: Arc<SourceFile>, limits: &Limits, report: &mut LoadReport
     } else if document_index == 0 {
         report.diagnostics.push(
             Diagnostic::error("no documents in file")
-                .in_file(source.name.clone())
+                .at(&source.name, &source.text, 1, 1, 1)
                 .with_hint(
                     "a spec file holds one or more ProjectsIntegration or Office365Integration documents, separated by ---",
                 ),

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use serde_saphyr::granit_parser::{Event, Parser, Span, StructureStyle, Tag};
+use serde_saphyr::granit_parser::{ErrorKind, Event, Parser, Span, StructureStyle, Tag};
 
 use super::limits::{Breach, Budget, Cost, Limits};
 use super::positions::{DocumentPositions, Node, NodeKind, Position};
@@ -96,14 +96,25 @@ pub(crate) fn scan(text: &str, limits: Limits) -> ScannedStream {
         root: None,
         document_start: 0,
     };
-    for next in Parser::new_from_str(text) {
+    // The parser's own nesting limits, just above ours: its scanner looks ahead, so on deep
+    // flow nesting it may be the one to stop first.
+    let options = serde_saphyr::granit_parser::options! {
+        flow_nesting_limit: limits.depth + 1,
+        block_nesting_limit: limits.depth + 1,
+    };
+    for next in Parser::new_from_str_with_options(text, options) {
         let result = match next {
             Ok((event, span)) => scanner.event(event, span),
             Err(error) => Err(ScanError {
                 position: Position::from_marker(error.marker()),
-                problem: Problem::Syntax {
-                    message: error.info().to_owned(),
-                    open_bracket: None,
+                problem: match error.kind() {
+                    ErrorKind::RecursionLimitExceeded => {
+                        Problem::Limit(Breach::Depth(limits.depth))
+                    }
+                    _ => Problem::Syntax {
+                        message: error.info().to_owned(),
+                        open_bracket: None,
+                    },
                 },
             }),
         };
@@ -319,5 +330,80 @@ fn collection_tag(tag: Option<&Tag>, form: TagMeaning) -> Result<(), Problem> {
         ))),
         TagMeaning::Mapping => Err(Problem::MisplacedTag("!!map".to_owned())),
         TagMeaning::Sequence => Err(Problem::MisplacedTag("!!seq".to_owned())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::limits::LIMITS;
+
+    fn problem(text: &str) -> (u32, u32, Problem) {
+        let error = scan(text, LIMITS).error.expect("refused");
+        (error.position.line, error.position.column, error.problem)
+    }
+
+    #[test]
+    fn aliases_are_charged_as_what_they_repeat() {
+        let mut text = String::from("l0: &l0 [a, a, a, a, a, a, a, a, a, a]\n");
+        for level in 1..6 {
+            let refs = vec![format!("*l{}", level - 1); 10].join(", ");
+            text.push_str(&format!("l{level}: &l{level} [{refs}]\n"));
+        }
+        // `l4`, on line 5, stands for 10^5 scalars: the limit is passed there.
+        let (line, _, found) = problem(&text);
+        assert_eq!(
+            (line, found),
+            (5, Problem::Limit(Breach::Nodes(LIMITS.nodes)))
+        );
+        // The same aliases, fewer of them, load.
+        let small = text.lines().take(4).collect::<Vec<_>>().join("\n");
+        assert_eq!(scan(&small, LIMITS).error, None);
+    }
+
+    #[test]
+    fn nesting_is_limited_in_both_styles_and_through_aliases() {
+        let flow = format!("a: {}{}", "[".repeat(5_000), "]".repeat(5_000));
+        let block: String = (0..100)
+            .map(|depth| format!("{}k:\n", "  ".repeat(depth)))
+            .collect();
+        for text in [flow, block] {
+            let (.., found) = problem(&text);
+            assert_eq!(found, Problem::Limit(Breach::Depth(LIMITS.depth)));
+        }
+        let deep = format!("a: &a {}{}\n", "[".repeat(40), "]".repeat(40));
+        let (line, column, found) = problem(&format!(
+            "{deep}b: {}*a{}\n",
+            "[".repeat(30),
+            "]".repeat(30)
+        ));
+        assert_eq!((line, column), (2, 34));
+        assert_eq!(found, Problem::Limit(Breach::Depth(LIMITS.depth)));
+    }
+
+    #[test]
+    fn duplicate_keys_name_both_positions_and_tags_are_checked() {
+        let (line, column, found) = problem("a: 1\nb:\n  c: 1\n  c: 2\n");
+        assert_eq!((line, column), (4, 3));
+        assert_eq!(
+            found,
+            Problem::DuplicateKey {
+                key: "c".into(),
+                first: Position {
+                    line: 3,
+                    column: 3,
+                    width: 1
+                }
+            }
+        );
+        assert_eq!(
+            problem("a: !!binary aGk=\n").2,
+            Problem::UnknownTag("!!binary".into())
+        );
+        assert_eq!(
+            problem("a: !!str {b: 1}\n").2,
+            Problem::MisplacedTag("!!str".into())
+        );
+        assert_eq!(scan("a: !!str 1\nb: !!map {}\n", LIMITS).error, None);
     }
 }
