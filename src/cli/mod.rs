@@ -24,6 +24,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::zoho::redact::redact_urls_in;
+
 /// Exit codes (DESIGN.md §4).
 pub mod exit {
     /// Success, or no changes.
@@ -265,8 +267,9 @@ pub fn report_error(err: &mut dyn Write, error: &anyhow::Error, color: bool) {
     } else {
         "error:"
     };
-    let _ = writeln!(err, "{label} {error}");
+    // Whatever a cause says, a URL in it never shows its credentials or query.
+    let _ = writeln!(err, "{label} {}", redact_urls_in(&error.to_string()));
     for cause in error.chain().skip(1) {
-        let _ = writeln!(err, "  caused by: {cause}");
+        let _ = writeln!(err, "  caused by: {}", redact_urls_in(&cause.to_string()));
     }
 }

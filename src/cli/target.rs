@@ -14,6 +14,7 @@ use crate::sandbox::seed::{DEMO_SEED_YAML, Seed};
 use crate::sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use crate::spec::Connection;
 use crate::zoho::credentials::{CredentialSources, CredentialsError};
+use crate::zoho::redact::redact_url;
 use crate::zoho::{ClientOptions, Credentials, Endpoints, ZohoClients, ZohoCredentials};
 
 /// A connected target: clients ready to use, and what to call it.
@@ -149,8 +150,9 @@ pub async fn connect(
     let (creds, portal_missing) = resolve_credentials(global, connection)?;
     let wants_portal_grant = connection.portal_secret_ref.is_some();
     if let Some(url) = &global.target {
+        let shown = redact_url(url);
         let base =
-            reqwest::Url::parse(url).with_context(|| format!("--target {url:?} is not a URL"))?;
+            reqwest::Url::parse(url).with_context(|| format!("--target {shown:?} is not a URL"))?;
         let (creds, grant) = match creds {
             Some(c) => {
                 let grant = grant_for(wants_portal_grant, portal_missing);
@@ -160,8 +162,8 @@ pub async fn connect(
         };
         let clients = ZohoClients::connect(&Endpoints::single(base.clone()), &creds, &options)?;
         return Ok(Connected {
-            description: format!("Target: sandbox at {url}"),
-            id: format!("sandbox:{url}"),
+            description: format!("Target: sandbox at {shown}"),
+            id: format!("sandbox:{shown}"),
             clients,
             grant,
             sandbox_url: Some(base),

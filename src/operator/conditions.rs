@@ -4,6 +4,8 @@
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
+use crate::zoho::redact::redact_urls_in;
+
 pub use crate::spec::status::{CONDITION_DRIFTED, CONDITION_READY, CONDITION_SYNCED};
 
 /// Condition type: another integration already binds the same CRM org.
@@ -71,7 +73,9 @@ pub fn merge(
                 type_: state.type_.to_string(),
                 status: state.status.to_string(),
                 reason: state.reason.clone(),
-                message: truncate(&state.message, MAX_MESSAGE),
+                // Status is read by anyone who may read the resource: no URL in it shows
+                // its credentials or query.
+                message: truncate(&redact_urls_in(&state.message), MAX_MESSAGE),
                 observed_generation: generation,
                 last_transition_time,
             }

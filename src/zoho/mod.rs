@@ -14,6 +14,7 @@ mod lenient;
 pub mod pacing;
 pub mod projects;
 pub mod quota;
+pub mod redact;
 mod response;
 pub mod retry;
 pub mod stats;
