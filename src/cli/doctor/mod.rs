@@ -158,7 +158,8 @@ async fn projects_integration(global: &GlobalArgs, integration: &LoadedIntegrati
         checks.push(crm::edition_check(&facts, remaining));
     }
     if prj_ok {
-        projects::probe_all(prj, &spec.portal.name, checks).await;
+        let imports = !spec.imports.portal_users.is_empty();
+        projects::probe_all(prj, &spec.portal.name, imports, checks).await;
     }
     section
 }

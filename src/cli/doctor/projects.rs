@@ -362,7 +362,12 @@ fn fail_call(name: &str, call: &str, e: &ZohoError) -> Check {
 
 /// Probes the portal list, finds the spec's portal and the user's role, then every read
 /// capability once.
-pub async fn probe_all(projects: &ProjectsClient, portal_name: &str, checks: &mut Vec<Check>) {
+pub async fn probe_all(
+    projects: &ProjectsClient,
+    portal_name: &str,
+    imports_portal_users: bool,
+    checks: &mut Vec<Check>,
+) {
     let (v3, legacy) = portals();
     let Some(body) = probe(projects, "Portals", Some(v3), legacy, checks).await else {
         return;
@@ -386,7 +391,7 @@ pub async fn probe_all(projects: &ProjectsClient, portal_name: &str, checks: &mu
         ));
         return;
     };
-    checks.push(role_check(portal));
+    checks.push(role_check(portal, imports_portal_users));
     let mut project: Option<String> = None;
     for &capability in READS {
         let name = format!("{capability:?}");
@@ -431,31 +436,42 @@ fn first_project_id(body: &Value) -> Option<String> {
     }
 }
 
-/// projectlink creates projects and adds users and clients: the portal's admin role.
-fn role_check(portal: &Portal) -> Check {
+/// Zoho Projects' default roles: an administrator may do everything projectlink does; a
+/// manager may create projects, clients and client users and add project users, but not add
+/// users to the portal or change their role.
+fn role_check(portal: &Portal, imports_portal_users: bool) -> Check {
+    let name = &portal.name;
+    let is = |r: &str, w: &str| r.eq_ignore_ascii_case(w);
+    let hint = "use the grant of a portal administrator (connection.portalSecretRef names the portal owner's)";
     match portal.role.as_deref() {
-        Some(role)
-            if role.eq_ignore_ascii_case("admin") || role.eq_ignore_ascii_case("administrator") =>
-        {
-            Check::ok(
-                "projects",
-                format!("portal \"{}\": the user's role is {role}", portal.name),
-            )
-        }
+        Some(role) if is(role, "admin") || is(role, "administrator") => Check::ok(
+            "projects",
+            format!("portal \"{name}\": the user's role is {role}"),
+        ),
+        Some(role) if is(role, "manager") && imports_portal_users => Check::fail(
+            "projects",
+            format!(
+                "portal \"{name}\": the user's role is {role}: imports.portalUsers needs an administrator to add users to the portal"
+            ),
+            hint,
+        ),
+        Some(role) if is(role, "manager") => Check::warn(
+            "projects",
+            format!(
+                "portal \"{name}\": the user's role is {role}: projects, clients and project users work, but adding the users that profile permissions give access to the portal needs an administrator"
+            ),
+            hint,
+        ),
         Some(role) => Check::fail(
             "projects",
             format!(
-                "portal \"{}\": the user's role is {role}, not admin: creating projects and adding users will be refused",
-                portal.name
+                "portal \"{name}\": the user's role is {role}, not admin or manager: creating projects and adding users will be refused"
             ),
-            "use the grant of a portal administrator (connection.portalSecretRef names the portal owner's)",
+            hint,
         ),
         None => Check::warn(
             "projects",
-            format!(
-                "portal \"{}\": the answer does not say the user's role",
-                portal.name
-            ),
+            format!("portal \"{name}\": the answer does not say the user's role"),
             "check in Zoho Projects that this user is a portal administrator",
         ),
     }
