@@ -11,6 +11,7 @@
 #[path = "sandbox_hostile/support.rs"]
 mod support;
 
+use base64::Engine;
 use proptest::prelude::*;
 use reqwest::Method;
 use serde_json::json;
@@ -78,7 +79,31 @@ fn crm_probe() -> impl Strategy<Value = Probe> {
     let criteria = hostile_text().prop_map(|c| {
         Probe::get(Service::Crm, "/crm/v8/Contacts/search").with_query(vec![("criteria", c)])
     });
-    prop_oneof![listing, criteria, coql, coql_where, write, module]
+    let by_id = (
+        prop::sample::select(vec![
+            ("/crm/v8/users/", ""),
+            ("/crm/v8/Contacts/", ""),
+            ("/crm/v8/settings/fields/", "?module=Contacts"),
+            ("/crm/v8/settings/variables/", ""),
+            ("/crm/v8/settings/profiles/", ""),
+            ("/crm/v8/settings/layouts/", "?module=Contacts"),
+        ]),
+        hostile_text(),
+    )
+        .prop_map(|((prefix, suffix), id)| {
+            Probe::get(Service::Crm, "")
+                .with_segment(prefix, &id)
+                .then(suffix)
+        });
+    let update = (hostile_text(), hostile_body()).prop_map(|(id, body)| {
+        Probe::get(Service::Crm, "")
+            .with_segment("/crm/v8/Contacts/", &id)
+            .with_method(Method::PUT)
+            .with_body(body)
+    });
+    prop_oneof![
+        listing, criteria, coql, coql_where, write, module, by_id, update
+    ]
 }
 
 fn projects_probe() -> impl Strategy<Value = Probe> {
@@ -117,7 +142,29 @@ fn projects_probe() -> impl Strategy<Value = Probe> {
     });
     let portal = hostile_text()
         .prop_map(|p| Probe::get(Service::ProjectsV3, "").with_segment("/api/v3/portal/", &p));
-    prop_oneof![legacy, legacy_write, v3, v3_write, portal]
+    let v3_other = (
+        prop::sample::select(vec![
+            "/api/v3/portal/{portal}/clients",
+            "/api/v3/portal/{portal}/users",
+        ]),
+        hostile_body(),
+    )
+        .prop_map(|(path, body)| Probe::post(Service::ProjectsV3, path, body));
+    let v3_user = (hostile_text(), hostile_body()).prop_map(|(id, body)| {
+        Probe::get(Service::ProjectsV3, "")
+            .with_segment("/api/v3/portal/{portal}/users/", &id)
+            .with_method(Method::PATCH)
+            .with_body(body)
+    });
+    prop_oneof![
+        legacy,
+        legacy_write,
+        v3,
+        v3_write,
+        portal,
+        v3_other,
+        v3_user
+    ]
 }
 
 fn graph_probe() -> impl Strategy<Value = Probe> {
@@ -155,7 +202,38 @@ fn graph_probe() -> impl Strategy<Value = Probe> {
     });
     let user = hostile_text()
         .prop_map(|u| Probe::get(Service::Graph, "").with_segment("/graph/v1.0/users/", &u));
-    prop_oneof![listing, write, user]
+    let patch = (hostile_text(), hostile_body()).prop_map(|(id, body)| {
+        Probe::get(Service::Graph, "")
+            .with_segment("/graph/v1.0/users/admin@acme.com/events/", &id)
+            .with_method(Method::PATCH)
+            .with_body(body)
+    });
+    prop_oneof![listing, write, user, patch, crafted_delta_token()]
+}
+
+/// A delta or skip token of the right shape, for the right calendar, holding extreme
+/// sequence numbers and times, windows and option lists.
+fn crafted_delta_token() -> impl Strategy<Value = Probe> {
+    let now = chrono::Utc::now().timestamp_millis();
+    (
+        prop::array::uniform3(any::<i64>()),
+        prop_oneof![any::<i64>(), (0i64..60_000).prop_map(move |d| now - d)],
+        (hostile_text(), hostile_text()),
+        any::<bool>(),
+    )
+        .prop_map(|([a, u, c], t, (s, e), skip)| {
+            let state = json!({
+                "f": Twin::shared().calendar, "a": a, "u": u, "c": c, "i": skip, "t": t,
+                "s": s, "e": e, "x": [e], "l": [s],
+            });
+            let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(state.to_string());
+            let option = if skip { "$skiptoken" } else { "$deltatoken" };
+            Probe::get(
+                Service::Graph,
+                "/graph/v1.0/users/admin@acme.com/calendarView/delta",
+            )
+            .with_query(vec![(option, token)])
+        })
 }
 
 fn token_probe() -> impl Strategy<Value = Probe> {

@@ -134,6 +134,17 @@ impl Probe {
         self
     }
 
+    /// Appends `suffix` (already encoded) to the path.
+    pub fn then(mut self, suffix: &str) -> Probe {
+        self.path.push_str(suffix);
+        self
+    }
+
+    pub fn with_body(mut self, body: Body) -> Probe {
+        self.body = Some(body);
+        self
+    }
+
     pub fn with_method(mut self, method: Method) -> Probe {
         self.method = method;
         self
@@ -160,6 +171,8 @@ pub struct Twin {
     zoho_token: String,
     graph_token: String,
     portal: String,
+    /// Id of admin@acme.com's default calendar, for delta tokens that name it.
+    pub calendar: String,
 }
 
 static TWIN: OnceLock<Twin> = OnceLock::new();
@@ -191,7 +204,7 @@ impl Twin {
             .build()
             .expect("an HTTP client");
         let url = sandbox.url.clone();
-        let (zoho_token, graph_token, portal) = rt.block_on(async {
+        let (zoho_token, graph_token, portal, calendar) = rt.block_on(async {
             let zoho: Value = http
                 .post(format!("{url}/oauth/v2/token"))
                 .form(&[
@@ -242,7 +255,20 @@ impl Twin {
                 .as_str()
                 .expect("access_token")
                 .to_string();
-            (zoho, graph, portal)
+            let calendars: Value = http
+                .get(format!("{url}/graph/v1.0/users/admin@acme.com/calendars"))
+                .bearer_auth(&graph)
+                .send()
+                .await
+                .expect("calendars")
+                .json()
+                .await
+                .expect("a calendars body");
+            let calendar = calendars["value"][0]["id"]
+                .as_str()
+                .expect("a calendar")
+                .to_string();
+            (zoho, graph, portal, calendar)
         });
         Twin {
             rt,
@@ -251,6 +277,7 @@ impl Twin {
             zoho_token,
             graph_token,
             portal,
+            calendar,
         }
     }
 
