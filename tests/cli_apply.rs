@@ -249,7 +249,9 @@ fn an_apply_interrupted_after_any_call_converges_on_the_next_run() {
             "{expected} missing from {converged:#?}"
         );
     }
-    for cut in 0..total {
+    // The last two calls release the apply lease (read it, delete it); a run cut there has
+    // done all its work and only warns, and the next run takes the dead holder's lease over.
+    for cut in 0..total - 2 {
         let h = Harness::demo();
         let cut_text = cut.to_string();
         let interrupted = h.run_env(

@@ -5,6 +5,7 @@
 
 mod data_ops;
 mod executor;
+pub mod lease;
 mod ops;
 pub mod report;
 

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::Args;
 
+use super::lease::{self, LockArgs, Recheck};
 use super::progress::TerminalProgress;
 use super::target;
 use super::workflow::{client_options, load_specs, plan_integration};
@@ -44,10 +45,12 @@ pub struct ApplyArgs {
     /// rate limit (--projects-rate-limit), e.g. `30m`, `90s`, `2h`.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub max_paced_duration: Option<std::time::Duration>,
+    #[command(flatten)]
+    pub lock: LockArgs,
 }
 
 /// `90`, `90s`, `30m` or `2h`.
-fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+pub(super) fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     let t = text.trim();
     let (digits, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
     let n: u64 = digits
@@ -109,11 +112,17 @@ pub async fn run(
             "{}",
             text::render(&planned.plan, global.stdout_color())
         )?;
+        let recheck = Recheck::Replan {
+            desired: &planned.desired,
+            options: options.clone(),
+            grant: planned.connected.grant.clone(),
+        };
         let result = confirm_and_execute(
             global,
             args,
             &planned.plan,
             &planned.connected.clients,
+            recheck,
             out,
             err,
         )
@@ -138,21 +147,59 @@ pub async fn run(
     Ok(code)
 }
 
+/// Confirms, takes the org's apply lease, executes and reports; a plan made while another
+/// apply held the org is checked again under the lease (`recheck`) before anything runs.
 async fn confirm_and_execute(
     global: &GlobalArgs,
     args: &ApplyArgs,
     plan: &Plan,
     clients: &ZohoClients,
+    recheck: Recheck<'_>,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<u8> {
+    if let Some(code) = gate(args, plan, out, err)? {
+        return Ok(code);
+    }
+    if !args.auto_approve && !confirmed(out)? {
+        writeln!(out, "Apply cancelled.")?;
+        return Ok(exit::ERROR);
+    }
+    let lease = lease::take(&args.lock, &clients.crm, err).await?;
+    let result = async {
+        if !lease.as_ref().is_some_and(|l| l.moved()) {
+            return execute_and_report(global, plan, clients, out, err).await;
+        }
+        let color = global.stdout_color();
+        let fresh = match lease::recheck(&recheck, plan, clients, color, out, err).await? {
+            Ok(fresh) => fresh,
+            Err(code) => return Ok(code),
+        };
+        if let Some(code) = gate(args, &fresh, out, err)? {
+            return Ok(code);
+        }
+        execute_and_report(global, &fresh, clients, out, err).await
+    }
+    .await;
+    lease::release(lease, err).await?;
+    result
+}
+
+/// Why a plan is not applied at all (errors, observe-only, refusal, nothing to do, too much
+/// waiting), as the exit code to return; `None` when it may be applied.
+fn gate(
+    args: &ApplyArgs,
+    plan: &Plan,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> std::io::Result<Option<u8>> {
     if plan.has_errors() {
         writeln!(err, "Nothing applied: fix the errors above first.")?;
-        return Ok(exit::ERROR);
+        return Ok(Some(exit::ERROR));
     }
     if plan.observe_only {
         writeln!(out, "Nothing applied: policy.observeOnly is set.")?;
-        return Ok(exit::OK);
+        return Ok(Some(exit::OK));
     }
     if let Some(refusal) = &plan.refusal {
         writeln!(
@@ -160,19 +207,26 @@ async fn confirm_and_execute(
             "Nothing applied: the plan is refused ({}).",
             refusal.reason
         )?;
-        return Ok(exit::REFUSED);
+        return Ok(Some(exit::REFUSED));
     }
     if !plan.has_changes() {
-        return Ok(exit::OK);
+        return Ok(Some(exit::OK));
     }
     if let Some(why) = over_paced_bound(args, plan) {
         writeln!(err, "Nothing applied: {why}.")?;
-        return Ok(exit::REFUSED);
+        return Ok(Some(exit::REFUSED));
     }
-    if !args.auto_approve && !confirmed(out)? {
-        writeln!(out, "Apply cancelled.")?;
-        return Ok(exit::ERROR);
-    }
+    Ok(None)
+}
+
+/// Executes a plan and prints its report and what it cost.
+async fn execute_and_report(
+    global: &GlobalArgs,
+    plan: &Plan,
+    clients: &ZohoClients,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<u8> {
     let before = clients.stats.snapshot();
     let progress = TerminalProgress::new();
     let report = execute(
@@ -350,7 +404,11 @@ async fn apply_saved(
     if args.force {
         plan.refusal = None;
     }
-    confirm_and_execute(global, args, &plan, &connected.clients, out, err).await
+    let recheck = Recheck::Saved {
+        desired: &document.desired,
+        grant: connected.grant.clone(),
+    };
+    confirm_and_execute(global, args, &plan, &connected.clients, recheck, out, err).await
 }
 
 /// The first change where a saved plan and a fresh plan of the same spec and state differ.
