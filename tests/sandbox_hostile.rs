@@ -74,6 +74,17 @@ fn crm_probe() -> impl Strategy<Value = Probe> {
         hostile_body(),
     )
         .prop_map(|(path, body)| Probe::post(Service::Crm, path, body));
+    let records = (
+        prop::sample::select(vec![
+            "/crm/v8/Contacts",
+            "/crm/v8/Deals",
+            "/crm/v8/Accounts",
+        ]),
+        prop::collection::vec(record(), 1..4),
+    )
+        .prop_map(|(path, items)| {
+            Probe::post(Service::Crm, path, Body::json(json!({ "data": items })))
+        });
     let module =
         hostile_text().prop_map(|m| Probe::get(Service::Crm, "").with_segment("/crm/v8/", &m));
     let criteria = hostile_text().prop_map(|c| {
@@ -102,7 +113,7 @@ fn crm_probe() -> impl Strategy<Value = Probe> {
             .with_body(body)
     });
     prop_oneof![
-        listing, criteria, coql, coql_where, write, module, by_id, update
+        listing, criteria, coql, coql_where, write, records, module, by_id, update
     ]
 }
 
@@ -246,6 +257,53 @@ fn token_probe() -> impl Strategy<Value = Probe> {
     ]
 }
 
+/// Any JSON value: hostile strings, numbers past every integer type, nested containers.
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::from),
+        any::<i64>().prop_map(serde_json::Value::from),
+        any::<f64>().prop_map(serde_json::Value::from),
+        "[1-9][0-9]{19,39}".prop_map(|n| serde_json::from_str(&n).unwrap()),
+        hostile_text().prop_map(serde_json::Value::from),
+    ];
+    leaf.prop_recursive(4, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
+            prop::collection::btree_map("[a-z_]{1,6}|id|name", inner, 0..4)
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// One record of a write: real field names of every type, each given any JSON value.
+fn record() -> impl Strategy<Value = serde_json::Value> {
+    let fields = vec![
+        "Last_Name",
+        "First_Name",
+        "Email",
+        "Phone",
+        "Date_of_Birth",
+        "Owner",
+        "Account_Name",
+        "Tag",
+        "Created_Time",
+        "Modified_Time",
+        "id",
+        "Amount",
+        "Closing_Date",
+        "Stage",
+        "Deal_Name",
+        "Probability",
+        "Email_Opt_Out",
+        "Mailing_Zip",
+        "Description",
+    ];
+    prop::collection::btree_map(prop::sample::select(fields), json_value(), 1..6).prop_map(|m| {
+        serde_json::Value::Object(m.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+    })
+}
+
 /// A body: hostile JSON (deep arrays, huge numbers, long strings), random bytes, or text
 /// under a content type the endpoint does not take.
 fn hostile_body() -> impl Strategy<Value = Body> {
@@ -274,7 +332,7 @@ fn hostile_body() -> impl Strategy<Value = Body> {
 }
 
 proptest! {
-    #![proptest_config(config(128))]
+    #![proptest_config(config(256))]
 
     #[test]
     fn crm_parsers_answer_zoho_errors_and_keep_serving(probe in crm_probe()) {
