@@ -247,3 +247,44 @@ fn lock_false_applies_without_the_lease_and_says_so() {
         "{counts:?}"
     );
 }
+
+#[test]
+fn the_office365_apply_takes_the_same_lease() {
+    let h = slow_org();
+    let holder = spawn(
+        &h,
+        &["--lock-timeout", "60s", "--projects-rate-limit", "1/2"],
+        &[],
+    );
+    let held = wait_for_lease(&h);
+    let office = example("office365.yaml");
+    let refused = h.run(&["apply", "-f", &office, "--auto-approve"]);
+    assert_eq!(refused.code, 1, "{}", refused.all());
+    assert!(
+        refused
+            .stderr
+            .contains("another apply holds this org's apply lease")
+            && refused.stderr.contains(&format!(":{}:", holder.id())),
+        "{held}\n{}",
+        refused.all()
+    );
+    let waited = h.run(&[
+        "apply",
+        "-f",
+        &office,
+        "--auto-approve",
+        "--lock-timeout",
+        "60s",
+    ]);
+    assert_eq!(waited.code, 0, "{}", waited.all());
+    assert!(
+        waited.stderr.contains("Waiting for the org's apply lease"),
+        "{}",
+        waited.all()
+    );
+    let (code, text) = finish(holder);
+    assert_eq!(code, 0, "{text}");
+    let plan = h.run(&["plan", "-f", &office, "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    assert!(lease_value(&h).is_none(), "the lease was not released");
+}
