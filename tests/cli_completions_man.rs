@@ -18,6 +18,8 @@ fn verbs() -> Vec<String> {
         .lines()
         .skip(1)
         .take_while(|l| l.starts_with("  "))
+        // A verb starts its line after two spaces; deeper lines continue a wrapped description.
+        .filter(|l| !l.starts_with("   "))
         .filter_map(|l| l.split_whitespace().next())
         .filter(|v| *v != "help")
         .map(str::to_string)
