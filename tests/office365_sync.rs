@@ -7,4 +7,5 @@ mod office365_sync {
     pub mod lifecycle;
     pub mod resilience;
     pub mod support;
+    pub mod window;
 }

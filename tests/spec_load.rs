@@ -494,6 +494,17 @@ fn office365_rules() {
 }
 
 #[test]
+fn office365_window_beyond_graphs_range() {
+    check_fixture(
+        "office365_window.yaml",
+        &[(
+            "11:19",
+            "the calendar window spans 1860 days (pastDays 400 + futureDays 1460); Microsoft Graph serves at most 1825",
+        )],
+    );
+}
+
+#[test]
 fn office365_empty_map() {
     check_fixture(
         "office365_empty_map.yaml",

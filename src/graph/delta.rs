@@ -5,7 +5,10 @@
 use std::collections::HashMap;
 
 use super::client::GraphClient;
-use super::{DeltaFrom, DeltaOutcome, DeltaRound, EVENT_DELTA_WINDOW, GraphItem, ItemKind, wire};
+use super::{
+    DEFAULT_FUTURE_DAYS, DEFAULT_PAST_DAYS, DeltaFrom, DeltaOutcome, DeltaRound, EventWindow,
+    GraphItem, ItemKind, wire,
+};
 use crate::zoho::ZohoError;
 use crate::zoho::transport::ApiRequest;
 
@@ -77,12 +80,23 @@ impl GraphClient {
     ) -> Result<ApiRequest, ZohoError> {
         match from {
             DeltaFrom::Link(link) => self.request_from_link(link),
-            DeltaFrom::Start => {
+            DeltaFrom::Start | DeltaFrom::Window(_) => {
                 let folder = Self::folder_path(user, kind, folder_id)?;
                 Ok(match kind {
-                    ItemKind::Event => ApiRequest::get(format!("{folder}/calendarView/delta"))
-                        .query("startDateTime", EVENT_DELTA_WINDOW.0)
-                        .query("endDateTime", EVENT_DELTA_WINDOW.1),
+                    ItemKind::Event => {
+                        let window = match from {
+                            DeltaFrom::Window(window) => *window,
+                            _ => EventWindow::around(
+                                chrono::Utc::now(),
+                                DEFAULT_PAST_DAYS,
+                                DEFAULT_FUTURE_DAYS,
+                            ),
+                        };
+                        let (start, end) = window.query_bounds();
+                        ApiRequest::get(format!("{folder}/calendarView/delta"))
+                            .query("startDateTime", start)
+                            .query("endDateTime", end)
+                    }
                     ItemKind::Contact => ApiRequest::get(format!("{folder}/contacts/delta")),
                 })
             }

@@ -15,8 +15,9 @@ mod wire;
 use std::collections::BTreeMap;
 use std::future::Future;
 
+use chrono::{DateTime, Utc};
 use reqwest::Url;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::zoho::ZohoError;
@@ -50,10 +51,59 @@ impl GraphEndpoints {
     }
 }
 
-/// The first delta round of a calendar covers this window (`startDateTime`,
-/// `endDateTime`): Graph requires one and remembers it in the round's links, so it is made
-/// wide enough to hold every event a sync cares about.
-pub const EVENT_DELTA_WINDOW: (&str, &str) = ("2000-01-01T00:00:00Z", "2100-01-01T00:00:00Z");
+/// The longest calendar range Graph serves: a `calendarView` (delta or not) whose
+/// `startDateTime` and `endDateTime` lie further apart is refused with 400
+/// `ErrorInvalidRequest` ("… Maximum number of days: 1825").
+pub const MAX_CALENDAR_RANGE_DAYS: u32 = 1825;
+/// Days before today a calendar window reaches unless told otherwise.
+pub const DEFAULT_PAST_DAYS: u32 = 365;
+/// Days after today a calendar window reaches unless told otherwise: the rest of Graph's
+/// bound, since meetings still to come are what a sync serves first.
+pub const DEFAULT_FUTURE_DAYS: u32 = MAX_CALENDAR_RANGE_DAYS - DEFAULT_PAST_DAYS;
+
+/// The range of a calendar delta round (`startDateTime`, `endDateTime`): Graph requires one
+/// on the first request and remembers it in the round's links, so a round only ever sees
+/// events overlapping it; an event moved out of it comes back as `@removed`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct EventWindow {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+impl EventWindow {
+    /// `past_days` before and `future_days` after the UTC midnight that begins `today`, so
+    /// the window only moves once a day.
+    pub fn around(today: DateTime<Utc>, past_days: u32, future_days: u32) -> EventWindow {
+        let midnight = today
+            .date_naive()
+            .and_hms_opt(0, 0, 0)
+            .map(|m| m.and_utc())
+            .unwrap_or(today);
+        EventWindow {
+            start: midnight - chrono::Duration::days(i64::from(past_days)),
+            end: midnight + chrono::Duration::days(i64::from(future_days)),
+        }
+    }
+
+    /// Whether an event from `start` to `end` shows in this window: Graph's calendarView
+    /// holds the events that overlap the range.
+    pub fn overlaps(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> bool {
+        start < self.end && (end > self.start || start == self.start)
+    }
+
+    /// The two bounds as Graph's query takes them (`2026-01-05T00:00:00Z`).
+    pub fn query_bounds(&self) -> (String, String) {
+        let text = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        (text(self.start), text(self.end))
+    }
+}
+
+impl std::fmt::Display for EventWindow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (start, end) = self.query_bounds();
+        write!(f, "{start} to {end}")
+    }
+}
 
 /// What a folder holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -127,8 +177,12 @@ pub struct GraphItem {
 /// Where a delta round starts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DeltaFrom {
-    /// A first round listing every item (events within [`EVENT_DELTA_WINDOW`]).
+    /// A first round listing every item; for events, those overlapping the default window
+    /// around today ([`DEFAULT_PAST_DAYS`], [`DEFAULT_FUTURE_DAYS`]).
     Start,
+    /// A first round listing the events that overlap a window (contacts have none: for
+    /// them this is [`DeltaFrom::Start`]).
+    Window(EventWindow),
     /// The `@odata.deltaLink` the previous round ended with.
     Link(String),
 }

@@ -362,7 +362,8 @@ async fn outlook_phase<G: GraphApi>(
                 folder.user,
                 folder.kind.folder_name()
             );
-            match create_folder(folder.kind, mailbox, graph).await {
+            let window = folder.next_state.as_ref().and_then(|s| s.window);
+            match create_folder(folder.kind, mailbox, window, graph).await {
                 Ok((id, link)) => {
                     run.folder_id = Some(id);
                     run.delta_link = link;
@@ -477,6 +478,7 @@ async fn close_delta_round<G: GraphApi>(folder: &FolderPlan, run: &mut FolderRun
 async fn create_folder<G: GraphApi>(
     kind: SyncKind,
     mailbox: &str,
+    window: Option<crate::graph::EventWindow>,
     graph: &G,
 ) -> Result<(String, Option<String>), ZohoError> {
     let graph_kind = item_kind(kind);
@@ -495,7 +497,13 @@ async fn create_folder<G: GraphApi>(
         Err(e) => return Err(e),
     };
     let link = match graph
-        .delta(mailbox, graph_kind, &id, &DeltaFrom::Start, DELTA_PAGE_SIZE)
+        .delta(
+            mailbox,
+            graph_kind,
+            &id,
+            &window.map_or(DeltaFrom::Start, DeltaFrom::Window),
+            DELTA_PAGE_SIZE,
+        )
         .await?
     {
         DeltaOutcome::Round(round) => Some(round.delta_link),

@@ -5,6 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::mapping::Mapping;
 use super::state::SyncKind;
+use crate::graph::EventWindow;
+pub use crate::spec::office365::CalendarWindowSpec;
 
 /// An Office 365 user to bring into CRM.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +33,8 @@ pub struct Desired365 {
     pub invites: Vec<DesiredInvite>,
     pub sync: BTreeMap<SyncKind, KindSetting>,
     pub observe_only: bool,
+    /// Days before and after today the calendar sync covers.
+    pub calendar_window: CalendarWindowSpec,
 }
 
 impl Desired365 {
@@ -39,6 +43,15 @@ impl Desired365 {
     }
 
     /// Whether `user`'s sync of `kind` is on.
+    /// The calendar window of a run on `today`.
+    pub fn calendar_window_on(&self, today: chrono::DateTime<chrono::Utc>) -> EventWindow {
+        EventWindow::around(
+            today,
+            self.calendar_window.past_days,
+            self.calendar_window.future_days,
+        )
+    }
+
     pub fn enabled(&self, kind: SyncKind, user: &str) -> bool {
         self.sync
             .get(&kind)
@@ -99,6 +112,7 @@ impl Desired365 {
                 ),
             ]),
             observe_only: spec.policy.observe_only,
+            calendar_window: spec.calendar_sync.window,
         })
     }
 }

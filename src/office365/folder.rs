@@ -14,6 +14,8 @@ use super::model::{
 };
 use super::observed::{ChangeFeed, CrmRecord, CrmView, FolderObservation, OutlookItem};
 use super::state::{FolderState, InitialSync, ItemLink, SyncKind};
+use super::window::Scope;
+use crate::graph::EventWindow;
 
 /// Listings of CRM changes start this long before the saved watermark: the machine's and
 /// CRM's clocks may disagree, and reading a record twice costs nothing but a comparison.
@@ -65,6 +67,8 @@ pub struct FolderInput<'a> {
     pub crm: &'a CrmView,
     pub prior: Option<&'a FolderState>,
     pub observed_at: DateTime<Utc>,
+    /// The calendar window this run syncs (calendars only).
+    pub window: Option<EventWindow>,
 }
 
 struct Planner<'a> {
@@ -109,6 +113,11 @@ pub fn plan_folder(input: &FolderInput<'_>) -> FolderPlan {
     // CRM keeps times to the second, so that second counts as after: recreating an item is
     // safer than deleting a record.
     let settled = prior.map(|p| whole_second(p.settled_at) - Duration::nanoseconds(1));
+    // Events outside the window are left alone, whatever happened to them.
+    let scope = Scope {
+        now: input.window,
+        before: prior.and_then(|p| p.window),
+    };
     let user_id = observation.crm_user_id.as_str();
     let excluded_tags = &input.setting.exclude_tags;
 
@@ -148,22 +157,33 @@ pub fn plan_folder(input: &FolderInput<'_>) -> FolderPlan {
     linked_sorted.sort_by(|a, b| a.0.cmp(b.0));
     for (crm_id, item) in linked_sorted {
         let link = item.link.as_ref().expect("linked items have a link");
+        let item_in = scope.item_in(item);
         if input.crm.deleted.contains(crm_id) {
-            planner.delete_item(item, "deleted in CRM".into());
+            if item_in {
+                planner.delete_item(item, "deleted in CRM".into());
+            }
             continue;
         }
         match input.crm.records.get(crm_id) {
+            // Outside the window, a record moved to another user leaves its item alone.
+            Some(record) if record.owner_id.as_deref() != Some(user_id) && !item_in => {}
             Some(record) if record.owner_id.as_deref() != Some(user_id) => {
                 planner.delete_item(item, "now owned by another CRM user".into());
             }
             Some(record) => {
+                let pair_in = item_in || scope.record_in(record);
                 if let Some(tag) = record.has_any_tag(excluded_tags) {
-                    planner.delete_item(item, format!("tagged {tag} in CRM"));
+                    if pair_in {
+                        planner.delete_item(item, format!("tagged {tag} in CRM"));
+                    }
                 } else {
                     claimed.insert(crm_id);
-                    planner.compare(record, item, link);
+                    if pair_in {
+                        planner.compare(record, item, link);
+                    }
                 }
             }
+            None if input.crm.complete && !item_in => {}
             None if input.crm.complete => {
                 planner.delete_item(item, "no longer in CRM".into());
             }
@@ -193,7 +213,7 @@ pub fn plan_folder(input: &FolderInput<'_>) -> FolderPlan {
                 .push(record);
         }
     }
-    for item in unlinked {
+    for item in unlinked.into_iter().filter(|i| scope.item_in(i)) {
         let values = planner.mapping.canonical_graph(&item.properties);
         let adopted = by_content
             .get_mut(&values)
@@ -213,6 +233,7 @@ pub fn plan_folder(input: &FolderInput<'_>) -> FolderPlan {
         None => {
             let mut ordered: Vec<(OrderKey, &CrmRecord)> = mine
                 .iter()
+                .filter(|r| scope.record_in(r))
                 .map(|r| (order_key(kind, r, input.observed_at), *r))
                 .collect();
             ordered.sort_by(|a, b| a.0.cmp(&b.0));
@@ -232,13 +253,15 @@ pub fn plan_folder(input: &FolderInput<'_>) -> FolderPlan {
         }
         Some(prior) => {
             for record in &mine {
-                if claimed.contains(record.id.as_str()) {
+                if claimed.contains(record.id.as_str()) || !scope.record_in(record) {
                     continue;
                 }
                 if created_since(record) {
                     planner.create_item(record, "new in CRM");
                 } else if modified_since(record) {
                     planner.create_item(record, "changed in CRM and missing in Office 365");
+                } else if !scope.record_was_in(record) {
+                    planner.create_item(record, "entered the calendar window");
                 } else if input.crm.complete && was_synced(kind, record, &prior.initial) {
                     planner.delete_record(record);
                 }
@@ -257,6 +280,7 @@ pub fn plan_folder(input: &FolderInput<'_>) -> FolderPlan {
             last_key,
         }),
         mapping: fingerprint,
+        window: input.window,
     };
     let state_changes = prior != Some(&next_state);
     FolderPlan {

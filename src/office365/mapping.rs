@@ -342,7 +342,7 @@ pub fn parse_crm_datetime(text: &str) -> Option<DateTime<Utc>> {
 
 /// Parses Graph's `{dateTime, timeZone}`; only UTC is asked for and written, so other zones
 /// are read as UTC too (the sandbox keeps what it is given).
-fn parse_graph_datetime(value: &Value) -> Option<DateTime<Utc>> {
+pub(crate) fn parse_graph_datetime(value: &Value) -> Option<DateTime<Utc>> {
     let text = value.get("dateTime")?.as_str()?;
     if let Some(at) = parse_crm_datetime(text) {
         return Some(at);

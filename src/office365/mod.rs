@@ -13,6 +13,7 @@ pub mod observed;
 pub mod planner;
 pub mod render;
 pub mod state;
+pub mod window;
 
 #[cfg(test)]
 mod tests;

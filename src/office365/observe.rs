@@ -19,7 +19,7 @@ use super::observed::{
 use super::state::{
     FolderKey, FolderState, ItemLink, LINK_PROPERTY, STATE_VARIABLE, SyncKind, SyncState,
 };
-use crate::graph::{DeltaFrom, DeltaOutcome, GraphApi, GraphItem, ItemKind};
+use crate::graph::{DeltaFrom, DeltaOutcome, EventWindow, GraphApi, GraphItem, ItemKind};
 use crate::live::observe::{ObserveError, reading};
 use crate::zoho::CrmApi;
 use crate::zoho::crm::UserType;
@@ -67,13 +67,26 @@ fn outlook_item(item: GraphItem) -> OutlookItem {
     }
 }
 
-/// Reads everything [`super::plan`] needs.
+/// Reads everything [`super::plan`] needs, with the calendar window of today.
 pub async fn observe<C: CrmApi, G: GraphApi>(
     desired: &Desired365,
     crm: &C,
     graph: &G,
 ) -> Result<Observed365, ObserveError> {
+    observe_on(desired, crm, graph, Utc::now()).await
+}
+
+/// [`observe`] with the calendar window of `today`. Only the window follows `today`: the
+/// watermarks follow this machine's clock, which CRM's modification times are compared
+/// with. Tests move `today` to see the window roll without waiting for it.
+pub async fn observe_on<C: CrmApi, G: GraphApi>(
+    desired: &Desired365,
+    crm: &C,
+    graph: &G,
+    today: DateTime<Utc>,
+) -> Result<Observed365, ObserveError> {
     let observed_at = Utc::now();
+    let calendar_window = desired.calendar_window_on(today);
     let (variables, users, profiles, roles, mailboxes) = futures::try_join!(
         async { crm.variables().await.map_err(reading("CRM org variables")) },
         async {
@@ -134,6 +147,7 @@ pub async fn observe<C: CrmApi, G: GraphApi>(
         roles: roles.into_iter().map(|r| (r.name, r.id)).collect(),
         crm: BTreeMap::new(),
         folders: Vec::new(),
+        calendar_window: Some(calendar_window),
     };
 
     // The folders to look at: enabled ones whose user is paired, and saved ones turned off.
@@ -165,7 +179,15 @@ pub async fn observe<C: CrmApi, G: GraphApi>(
     let folders: Vec<FolderObservation> = stream::iter(wanted)
         .map(|(key, crm_user_id, mailbox_id, enabled)| {
             let prior = state.folder(&key).cloned();
-            async move { observe_folder(graph, key, crm_user_id, mailbox_id, prior, enabled).await }
+            let window = (key.kind == SyncKind::Calendar).then_some(calendar_window);
+            let folder = FolderRef {
+                key,
+                crm_user_id,
+                mailbox_id,
+                enabled,
+                window,
+            };
+            async move { observe_folder(graph, folder, prior).await }
         })
         .buffered(FOLDERS_AT_ONCE)
         .collect::<Vec<_>>()
@@ -211,14 +233,28 @@ pub async fn observe<C: CrmApi, G: GraphApi>(
     Ok(observed)
 }
 
-async fn observe_folder<G: GraphApi>(
-    graph: &G,
+/// One folder to observe.
+struct FolderRef {
     key: FolderKey,
     crm_user_id: String,
     mailbox_id: String,
-    prior: Option<FolderState>,
     enabled: bool,
+    /// The calendar window (calendars only).
+    window: Option<EventWindow>,
+}
+
+async fn observe_folder<G: GraphApi>(
+    graph: &G,
+    folder: FolderRef,
+    prior: Option<FolderState>,
 ) -> Result<FolderObservation, ObserveError> {
+    let FolderRef {
+        key,
+        crm_user_id,
+        mailbox_id,
+        enabled,
+        window,
+    } = folder;
     let kind = item_kind(key.kind);
     let what = |part: &str| format!("{part} of {} for {}", key.kind, key.user);
     let mut observation = FolderObservation {
@@ -261,8 +297,14 @@ async fn observe_folder<G: GraphApi>(
         return Ok(observation);
     }
     let mut restart_reason = None;
+    let moved = window.filter(|w| saved.is_some_and(|p| p.window != Some(*w)));
     match saved.and_then(|p| p.delta_link.clone()) {
         None => restart_reason = Some("no saved delta link for this folder".to_string()),
+        // The saved link only ever reports the old window's events.
+        Some(_) if moved.is_some() => {
+            let window = moved.expect("checked");
+            restart_reason = Some(format!("the calendar window moved to {window}"));
+        }
         Some(link) => {
             let outcome = graph
                 .delta(
@@ -275,9 +317,13 @@ async fn observe_folder<G: GraphApi>(
                 .await;
             match outcome {
                 Ok(DeltaOutcome::Round(round)) => {
+                    // A removal of an item that is still there is an event moved out of the
+                    // window: changed in Outlook all the same.
+                    let removed = round.removed.len();
+                    let changed = round.changed.into_iter().map(|i| i.id);
                     observation.feed = ChangeFeed::Incremental {
-                        changed: round.changed.into_iter().map(|i| i.id).collect(),
-                        removed: round.removed.len(),
+                        changed: changed.chain(round.removed).collect(),
+                        removed,
                     };
                     observation.next_delta_link = Some(round.delta_link);
                 }
@@ -307,14 +353,9 @@ async fn observe_folder<G: GraphApi>(
         name: key.kind.folder_name().to_string(),
     };
     if let Some(reason) = restart_reason {
+        let from = window.map_or(DeltaFrom::Start, DeltaFrom::Window);
         match graph
-            .delta(
-                &mailbox_id,
-                kind,
-                &folder.id,
-                &DeltaFrom::Start,
-                DELTA_PAGE_SIZE,
-            )
+            .delta(&mailbox_id, kind, &folder.id, &from, DELTA_PAGE_SIZE)
             .await
             .map_err(reading(what("changes")))?
         {

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use super::mapping::parse_crm_datetime;
 use super::state::{FolderKey, FolderState, ItemLink, SyncKind, SyncState};
+use crate::graph::EventWindow;
 
 /// An Outlook event or contact in projectlink's folder.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,7 +94,8 @@ pub struct CrmView {
 /// How this run learnt what changed in the Outlook folder.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChangeFeed {
-    /// The saved delta link answered: these items changed, this many were removed.
+    /// The saved delta link answered: these items changed (or left the calendar window, which
+    /// Graph reports as a removal), this many were removed.
     Incremental {
         changed: HashSet<String>,
         removed: usize,
@@ -190,6 +192,8 @@ pub struct Observed365 {
     pub roles: BTreeMap<String, String>,
     pub crm: BTreeMap<SyncKind, CrmView>,
     pub folders: Vec<FolderObservation>,
+    /// The calendar window this run syncs; `None` syncs every event.
+    pub calendar_window: Option<EventWindow>,
 }
 
 impl Observed365 {

@@ -101,6 +101,9 @@ pub fn plan(desired: &Desired365, observed: &Observed365) -> SyncPlan {
                 crm: observed.crm.get(&kind).unwrap_or(&EMPTY_VIEW),
                 prior: observed.state.folder(&observation.key),
                 observed_at: observed.observed_at,
+                window: observed
+                    .calendar_window
+                    .filter(|_| kind == SyncKind::Calendar),
             };
             plan.folders.push(plan_folder(&input));
         }

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::mapping::parse_crm_datetime;
+use crate::graph::EventWindow;
 
 /// API name of the CRM org variable holding the sync state.
 pub const STATE_VARIABLE: &str = "projectlink_office365";
@@ -140,6 +141,9 @@ pub struct FolderState {
     pub initial: InitialSync,
     /// Fingerprint of the field mapping the folder was synced with.
     pub mapping: String,
+    /// The calendar window the delta link covers and the last run synced (calendars only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<EventWindow>,
 }
 
 /// The org variable's content.
@@ -244,6 +248,7 @@ mod tests {
                 settled_at: at,
                 initial: InitialSync { at, last_key: None },
                 mapping: "abc".into(),
+                window: Some(EventWindow::around(at, 365, 1460)),
             },
         );
         let back = SyncState::parse(&state.to_value()).unwrap();

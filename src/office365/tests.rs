@@ -15,6 +15,7 @@ use super::observed::{
 };
 use super::planner::plan;
 use super::state::{FolderKey, FolderState, InitialSync, ItemLink, SyncKind, SyncState};
+use crate::graph::EventWindow;
 
 const USER: &str = "ada@acme.com";
 const USER_ID: &str = "u1";
@@ -46,6 +47,7 @@ fn desired(calendar: &[&str]) -> Desired365 {
             ),
         ]),
         observe_only: false,
+        calendar_window: Default::default(),
     }
 }
 
@@ -93,6 +95,7 @@ fn prior(synced_through: DateTime<Utc>, last_key: Option<&str>) -> FolderState {
             last_key: last_key.map(str::to_string),
         },
         mapping: Mapping::events().fingerprint(),
+        window: None,
     }
 }
 
@@ -104,6 +107,7 @@ struct World {
     feed: ChangeFeed,
     prior: Option<FolderState>,
     folder: Option<&'static str>,
+    window: Option<EventWindow>,
 }
 
 impl World {
@@ -118,6 +122,7 @@ impl World {
             },
             prior: None,
             folder: None,
+            window: None,
         }
     }
 
@@ -133,6 +138,7 @@ impl World {
             },
             prior: Some(prior(at("2026-05-01T00:00:00Z"), None)),
             folder: Some("cal1"),
+            window: None,
         }
     }
 
@@ -183,6 +189,7 @@ impl World {
                 feed: self.feed,
                 next_delta_link: Some("next".into()),
             }],
+            calendar_window: self.window,
         }
     }
 }
@@ -475,4 +482,70 @@ fn another_integrations_state_blocks_the_plan() {
     let plan = plan(&desired(&[USER]), &observed);
     assert!(plan.has_errors());
     assert!(plan.folders.is_empty());
+}
+
+#[test]
+fn events_leaving_the_window_stay_and_events_entering_it_sync() {
+    let before = EventWindow::around(at("2026-05-01T00:00:00Z"), 10, 40);
+    let window = EventWindow::around(now(), 10, 20);
+    let synced = at("2026-04-01T00:00:00Z");
+    // Left the window, then deleted in CRM: its item stays.
+    let left = event("left", "Left", at("2026-04-25T09:00:00Z"), synced);
+    // Left the window with its item, unchanged: nothing.
+    let stayed_out = event("out", "Out", at("2026-04-26T09:00:00Z"), synced);
+    // Entered the window, never synced: its item is made.
+    let entered = event("in", "Entered", at("2026-06-15T09:00:00Z"), synced);
+    // Inside both windows and its item gone: deleted in Outlook, as before.
+    let gone = event("gone", "Gone", at("2026-05-25T09:00:00Z"), synced);
+    // Far outside both: never looked at.
+    let far = event("far", "Far", at("2027-01-01T09:00:00Z"), synced);
+    let mut outlook_only = item_for(&far, "i-new", synced);
+    outlook_only.link = None;
+    let mut world = World::incremental(
+        vec![stayed_out.clone(), entered, gone, far],
+        vec![
+            item_for(&left, "i-left", synced),
+            item_for(&stayed_out, "i-out", synced),
+            outlook_only,
+        ],
+        &[],
+    );
+    world.complete = true;
+    world.deleted = vec!["left"];
+    world.feed = ChangeFeed::Restarted {
+        reason: format!("the calendar window moved to {window}"),
+    };
+    world.prior.as_mut().unwrap().window = Some(before);
+    world.window = Some(window);
+    let folder = only_folder(world);
+    let changes: Vec<(Target, ItemAction, &str, &str)> = folder
+        .changes
+        .iter()
+        .map(|c| {
+            (
+                c.target,
+                c.action,
+                c.crm_id.as_deref().unwrap_or("-"),
+                c.reason.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            (
+                Target::Crm,
+                ItemAction::Delete,
+                "gone",
+                "deleted in Office 365"
+            ),
+            (
+                Target::Office365,
+                ItemAction::Create,
+                "in",
+                "entered the calendar window"
+            ),
+        ]
+    );
+    assert_eq!(folder.next_state.unwrap().window, Some(window));
 }

@@ -131,7 +131,14 @@ async fn delta_rounds_follow_every_page_then_report_changes_and_tombstones() {
                 "pat@acme.com",
                 ItemKind::Event,
                 &calendar.id,
-                &DeltaFrom::Start,
+                // Around the seeded event's day, whatever today is.
+                &DeltaFrom::Window(projectlink::graph::EventWindow::around(
+                    chrono::DateTime::parse_from_rfc3339("2026-01-05T00:00:00Z")
+                        .unwrap()
+                        .to_utc(),
+                    30,
+                    30,
+                )),
                 10,
             )
             .await

@@ -8,11 +8,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use chrono::{DateTime, Utc};
 use projectlink::graph::{
     GraphClient, GraphCredentials, GraphEndpoints, GraphFolder, GraphItem, ItemKind,
 };
 use projectlink::office365::apply::{Applied365, ApplyContext, apply};
-use projectlink::office365::observe::observe;
+use projectlink::office365::observe::{observe, observe_on};
 use projectlink::office365::state::LINK_PROPERTY;
 use projectlink::office365::{Desired365, SyncKind, SyncPlan, plan};
 use projectlink::sandbox::graph::GraphConfig;
@@ -72,6 +73,11 @@ fn connect(url: &str, fail_after: Option<u64>) -> (ZohoClients, GraphClient) {
 
 /// The spec of an integration syncing these users' calendars and contacts.
 pub fn spec(calendar: &[&str], contacts: &[&str]) -> Desired365 {
+    spec_with(calendar, contacts, "")
+}
+
+/// [`spec`] with more `calendarSync` settings, e.g. `window: {pastDays: 30}`.
+pub fn spec_with(calendar: &[&str], contacts: &[&str], calendar_extra: &str) -> Desired365 {
     let list = |users: &[&str]| {
         users
             .iter()
@@ -80,8 +86,13 @@ pub fn spec(calendar: &[&str], contacts: &[&str]) -> Desired365 {
             .join(", ")
     };
     let text = format!(
-        "apiVersion: projectlink.dev/v1alpha1\nkind: Office365Integration\nmetadata: {{name: sync-test}}\nspec:\n  connection: {{graphSecretRef: {{name: graph}}}}\n  tenant: {TENANT}\n  calendarSync: {{users: [{}]}}\n  contactsSync: {{users: [{}]}}\n",
+        "apiVersion: projectlink.dev/v1alpha1\nkind: Office365Integration\nmetadata: {{name: sync-test}}\nspec:\n  connection: {{graphSecretRef: {{name: graph}}}}\n  tenant: {TENANT}\n  calendarSync: {{users: [{}]{}}}\n  contactsSync: {{users: [{}]}}\n",
         list(calendar),
+        if calendar_extra.is_empty() {
+            String::new()
+        } else {
+            format!(", {calendar_extra}")
+        },
         list(contacts)
     );
     let report = projectlink::spec::load_str_report("test.yaml", &text);
@@ -121,6 +132,25 @@ impl World {
         plan(desired, &observed)
     }
 
+    /// Observes and plans with the calendar window of `today`.
+    pub async fn plan_on(&self, desired: &Desired365, today: DateTime<Utc>) -> SyncPlan {
+        let observed = observe_on(desired, &self.zoho.crm, &self.graph, today)
+            .await
+            .unwrap();
+        plan(desired, &observed)
+    }
+
+    /// A clean sync with the calendar window of `today`.
+    pub async fn sync_on(&self, desired: &Desired365, today: DateTime<Utc>) -> SyncPlan {
+        let (planned, applied) = self
+            .sync_with_on(desired, &self.zoho, &self.graph, today)
+            .await
+            .unwrap();
+        assert!(applied.failures.is_empty(), "{:?}", applied.failures);
+        assert!(applied.state_saved);
+        planned
+    }
+
     /// Observes, plans and applies with these clients; the plan and what apply did.
     pub async fn sync_with(
         &self,
@@ -128,7 +158,17 @@ impl World {
         zoho: &ZohoClients,
         graph: &GraphClient,
     ) -> Result<(SyncPlan, Applied365), ZohoError> {
-        let observed = observe(desired, &zoho.crm, graph)
+        self.sync_with_on(desired, zoho, graph, Utc::now()).await
+    }
+
+    async fn sync_with_on(
+        &self,
+        desired: &Desired365,
+        zoho: &ZohoClients,
+        graph: &GraphClient,
+        today: DateTime<Utc>,
+    ) -> Result<(SyncPlan, Applied365), ZohoError> {
+        let observed = observe_on(desired, &zoho.crm, graph, today)
             .await
             .map_err(|e| e.source)?;
         let planned = plan(desired, &observed);

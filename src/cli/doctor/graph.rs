@@ -10,7 +10,7 @@ use super::GlobalArgs;
 use super::report::Check;
 use crate::cli::target::{self, Connected};
 use crate::cli::workflow::client_options;
-use crate::graph::{DeltaFrom, EVENT_DELTA_WINDOW, GraphClient, ItemKind};
+use crate::graph::{DeltaFrom, EventWindow, GraphClient, ItemKind};
 use crate::spec::office365::Office365IntegrationSpec;
 
 /// The application permissions each part of the sync needs; any one of a row's roles will do.
@@ -168,7 +168,10 @@ async fn reads(graph: &GraphClient, spec: &Office365IntegrationSpec, checks: &mu
                     format!("{user}: {} calendar(s)", calendars.len()),
                 ));
                 if let Some(calendar) = calendars.first() {
-                    window(graph, user, &calendar.id, checks).await;
+                    let span = spec.calendar_sync.window;
+                    let window =
+                        EventWindow::around(chrono::Utc::now(), span.past_days, span.future_days);
+                    probe_window(graph, user, &calendar.id, window, checks).await;
                 }
             }
             Err(e) => checks.push(failed_read(format!("{user}: calendars"), &e)),
@@ -185,21 +188,25 @@ async fn reads(graph: &GraphClient, spec: &Office365IntegrationSpec, checks: &mu
     }
 }
 
-/// A delta round over the calendar window the sync uses.
-async fn window(graph: &GraphClient, user: &str, calendar: &str, checks: &mut Vec<Check>) {
-    let (start, end) = EVENT_DELTA_WINDOW;
-    match graph
-        .delta(user, ItemKind::Event, calendar, &DeltaFrom::Start, 1000)
-        .await
-    {
+/// A delta round over the calendar window the sync uses (Graph refuses a range longer than
+/// it serves).
+async fn probe_window(
+    graph: &GraphClient,
+    user: &str,
+    calendar: &str,
+    window: EventWindow,
+    checks: &mut Vec<Check>,
+) {
+    let from = DeltaFrom::Window(window);
+    match graph.delta(user, ItemKind::Event, calendar, &from, 1000).await {
         Ok(_) => checks.push(Check::ok(
             "graph",
-            format!("{user}: calendar window {start} to {end} accepted (calendarView/delta)"),
+            format!("{user}: calendar window {window} accepted (calendarView/delta)"),
         )),
         Err(e) => checks.push(Check::fail(
             "graph",
-            format!("{user}: calendar window {start} to {end}: {e}"),
-            "Graph refused the window the calendar sync uses; report it with this output",
+            format!("{user}: calendar window {window}: {e}"),
+            "Graph refused the window the calendar sync uses (calendarSync.window); keep pastDays + futureDays within what Graph serves",
         )),
     }
 }

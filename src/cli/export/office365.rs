@@ -171,6 +171,7 @@ fn export_text(request: &Request, live: &Live) -> anyhow::Result<String> {
         calendar_sync: CalendarSyncSpec {
             users: synced(SyncKind::Calendar),
             exclude_tags: default_exclude_tags(),
+            window: Default::default(),
         },
         contacts_sync: ContactsSyncSpec {
             users: synced(SyncKind::Contacts),

@@ -52,6 +52,7 @@ fn state(owner: &str, folders: &[(SyncKind, &str, &str)]) -> SyncState {
                 settled_at: at,
                 initial: InitialSync { at, last_key: None },
                 mapping: mapping.to_string(),
+                window: None,
             },
         );
     }

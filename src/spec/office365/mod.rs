@@ -106,6 +106,11 @@ pub struct CalendarSyncSpec {
     /// import are recognised, since Zoho's API does not say whether a record was imported.
     #[serde(default = "default_exclude_tags")]
     pub exclude_tags: Vec<String>,
+    /// Which events sync: those overlapping a window from `pastDays` before today to
+    /// `futureDays` after it, moving forward each day. Events outside it are left as they
+    /// are on both sides. Microsoft Graph serves at most 1,825 days in all.
+    #[serde(default, skip_serializing_if = "CalendarWindowSpec::is_default")]
+    pub window: CalendarWindowSpec,
 }
 
 impl Default for CalendarSyncSpec {
@@ -113,8 +118,44 @@ impl Default for CalendarSyncSpec {
         CalendarSyncSpec {
             users: Vec::new(),
             exclude_tags: default_exclude_tags(),
+            window: CalendarWindowSpec::default(),
         }
     }
+}
+
+/// The span of the calendar window around today, in days.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CalendarWindowSpec {
+    /// Days before today (default 365).
+    #[serde(default = "default_past_days")]
+    pub past_days: u32,
+    /// Days after today (default 1460). `pastDays + futureDays` may be at most 1825.
+    #[serde(default = "default_future_days")]
+    pub future_days: u32,
+}
+
+impl Default for CalendarWindowSpec {
+    fn default() -> Self {
+        CalendarWindowSpec {
+            past_days: default_past_days(),
+            future_days: default_future_days(),
+        }
+    }
+}
+
+impl CalendarWindowSpec {
+    fn is_default(&self) -> bool {
+        *self == CalendarWindowSpec::default()
+    }
+}
+
+fn default_past_days() -> u32 {
+    crate::graph::DEFAULT_PAST_DAYS
+}
+
+fn default_future_days() -> u32 {
+    crate::graph::DEFAULT_FUTURE_DAYS
 }
 
 /// Two-way sync of CRM users' own contacts with Office 365.

@@ -7,7 +7,11 @@
 use std::collections::HashMap;
 
 use super::contact_fields::{CRM_LOOKUP_CONTACT_FIELDS, OFFICE365_CONTACT_FIELDS};
-use super::{ContactsSyncSpec, InvitedUser, Office365Integration, Office365IntegrationSpec};
+use super::{
+    CalendarWindowSpec, ContactsSyncSpec, InvitedUser, Office365Integration,
+    Office365IntegrationSpec,
+};
+use crate::graph::MAX_CALENDAR_RANGE_DAYS;
 use crate::spec::Finding;
 use crate::spec::catalog::is_crm_api_name;
 use crate::spec::names::{
@@ -43,6 +47,11 @@ pub fn validate_office365_spec(spec: &Office365IntegrationSpec) -> Vec<Finding> 
     check_exclude_tags(
         &spec.calendar_sync.exclude_tags,
         &calendar.key("excludeTags"),
+        &mut findings,
+    );
+    check_window(
+        &spec.calendar_sync.window,
+        &calendar.key("window"),
         &mut findings,
     );
     let contacts = root.key("contactsSync");
@@ -193,6 +202,34 @@ fn check_exclude_tags(tags: &[String], path: &FieldPath, out: &mut Vec<Finding>)
                     .related(first, "first entry"),
             );
         }
+    }
+}
+
+/// Graph refuses a calendar range over [`MAX_CALENDAR_RANGE_DAYS`], and an empty one holds
+/// nothing to sync.
+fn check_window(window: &CalendarWindowSpec, path: &FieldPath, out: &mut Vec<Finding>) {
+    let total = u64::from(window.past_days) + u64::from(window.future_days);
+    if total > u64::from(MAX_CALENDAR_RANGE_DAYS) {
+        out.push(
+            Finding::error(
+                path.key("futureDays"),
+                format!(
+                    "the calendar window spans {total} days (pastDays {} + futureDays {}); Microsoft Graph serves at most {MAX_CALENDAR_RANGE_DAYS}",
+                    window.past_days, window.future_days
+                ),
+            )
+            .hint(format!(
+                "shorten it so pastDays + futureDays is at most {MAX_CALENDAR_RANGE_DAYS}, e.g. pastDays: {}, futureDays: {}",
+                window.past_days.min(MAX_CALENDAR_RANGE_DAYS),
+                MAX_CALENDAR_RANGE_DAYS - window.past_days.min(MAX_CALENDAR_RANGE_DAYS)
+            )),
+        );
+    } else if total == 0 {
+        out.push(
+            Finding::error(path.clone(), "the calendar window is empty: no event would sync")
+                .hint("give pastDays or futureDays a number of days, or leave window out for 365 and 1460")
+                .at_key(),
+        );
     }
 }
 

@@ -204,6 +204,44 @@ contactsSync:
 }
 
 #[test]
+fn the_calendar_window_stays_within_graphs_range() {
+    expect(
+        "calendarSync: {window: {pastDays: 30, futureDays: 1795}}\n",
+        &[],
+    );
+    expect("calendarSync: {window: {futureDays: 1460}}\n", &[]);
+    expect(
+        "calendarSync: {window: {pastDays: 366, futureDays: 1460}}\n",
+        &[(
+            "spec.calendarSync.window.futureDays",
+            "the calendar window spans 1826 days (pastDays 366 + futureDays 1460); Microsoft Graph serves at most 1825",
+        )],
+    );
+    expect(
+        "calendarSync: {window: {pastDays: 4000000000, futureDays: 4000000000}}\n",
+        &[(
+            "spec.calendarSync.window.futureDays",
+            "the calendar window spans 8000000000 days (pastDays 4000000000 + futureDays 4000000000); Microsoft Graph serves at most 1825",
+        )],
+    );
+    expect(
+        "calendarSync: {window: {pastDays: 0, futureDays: 0}}\n",
+        &[(
+            "spec.calendarSync.window",
+            "the calendar window is empty: no event would sync",
+        )],
+    );
+    assert_eq!(
+        hints(&with_base(
+            "calendarSync: {window: {pastDays: 400, futureDays: 1460}}\n"
+        )),
+        [
+            "shorten it so pastDays + futureDays is at most 1825, e.g. pastDays: 400, futureDays: 1425"
+        ]
+    );
+}
+
+#[test]
 fn an_empty_field_map_is_an_error() {
     expect(
         "contactsSync: {fieldMap: []}\n",
