@@ -18,9 +18,25 @@ fn doctor(harness: &Harness, extra: &[&str]) -> Run {
     harness.run(&args)
 }
 
-/// The output with the sandbox's ephemeral port taken out.
+/// The output with what changes from run to run taken out: the sandbox's ephemeral port,
+/// and the calendar window's dates (it moves with today).
 fn stable(harness: &Harness, text: &str) -> String {
     text.replace(&harness.url, "http://sandbox")
+        .lines()
+        .map(
+            |l| match (l.find("calendar window "), l.find(" accepted")) {
+                (Some(a), Some(b)) if a < b => {
+                    format!(
+                        "{}calendar window <today - pastDays> to <today + futureDays>{}",
+                        &l[..a],
+                        &l[b..]
+                    )
+                }
+                _ => l.to_string(),
+            },
+        )
+        .map(|l| l + "\n")
+        .collect()
 }
 
 /// The line of the checklist that contains `needle`.
@@ -72,6 +88,17 @@ fn the_demo_org_is_all_green_and_only_read() {
     // Office 365 one) and one Graph app token.
     assert_eq!(token_posts, 4, "{:?}", counters.snapshot());
     assert!(by_method["GET"] >= 20, "{by_method:?}");
+    for secret in [
+        "acme-demo-secret",
+        "1000.acme-admin.refresh",
+        "demo-graph-secret",
+    ] {
+        assert!(
+            !run.all().contains(secret),
+            "{secret} leaked:\n{}",
+            run.all()
+        );
+    }
 }
 
 #[test]
@@ -204,4 +231,70 @@ fn a_legacy_only_portal_is_a_warning_per_capability() {
         run.stdout
     );
     assert_eq!(harness.sandbox().counters.writes(), Default::default());
+}
+
+#[test]
+fn a_graph_permission_the_app_lacks_is_named() {
+    let seed = DEMO_SEED_YAML.replacen(
+        "roles: [Calendars.ReadWrite, Contacts.ReadWrite, User.Read.All]",
+        "roles: [Calendars.ReadWrite, User.Read.All]",
+        1,
+    );
+    let harness = Harness::with_seed_text(&seed);
+    let o365 = example("office365.yaml");
+    let run = harness.run(&["doctor", "-f", o365.as_str()]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let missing = line(&run, "contacts sync needs the application permission");
+    assert!(missing.contains("✗ graph"), "{missing}");
+    assert!(missing.contains("Contacts.ReadWrite"), "{missing}");
+    assert!(line(&run, "calendar sync: permission granted").contains('✓'));
+    assert!(
+        line(
+            &run,
+            "application permissions: Calendars.ReadWrite, User.Read.All"
+        )
+        .contains('✓')
+    );
+    assert_eq!(harness.sandbox().counters.writes(), Default::default());
+}
+
+#[test]
+fn credits_running_low_are_a_warning_with_the_count_left() {
+    // A day's allowance of 12 credits: the eight CRM reads leave 4, and the sandbox, like
+    // Zoho, reports the count once more than half is spent.
+    let harness = Harness::with_config(DEMO_SEED_YAML, |c| c.credits_per_day = Some(12));
+    let acme = example("acme.yaml");
+    let run = harness.run(&["doctor", "-f", acme.as_str()]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    let credits = line(&run, "Acme Corp: edition enterprise");
+    assert!(credits.contains("! crm"), "{credits}");
+    assert!(credits.ends_with(", 4 left"), "{credits}");
+    assert!(
+        run.stdout
+            .contains("hint: a plan's apply may run out of credits")
+    );
+}
+
+#[test]
+fn a_portal_manager_is_a_warning_unless_the_spec_imports_portal_users() {
+    // The minimal spec uses the CRM administrator's grant, a Manager in the portal.
+    let harness = Harness::demo();
+    let minimal = cli_support::read_example("minimal.yaml");
+    let spec = harness.write("minimal.yaml", &minimal);
+    let run = harness.run(&["doctor", "-f", spec.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    let role = line(&run, "the user's role is Manager");
+    assert!(role.contains("! projects"), "{role}");
+
+    let importing =
+        format!("{minimal}  imports:\n    portalUsers:\n      - {{email: pat@acme.com}}\n");
+    let spec = harness.write("importing.yaml", &importing);
+    let run = harness.run(&["doctor", "-f", spec.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let role = line(&run, "the user's role is Manager");
+    assert!(role.contains("✗ projects"), "{role}");
+    assert!(
+        role.ends_with("imports.portalUsers needs an administrator to add users to the portal"),
+        "{role}"
+    );
 }
