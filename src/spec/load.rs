@@ -8,6 +8,7 @@
 //! at a time means a type error in one document does not hide the problems of the next.
 //! Every kind goes through the same code, generic over [`SpecKind`].
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -365,17 +366,22 @@ fn load_typed<R: SpecKind>(
 }
 
 /// The document's own text, preceded by blank space standing in for the text before it,
-/// so that serde-saphyr's line and column numbers are the file's.
-fn document_text(text: &str, document: &ScannedDocument) -> String {
+/// so that serde-saphyr's line and column numbers are the file's. The first document needs
+/// no padding and is not copied (a file may be up to the size limit).
+fn document_text<'a>(text: &'a str, document: &ScannedDocument) -> Cow<'a, str> {
+    let own = &text[document.start_byte..document.end_byte];
+    if document.start_byte == 0 {
+        return Cow::Borrowed(own);
+    }
     let before = &text[..document.start_byte];
     let lines_before = before.matches('\n').count();
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let columns_before = before[line_start..].chars().count();
-    let mut padded = String::with_capacity(lines_before + columns_before + document.end_byte);
+    let mut padded = String::with_capacity(lines_before + columns_before + own.len());
     padded.extend(std::iter::repeat_n('\n', lines_before));
     padded.extend(std::iter::repeat_n(' ', columns_before));
-    padded.push_str(&text[document.start_byte..document.end_byte]);
-    padded
+    padded.push_str(own);
+    Cow::Owned(padded)
 }
 
 fn finding_diagnostic<R: kube::Resource>(loaded: &Loaded<R>, finding: Finding) -> Diagnostic {

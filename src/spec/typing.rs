@@ -53,6 +53,12 @@ impl<'a> Walk<'a> {
             NodeKind::Mapping(entries) => {
                 for (key, value) in entries {
                     let Some(name) = key.scalar() else { continue };
+                    if name == "<<" {
+                        // A merge key brings its mapping's entries into this one: they are
+                        // held to this mapping's schema.
+                        self.merged(value, schema, path);
+                        continue;
+                    }
                     if let Some(child) = self.child(schema, |s| property(s, name)) {
                         self.node(value, child, &path.key(name));
                     }
@@ -65,6 +71,20 @@ impl<'a> Walk<'a> {
                     }
                 }
             }
+        }
+    }
+
+    fn merged(&mut self, value: &Node, schema: &'a Value, path: &FieldPath) {
+        match &value.kind {
+            NodeKind::Mapping(_) => self.node(value, schema, path),
+            NodeKind::Sequence(items) => {
+                for item in items {
+                    if matches!(item.kind, NodeKind::Mapping(_)) {
+                        self.node(item, schema, path);
+                    }
+                }
+            }
+            NodeKind::Scalar { .. } => {}
         }
     }
 
@@ -268,6 +288,19 @@ mod tests {
             [
                 "3:18 wrong type in metadata.name: expected a text value, found the number 123",
                 "3:38 wrong type in metadata.labels.team: expected a text value, found the boolean true",
+            ]
+        );
+    }
+
+    #[test]
+    fn merged_entries_are_held_to_the_mapping_they_join() {
+        let text = format!(
+            "{HEAD}metadata: {{name: acme}}\nx: &p {{prune: \"yes\"}}\nspec:\n  policy: {{<<: *p}}\n"
+        );
+        assert_eq!(
+            problems(&text),
+            [
+                "4:15 wrong type in spec.policy.prune: expected true or false, found the text \"yes\""
             ]
         );
     }
