@@ -2,13 +2,17 @@
 //! rejections: a body over its service's size limit is refused up front, and any plain-text
 //! answer axum itself produces (a body over the limit sent without `Content-Length`, a path
 //! that does not decode) is re-written in the error format of the service the path belongs
-//! to, so no client of the twin sees an answer its real service would never give.
+//! to, so no client of the twin sees an answer its real service would never give. A handler
+//! that panics is answered as the service's own 500 rather than a dropped connection.
+
+use std::panic::AssertUnwindSafe;
 
 use axum::extract::Request;
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures::FutureExt;
 use serde_json::json;
 
 use super::error::CrmError;
@@ -87,6 +91,28 @@ impl Service {
         }
     }
 
+    /// The service's own internal error, for a handler that panicked.
+    pub fn internal(self, method: &Method, path: &str) -> Response {
+        let message = "Internal server error occurred.";
+        match self {
+            Service::Crm => CrmError::internal(path.starts_with("/crm/v8/users")).into_response(),
+            Service::Accounts => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                axum::Json(json!({ "error": "server_error" })),
+            )
+                .into_response(),
+            Service::ProjectsLegacy => ApiError::internal(message).into_response(),
+            Service::ProjectsV3 => {
+                let err = V3Error::internal(message);
+                (err.status(), axum::Json(err.body(path, method.as_str()))).into_response()
+            }
+            Service::Graph => GraphError::internal(message).into_response(),
+            Service::GraphLogin => {
+                oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", message)
+            }
+        }
+    }
+
     /// The service's answer to a request axum refused before any handler saw it.
     pub fn refusal(
         self,
@@ -153,7 +179,13 @@ pub async fn guard(request: Request, next: Next) -> Response {
         }
         return service.too_large(limit, &method, &path);
     }
-    let response = next.run(request).await;
+    let response = match AssertUnwindSafe(next.run(request)).catch_unwind().await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::error!(%method, %path, "a sandbox handler panicked");
+            return service.internal(&method, &path);
+        }
+    };
     if !is_plain_rejection(&response) {
         return response;
     }
@@ -208,6 +240,43 @@ mod tests {
             Service::GraphLogin
         );
         assert_eq!(Service::of("/%FF"), Service::Crm);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_the_services_500_and_the_server_goes_on() {
+        async fn boom() -> &'static str {
+            panic!("a handler bug")
+        }
+        let app = axum::Router::new()
+            .route("/crm/v8/boom", axum::routing::get(boom))
+            .route("/graph/v1.0/boom", axum::routing::get(boom))
+            .route("/crm/v8/org", axum::routing::get(|| async { "ok" }))
+            .layer(axum::middleware::from_fn(guard));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move { axum::serve(listener, app).await });
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::new();
+        let crm: serde_json::Value = http
+            .get(format!("{base}/crm/v8/boom"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(crm["code"], "INTERNAL_ERROR");
+        let graph = http
+            .get(format!("{base}/graph/v1.0/boom"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(graph.status(), 500);
+        let graph: serde_json::Value = graph.json().await.unwrap();
+        assert_eq!(graph["error"]["code"], "InternalServerError");
+        let org = http.get(format!("{base}/crm/v8/org")).send().await.unwrap();
+        assert_eq!(org.text().await.unwrap(), "ok");
+        server.abort();
     }
 
     #[test]
