@@ -275,3 +275,5 @@ mod access;
 mod delta;
 #[path = "sandbox_graph/mailbox.rs"]
 mod mailbox;
+#[path = "sandbox_graph/strict.rs"]
+mod strict;

@@ -202,6 +202,30 @@ pub fn default_folder(
     .optional()
 }
 
+/// The folder `/users/{id}/events` or `/users/{id}/contacts` means. Every mailbox has a
+/// default "Contacts" folder; the sandbox makes it the first time it is asked for.
+pub fn default_folder_or_make(
+    conn: &Connection,
+    user: &str,
+    kind: Kind,
+) -> rusqlite::Result<Option<Folder>> {
+    if let Some(folder) = default_folder(conn, user, kind)? {
+        return Ok(Some(folder));
+    }
+    if kind == Kind::Event {
+        return Ok(None);
+    }
+    let folder = Folder {
+        id: super::render::new_id(),
+        user_id: user.to_string(),
+        name: "Contacts".to_string(),
+        is_default: true,
+        change_key: super::render::new_change_key(),
+    };
+    insert_folder(conn, kind, &folder)?;
+    Ok(Some(folder))
+}
+
 /// Deletes a folder with its items (tombstones included: the folder's sync state goes too).
 pub fn delete_folder(conn: &Connection, id: &str) -> rusqlite::Result<()> {
     conn.execute("DELETE FROM graph_items WHERE folder_id = ?1", [id])?;

@@ -13,10 +13,9 @@ use std::collections::HashMap;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{OriginalUri, Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -75,7 +74,7 @@ fn decode(token: &str) -> Option<SyncState> {
 }
 
 /// `odata.maxpagesize=N` from the `Prefer` header(s).
-fn max_page_size(headers: &HeaderMap) -> Option<usize> {
+pub(super) fn max_page_size(headers: &HeaderMap) -> Option<usize> {
     headers
         .get_all("prefer")
         .iter()
@@ -111,17 +110,6 @@ pub async fn contacts(
     delta(Kind::Contact, s, h, p, uri, q).await
 }
 
-fn window_param(opts: &Options, name: &str) -> Result<NaiveDateTime, GraphError> {
-    opts.param(name).and_then(parse_time).ok_or_else(|| {
-        GraphError::new(
-            StatusCode::BAD_REQUEST,
-            "ErrorInvalidParameter",
-            "This request requires a time window specified by the query string parameters \
-             StartDateTime and EndDateTime.",
-        )
-    })
-}
-
 async fn delta(
     kind: Kind,
     state: AppState,
@@ -142,7 +130,7 @@ async fn delta(
                 .or_else(|| params.get("folder_id"))
             {
                 Some(id) => db::find_folder(c, &mailbox.user.id, kind, id),
-                None => db::default_folder(c, &mailbox.user.id, kind),
+                None => db::default_folder_or_make(c, &mailbox.user.id, kind),
             }
         })?
         .ok_or_else(GraphError::item_not_found)?;
@@ -170,8 +158,7 @@ async fn delta(
         }
     } else {
         let (s, e) = if kind == Kind::Event {
-            let s = window_param(&opts, "startDateTime")?;
-            let e = window_param(&opts, "endDateTime")?;
+            let (s, e) = super::calendar_view::range(&opts)?;
             (Some(render::graph_local(s)), Some(render::graph_local(e)))
         } else {
             (None, None)
@@ -213,7 +200,7 @@ async fn delta(
             cursor = item.seq;
             let in_window = match window {
                 Some((s, e)) => render::event_span(&item.doc)
-                    .is_some_and(|(start, end)| start < e && (end > s || start == s)),
+                    .is_some_and(|span| super::calendar_view::overlaps(span, s, e)),
                 None => true,
             };
             if !item.deleted && in_window {

@@ -54,8 +54,11 @@ async fn list(
     let folders = state
         .store
         .with(|c| db::list_folders(c, &mailbox.user.id, kind))?;
+    // Contact folders are the children of the default "Contacts" folder, which is not one
+    // of them.
     let value: Vec<Value> = folders
         .iter()
+        .filter(|f| kind == Kind::Event || !f.is_default)
         .map(|f| folder_json(kind, f, &mailbox.user))
         .collect();
     Ok(Json(json!({
@@ -86,14 +89,17 @@ fn find(
     kind: Kind,
     params: &HashMap<String, String>,
 ) -> Result<Folder, GraphError> {
+    // `/users/{id}/calendar` names no id: the default calendar.
     let id = params
         .get("calendar_id")
         .or_else(|| params.get("folder_id"))
-        .map(String::as_str)
-        .unwrap_or("");
+        .map(String::as_str);
     state
         .store
-        .with(|c| db::find_folder(c, &mailbox.user.id, kind, id))?
+        .with(|c| match id {
+            Some(id) => db::find_folder(c, &mailbox.user.id, kind, id),
+            None => db::default_folder(c, &mailbox.user.id, kind),
+        })?
         .ok_or_else(GraphError::item_not_found)
 }
 

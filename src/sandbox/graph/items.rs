@@ -39,7 +39,7 @@ const FOLDER_PARAMS: &[&str] = &["calendar_id", "folder_id"];
 const ITEM_PARAMS: &[&str] = &["event_id", "contact_id"];
 
 /// The folder named in the path, or the default calendar for `/users/{id}/events`.
-fn folder_of(
+pub(super) fn folder_of(
     state: &AppState,
     mailbox: &Mailbox,
     kind: Kind,
@@ -48,12 +48,12 @@ fn folder_of(
     let user = &mailbox.user.id;
     let found = state.store.with(|c| match param(params, FOLDER_PARAMS) {
         Some(id) => db::find_folder(c, user, kind, id),
-        None => db::default_folder(c, user, kind),
+        None => db::default_folder_or_make(c, user, kind),
     })?;
     found.ok_or_else(GraphError::item_not_found)
 }
 
-fn open(
+pub(super) fn open(
     state: &AppState,
     headers: &HeaderMap,
     params: &HashMap<String, String>,

@@ -7,6 +7,7 @@
 //! `docs/sandbox.md` ("Microsoft Graph") and next to the code that makes them.
 
 pub mod auth;
+mod calendar_view;
 pub mod db;
 mod delta;
 pub mod error;
@@ -170,11 +171,26 @@ pub fn router() -> Router<AppState> {
                 .patch(items::update_event)
                 .delete(items::delete_event),
         )
+        .route("/users/{user_id}/calendar", get(folders::get_calendar))
         .route(
-            "/users/{user_id}/calendars/{calendar_id}/calendarView/delta",
-            get(delta::events),
+            "/users/{user_id}/calendar/events",
+            get(items::list_events).post(items::create_event),
         )
-        .route("/users/{user_id}/calendarView/delta", get(delta::events))
+        .route(
+            "/users/{user_id}/calendar/events/{event_id}",
+            get(items::get_event)
+                .patch(items::update_event)
+                .delete(items::delete_event),
+        )
+        .route(
+            "/users/{user_id}/calendars/{calendar_id}/calendarView",
+            get(calendar_view::list),
+        )
+        .route(
+            "/users/{user_id}/calendar/calendarView",
+            get(calendar_view::list),
+        )
+        .route("/users/{user_id}/calendarView", get(calendar_view::list))
         .route(
             "/users/{user_id}/events",
             get(items::list_events).post(items::create_event),
@@ -204,8 +220,8 @@ pub fn router() -> Router<AppState> {
                 .delete(items::delete_contact),
         )
         .route(
-            "/users/{user_id}/contactFolders/{folder_id}/contacts/delta",
-            get(delta::contacts),
+            "/users/{user_id}/contacts",
+            get(items::list_contacts).post(items::create_contact),
         )
         .route(
             "/users/{user_id}/contacts/{contact_id}",
@@ -215,6 +231,7 @@ pub fn router() -> Router<AppState> {
         )
         .fallback(unknown_segment)
         .method_not_allowed_fallback(unsupported_method);
+    let v1 = delta_routes(v1);
     let login = Router::new()
         .route("/{tenant}/oauth2/v2.0/token", post(auth::token))
         .fallback(unknown_login_endpoint)
@@ -228,6 +245,29 @@ pub fn router() -> Router<AppState> {
         crate::sandbox::request_limits::GRAPH_MAX_BODY,
     ));
     Router::new().nest("/login", login).nest("/graph/v1.0", v1)
+}
+
+/// The delta functions, each under the three spellings Graph accepts: `delta`, `delta()`
+/// (what Microsoft's SDKs send) and the namespace-qualified `microsoft.graph.delta()`.
+fn delta_routes(mut v1: Router<AppState>) -> Router<AppState> {
+    let events = [
+        "/users/{user_id}/calendars/{calendar_id}/calendarView",
+        "/users/{user_id}/calendar/calendarView",
+        "/users/{user_id}/calendarView",
+    ];
+    let contacts = [
+        "/users/{user_id}/contactFolders/{folder_id}/contacts",
+        "/users/{user_id}/contacts",
+    ];
+    for spelling in ["delta", "delta()", "microsoft.graph.delta()"] {
+        for base in events {
+            v1 = v1.route(&format!("{base}/{spelling}"), get(delta::events));
+        }
+        for base in contacts {
+            v1 = v1.route(&format!("{base}/{spelling}"), get(delta::contacts));
+        }
+    }
+    v1
 }
 
 /// The identity platform answers unknown endpoints and methods with an OAuth error body.

@@ -1,0 +1,154 @@
+//! Graph's rules and URL forms the sandbox holds to: a calendar range of at most 1,825 days,
+//! the `delta()` and `microsoft.graph.delta()` spellings of delta functions, `calendarView`
+//! with paging, and the default calendar and contacts folder under `/users/{id}/…`.
+
+use super::*;
+
+const RANGE: &str = "startDateTime=2026-01-01T00:00:00Z&endDateTime=2027-01-01T00:00:00Z";
+
+#[tokio::test]
+async fn a_calendar_range_over_1825_days_is_refused_as_graph_refuses_it() {
+    let env = Env::start().await;
+    // Exactly 1,825 days is served; a day more is not, delta or not.
+    let fits = "startDateTime=2025-01-01T00:00:00Z&endDateTime=2029-12-31T00:00:00Z";
+    let over = "startDateTime=2025-01-01T00:00:00Z&endDateTime=2030-01-01T00:00:00Z";
+    for path in [
+        "/users/ada@acme.com/calendarView",
+        "/users/ada@acme.com/calendarView/delta()",
+        "/users/ada@acme.com/calendar/calendarView/delta",
+    ] {
+        let ok = env.get(&format!("{path}?{fits}")).await;
+        assert_eq!(ok.status, StatusCode::OK, "{path}: {}", ok.body);
+        let refused = env.get(&format!("{path}?{over}")).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(refused.body["error"]["code"], "ErrorInvalidRequest");
+        assert_eq!(
+            refused.body["error"]["message"],
+            "Your request can't be completed. The range between the start and end dates is \
+             greater than the allowed range. Maximum number of days: 1825"
+        );
+    }
+    // Without a range, Graph says which parameters it needs.
+    let missing = env.get("/users/ada@acme.com/calendarView").await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+    assert_eq!(missing.body["error"]["code"], "ErrorInvalidParameter");
+}
+
+#[tokio::test]
+async fn every_spelling_of_delta_serves_the_same_round() {
+    let env = Env::start().await;
+    let cal = env.default_calendar("ada@acme.com").await;
+    let folder = env.contact_folder("ada@acme.com").await;
+    let mut events = Vec::new();
+    let mut contacts = Vec::new();
+    for spelling in ["delta", "delta()", "microsoft.graph.delta()"] {
+        let (items, link, _) = env
+            .delta_round(
+                &format!("/users/ada@acme.com/calendars/{cal}/calendarView/{spelling}?{RANGE}"),
+                Some(100),
+            )
+            .await;
+        assert!(
+            link.contains(&format!("calendarView/{spelling}?")),
+            "{link}"
+        );
+        events.push(ids(&items));
+        let (items, _, _) = env
+            .delta_round(
+                &format!("/users/ada@acme.com/contactFolders/{folder}/contacts/{spelling}"),
+                Some(100),
+            )
+            .await;
+        contacts.push(ids(&items));
+    }
+    assert_eq!(events[0].len(), 25);
+    assert!(events.iter().all(|e| *e == events[0]));
+    assert_eq!(contacts[0].len(), 3);
+    assert!(contacts.iter().all(|c| *c == contacts[0]));
+}
+
+#[tokio::test]
+async fn calendar_view_lists_the_range_in_start_order_page_by_page() {
+    let env = Env::start().await;
+    let mut url =
+        format!("/users/ada@acme.com/calendar/calendarView?{RANGE}&$top=10&$select=subject");
+    let mut subjects = Vec::new();
+    let mut pages = 0;
+    loop {
+        let a = env.get(&url).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        pages += 1;
+        for event in a.body["value"].as_array().unwrap() {
+            assert!(
+                event.get("start").is_none(),
+                "$select keeps only subject and id"
+            );
+            subjects.push(event["subject"].as_str().unwrap().to_string());
+        }
+        assert!(a.body.get("@odata.deltaLink").is_none());
+        match a.body["@odata.nextLink"].as_str() {
+            Some(next) => url = next.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    let expected: Vec<String> = (1..=25).map(|d| format!("Meeting {d}")).collect();
+    assert_eq!(
+        subjects, expected,
+        "the two far-away events are outside the range"
+    );
+
+    // Prefer: odata.maxpagesize pages too, and says it did.
+    let a = env
+        .call(
+            reqwest::Method::GET,
+            &format!("/users/ada@acme.com/calendarView?{RANGE}"),
+            &env.token,
+            None,
+            &[("Prefer", "odata.maxpagesize=7")],
+        )
+        .await;
+    assert_eq!(a.body["value"].as_array().unwrap().len(), 7);
+    assert_eq!(a.headers["preference-applied"], "odata.maxpagesize=7");
+}
+
+#[tokio::test]
+async fn the_default_calendar_and_contacts_folder_answer_without_their_ids() {
+    let env = Env::start().await;
+    let cal = env.default_calendar("ada@acme.com").await;
+    let calendar = env.get("/users/ada@acme.com/calendar").await;
+    assert_eq!(calendar.status, StatusCode::OK, "{}", calendar.body);
+    assert_eq!(calendar.body["id"], json!(cal));
+
+    let created = env
+        .post(
+            "/users/ada@acme.com/calendar/events",
+            json!({"subject": "Default", "start": {"dateTime": "2026-04-01T09:00:00", "timeZone": "UTC"},
+                   "end": {"dateTime": "2026-04-01T10:00:00", "timeZone": "UTC"}}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap();
+    let listed = env
+        .get(&format!("/users/ada@acme.com/calendars/{cal}/events/{id}"))
+        .await;
+    assert_eq!(listed.body["subject"], "Default");
+
+    let contact = env
+        .post(
+            "/users/pat@acme.com/contacts",
+            json!({"givenName": "Dora", "surname": "Default"}),
+        )
+        .await;
+    assert_eq!(contact.status, StatusCode::CREATED, "{}", contact.body);
+    let all = env.get("/users/pat@acme.com/contacts").await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.body);
+    assert_eq!(all.body["value"][0]["surname"], "Default");
+    let (round, _, _) = env
+        .delta_round("/users/pat@acme.com/contacts/delta()", None)
+        .await;
+    assert_eq!(
+        ids(&round),
+        ids(&all.body["value"].as_array().unwrap().clone())
+    );
+}
