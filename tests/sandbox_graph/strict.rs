@@ -152,3 +152,55 @@ async fn the_default_calendar_and_contacts_folder_answer_without_their_ids() {
         ids(&all.body["value"].as_array().unwrap().clone())
     );
 }
+
+#[tokio::test]
+async fn an_all_day_event_runs_from_midnight_to_a_later_midnight() {
+    let env = Env::start().await;
+    let at = |t: &str| json!({"dateTime": t, "timeZone": "UTC"});
+    let base = "/users/ada@acme.com/calendar/events";
+    for (start, end, message) in [
+        (
+            "2026-04-01T09:00:00",
+            "2026-04-02T00:00:00",
+            "An event marked as All day must start and end at midnight.",
+        ),
+        (
+            "2026-04-01T00:00:00",
+            "2026-04-01T00:00:00",
+            "The duration of an event marked as All day must be at least 24 hours.",
+        ),
+    ] {
+        let refused = env
+            .post(
+                base,
+                json!({"subject": "Off", "isAllDay": true, "start": at(start), "end": at(end)}),
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{start}");
+        assert_eq!(refused.body["error"]["message"], message);
+    }
+    let made = env
+        .post(
+            base,
+            json!({"subject": "Off", "isAllDay": true,
+                   "start": at("2026-04-01T00:00:00"), "end": at("2026-04-03T00:00:00")}),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    // A PATCH is checked against the event it makes: a timed end on an all-day event fails.
+    let id = made.body["id"].as_str().unwrap();
+    let patched = env
+        .patch(
+            &format!("{base}/{id}"),
+            json!({"end": at("2026-04-03T10:00:00")}),
+        )
+        .await;
+    assert_eq!(patched.status, StatusCode::BAD_REQUEST, "{}", patched.body);
+    let cleared = env
+        .patch(
+            &format!("{base}/{id}"),
+            json!({"isAllDay": false, "end": at("2026-04-03T10:00:00")}),
+        )
+        .await;
+    assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.body);
+}

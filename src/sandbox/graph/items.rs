@@ -154,13 +154,27 @@ fn find(
 }
 
 fn check_span(kind: Kind, doc: &serde_json::Map<String, Value>) -> Result<(), GraphError> {
-    if kind == Kind::Event
-        && let Some((start, end)) = render::event_span(doc)
-        && end < start
-    {
+    let Some((start, end)) = render::event_span(doc).filter(|_| kind == Kind::Event) else {
+        return Ok(());
+    };
+    if end < start {
         return Err(GraphError::invalid_request(
             "The end time of the event must not be before its start time.",
         ));
+    }
+    // Outlook keeps an all-day event as whole days: midnight to a later midnight.
+    if doc.get("isAllDay").and_then(Value::as_bool) == Some(true) {
+        let midnight = |t: chrono::NaiveDateTime| t.time() == chrono::NaiveTime::MIN;
+        if !midnight(start) || !midnight(end) {
+            return Err(GraphError::invalid_request(
+                "An event marked as All day must start and end at midnight.",
+            ));
+        }
+        if end <= start {
+            return Err(GraphError::invalid_request(
+                "The duration of an event marked as All day must be at least 24 hours.",
+            ));
+        }
     }
     Ok(())
 }
