@@ -85,3 +85,26 @@ fn an_apply_killed_midway_converges_on_the_next_run() {
     assert_eq!(rerun.code, 0, "{}", rerun.all());
     assert_converged(&h);
 }
+
+#[test]
+fn lost_answers_to_writes_leave_no_duplicates_and_no_failures() {
+    // Some writes are carried out and then lose their answer, so the client's retry meets
+    // work already done (DUPLICATE_DATA, "already a client", a lease that is its own).
+    let h = Harness::with_config(DEMO_SEED_YAML, |config| {
+        config.faults = FaultConfig {
+            rate: 0.15,
+            kinds: vec![FaultKind::Lost],
+        };
+    });
+    let run = h.run(&["apply", "-f", &example("acme.yaml"), "--auto-approve"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stdout.contains("Apply complete"), "{}", run.all());
+    // The next run finds nothing to do, and nothing was made twice.
+    let again = h.run(&["plan", "-f", &example("acme.yaml"), "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}", again.all());
+    let state = h.data_state();
+    let mut unique = state.clone();
+    unique.dedup();
+    assert_eq!(state, unique, "duplicates: {state:#?}");
+    assert_converged(&h);
+}

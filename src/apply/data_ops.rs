@@ -206,9 +206,21 @@ async fn run_single<C: CrmApi, P: ProjectsApi>(
                     detail: "the users are already in the project".into(),
                 });
             }
-            projects
+            if let Err(e) = projects
                 .add_project_users(portal_id, project_id, &missing, role)
-                .await?;
+                .await
+            {
+                // Done, with the answer lost? Then every user is in the project now.
+                let now: Vec<String> = projects
+                    .project_users(portal_id, project_id)
+                    .await?
+                    .iter()
+                    .map(|u| u.email.to_ascii_lowercase())
+                    .collect();
+                if !missing.iter().all(|m| now.contains(m)) {
+                    return Err(e);
+                }
+            }
             Ok(OutcomeStatus::Applied)
         }
         Operation::AddClientUser {
@@ -227,10 +239,20 @@ async fn run_single<C: CrmApi, P: ProjectsApi>(
                         Some(u) => u.id.clone(),
                         None => {
                             let name = (!name.is_empty()).then_some(name.as_str());
-                            projects
+                            match projects
                                 .add_client_user(portal_id, client_id, email, name)
-                                .await?
-                                .id
+                                .await
+                            {
+                                Ok(user) => user.id,
+                                // Added, with the answer lost: the user is ours by email.
+                                Err(e) => projects
+                                    .client_users(portal_id, client_id)
+                                    .await?
+                                    .into_iter()
+                                    .find(|u| u.email.eq_ignore_ascii_case(email))
+                                    .map(|u| u.id)
+                                    .ok_or(e)?,
+                            }
                         }
                     }
                 }
@@ -262,10 +284,24 @@ async fn add_project_client<P: ProjectsApi>(
         });
     }
     let primary = !current.iter().any(|c| c.primary);
-    projects
+    match projects
         .add_project_client(portal_id, project_id, client_id, primary)
-        .await?;
-    Ok(OutcomeStatus::Applied)
+        .await
+    {
+        Ok(_) => Ok(OutcomeStatus::Applied),
+        // The add may have happened and only its answer been lost (a retry then meets
+        // "already a client"): look before reporting a failure.
+        Err(e) => {
+            let after = projects.project_clients(portal_id, project_id).await?;
+            if after.iter().any(|c| c.id == client_id) {
+                Ok(OutcomeStatus::AlreadyDone {
+                    detail: "the client is a client of the project (an answer was lost)".into(),
+                })
+            } else {
+                Err(e)
+            }
+        }
+    }
 }
 
 fn date(text: &Option<String>) -> Option<chrono::NaiveDate> {

@@ -175,6 +175,8 @@ pub async fn acquire(
             Some(variable) => {
                 let holder = Holder::parse(&variable);
                 match holder {
+                    // Our own create, whose answer was lost: its retry met DUPLICATE_DATA.
+                    Some(h) if h.owner == owner => break,
                     Some(h) if !h.expired(Utc::now()) && !h.gone() => {
                         if tokio::time::Instant::now() >= deadline {
                             return Err(LeaseError::Held { holder: h });

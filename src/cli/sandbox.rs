@@ -51,7 +51,7 @@ pub struct ServeArgs {
     /// Share of API calls that fail with an injected fault (0 to 1).
     #[arg(long, default_value_t = 0.0)]
     pub fault_rate: f64,
-    /// Kinds of injected faults.
+    /// Kinds of injected faults; `lost` carries the call out, then drops the answer.
     #[arg(long, value_delimiter = ',', default_value = "500,429,reset,timeout", value_parser = parse_fault_kind)]
     pub fault_kinds: Vec<FaultKind>,
     /// Override the edition's CRM credits per rolling 24 hours.

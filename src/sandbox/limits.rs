@@ -93,6 +93,9 @@ pub enum FaultKind {
     Reset,
     /// The server holds the request far longer than any sane client timeout.
     Timeout,
+    /// The request is carried out (a write is committed), then the connection is dropped
+    /// before the answer: the client cannot tell whether it happened.
+    Lost,
 }
 
 impl FromStr for FaultKind {
@@ -103,8 +106,9 @@ impl FromStr for FaultKind {
             "429" => Ok(FaultKind::TooManyRequests),
             "reset" => Ok(FaultKind::Reset),
             "timeout" => Ok(FaultKind::Timeout),
+            "lost" => Ok(FaultKind::Lost),
             other => Err(format!(
-                "unknown fault kind {other:?} (expected 500, 429, reset or timeout)"
+                "unknown fault kind {other:?} (expected 500, 429, reset, timeout or lost)"
             )),
         }
     }
@@ -350,6 +354,14 @@ pub async fn enforce(State(state): State<AppState>, request: Request, next: Next
         return state.limits.projects.refusal(retry_after);
     }
     let mut response = match roll_fault(&state.config.faults) {
+        // Only writes lose their answers: a read's lost answer is a `reset`, which changes
+        // nothing, so reads pass untouched.
+        Some(FaultKind::Lost) if method == Method::GET => next.run(request).await,
+        Some(FaultKind::Lost) => {
+            // Carried out in full, then the answer is lost on the way back.
+            let _answered = next.run(request).await;
+            dropped_connection()
+        }
         Some(kind) => fault(&state, kind, area, &path).await,
         None => next.run(request).await,
     };
@@ -489,21 +501,7 @@ async fn fault(state: &AppState, kind: FaultKind, area: Area, path: &str) -> Res
             CrmError::internal(path.starts_with("/crm/v8/users")).into_response()
         }
         FaultKind::TooManyRequests => too_many(area, "injected"),
-        FaultKind::Reset => {
-            // A body that fails before its first byte makes the server abort the
-            // connection: the client sees a transport error, not an HTTP answer.
-            let stream = futures::stream::once(async {
-                Err::<axum::body::Bytes, std::io::Error>(std::io::Error::new(
-                    std::io::ErrorKind::ConnectionReset,
-                    "injected connection reset",
-                ))
-            });
-            Response::builder()
-                .status(StatusCode::OK)
-                .header("content-type", "application/json")
-                .body(Body::from_stream(stream))
-                .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
-        }
+        FaultKind::Reset | FaultKind::Lost => dropped_connection(),
         FaultKind::Timeout => {
             let mut stop = state.limits.shutdown.subscribe();
             let hold = state.config.fault_hold;
@@ -527,6 +525,22 @@ async fn fault(state: &AppState, kind: FaultKind, area: Area, path: &str) -> Res
             }
         }
     }
+}
+
+/// A body that fails before its first byte makes the server abort the connection: the
+/// client sees a transport error, not an HTTP answer.
+fn dropped_connection() -> Response {
+    let stream = futures::stream::once(async {
+        Err::<axum::body::Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "injected connection reset",
+        ))
+    });
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", "application/json")
+        .body(Body::from_stream(stream))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
 /// How long an injected timeout holds a request unless the server stops first.
