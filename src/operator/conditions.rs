@@ -132,6 +132,25 @@ mod tests {
     }
 
     #[test]
+    fn messages_never_show_url_credentials_or_queries() {
+        let conditions = merge(
+            &[],
+            &[ConditionState::new(
+                CONDITION_READY,
+                false,
+                "Unreachable",
+                "cannot reach https://user:pa55@zoho.example/?token=t0k",
+            )],
+            Some(1),
+            &time(100),
+        );
+        assert_eq!(
+            conditions[0].message,
+            "cannot reach https://***@zoho.example/?***"
+        );
+    }
+
+    #[test]
     fn long_messages_are_cut_on_a_character_boundary() {
         let text = "é".repeat(2000);
         let cut = truncate(&text, MAX_MESSAGE);

@@ -23,6 +23,7 @@ use super::metrics::{Metrics, ReconcileResult};
 use super::outcome::{ANNOTATION_PAUSED, Next, Outcome, is_annotated};
 use crate::graph::GraphClient;
 use crate::spec::API_VERSION;
+use crate::zoho::redact::redact_urls_in;
 use crate::zoho::{ApiStatsSnapshot, ZohoClients};
 
 /// Finalizer that keeps a resource until its deactivation ran.
@@ -282,7 +283,8 @@ async fn publish_events<K: IntegrationKind>(
         let event = Event {
             type_: *type_,
             reason: (*reason).to_string(),
-            note: Some(truncate(note, MAX_EVENT_NOTE)),
+            // Events are read by anyone who may read the resource: no URL credentials.
+            note: Some(truncate(&redact_urls_in(note), MAX_EVENT_NOTE)),
             action: "Reconcile".into(),
             secondary: None,
         };
