@@ -367,6 +367,35 @@ fn thousands_of_nested_parentheses_are_an_invalid_query() {
 }
 
 #[test]
+fn a_coql_query_past_its_documented_limits_is_limit_exceeded() {
+    let chain = vec!["Email = 'x'"; 26].join(" and ");
+    let q = format!("select Last_Name from Contacts where {chain}");
+    let probe = Probe::post(
+        Service::Crm,
+        "/crm/v8/coql",
+        Body::json(json!({ "select_query": q })),
+    );
+    let answer = Twin::shared().check(probe).unwrap();
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    assert_eq!(answer.body["code"], "LIMIT_EXCEEDED");
+    assert_eq!(answer.body["details"]["allowed_limit"], 25);
+    let nested = format!(
+        "select Last_Name from Contacts where {}Email = 'x'{}",
+        "(".repeat(3_000),
+        ")".repeat(3_000)
+    );
+    let probe = Probe::post(
+        Service::Crm,
+        "/crm/v8/coql",
+        Body::json(json!({ "select_query": nested })),
+    );
+    assert_eq!(
+        Twin::shared().check(probe).unwrap().body["code"],
+        "SYNTAX_ERROR"
+    );
+}
+
+#[test]
 fn a_page_past_int32_is_invalid_data() {
     for path in [
         "/crm/v8/Contacts",

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use projectlink::sandbox::projects_throttle::ProjectsThrottle;
-use projectlink::sandbox::seed::Seed;
+use projectlink::sandbox::seed::{RefreshTokenSeed, Seed};
 use projectlink::sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestCaseError};
@@ -16,7 +16,19 @@ use reqwest::Method;
 use serde_json::Value;
 
 const ZOHO_CLIENT: (&str, &str) = ("1000.ACMEDEMOCLIENT", "acme-demo-secret");
-const ZOHO_REFRESH: &str = "1000.acme-admin.refresh";
+/// The administrator's grant with every scope the probes need, COQL's included.
+const ZOHO_REFRESH: &str = "1000.hostile-admin.refresh";
+const ZOHO_SCOPES: [&str; 9] = [
+    "ZohoCRM.settings.ALL",
+    "ZohoCRM.modules.ALL",
+    "ZohoCRM.users.ALL",
+    "ZohoCRM.org.READ",
+    "ZohoCRM.coql.READ",
+    "ZohoProjects.portals.READ",
+    "ZohoProjects.projects.ALL",
+    "ZohoProjects.users.ALL",
+    "ZohoProjects.clients.ALL",
+];
 const TENANT: &str = "7f3c2a10-ace0-4c6e-9d1b-000000000001";
 const GRAPH_APP: (&str, &str) = ("5b7e9c1d-0000-4a2b-8c3d-000000000001", "demo-graph-secret");
 
@@ -190,8 +202,14 @@ impl Twin {
             .enable_all()
             .build()
             .expect("a runtime");
+        let mut seed = Seed::demo();
+        seed.oauth_clients[0].refresh_tokens.push(RefreshTokenSeed {
+            token: ZOHO_REFRESH.to_string(),
+            user: "admin@acme.com".to_string(),
+            scopes: ZOHO_SCOPES.iter().map(|s| s.to_string()).collect(),
+        });
         let config = SandboxConfig {
-            seed: Some(Seed::demo()),
+            seed: Some(seed),
             // Every probe is a call to the same few APIs: neither the Projects throttle
             // nor the token mint limit may turn the parsers' answers into refusals.
             projects_throttle: Some(ProjectsThrottle::per(1_000_000, Duration::from_secs(120))),
