@@ -21,8 +21,19 @@ type RawPairs =
 const DEFAULT_TOP: usize = 100;
 const MAX_TOP: usize = 999;
 
+/// A user as Graph shows one: the default properties, or those `$select` names. Like Graph,
+/// `accountEnabled` comes only when selected (every sandbox user is enabled).
 fn view(u: &db::User, opts: &Options) -> Value {
-    Value::Object(render::select(render::user(u), opts))
+    let mut user = render::user(u);
+    let selected = |name: &str| {
+        opts.select
+            .as_ref()
+            .is_some_and(|s| s.iter().any(|f| f.eq_ignore_ascii_case(name)))
+    };
+    if selected("accountEnabled") {
+        user.insert("accountEnabled".into(), Value::Bool(true));
+    }
+    Value::Object(render::select(user, opts))
 }
 
 pub async fn list(
