@@ -163,8 +163,7 @@ pub enum Command {
     Plan(plan::PlanArgs),
     /// Make the live integration match the spec (or apply a saved plan).
     Apply(apply::ApplyArgs),
-    /// Check, without changing anything, that projectlink will work against the org a spec
-    /// names with its credentials.
+    /// Check, read-only, that the spec's org and credentials will work.
     ///
     /// Refreshes each grant, compares its scopes with what the spec's features need, checks
     /// the acting user's admin rights, the edition and credits left, the Projects portal,
