@@ -4,6 +4,7 @@
 
 mod office365_sync {
     pub mod directions;
+    pub mod field_maps;
     pub mod lifecycle;
     pub mod resilience;
     pub mod support;
