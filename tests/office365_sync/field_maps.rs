@@ -131,3 +131,88 @@ async fn every_field_of_the_default_contact_map_settles_both_ways() {
         assert_eq!(again_record, record, "run {run} changed CRM");
     }
 }
+
+#[tokio::test]
+async fn every_field_of_the_event_map_settles_both_ways() {
+    let world = World::start().await;
+    let desired = spec(&[ADMIN], &[]);
+    let mapping = desired.setting(SyncKind::Calendar).mapping.clone();
+    let fields: Vec<&str> = mapping.crm_fields();
+    let day = (chrono::Utc::now() + chrono::Duration::days(10)).format("%Y-%m-%d");
+    let next = (chrono::Utc::now() + chrono::Duration::days(11)).format("%Y-%m-%d");
+    let ids = world
+        .insert(
+            "Events",
+            ADMIN,
+            vec![json!({
+                "Event_Title": "Offsite", "All_day": true, "Venue": "Lakehouse",
+                "Description": "Planning the year",
+                "Start_DateTime": format!("{day}T00:00:00+00:00"),
+                "End_DateTime": format!("{next}T00:00:00+00:00"),
+            })],
+        )
+        .await;
+    let read = || async {
+        let records = world.records("Events", ADMIN, &fields).await;
+        let record = records
+            .into_iter()
+            .find(|r| r["id"] == json!(ids[0]))
+            .unwrap();
+        let item = world
+            .items(ADMIN, SyncKind::Calendar)
+            .await
+            .into_iter()
+            .find(|i| linked_id(i).as_deref() == Some(ids[0].as_str()))
+            .expect("the event reached Outlook");
+        (record, item)
+    };
+
+    world.sync(&desired).await;
+    world.assert_in_sync(&desired).await;
+    let (record, item) = read().await;
+    assert_equal_sides(&mapping, &record, &item.properties, "after the first sync");
+    assert_eq!(item.properties["isAllDay"], json!(true));
+    for run in 1..=3 {
+        world.sync(&desired).await;
+        assert_eq!(read().await.1.properties, item.properties, "run {run}");
+    }
+
+    // Every field changed in Outlook reaches CRM in one apply.
+    let at = |d: &str| json!({"dateTime": format!("{d}T00:00:00"), "timeZone": "UTC"});
+    let later = (chrono::Utc::now() + chrono::Duration::days(12))
+        .format("%Y-%m-%d")
+        .to_string();
+    let end = (chrono::Utc::now() + chrono::Duration::days(14))
+        .format("%Y-%m-%d")
+        .to_string();
+    world
+        .update_item(
+            ADMIN,
+            SyncKind::Calendar,
+            &item.id,
+            json!({"subject": "Offsite (moved)", "start": at(&later), "end": at(&end),
+                   "location": {"displayName": "Boathouse"},
+                   "body": {"contentType": "text", "content": "Two days now"}}),
+        )
+        .await;
+    world.sync(&desired).await;
+    world.assert_in_sync(&desired).await;
+    let (record, item) = read().await;
+    assert_equal_sides(
+        &mapping,
+        &record,
+        &item.properties,
+        "after Outlook's change",
+    );
+    assert_eq!(record["Venue"], json!("Boathouse"));
+    assert_eq!(record["Event_Title"], json!("Offsite (moved)"));
+    for run in 1..=3 {
+        world.sync(&desired).await;
+        let (again_record, again_item) = read().await;
+        assert_eq!(
+            again_item.properties, item.properties,
+            "run {run} changed Outlook"
+        );
+        assert_eq!(again_record, record, "run {run} changed CRM");
+    }
+}
