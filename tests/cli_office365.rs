@@ -105,3 +105,43 @@ fn syncing_someone_who_is_not_a_crm_user_is_a_plan_error() {
     );
     assert!(run.stderr.contains("Nothing applied"), "{}", run.all());
 }
+
+#[test]
+fn a_misspelt_field_map_entry_fails_plan_at_its_position_and_writes_nothing() {
+    let harness = Harness::demo();
+    let spec = read_example("office365.yaml").replace(
+        "    excludeTags: [Imported]\n    # fieldMap is left out",
+        "    excludeTags: [Imported]\n    fieldMap:\n      - {crmField: First_Name, office365Field: givenName}\n      - {crmField: Lst_Name, office365Field: surname}\n    # fieldMap is left out",
+    );
+    assert!(spec.contains("Lst_Name"), "the example changed: {spec}");
+    let path = harness.write("misspelt.yaml", &spec);
+    let path = path.to_str().unwrap();
+    let line = spec.lines().position(|l| l.contains("Lst_Name")).unwrap() + 1;
+    let writes = |h: &Harness| -> u64 {
+        h.sandbox()
+            .counters
+            .snapshot()
+            .iter()
+            .filter(|(k, _)| !k.starts_with("GET ") && !k.contains("token"))
+            .map(|(_, v)| v)
+            .sum()
+    };
+    let before = writes(&harness);
+
+    let plan = harness.run(&["plan", "-f", path]);
+    assert_eq!(plan.code, 1, "{}", plan.all());
+    let out = plan.all();
+    assert!(
+        out.contains("CRM field Contacts.Lst_Name does not exist in this org"),
+        "{out}"
+    );
+    assert!(out.contains(&format!("at: {path}:{line}:")), "{out}");
+    assert!(out.contains("did you mean Last_Name?"), "{out}");
+    assert!(out.contains("Contacts fields in this org: "), "{out}");
+    assert!(out.contains("Secondary_Email"), "{out}");
+
+    let apply = harness.run(&["apply", "-f", path, "--auto-approve"]);
+    assert_eq!(apply.code, 1, "{}", apply.all());
+    assert!(apply.stderr.contains("Nothing applied"), "{}", apply.all());
+    assert_eq!(writes(&harness), before, "nothing may be written");
+}

@@ -15,7 +15,7 @@ use crate::graph::GraphClient;
 use crate::office365::apply::{ApplyContext, apply};
 use crate::office365::observe::observe;
 use crate::office365::{Desired365, Observed365, SyncPlan, plan, render};
-use crate::spec::{Connection, LoadedOffice365};
+use crate::spec::{Connection, FieldPath, LoadedOffice365};
 
 /// One Office 365 integration connected, observed and planned.
 pub struct Planned365 {
@@ -54,7 +54,8 @@ pub async fn plan_office365(
     let observed = observe(&desired, &connected.clients.crm, &graph)
         .await
         .with_context(|| format!("cannot observe the Office 365 integration \"{owner}\""))?;
-    let plan = plan(&desired, &observed);
+    let mut plan = plan(&desired, &observed);
+    locate(&mut plan, loaded);
     Ok(Planned365 {
         connected,
         graph,
@@ -62,6 +63,17 @@ pub async fn plan_office365(
         observed,
         plan,
     })
+}
+
+/// Turns the spec paths diagnostics point at into `file:line:column` of the loaded spec.
+fn locate(plan: &mut SyncPlan, loaded: &LoadedOffice365) {
+    for diagnostic in &mut plan.diagnostics {
+        let Some(path) = diagnostic.at.as_deref().and_then(FieldPath::parse) else {
+            continue;
+        };
+        let at = loaded.positions.nearest(&path);
+        diagnostic.at = Some(format!("{}:{}:{}", loaded.source.name, at.line, at.column));
+    }
 }
 
 /// Prints one plan in `format` (JSON goes to `documents`, printed together at the end).

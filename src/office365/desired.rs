@@ -35,6 +35,9 @@ pub struct Desired365 {
     pub observe_only: bool,
     /// Days before and after today the calendar sync covers.
     pub calendar_window: CalendarWindowSpec,
+    /// The contact map is the spec's `fieldMap` (its entries are the map's rules, in order),
+    /// not the built-in one.
+    pub contact_map_from_spec: bool,
 }
 
 impl Desired365 {
@@ -113,6 +116,7 @@ impl Desired365 {
             ]),
             observe_only: spec.policy.observe_only,
             calendar_window: spec.calendar_sync.window,
+            contact_map_from_spec: spec.contacts_sync.field_map.is_some(),
         })
     }
 }

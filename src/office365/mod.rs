@@ -5,6 +5,7 @@
 
 pub mod apply;
 pub mod desired;
+pub mod field_check;
 pub mod folder;
 pub mod mapping;
 pub mod model;

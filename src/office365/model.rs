@@ -234,6 +234,10 @@ pub struct Diagnostic365 {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// Where in the spec the problem is: a field path (`spec.contactsSync.fieldMap[2]…`),
+    /// which the CLI turns into `file:line:column`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
 }
 
 /// The whole plan for one `Office365Integration`.

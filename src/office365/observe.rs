@@ -13,8 +13,8 @@ use futures::stream;
 use super::desired::Desired365;
 use super::folder::WATERMARK_MARGIN;
 use super::observed::{
-    ChangeFeed, CrmRecord, CrmUserRef, CrmView, FolderObservation, MailboxRef, Observed365,
-    OutlookItem, StateRead,
+    ChangeFeed, CrmFieldRef, CrmRecord, CrmUserRef, CrmView, FolderObservation, MailboxRef,
+    Observed365, OutlookItem, StateRead,
 };
 use super::state::{
     FolderKey, FolderState, ItemLink, LINK_PROPERTY, STATE_VARIABLE, SyncKind, SyncState,
@@ -98,6 +98,24 @@ pub async fn observe_on<C: CrmApi, G: GraphApi>(
         async { crm.roles().await.map_err(reading("CRM roles")) },
         async { graph.users().await.map_err(reading("Office 365 users")) },
     )?;
+    // The contact map is checked against the org's own Contacts fields before anything syncs.
+    let contact_fields = if desired.setting(SyncKind::Contacts).users.is_empty() {
+        None
+    } else {
+        let fields = crm
+            .fields(SyncKind::Contacts.crm_module())
+            .await
+            .map_err(reading("CRM Contacts fields"))?;
+        Some(
+            fields
+                .into_iter()
+                .map(|f| CrmFieldRef {
+                    api_name: f.api_name,
+                    data_type: f.data_type,
+                })
+                .collect(),
+        )
+    };
     let state = match variables.iter().find(|v| v.api_name == STATE_VARIABLE) {
         None => StateRead::Absent,
         Some(variable) => {
@@ -148,6 +166,7 @@ pub async fn observe_on<C: CrmApi, G: GraphApi>(
         crm: BTreeMap::new(),
         folders: Vec::new(),
         calendar_window: Some(calendar_window),
+        contact_fields,
     };
 
     // The folders to look at: enabled ones whose user is paired, and saved ones turned off.

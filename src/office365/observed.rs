@@ -119,6 +119,13 @@ pub struct FolderObservation {
     pub next_delta_link: Option<String>,
 }
 
+/// A field of a CRM module, as far as the field map check needs one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrmFieldRef {
+    pub api_name: String,
+    pub data_type: String,
+}
+
 /// A CRM user, as far as invites and sync need one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CrmUserRef {
@@ -194,6 +201,8 @@ pub struct Observed365 {
     pub folders: Vec<FolderObservation>,
     /// The calendar window this run syncs; `None` syncs every event.
     pub calendar_window: Option<EventWindow>,
+    /// The Contacts module's fields, read when some user's contacts sync.
+    pub contact_fields: Option<Vec<CrmFieldRef>>,
 }
 
 impl Observed365 {

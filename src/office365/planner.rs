@@ -2,6 +2,7 @@
 //! observed to a plan, with a reason for every change and every problem found at once.
 
 use super::desired::Desired365;
+use super::field_check::check_contact_fields;
 use super::folder::{FolderInput, plan_disabled, plan_folder};
 use super::model::{Diagnostic365, FolderPlan, Invite, Severity, SyncPlan};
 use super::observed::{Observed365, StateRead};
@@ -12,6 +13,7 @@ fn diagnostic(severity: Severity, message: String, hint: Option<&str>) -> Diagno
         severity,
         message,
         hint: hint.map(str::to_string),
+        at: None,
     }
 }
 
@@ -52,8 +54,18 @@ pub fn plan(desired: &Desired365, observed: &Observed365) -> SyncPlan {
     }
 
     plan.invites = plan_invites(desired, observed, &mut diagnostics);
+    // A contact map naming fields the org lacks would lose their values: contacts wait.
+    let contacts_blocked = observed.contact_fields.as_ref().is_some_and(|fields| {
+        let problems = check_contact_fields(desired, fields);
+        let blocked = !problems.is_empty();
+        diagnostics.extend(problems);
+        blocked
+    });
     let invited = |email: &str| plan.invites.iter().any(|i| i.email == email);
     for kind in SyncKind::ALL {
+        if kind == SyncKind::Contacts && contacts_blocked {
+            continue;
+        }
         let setting = desired.setting(kind);
         for user in &setting.users {
             let Some(crm_user) = observed.crm_user(user) else {

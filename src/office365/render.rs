@@ -125,6 +125,9 @@ pub fn text(plan: &SyncPlan) -> String {
             Severity::Info => "note",
         };
         let _ = writeln!(out, "  {label}: {}", diagnostic.message);
+        if let Some(at) = &diagnostic.at {
+            let _ = writeln!(out, "    at: {at}");
+        }
         if let Some(hint) = &diagnostic.hint {
             let _ = writeln!(out, "    hint: {hint}");
         }

@@ -48,6 +48,7 @@ fn desired(calendar: &[&str]) -> Desired365 {
         ]),
         observe_only: false,
         calendar_window: Default::default(),
+        contact_map_from_spec: false,
     }
 }
 
@@ -190,6 +191,7 @@ impl World {
                 next_delta_link: Some("next".into()),
             }],
             calendar_window: self.window,
+            contact_fields: None,
         }
     }
 }
