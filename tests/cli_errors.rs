@@ -254,3 +254,30 @@ fn unknown_flags_are_usage_errors() {
     assert_eq!(run.code, 1, "usage errors are errors");
     assert!(run.stderr.contains("--frobnicate"));
 }
+
+#[test]
+fn a_misspelt_projects_field_map_entry_fails_plan_with_the_fields_that_exist() {
+    let h = Harness::demo();
+    let spec = cli_support::read_example("acme.yaml")
+        .replace("crmField: Closing_Date,", "crmField: Closing_Dat,");
+    assert!(spec.contains("Closing_Dat,"), "the example changed");
+    let path = h.write("misspelt.yaml", &spec);
+    let path = path.to_str().unwrap();
+    for verb in ["plan", "apply"] {
+        let mut args = vec![verb, "-f", path];
+        if verb == "apply" {
+            args.push("--auto-approve");
+        }
+        let run = h.run(&args);
+        assert_eq!(run.code, 1, "{verb}: {}", run.all());
+        let out = run.all();
+        assert!(
+            out.contains("CRM field Deals.Closing_Dat does not exist"),
+            "{out}"
+        );
+        assert!(out.contains("did you mean Closing_Date?"), "{out}");
+        assert!(out.contains("fields of Deals in this org: "), "{out}");
+        assert!(out.contains("Deal_Name"), "{out}");
+    }
+    assert_eq!(h.writes(), 0, "nothing may be written");
+}

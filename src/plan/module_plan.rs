@@ -233,15 +233,28 @@ impl<'a> Planner<'a> {
                             Code::FieldNotFound,
                             format!("CRM field {}.{} does not exist", module.module, mapping.crm_field),
                         )
-                        .hint(format!(
-                            "fields of {} are listed in CRM under Setup > Customization > Modules and Fields; use the field's API name",
-                            module.module
+                        .hint(existing_fields_hint(
+                            &mapping.crm_field,
+                            &format!("fields of {} in this org", module.module),
+                            crm_fields.iter().map(|f| f.api_name.as_str()),
                         )),
                         MappingProblem::ProjectFieldMissing => PlanDiagnostic::error(
                             Code::ProjectFieldNotFound,
                             format!("Projects field \"{}\" does not exist in the portal", mapping.project_field),
                         )
-                        .hint("use name, description, owner, status, start_date, end_date, percent_complete, or a project custom field's column name (UDF_...)"),
+                        .hint(existing_fields_hint(
+                            &mapping.project_field,
+                            "Projects fields in this portal",
+                            crate::plan::field_map::PROJECT_FIELDS
+                                .iter()
+                                .map(|(name, _)| *name)
+                                .chain(
+                                    self.observed
+                                        .project_custom_fields
+                                        .iter()
+                                        .map(|f| f.column_name.as_str()),
+                                ),
+                        )),
                         MappingProblem::CrmFieldReadOnly { data_type } => PlanDiagnostic::error(
                             Code::FieldReadOnly,
                             format!("CRM field {}.{} is a {data_type} field and cannot be written", module.module, mapping.crm_field),
@@ -261,4 +274,27 @@ impl<'a> Planner<'a> {
             }
         }
     }
+}
+
+/// "did you mean X? <what>: a, b, c": the closest existing name and every name that exists,
+/// so a misspelt field map entry can be fixed from the message alone.
+fn existing_fields_hint<'a>(
+    wrong: &str,
+    what: &str,
+    existing: impl Iterator<Item = &'a str>,
+) -> String {
+    const LISTED: usize = 60;
+    let mut names: Vec<&str> = existing.collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut hint = match crate::spec::names::close_matches(wrong, names.iter().copied(), 1)[..] {
+        [closest] => format!("did you mean {closest}? "),
+        _ => String::new(),
+    };
+    let shown: Vec<&str> = names.iter().copied().take(LISTED).collect();
+    hint.push_str(&format!("{what}: {}", shown.join(", ")));
+    if names.len() > LISTED {
+        hint.push_str(&format!(" … and {} more", names.len() - LISTED));
+    }
+    hint
 }
