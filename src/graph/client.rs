@@ -72,6 +72,7 @@ impl GraphClient {
             stats,
             fault: options.fault_script.clone(),
             pacer: None,
+            notice: options.wait_notice.clone(),
         });
         Ok(GraphClient {
             transport: Arc::new(transport),

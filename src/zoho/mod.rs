@@ -170,6 +170,8 @@ impl ZohoClients {
                 stats: stats.clone(),
                 fault: options.fault_script.clone(),
                 pacer,
+                // Zoho's waits are told by the pacer (Projects) or need none (CRM).
+                notice: None,
             }))
         };
         Ok(ZohoClients {

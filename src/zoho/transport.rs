@@ -173,6 +173,9 @@ pub struct Transport {
     fault: Option<FaultScript>,
     /// Zoho Projects' per-API limit; `None` for the other services.
     pacer: Option<Pacer>,
+    /// Told of each wait a throttling answer imposes (Graph's `Retry-After`), with its reason
+    /// and length, as the pacer tells of Projects' waits.
+    notice: Option<super::pacing::WaitNotice>,
     /// Set once the service said the org's daily credits are spent: every later call fails
     /// at once with the same reason instead of spending a retry budget against it.
     exhausted: std::sync::Mutex<Option<QuotaExceeded>>,
@@ -201,6 +204,17 @@ pub struct TransportParts {
     pub stats: Arc<ApiStats>,
     pub fault: Option<FaultScript>,
     pub pacer: Option<Pacer>,
+    pub notice: Option<super::pacing::WaitNotice>,
+}
+
+/// `waiting N s: …` for a wait Graph asked for, in the pacer's words.
+fn graph_wait_line(
+    wait: Duration,
+    failure: &ZohoError,
+    description: &RequestDescription,
+) -> String {
+    let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+    format!("waiting {seconds} s: Microsoft Graph throttled {description} ({failure})")
 }
 
 impl Transport {
@@ -216,6 +230,7 @@ impl Transport {
             stats: parts.stats,
             fault: parts.fault,
             pacer: parts.pacer,
+            notice: parts.notice,
             exhausted: std::sync::Mutex::new(None),
         }
     }
@@ -388,6 +403,11 @@ impl Transport {
                 }
                 (_, retry_after) => self.retry.delay(attempt, retry_after),
             };
+            if let (Some(notice), System::Graph, Some(_)) =
+                (&self.notice, self.system, failure.retry_after())
+            {
+                notice(&graph_wait_line(wait, &failure, &description));
+            }
             self.stats.record_retry();
             tracing::debug!(request = %description, attempt, error = %failure, system = %self.system, "retrying call");
             tokio::time::sleep(wait).await;

@@ -178,3 +178,45 @@ async fn stored_links_to_another_place_are_refused_before_anything_is_sent() {
     let stats = client.stats();
     assert_eq!(stats.graph_calls + stats.identity_calls, 0);
 }
+
+#[tokio::test]
+async fn a_throttled_wait_is_told_with_its_reason_and_length() {
+    let sandbox = sandbox(SandboxConfig {
+        graph: GraphConfig {
+            mailbox_budget: Some(MailboxBudget {
+                requests: 1,
+                per: Duration::from_secs(2),
+            }),
+            ..GraphConfig::default()
+        },
+        ..SandboxConfig::default()
+    })
+    .await;
+    let lines = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = lines.clone();
+    let options = ClientOptions {
+        wait_notice: Some(Arc::new(move |line: &str| {
+            seen.lock().unwrap().push(line.to_string())
+        })),
+        ..options()
+    };
+    let creds = GraphCredentials::new(TENANT, APP, SECRET);
+    let client = GraphClient::connect(&endpoints(&sandbox), &creds, &options).unwrap();
+    for _ in 0..2 {
+        client
+            .folders("pat@acme.com", ItemKind::Event)
+            .await
+            .unwrap();
+    }
+    let lines = lines.lock().unwrap().clone();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let line = &lines[0];
+    assert!(
+        line.starts_with("waiting 1 s: Microsoft Graph throttled GET ")
+            || line.starts_with("waiting 2 s: Microsoft Graph throttled GET "),
+        "{line}"
+    );
+    assert!(line.contains("/users/pat@acme.com/calendars"), "{line}");
+    assert!(line.contains("ApplicationThrottled"), "{line}");
+    assert!(!line.contains(SECRET), "{line}");
+}
