@@ -108,3 +108,22 @@ fn lost_answers_to_writes_leave_no_duplicates_and_no_failures() {
     assert_eq!(state, unique, "duplicates: {state:#?}");
     assert_converged(&h);
 }
+
+#[test]
+fn lost_answers_to_office365_writes_leave_no_duplicates_and_no_failures() {
+    // Outlook item creates whose answers are lost are looked up by their CRM link before
+    // being sent again, so a lost answer never makes a second event or contact.
+    let h = Harness::with_config(DEMO_SEED_YAML, |config| {
+        config.faults = FaultConfig {
+            rate: 0.4,
+            kinds: vec![FaultKind::Lost],
+        };
+    });
+    let spec = example("office365.yaml");
+    let run = h.run(&["apply", "-f", &spec, "--auto-approve"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stdout.contains(" 0 failed"), "{}", run.all());
+    let again = h.run(&["plan", "-f", &spec, "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}", again.all());
+    assert!(again.stdout.contains("No changes."), "{}", again.stdout);
+}

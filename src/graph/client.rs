@@ -26,6 +26,9 @@ pub const MAILBOX_CONCURRENCY: usize = 4;
 pub const USERS_PAGE: u32 = 999;
 /// Events or contacts per page of a folder listing (Graph's largest).
 pub const ITEMS_PAGE: u32 = 1000;
+/// Times an item create is sent when its answers are lost: each loss is followed by a look
+/// for the item before the next send.
+const CREATE_ATTEMPTS: u32 = 3;
 
 /// 404 codes that say the mailbox itself is missing, not the item: never "already deleted".
 const MISSING_MAILBOX_CODES: &[&str] = &[
@@ -231,10 +234,28 @@ impl GraphClient {
         name: &str,
     ) -> Result<GraphFolder, ZohoError> {
         let request = ApiRequest::new(Method::POST, Self::folders_path(user, kind)?)
-            .json(json!({ kind.folder_name_property(): name }));
-        let answer = self.send(request, Some(user)).await?;
-        let body = answer.body.unwrap_or(Value::Null);
-        wire::folder(kind, &body, &answer.request)
+            .json(json!({ kind.folder_name_property(): name }))
+            .at_most_once();
+        let mut sent = 0;
+        loop {
+            sent += 1;
+            let failure = match self.send(request.clone(), Some(user)).await {
+                Ok(answer) => {
+                    let body = answer.body.unwrap_or(Value::Null);
+                    return wire::folder(kind, &body, &answer.request);
+                }
+                Err(e) if e.outcome_unknown() => e,
+                Err(e) => return Err(e),
+            };
+            // As for items: a folder of that name is this create, carried out unanswered.
+            let folders = self.folders(user, kind).await?;
+            if let Some(folder) = folders.into_iter().find(|f| f.name == name) {
+                return Ok(folder);
+            }
+            if sent >= CREATE_ATTEMPTS {
+                return Err(failure);
+            }
+        }
     }
 
     pub async fn delete_folder(
@@ -288,8 +309,47 @@ impl GraphClient {
             Self::folder_path(user, kind, folder_id)?,
             kind.items()
         );
-        let request = ApiRequest::new(Method::POST, path).json(wire::item_body(body, extended)?);
-        self.write_item(request, user, extended).await
+        let request = ApiRequest::new(Method::POST, path)
+            .json(wire::item_body(body, extended)?)
+            .at_most_once();
+        let mut sent = 0;
+        loop {
+            sent += 1;
+            let failure = match self.write_item(request.clone(), user, extended).await {
+                Err(e) if e.outcome_unknown() && !extended.is_empty() => e,
+                done => return done,
+            };
+            // The create may have been carried out with its answer lost: an item carrying the
+            // same link is that create, and sending it again would make a second one.
+            if let Some(item) = self
+                .find_linked_item(user, kind, folder_id, extended)
+                .await?
+            {
+                return Ok(item);
+            }
+            if sent >= CREATE_ATTEMPTS {
+                return Err(failure);
+            }
+        }
+    }
+
+    /// The item of a folder whose extended properties hold every value of `extended`.
+    async fn find_linked_item(
+        &self,
+        user: &str,
+        kind: ItemKind,
+        folder_id: &str,
+        extended: &BTreeMap<String, String>,
+    ) -> Result<Option<GraphItem>, ZohoError> {
+        let ids: Vec<&str> = extended.keys().map(String::as_str).collect();
+        let items = self.items(user, kind, folder_id, &ids).await?;
+        Ok(items.into_iter().find(|item| {
+            extended.iter().all(|(id, value)| {
+                item.extended
+                    .iter()
+                    .any(|(k, v)| k.eq_ignore_ascii_case(id) && v == value)
+            })
+        }))
     }
 
     pub async fn update_item(

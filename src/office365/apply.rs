@@ -147,12 +147,9 @@ pub async fn apply<C: CrmApi, G: GraphApi>(
             role_id: role_id.to_string(),
             profile_id: profile_id.to_string(),
         };
-        match crm.add_user(&user).await {
-            Ok(_) => applied.invites += 1,
-            Err(e) => applied.failures.push(Failure {
-                what,
-                error: e.to_string(),
-            }),
+        match super::invites::invite(crm, &user).await {
+            Ok(()) => applied.invites += 1,
+            Err(error) => applied.failures.push(Failure { what, error }),
         }
         counter.tick();
     }
@@ -307,7 +304,24 @@ async fn save_state<C: CrmApi>(
                 ),
                 group_id: None,
             };
-            crm.create_variable(&variable).await.map(|_| ())
+            match crm.create_variable(&variable).await {
+                Ok(_) => Ok(()),
+                // Created already: this run's own create whose answer was lost (the org's
+                // apply lease keeps other runs out), so the state is written over it.
+                Err(e) if e.code() == Some("DUPLICATE_DATA") => {
+                    let existing = crm.variables().await?;
+                    let Some(found) = existing.iter().find(|v| v.api_name == STATE_VARIABLE) else {
+                        return Err(e);
+                    };
+                    let update = VariableUpdate {
+                        value: Some(variable.value),
+                        name: None,
+                        description: None,
+                    };
+                    crm.update_variable(&found.id, &update).await
+                }
+                Err(e) => Err(e),
+            }
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod apply;
 pub mod desired;
 pub mod field_check;
 pub mod folder;
+mod invites;
 pub mod mapping;
 pub mod model;
 pub mod observe;

@@ -218,6 +218,16 @@ pub enum ZohoError {
 }
 
 impl ZohoError {
+    /// A failure after the request may have reached the service and been carried out: it
+    /// timed out or the connection broke (a refused connection sent nothing).
+    pub fn outcome_unknown(&self) -> bool {
+        match self {
+            ZohoError::Transport { kind, .. } => *kind != TransportFailure::Connect,
+            ZohoError::RetriesExhausted { last, .. } => last.outcome_unknown(),
+            _ => false,
+        }
+    }
+
     /// Whether trying again later may succeed (429, 5xx, timeouts, broken connections).
     pub fn is_retryable(&self) -> bool {
         match self {

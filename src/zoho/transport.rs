@@ -57,6 +57,9 @@ pub struct ApiRequest {
     pub records_written: usize,
     /// Extra request headers (`If-Modified-Since`, Graph's `Prefer`); never credentials.
     pub headers: Vec<(String, String)>,
+    /// Not repeated after a failure that may have reached the service (a timeout, a broken
+    /// connection): repeating a create could make it twice, so the caller finds out instead.
+    pub at_most_once: bool,
 }
 
 impl ApiRequest {
@@ -68,7 +71,15 @@ impl ApiRequest {
             body: RequestBody::None,
             records_written: 0,
             headers: Vec::new(),
+            at_most_once: false,
         }
+    }
+
+    /// Sends this request at most once past a failure whose outcome is unknown
+    /// ([`ZohoError::outcome_unknown`]); other transient failures are retried as usual.
+    pub fn at_most_once(mut self) -> ApiRequest {
+        self.at_most_once = true;
+        self
     }
 
     pub fn get(path: impl Into<String>) -> ApiRequest {
@@ -385,6 +396,9 @@ impl Transport {
                 }
                 Attempt::Transient(failure) => failure,
             };
+            if request.at_most_once && failure.outcome_unknown() {
+                return Err(failure);
+            }
             if attempt >= self.retry.max_attempts.max(1) {
                 return Err(if attempt > 1 {
                     ZohoError::RetriesExhausted {
