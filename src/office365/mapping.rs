@@ -340,8 +340,9 @@ pub fn parse_crm_datetime(text: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-/// Parses Graph's `{dateTime, timeZone}`; only UTC is asked for and written, so other zones
-/// are read as UTC too (the sandbox keeps what it is given).
+/// Parses Graph's `{dateTime, timeZone}`. projectlink writes UTC and asks for no other zone,
+/// and Graph answers in UTC unless `Prefer: outlook.timezone` asks otherwise, so the time is
+/// read as UTC.
 pub(crate) fn parse_graph_datetime(value: &Value) -> Option<DateTime<Utc>> {
     let text = value.get("dateTime")?.as_str()?;
     if let Some(at) = parse_crm_datetime(text) {

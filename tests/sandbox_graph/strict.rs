@@ -204,3 +204,67 @@ async fn an_all_day_event_runs_from_midnight_to_a_later_midnight() {
         .await;
     assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.body);
 }
+
+#[tokio::test]
+async fn events_answer_in_utc_unless_a_zone_is_preferred_and_unknown_zones_are_refused() {
+    let env = Env::start().await;
+    let base = "/users/ada@acme.com/calendar/events";
+    let pacific = |t: &str| json!({"dateTime": t, "timeZone": "Pacific Standard Time"});
+    let made = env
+        .post(
+            base,
+            json!({"subject": "Stand-up", "start": pacific("2026-07-01T09:00:00"),
+                   "end": pacific("2026-07-01T09:30:00")}),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    // Graph answers in UTC, whatever zone the event was written in.
+    assert_eq!(
+        made.body["start"],
+        json!({"dateTime": "2026-07-01T16:00:00.0000000", "timeZone": "UTC"})
+    );
+    let id = made.body["id"].as_str().unwrap();
+    let read = env.get(&format!("{base}/{id}")).await;
+    assert_eq!(read.body["end"]["dateTime"], "2026-07-01T16:30:00.0000000");
+    // With `Prefer: outlook.timezone`, in that zone, named as the client spelt it.
+    let tokyo = env
+        .call(
+            reqwest::Method::GET,
+            &format!("{base}/{id}"),
+            &env.token,
+            None,
+            &[("Prefer", "outlook.timezone=\"Tokyo Standard Time\"")],
+        )
+        .await;
+    assert_eq!(
+        tokyo.body["start"],
+        json!({"dateTime": "2026-07-02T01:00:00.0000000", "timeZone": "Tokyo Standard Time"})
+    );
+    // The calendar range is about instants: 16:00 UTC is inside a range ending at 16:15 UTC.
+    let view = env
+        .get("/users/ada@acme.com/calendarView?startDateTime=2026-07-01T15:45:00Z&endDateTime=2026-07-01T16:15:00Z")
+        .await;
+    assert_eq!(view.status, StatusCode::OK, "{}", view.body);
+    assert!(
+        view.body["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["id"] == id),
+        "{}",
+        view.body
+    );
+    // A zone Exchange does not know is refused with Graph's error.
+    let refused = env
+        .post(
+            base,
+            json!({"subject": "x", "start": {"dateTime": "2026-07-01T09:00:00", "timeZone": "Mars/Olympus"},
+                   "end": {"dateTime": "2026-07-01T10:00:00", "timeZone": "Mars/Olympus"}}),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert_eq!(
+        refused.body["error"]["code"],
+        "TimeZoneNotSupportedException"
+    );
+}

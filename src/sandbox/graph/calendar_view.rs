@@ -82,7 +82,7 @@ pub async fn list(
     let mut inside: Vec<(NaiveDateTime, &db::Item)> = items
         .iter()
         .filter_map(|it| {
-            let span = render::event_span(&it.doc)?;
+            let span = render::event_span_utc(&it.doc)?;
             overlaps(span, s, e).then_some((span.0, it))
         })
         .filter(|(_, it)| {

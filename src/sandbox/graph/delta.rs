@@ -199,7 +199,7 @@ async fn delta(
         for item in batch {
             cursor = item.seq;
             let in_window = match window {
-                Some((s, e)) => render::event_span(&item.doc)
+                Some((s, e)) => render::event_span_utc(&item.doc)
                     .is_some_and(|span| super::calendar_view::overlaps(span, s, e)),
                 None => true,
             };

@@ -17,6 +17,7 @@ pub mod query;
 mod render;
 pub mod seed;
 mod users;
+mod zones;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -241,9 +242,11 @@ pub fn router() -> Router<AppState> {
     let login = login.layer(axum::extract::DefaultBodyLimit::max(
         crate::sandbox::request_limits::TOKEN_MAX_BODY,
     ));
-    let v1 = v1.layer(axum::extract::DefaultBodyLimit::max(
-        crate::sandbox::request_limits::GRAPH_MAX_BODY,
-    ));
+    let v1 = v1
+        .layer(axum::extract::DefaultBodyLimit::max(
+            crate::sandbox::request_limits::GRAPH_MAX_BODY,
+        ))
+        .layer(axum::middleware::from_fn(zones::answer_in_zone));
     Router::new().nest("/login", login).nest("/graph/v1.0", v1)
 }
 

@@ -386,6 +386,9 @@ fn check_type(name: &str, ty: Ty, value: Value) -> Result<Value, GraphError> {
             let dt = value.get("dateTime").and_then(Value::as_str);
             let tz = value.get("timeZone").and_then(Value::as_str);
             match (dt.and_then(parse_time), tz) {
+                (Some(_), Some(tz)) if super::zones::resolve(tz).is_none() => {
+                    return Err(super::zones::unsupported(tz));
+                }
                 (Some(t), Some(tz)) => {
                     return Ok(json!({"dateTime": graph_local(t), "timeZone": tz}));
                 }
@@ -458,7 +461,23 @@ pub fn merge_ext(current: &mut Vec<(String, String)>, updates: Vec<(String, Stri
     }
 }
 
-/// An event's [start, end) as naive times (the time zone is taken as given; see the docs).
+/// An event's [start, end) as UTC instants, whatever zone they were written in.
+pub fn event_span_utc(doc: &Map<String, Value>) -> Option<(NaiveDateTime, NaiveDateTime)> {
+    let time = |side: &str| {
+        let value = doc.get(side)?;
+        let local = parse_time(value.get("dateTime")?.as_str()?)?;
+        let zone = value
+            .get("timeZone")
+            .and_then(Value::as_str)
+            .and_then(super::zones::resolve)
+            .unwrap_or(chrono_tz::Tz::UTC);
+        Some(super::zones::to_utc(local, zone))
+    };
+    Some((time("start")?, time("end")?))
+}
+
+/// An event's [start, end) as written: wall-clock times in their own zone (the all-day
+/// rule is about those).
 pub fn event_span(doc: &Map<String, Value>) -> Option<(NaiveDateTime, NaiveDateTime)> {
     let time = |side: &str| {
         doc.get(side)
