@@ -268,3 +268,45 @@ async fn events_answer_in_utc_unless_a_zone_is_preferred_and_unknown_zones_are_r
         "TimeZoneNotSupportedException"
     );
 }
+
+#[tokio::test]
+async fn folder_listings_page_by_prefer_maxpagesize_unless_top_says_otherwise() {
+    let env = Env::start().await;
+    let base = "/users/ada@acme.com/calendar/events";
+    for n in 0..3 {
+        let at = |h: u32| json!({"dateTime": format!("2026-08-0{}T{h:02}:00:00", n + 1), "timeZone": "UTC"});
+        let made = env
+            .post(
+                base,
+                json!({"subject": format!("e{n}"), "start": at(9), "end": at(10)}),
+            )
+            .await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    }
+    let prefer = [("Prefer", "odata.maxpagesize=2")];
+    let paged = env
+        .call(reqwest::Method::GET, base, &env.token, None, &prefer)
+        .await;
+    assert_eq!(
+        paged.body["value"].as_array().unwrap().len(),
+        2,
+        "{}",
+        paged.body
+    );
+    assert!(paged.body["@odata.nextLink"].is_string(), "{}", paged.body);
+    let topped = env
+        .call(
+            reqwest::Method::GET,
+            &format!("{base}?$top=1"),
+            &env.token,
+            None,
+            &prefer,
+        )
+        .await;
+    assert_eq!(
+        topped.body["value"].as_array().unwrap().len(),
+        1,
+        "{}",
+        topped.body
+    );
+}

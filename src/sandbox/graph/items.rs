@@ -7,11 +7,12 @@ use std::collections::HashMap;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{OriginalUri, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::db::{self, Folder, Item, Kind};
+use super::delta::max_page_size;
 use super::error::GraphError;
 use super::query::Options;
 use super::render;
@@ -71,11 +72,13 @@ async fn list(
     params: HashMap<String, String>,
     uri: OriginalUri,
     query: RawPairs,
-) -> Result<Json<Value>, GraphError> {
+) -> Result<Response, GraphError> {
     let mailbox = open(&state, &headers, &params, kind, false)?;
     let opts = options(query)?;
     let folder = folder_of(&state, &mailbox, kind, &params)?;
-    let top = opts.top.unwrap_or(10).clamp(1, 1000);
+    // `$top` wins over `Prefer: odata.maxpagesize`; Outlook pages 10 by default, 1,000 at most.
+    let asked = max_page_size(&headers);
+    let top = opts.top.or(asked).unwrap_or(10).clamp(1, 1000);
     let items = state.store.with(|c| db::folder_items(c, &folder.id))?;
     let matching: Vec<&Item> = items
         .iter()
@@ -117,7 +120,14 @@ async fn list(
             )),
         );
     }
-    Ok(Json(Value::Object(body)))
+    let mut response = Json(Value::Object(body)).into_response();
+    if opts.top.is_none()
+        && asked.is_some()
+        && let Ok(v) = HeaderValue::from_str(&format!("odata.maxpagesize={top}"))
+    {
+        response.headers_mut().insert("Preference-Applied", v);
+    }
+    Ok(response)
 }
 
 async fn get(
@@ -264,7 +274,7 @@ pub async fn list_events(
     Path(p): Params,
     uri: OriginalUri,
     q: RawPairs,
-) -> Result<Json<Value>, GraphError> {
+) -> Result<Response, GraphError> {
     list(Kind::Event, s, h, p, uri, q).await
 }
 
@@ -274,7 +284,7 @@ pub async fn list_contacts(
     Path(p): Params,
     uri: OriginalUri,
     q: RawPairs,
-) -> Result<Json<Value>, GraphError> {
+) -> Result<Response, GraphError> {
     list(Kind::Contact, s, h, p, uri, q).await
 }
 
