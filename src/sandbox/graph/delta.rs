@@ -75,19 +75,9 @@ fn decode(token: &str) -> Option<SyncState> {
 
 /// `odata.maxpagesize=N` from the `Prefer` header(s).
 pub(super) fn max_page_size(headers: &HeaderMap) -> Option<usize> {
-    headers
-        .get_all("prefer")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|p| {
-            let (k, v) = p.split_once('=')?;
-            k.trim()
-                .eq_ignore_ascii_case("odata.maxpagesize")
-                .then(|| v.trim().trim_matches('"').parse::<usize>().ok())
-                .flatten()
-        })
-        .next()
+    super::query::preference(headers, "odata.maxpagesize")?
+        .parse()
+        .ok()
 }
 
 pub async fn events(

@@ -484,6 +484,22 @@ fn compare(actual: Option<&Value>, c: &Comparison) -> bool {
 }
 
 /// A timestamp in any of Graph's spellings, as a naive UTC time.
+/// The value of one preference in the `Prefer` header(s) (which may repeat, and may list
+/// several preferences separated by commas), unquoted.
+pub fn preference(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all("prefer")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .find_map(|pref| {
+            let (key, value) = pref.split_once('=')?;
+            key.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| value.trim().trim_matches('"').to_string())
+        })
+}
+
 pub fn parse_time(s: &str) -> Option<NaiveDateTime> {
     if s.len() < 19 || s.as_bytes().get(10).is_none_or(|b| *b != b'T') {
         return None;

@@ -91,17 +91,7 @@ pub fn to_utc(local: NaiveDateTime, zone: Tz) -> NaiveDateTime {
 
 /// The zone named by `Prefer: outlook.timezone="…"`, as given.
 pub fn preferred(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all("Prefer")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .find_map(|pref| {
-            let (name, value) = pref.split_once('=')?;
-            name.trim()
-                .eq_ignore_ascii_case("outlook.timezone")
-                .then(|| value.trim().trim_matches('"').to_string())
-        })
+    super::query::preference(headers, "outlook.timezone")
 }
 
 /// Rewrites event times in JSON answers to UTC, or to the preferred zone when it is known.
