@@ -749,3 +749,46 @@ impl Drop for KillOnDrop {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apply_lease_held_by_another_run_holds_the_operator_back_until_released() {
+    use projectlink::apply::lease::{LeaseOptions, acquire};
+    let world = World::start().await;
+    world.create_secrets().await;
+    let zoho = world.zoho();
+    // A `projectlink apply` elsewhere holds the org's lease.
+    let options = LeaseOptions {
+        ttl: Duration::from_secs(300),
+        wait: Duration::ZERO,
+    };
+    let held = acquire(&zoho.crm, &options, &mut |_| {})
+        .await
+        .expect("the lease is free");
+    let running = world.spawn(world.config("solo"));
+    let resource = acme("acme");
+    world.create(&resource).await;
+    eventually("Ready=False for the held lease", || async {
+        (condition(&world, "acme", "Ready").map(|c| c.1) == Some("ApplyLeaseHeld".into()))
+            .then_some(())
+    })
+    .await;
+    assert!(
+        world
+            .pending_changes(&zoho, &owner("acme"), &resource.spec)
+            .await
+            > 0,
+        "the operator wrote while another run held the lease"
+    );
+    held.release().await.unwrap();
+    eventually("Ready once the lease is free", || async {
+        is_ready_at_current_generation(&world, "acme").then_some(())
+    })
+    .await;
+    assert_eq!(
+        world
+            .pending_changes(&zoho, &owner("acme"), &resource.spec)
+            .await,
+        0
+    );
+    running.shutdown().await;
+}

@@ -158,7 +158,7 @@ fn fresh(owner: &str, ttl: Duration) -> Holder {
 pub async fn acquire(
     crm: &CrmClient,
     options: &LeaseOptions,
-    waiting: &mut dyn FnMut(&Holder),
+    waiting: &mut impl FnMut(&Holder),
 ) -> Result<Lease, LeaseError> {
     let owner = owner_id();
     let deadline = tokio::time::Instant::now() + options.wait;

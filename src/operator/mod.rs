@@ -10,6 +10,7 @@ pub mod credentials;
 mod kind;
 pub mod metrics;
 mod office365;
+mod org_lease;
 mod outcome;
 pub mod probes;
 mod projects;

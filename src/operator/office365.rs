@@ -308,11 +308,20 @@ async fn run(resource: &Office365Integration, ctx: &Context) -> Outcome {
     let mut outcome = decide(resource, &facts);
     outcome.plan_summary = Some(PlanSummary::Office365(plan_summary(&plan)));
     if matches!(outcome.next, Next::Interval) && outcome.applied {
+        let lease = match super::org_lease::take(&crm.crm).await {
+            Ok(lease) => lease,
+            Err(held) => {
+                let mut held = *held;
+                usage.record(ctx, &mut held);
+                return held;
+            }
+        };
         let context = ApplyContext {
             observed: &observed,
             progress: &|_, _| {},
         };
         let applied = apply(&plan, &context, &crm.crm, &graph).await;
+        super::org_lease::release(lease).await;
         finish_apply(
             resource,
             &facts,

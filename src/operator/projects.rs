@@ -185,7 +185,16 @@ async fn run(resource: &ProjectsIntegration, ctx: &Context) -> Outcome {
     let mut outcome = decide(resource, &facts);
     outcome.plan_summary = Some(PlanSummary::Projects(plan_summary(&plan)));
     if matches!(outcome.next, Next::Interval) && outcome.applied {
+        let lease = match super::org_lease::take(&clients.crm).await {
+            Ok(lease) => lease,
+            Err(held) => {
+                let mut held = *held;
+                record_api(ctx, &clients.stats.snapshot().since(&before), &mut held);
+                return held;
+            }
+        };
         let report = execute_plan(&plan, &clients, ctx.config.concurrency).await;
+        super::org_lease::release(lease).await;
         finish_apply(resource, &facts, &apply_facts(&report), &mut outcome);
     }
     record_api(ctx, &clients.stats.snapshot().since(&before), &mut outcome);
