@@ -141,8 +141,8 @@ async fn run(options: GenerateOptions) {
     // and (while the one-time mapping is pending) each client's users — Zoho Projects has no
     // bulk endpoint for either — plus the configuration plane's metadata reads, measured.
     let listing_reads = data_reads::listing_reads(data);
-    let per_item_reads =
-        data_reads::project_client_reads(data) + data_reads::client_user_reads(data);
+    let per_item_reads = data_reads::project_client_reads(&desired, data)
+        + data_reads::client_user_reads(&desired, &observed);
     let data_reads = listing_reads + per_item_reads;
     let metadata_reads = observe_calls.saturating_sub(data_reads);
     // Writes: one create per project, one add per client of a new project, record writes
@@ -185,7 +185,7 @@ async fn run(options: GenerateOptions) {
     let steady_calls = sandbox.counters.api_total() - before;
     let data = observed.data.as_ref().expect("data plane observed");
     let steady_data_reads =
-        data_reads::listing_reads(data) + data_reads::project_client_reads(data);
+        data_reads::listing_reads(data) + data_reads::project_client_reads(&desired, data);
     let steady_bound = metadata_reads + steady_data_reads;
     println!(
         "steady-state re-plan: {} changes; {steady_calls} API calls, lower bound {steady_bound}, ratio {:.2}; wall time {:.1?}",

@@ -180,8 +180,8 @@ fn observe_lower_bound(desired: &Desired, observed: &Observed, all_users: u64) -
     }
     if let Some(data) = &observed.data {
         calls += data_reads::listing_reads(data)
-            + data_reads::project_client_reads(data)
-            + data_reads::client_user_reads(data);
+            + data_reads::project_client_reads(desired, data)
+            + data_reads::client_user_reads(desired, observed);
     }
     calls
 }
@@ -285,7 +285,7 @@ fn main() {
         let first = plan(&desired, &observed, &PlanOptions { prune: false, force: true });
         let used = clients.stats.snapshot().since(&before);
         step("plan (first)", used.api_calls(), observe_lower_bound(&desired, &observed, users_total), t.elapsed().as_secs_f64());
-        projects_step("plan (first)", projects_bounds::observe(&observed));
+        projects_step("plan (first)", projects_bounds::observe(&desired, &observed));
         assert!(first.diagnostics.iter().all(|d| d.severity != projectlink::plan::Severity::Error), "{:#?}", first.diagnostics);
 
         let before = clients.stats.snapshot();
@@ -302,7 +302,7 @@ fn main() {
         let steady = plan(&desired, &observed, &PlanOptions::default());
         let used = clients.stats.snapshot().since(&before);
         step("plan (steady state)", used.api_calls(), observe_lower_bound(&desired, &observed, users_total), t.elapsed().as_secs_f64());
-        projects_step("plan (steady state)", projects_bounds::observe(&observed));
+        projects_step("plan (steady state)", projects_bounds::observe(&desired, &observed));
         assert!(steady.changes.is_empty(), "steady state should plan no changes");
         println!();
         println!("Zoho Projects alone, paced under {} calls per API per {} s:", projects_bounds::ZOHO_LIMIT.calls, projects_bounds::ZOHO_LIMIT.window.as_secs());

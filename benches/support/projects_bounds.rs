@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use projectlink::live::Observed;
+use projectlink::plan::Desired;
 use projectlink::plan::{Operation, Plan};
 use projectlink::zoho::pacing::RateLimit;
 
@@ -58,8 +59,10 @@ pub fn paced(counts: impl Iterator<Item = u64>) -> Duration {
 
 /// The Projects reads an observation of this state needs: the portal list, the portal's
 /// users, projects, templates and client companies at full pages, and the per-project and
-/// per-client reads that no V3 or legacy endpoint offers in bulk.
-pub fn observe(observed: &Observed) -> Calls {
+/// per-client reads that no V3 or legacy endpoint offers in bulk, for the objects the spec and
+/// the generated data make them necessary for (worked out here from the data, not from what
+/// the observation chose to read).
+pub fn observe(desired: &Desired, observed: &Observed) -> Calls {
     let mut calls = Calls::default();
     calls.add("portals", 1);
     if let Some(users) = &observed.portal_users {
@@ -69,10 +72,14 @@ pub fn observe(observed: &Observed) -> Calls {
         calls.add("projects", pages(data.projects.len(), PAGE));
         calls.add("templates", pages(data.templates.len(), PAGE));
         calls.add("clients", pages(data.clients.len(), PAGE));
-        let project_clients = data.projects.iter().filter(|p| p.clients.is_some()).count();
-        calls.add("clients of a project", project_clients as u64);
-        let client_users = data.clients.iter().filter(|c| c.users.is_some()).count();
-        calls.add("client users", client_users as u64);
+        calls.add(
+            "clients of a project",
+            super::data_reads::project_client_reads(desired, data),
+        );
+        calls.add(
+            "client users",
+            super::data_reads::client_user_reads(desired, observed),
+        );
     }
     calls
 }
