@@ -4,6 +4,7 @@
 
 mod office365;
 mod projects;
+mod projects_live;
 
 use std::io::Write;
 

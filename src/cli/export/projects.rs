@@ -1,23 +1,24 @@
-//! `projectlink export` of a `ProjectsIntegration`: the CRM org's marker, the link module's
-//! lookup fields and the profiles' related-list permissions, read back as a spec.
+//! `projectlink export` of a `ProjectsIntegration`: reads the org's marker, link module,
+//! profiles and portal, and writes the spec they report (built in `projects_live`) with a
+//! header saying what the org does not report.
 
-use std::collections::BTreeSet;
 use std::io::Write;
 
 use anyhow::{Context, anyhow};
 
 use super::ExportArgs;
+use super::projects_live::spec_from_live;
 use crate::cli::GlobalArgs;
 use crate::cli::target;
 use crate::cli::workflow::client_options;
 use crate::live::observe::observe;
-use crate::live::{IntegrationState, MARKER_VARIABLE, Marker, Observed, PermissionKind, owner_in};
+use crate::live::{IntegrationState, MARKER_VARIABLE, Marker, owner_in};
 use crate::plan::Desired;
 use crate::spec::{
-    Connection, IntegrationState as SpecState, Kind, PermissionsSpec, PortalSpec,
-    ProfilePermissions, ProjectsIntegrationSpec, RelatedListPermissions, RelatedListsSpec,
-    RelatedModule, SecretRef, supported_module,
+    Connection, IntegrationState as SpecState, Kind, PortalSpec, ProjectsIntegrationSpec,
+    RelatedListsSpec, SecretRef,
 };
+use crate::zoho::ProjectsApi;
 
 pub(super) async fn run(
     global: &GlobalArgs,
@@ -58,25 +59,31 @@ pub(super) async fn run(
         .find(|m| {
             m.description.as_deref().and_then(owner_in).as_deref() == Some(marker.owner.as_str())
         })
-        .map(|m| m.api_name.clone())
-        .unwrap_or_else(|| crate::spec::DEFAULT_LINK_MODULE.to_string());
-    let probe = Desired {
-        owner: marker.owner.clone(),
-        active: marker.state == IntegrationState::Active,
-        portal_name: marker.portal_name.clone(),
-        uses_portal_owner_grant: args.portal_secret_ref.is_some(),
-        link_module: link_module.clone(),
-        modules: Vec::new(),
-        profiles: Vec::new(),
-        user_access: Default::default(),
-        default_role: crate::spec::DEFAULT_ROLE.into(),
-        prune: false,
-        max_change_percent: crate::spec::DEFAULT_MAX_CHANGE_PERCENT,
-        observe_only: false,
+        .map(|m| m.api_name.clone());
+    let portal_name = bound_portal_name(&marker, &connected.clients.projects).await?;
+    // What observation reads follows the spec it is given: a spec naming the bound portal
+    // and the link module, and nothing else, reads what export needs.
+    let probe = ProjectsIntegrationSpec {
+        state: match marker.state {
+            IntegrationState::Active => SpecState::Active,
+            IntegrationState::Deactivated => SpecState::Deactivated,
+        },
+        connection: connection.clone(),
+        portal: PortalSpec { name: portal_name },
         clients: Default::default(),
-        deal_conversion: None,
+        related_lists: RelatedListsSpec {
+            link_module: link_module
+                .clone()
+                .unwrap_or_else(|| crate::spec::DEFAULT_LINK_MODULE.to_string()),
+            modules: Vec::new(),
+        },
+        permissions: Default::default(),
         imports: Default::default(),
+        deal_conversion: None,
+        policy: Default::default(),
+        deletion_policy: Default::default(),
     };
+    let probe = Desired::from_spec(&marker.owner, &probe);
     let observed = observe(
         &probe,
         crm,
@@ -85,91 +92,60 @@ pub(super) async fn run(
     )
     .await
     .context("cannot read the live integration")?;
-    let spec = spec_from_live(&marker, &link_module, connection, &observed);
+    let exported = spec_from_live(&marker, link_module.as_deref(), connection, &observed);
     let metadata = serde_json::json!({"name": marker.owner});
-    let yaml = super::document_yaml(Kind::ProjectsIntegration, &metadata, &spec)?;
+    let yaml = super::document_yaml(Kind::ProjectsIntegration, &metadata, &exported.spec)?;
     let mut header = super::preamble(Kind::ProjectsIntegration, "the live integration");
-    header.extend([
-        "Not recoverable from the live systems, add them by hand if you use them: relatedLists.modules[].fieldMap,".to_string(),
-        "permissions.users overrides, clients, imports, dealConversion, policy.".to_string(),
-    ]);
+    for note in &exported.notes {
+        header.extend(wrap(&note.text, 90));
+        if note.plans_changes {
+            writeln!(err, "warning: {}", note.text)?;
+        }
+    }
     super::write_header(out, &header)?;
     write!(out, "{yaml}")?;
     Ok(crate::cli::exit::OK)
 }
 
-/// The spec that plans no changes against `observed`.
-fn spec_from_live(
-    marker: &Marker,
-    link_module: &str,
-    connection: Connection,
-    observed: &Observed,
-) -> ProjectsIntegrationSpec {
-    let mut modules: Vec<RelatedModule> = observed
-        .link_module
-        .iter()
-        .flat_map(|m| &m.fields)
-        .filter(|f| f.data_type == "lookup" && f.owner.as_deref() == Some(marker.owner.as_str()))
-        .filter_map(|f| f.lookup_module.as_deref())
-        .filter(|m| supported_module(m).is_some())
-        .map(|m| RelatedModule {
-            module: m.to_string(),
-            field_map: Vec::new(),
-        })
-        .collect();
-    modules.sort_by(|a, b| a.module.cmp(&b.module));
-    let in_portal: BTreeSet<&str> = observed
-        .portal_users
-        .iter()
-        .flatten()
-        .map(|u| u.email.as_str())
-        .collect();
-    let mut profiles = Vec::new();
-    for profile in &observed.profiles {
-        let eligible: Vec<&str> = observed
-            .users
-            .iter()
-            .filter(|u| u.profile == profile.name && u.active && u.confirmed)
-            .map(|u| u.email.as_str())
-            .collect();
-        // `access: true` only when every eligible user is already in the portal, so the
-        // exported spec never plans to push anyone.
-        let access = !eligible.is_empty() && eligible.iter().all(|e| in_portal.contains(e));
-        let related_list = RelatedListPermissions {
-            view: profile.link_permission(PermissionKind::View),
-            create: profile.link_permission(PermissionKind::Create),
-            edit: profile.link_permission(PermissionKind::Edit),
-            delete: profile.link_permission(PermissionKind::Delete),
-        };
-        if access || related_list != RelatedListPermissions::default() {
-            profiles.push(ProfilePermissions {
-                profile: profile.name.clone(),
-                access,
-                related_list,
-            });
+/// The name Zoho Projects reports now for the portal the marker binds (by id), or the
+/// marker's copy when the portal is not visible: observation finds the portal by name.
+async fn bound_portal_name(marker: &Marker, projects: &impl ProjectsApi) -> anyhow::Result<String> {
+    let portals = projects
+        .portals()
+        .await
+        .context("cannot read Zoho Projects portals")?;
+    Ok(portals
+        .into_iter()
+        .find(|p| p.id == marker.portal_id)
+        .map_or_else(|| marker.portal_name.clone(), |p| p.name))
+}
+
+/// `text` in lines of at most `width` characters (a longer word stays whole), so the header
+/// comments read in an editor.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in text.split_whitespace() {
+        let line = lines.last_mut().expect("one line at least");
+        if !line.is_empty() && line.len() + 1 + word.len() > width {
+            lines.push(word.to_string());
+        } else {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
         }
     }
-    ProjectsIntegrationSpec {
-        state: match marker.state {
-            IntegrationState::Active => SpecState::Active,
-            IntegrationState::Deactivated => SpecState::Deactivated,
-        },
-        connection,
-        portal: PortalSpec {
-            name: marker.portal_name.clone(),
-        },
-        clients: Default::default(),
-        related_lists: RelatedListsSpec {
-            link_module: link_module.to_string(),
-            modules,
-        },
-        permissions: PermissionsSpec {
-            profiles,
-            ..Default::default()
-        },
-        imports: Default::default(),
-        deal_conversion: None,
-        policy: Default::default(),
-        deletion_policy: Default::default(),
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn notes_wrap_at_word_boundaries() {
+        assert_eq!(wrap("aa bb cc", 5), ["aa bb", "cc"]);
+        assert_eq!(wrap("a verylongword b", 4), ["a", "verylongword", "b"]);
+        assert_eq!(wrap("", 10), [""]);
     }
 }
