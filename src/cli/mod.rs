@@ -7,6 +7,7 @@ pub mod crd;
 pub mod doctor;
 pub mod export;
 pub mod lease;
+pub mod logging;
 pub mod man;
 pub mod office365;
 pub mod operator;
@@ -114,9 +115,14 @@ pub struct GlobalArgs {
     /// When to colour the output.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
-    /// More detail on standard error (-v: info, -vv: debug, -vvv: trace). Secrets are never logged.
+    /// More detail on standard error: -v logs each API call (method, path, status, duration,
+    /// attempt), -vv adds the bodies, -vvv traces. Secrets are never logged. RUST_LOG
+    /// overrides it.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Log line format on standard error.
+    #[arg(long, global = true, value_enum, default_value_t = logging::LogFormat::Text, env = "PROJECTLINK_LOG_FORMAT")]
+    pub log_format: logging::LogFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -213,7 +219,12 @@ pub fn run(cli: Cli) -> u8 {
         Command::Doctor(args) => block_on(doctor::run(&global, &args, &mut out, &mut err)),
         Command::Sandbox(args) => {
             let limit = global.projects_rate_limit.map(|l| l.to_string());
-            block_on(async { sandbox::run(args, limit).await.map(|_| exit::OK) })
+            let state_dir = &global.state_dir;
+            block_on(async {
+                sandbox::run(args, limit, state_dir)
+                    .await
+                    .map(|_| exit::OK)
+            })
         }
         Command::Completions(args) => completions::run(&args, &mut out),
         Command::Man(args) => man::run(&args, &mut out, &mut err),
@@ -243,20 +254,11 @@ fn block_on<T>(future: impl std::future::Future<Output = anyhow::Result<T>>) -> 
 /// Logs go to standard error; `-v` raises the level, `RUST_LOG` overrides it. Secrets are
 /// never logged by any module, at any level.
 fn init_logging(global: &GlobalArgs) {
-    let level = match global.verbose {
-        0 => "warn",
-        1 => "info",
-        2 => "debug",
-        _ => "trace",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new(format!("projectlink={level},warn"))
-    });
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(global.stderr_color())
-        .try_init();
+    logging::init(
+        &logging::cli_filter(global.verbose),
+        global.log_format,
+        global.stderr_color(),
+    );
 }
 
 /// Prints an error with its chain of causes, the way users of CLI tools expect.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use super::GlobalArgs;
 use crate::operator::{self, LeaderElection, Metrics, OperatorConfig, probes::Health};
@@ -39,12 +39,14 @@ pub struct OperatorArgs {
     /// Address of the /healthz, /readyz and /metrics endpoints.
     #[arg(long = "metrics", value_name = "ADDR", default_value = "0.0.0.0:8080")]
     pub metrics_addr: SocketAddr,
-    /// Log line format.
-    #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "PROJECTLINK_LOG_FORMAT")]
-    pub log_format: LogFormat,
-    /// Log level (error, warn, info, debug, trace); RUST_LOG overrides it.
+    /// Log level (error, warn, info, debug, trace); RUST_LOG overrides it. The log line
+    /// format is the global --log-format (PROJECTLINK_LOG_FORMAT).
     #[arg(long, default_value = "info", env = "PROJECTLINK_LOG_LEVEL")]
     pub log_level: String,
+    /// API calls in the log: off, calls (method, path, status, duration, attempt) or bodies
+    /// (the calls and their bodies, secrets hidden).
+    #[arg(long, value_enum, default_value_t = ApiLog::Off, env = "PROJECTLINK_API_LOG")]
+    pub api_log: ApiLog,
     /// Send every Zoho request to this base URL (a projectlink sandbox) instead of Zoho.
     #[arg(
         long,
@@ -64,11 +66,7 @@ pub struct OperatorArgs {
     pub graph_base_url: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    Text,
-    Json,
-}
+pub use super::logging::{ApiLog, LogFormat};
 
 /// Parses `90s`, `10m`, `1h`, `1h30m` or a number of seconds.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -107,23 +105,17 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(total))
 }
 
-fn init_logging(args: &OperatorArgs) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new(format!("projectlink={},warn", args.log_level))
-    });
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(false);
-    let _ = match args.log_format {
-        LogFormat::Json => builder.json().try_init(),
-        LogFormat::Text => builder.try_init(),
-    };
+fn init_logging(global: &GlobalArgs, args: &OperatorArgs) {
+    super::logging::init(
+        &super::logging::operator_filter(&args.log_level, args.api_log),
+        global.log_format,
+        false,
+    );
 }
 
 /// Runs the operator until SIGTERM or Ctrl-C.
 pub async fn run(global: &GlobalArgs, args: &OperatorArgs) -> anyhow::Result<()> {
-    init_logging(args);
+    init_logging(global, args);
     let _ = rustls::crypto::ring::default_provider().install_default();
     let zoho_base_url = args
         .zoho_base_url

@@ -1,45 +1,155 @@
-//! Progress of a running apply on a terminal: one line redrawn in place on standard error,
-//! quiet when standard error is not a terminal (CI logs get the final report instead).
+//! What a run shows on standard error while it works: the listings observation reads, the
+//! changes an apply has made, and the waits it makes. On a terminal, one status line redrawn
+//! in place and cleared before any other line is printed; otherwise plain lines, each
+//! written whole as it happens and at a steady rhythm (every fifth page of a listing, every
+//! tenth of an apply), so a CI log or `kubectl logs` shows a run's progress while it runs
+//! and a killed run keeps what it said.
 
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 
 use crate::apply::{ChangeOutcome, ProgressSink};
+use crate::zoho::listing::PageRead;
 
+/// Off a terminal, a listing says how far it got every this many pages, and how it ended
+/// when it had at least this many.
+pub const PAGES_PER_LINE: u32 = 5;
+
+/// An apply of fewer changes than this shows only its report.
+const QUIET_APPLY: usize = 10;
+
+/// Whether the status line is drawn; held while writing so lines from several threads
+/// never mix.
+static DRAWN: Mutex<bool> = Mutex::new(false);
+
+fn stderr_is_terminal() -> bool {
+    std::io::stderr().is_terminal()
+}
+
+/// What to do on standard error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Shown {
+    /// Redraw the status line (terminal only).
+    Draw(String),
+    /// Clear the status line (terminal only).
+    Clear,
+    /// Print a line of its own.
+    Line(String),
+}
+
+fn show(shown: Shown) {
+    let mut drawn = DRAWN.lock().unwrap_or_else(|e| e.into_inner());
+    let mut err = std::io::stderr().lock();
+    let text = match shown {
+        Shown::Draw(text) => {
+            *drawn = true;
+            format!("\r\x1b[2K{text}")
+        }
+        Shown::Clear if *drawn => {
+            *drawn = false;
+            "\r\x1b[2K".to_string()
+        }
+        Shown::Clear => return,
+        Shown::Line(line) if *drawn => {
+            *drawn = false;
+            format!("\r\x1b[2K{line}\n")
+        }
+        Shown::Line(line) => format!("{line}\n"),
+    };
+    // One write per line: standard error is unbuffered, so the line is out before the call
+    // returns and never interleaves with another thread's.
+    let _ = err.write_all(text.as_bytes());
+    let _ = err.flush();
+}
+
+/// Prints one line on standard error, clearing the status line first.
+pub fn say(line: &str) {
+    show(Shown::Line(line.to_string()));
+}
+
+/// Reports every listing page read while observing.
+pub fn listing_page(page: &PageRead) {
+    if let Some(shown) = listing_shown(page, stderr_is_terminal()) {
+        show(shown);
+    }
+}
+
+fn listing_shown(page: &PageRead, terminal: bool) -> Option<Shown> {
+    let what = format!("{} {}", page.system, page.listing);
+    let (pages, items) = (page.pages, page.items);
+    let plural = |n: u32| if n == 1 { "" } else { "s" };
+    if terminal {
+        return Some(if page.done {
+            Shown::Clear
+        } else {
+            Shown::Draw(format!("Reading {what}: page {pages}, {items} so far"))
+        });
+    }
+    if page.done {
+        return (pages >= PAGES_PER_LINE).then(|| {
+            Shown::Line(format!(
+                "read {what}: {items} records in {pages} page{}",
+                plural(pages)
+            ))
+        });
+    }
+    pages.is_multiple_of(PAGES_PER_LINE).then(|| {
+        Shown::Line(format!(
+            "reading {what}: {pages} pages, {items} records so far"
+        ))
+    })
+}
+
+/// What an apply shows after `done` of `total` changes, on a terminal or not.
+fn apply_shown(
+    label: &str,
+    detail: &str,
+    done: usize,
+    total: usize,
+    terminal: bool,
+) -> Option<Shown> {
+    if total == 0 {
+        return None;
+    }
+    if terminal {
+        let step = (total / 100).max(1);
+        return (done.is_multiple_of(step) || done == total)
+            .then(|| Shown::Draw(format!("{label} [{done}/{total}]{detail}")));
+    }
+    let step = total.div_ceil(10);
+    (total >= QUIET_APPLY && done.is_multiple_of(step) && done < total).then(|| {
+        Shown::Line(format!(
+            "{}: {done} of {total} done",
+            label.to_ascii_lowercase()
+        ))
+    })
+}
+
+/// Progress of a running apply: a line redrawn in place on a terminal, a plain line every
+/// tenth of the work otherwise.
 pub struct TerminalProgress {
     state: Mutex<(usize, usize)>,
-    enabled: bool,
+    terminal: bool,
 }
 
 impl TerminalProgress {
     pub fn new() -> Self {
         TerminalProgress {
             state: Mutex::new((0, 0)),
-            enabled: std::io::stderr().is_terminal(),
+            terminal: stderr_is_terminal(),
         }
     }
 
-    /// Shows `label [done/total]`, redrawn at most once per percent of the work.
+    /// Shows `label [done/total]`.
     pub fn count(&self, label: &str, done: usize, total: usize) {
-        if !self.enabled || total == 0 {
-            return;
+        if let Some(shown) = apply_shown(label, "", done, total, self.terminal) {
+            show(shown);
         }
-        let step = (total / 100).max(1);
-        if !done.is_multiple_of(step) && done != total {
-            return;
-        }
-        let mut err = std::io::stderr().lock();
-        let _ = write!(err, "\r\x1b[2K{label} [{done}/{total}]");
-        let _ = err.flush();
     }
 
     /// Clears the progress line.
     pub fn finish(&self) {
-        if self.enabled {
-            let mut err = std::io::stderr().lock();
-            let _ = write!(err, "\r\x1b[2K");
-            let _ = err.flush();
-        }
+        show(Shown::Clear);
     }
 }
 
@@ -57,17 +167,77 @@ impl ProgressSink for TerminalProgress {
     }
 
     fn finished(&self, outcome: &ChangeOutcome) {
-        if !self.enabled {
-            return;
+        let (done, total) = {
+            let Ok(mut s) = self.state.lock() else { return };
+            s.0 += 1;
+            *s
+        };
+        let detail = format!(" {}", outcome.address);
+        if let Some(shown) = apply_shown("Applying", &detail, done, total, self.terminal) {
+            show(shown);
         }
-        let Ok(mut s) = self.state.lock() else { return };
-        s.0 += 1;
-        let mut err = std::io::stderr().lock();
-        let _ = write!(
-            err,
-            "\r\x1b[2KApplying [{}/{}] {}",
-            s.0, s.1, outcome.address
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::zoho::error::System;
+
+    fn page(pages: u32, items: usize, done: bool) -> PageRead {
+        PageRead {
+            system: System::Crm,
+            listing: "Accounts".into(),
+            pages,
+            items,
+            done,
+        }
+    }
+
+    #[test]
+    fn off_a_terminal_a_listing_speaks_every_fifth_page_and_at_its_end() {
+        let shown: Vec<Shown> = (1..=12)
+            .filter_map(|n| listing_shown(&page(n, n as usize * 200, n == 12), false))
+            .collect();
+        assert_eq!(
+            shown,
+            vec![
+                Shown::Line("reading Zoho CRM Accounts: 5 pages, 1000 records so far".into()),
+                Shown::Line("reading Zoho CRM Accounts: 10 pages, 2000 records so far".into()),
+                Shown::Line("read Zoho CRM Accounts: 2400 records in 12 pages".into()),
+            ]
         );
-        let _ = err.flush();
+        // A short listing says nothing.
+        assert_eq!(listing_shown(&page(1, 3, true), false), None);
+        assert_eq!(listing_shown(&page(4, 800, true), false), None);
+    }
+
+    #[test]
+    fn on_a_terminal_a_listing_redraws_its_line_and_clears_it_at_the_end() {
+        assert_eq!(
+            listing_shown(&page(2, 400, false), true),
+            Some(Shown::Draw(
+                "Reading Zoho CRM Accounts: page 2, 400 so far".into()
+            ))
+        );
+        assert_eq!(listing_shown(&page(3, 450, true), true), Some(Shown::Clear));
+    }
+
+    #[test]
+    fn off_a_terminal_an_apply_speaks_every_tenth_and_a_small_one_not_at_all() {
+        let lines: Vec<Shown> = (1..=25)
+            .filter_map(|done| apply_shown("Applying", " x", done, 25, false))
+            .collect();
+        assert_eq!(
+            lines,
+            [3, 6, 9, 12, 15, 18, 21, 24]
+                .map(|n| Shown::Line(format!("applying: {n} of 25 done")))
+                .to_vec()
+        );
+        assert!((1..=9).all(|done| apply_shown("Applying", "", done, 9, false).is_none()));
+        assert_eq!(
+            apply_shown("Applying", " a.b", 4, 9, true),
+            Some(Shown::Draw("Applying [4/9] a.b".into()))
+        );
     }
 }

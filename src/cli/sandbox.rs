@@ -33,9 +33,10 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8787")]
     pub listen: SocketAddr,
-    /// SQLite database; created with its folder, seeded on first use, kept across restarts.
-    #[arg(long, default_value = ".projectlink/sandbox.db")]
-    pub db: PathBuf,
+    /// SQLite database; created with its folder, seeded on first use, kept across restarts
+    /// [default: <state-dir>/sandbox.db, the database the embedded sandbox uses]
+    #[arg(long)]
+    pub db: Option<PathBuf>,
     /// Seed loaded into an empty database (default: the built-in Acme Corp demo org).
     #[arg(long)]
     pub seed: Option<PathBuf>,
@@ -172,7 +173,13 @@ fn projects_throttle(args: &ServeArgs, seed: &Seed) -> ProjectsThrottle {
 
 /// `rate_limit` is the global `--projects-rate-limit` as given: for `serve`, the limit the
 /// sandbox enforces unless `--projects-throttle` says otherwise.
-pub async fn run(args: SandboxArgs, rate_limit: Option<String>) -> anyhow::Result<()> {
+/// `state_dir` is the global `--state-dir`, where `serve` keeps its database unless `--db`
+/// names another.
+pub async fn run(
+    args: SandboxArgs,
+    rate_limit: Option<String>,
+    state_dir: &Path,
+) -> anyhow::Result<()> {
     match args.command {
         SandboxCommand::Serve(mut serve_args) => {
             if serve_args.projects_throttle.is_none()
@@ -182,13 +189,17 @@ pub async fn run(args: SandboxArgs, rate_limit: Option<String>) -> anyhow::Resul
                     parse_rate_limit(&limit).map_err(|e| anyhow!("--projects-rate-limit: {e}"))?,
                 );
             }
-            serve(serve_args).await
+            let db = serve_args
+                .db
+                .clone()
+                .unwrap_or_else(|| state_dir.join("sandbox.db"));
+            serve(serve_args, db).await
         }
         SandboxCommand::Generate(generate_args) => write_generated(generate_args),
     }
 }
 
-async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+async fn serve(args: ServeArgs, db: PathBuf) -> anyhow::Result<()> {
     if !(0.0..=1.0).contains(&args.fault_rate) {
         bail!(
             "--fault-rate must be between 0 and 1, got {}",
@@ -199,14 +210,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Some(path) => Seed::read(path)?,
         None => Seed::demo(),
     };
-    if let Some(folder) = args.db.parent().filter(|p| !p.as_os_str().is_empty()) {
+    if let Some(folder) = db.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(folder)
             .with_context(|| format!("cannot create {}", folder.display()))?;
     }
     let throttle = projects_throttle(&args, &seed);
     let config = SandboxConfig {
         listen: args.listen,
-        db: Some(args.db.clone()),
+        db: Some(db.clone()),
         seed: Some(seed),
         edition: args.edition,
         token_ttl: Duration::from_secs(args.token_ttl),
@@ -231,15 +242,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         ..SandboxConfig::default()
     };
     let handle = Sandbox::start(config).await?;
-    let store = crate::sandbox::store::Store::open(Some(&args.db))
-        .with_context(|| format!("cannot read {}", args.db.display()))?;
+    let store = crate::sandbox::store::Store::open(Some(&db))
+        .with_context(|| format!("cannot read {}", db.display()))?;
     let clients = crate::sandbox::accounts::clients(&store)?;
     let graph_apps = store.with(|c| crate::sandbox::graph::db::apps(c))?;
     drop(store);
     let url = &handle.url;
     println!(
         "projectlink sandbox serving {url} (database {})",
-        args.db.display()
+        db.display()
     );
     println!("  Accounts: {url}/oauth/v2/token");
     println!("  CRM:      {url}/crm/v8");
@@ -331,7 +342,7 @@ mod tests {
             panic!("not serve");
         };
         assert_eq!(args.listen.to_string(), "127.0.0.1:8787");
-        assert_eq!(args.db, PathBuf::from(".projectlink/sandbox.db"));
+        assert_eq!(args.db, None, "the database follows --state-dir");
         assert_eq!(args.edition, Edition::Enterprise);
         assert_eq!(args.fault_kinds.len(), 4);
 

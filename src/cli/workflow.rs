@@ -65,7 +65,8 @@ pub fn client_options(global: &GlobalArgs) -> ClientOptions {
             global.state_dir.join("tokens.json"),
         ))),
         projects_rate_limit: global.projects_pace(),
-        wait_notice: Some(Arc::new(|line: &str| eprintln!("{line}"))),
+        wait_notice: Some(Arc::new(super::progress::say)),
+        progress: Some(Arc::new(super::progress::listing_page)),
         ..ClientOptions::default()
     }
 }

@@ -76,6 +76,7 @@ impl GraphClient {
             fault: options.fault_script.clone(),
             pacer: None,
             notice: options.wait_notice.clone(),
+            progress: options.progress.clone(),
         });
         Ok(GraphClient {
             transport: Arc::new(transport),
@@ -161,13 +162,16 @@ impl GraphClient {
         first: ApiRequest,
         mailbox: Option<&str>,
     ) -> Result<Vec<Value>, ZohoError> {
-        let mut request = first;
+        let mut request = first.clone();
         let mut all = Vec::new();
-        for _ in 0..MAX_PAGES {
+        for pages in 1..=MAX_PAGES {
             let answer = self.send(request.clone(), mailbox).await?;
             let mut page = wire::object(answer.body, &answer.request)?;
             all.extend(wire::take_values(&mut page, &answer.request)?);
-            match wire::link(&page, "@odata.nextLink") {
+            let next = wire::link(&page, "@odata.nextLink");
+            self.transport
+                .page_read(&first, pages, all.len(), next.is_none());
+            match next {
                 Some(next) => request = self.follow(next, &request, &answer.request)?,
                 None => return Ok(all),
             }

@@ -312,11 +312,28 @@ impl TokenSource {
             ],
         };
         let mut attempt = 0;
+        let shown_form: Vec<(String, String)> = form
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        super::call_log::request_body(&request, &super::transport::RequestBody::Form(shown_form));
         loop {
             attempt += 1;
             self.stats.record_call(request.system);
             let builder = self.http.post(self.token_url.clone()).form(&form);
-            let failure = match exchange(builder, &request).await {
+            let sent = Instant::now();
+            let outcome = exchange(builder, &request).await;
+            match &outcome {
+                Ok(answer) => super::call_log::answer(
+                    &request,
+                    answer.status,
+                    sent.elapsed(),
+                    attempt,
+                    &answer.body,
+                ),
+                Err(e) => super::call_log::no_answer(&request, e, sent.elapsed(), attempt),
+            }
+            let failure = match outcome {
                 Ok(answer) if answer.status == 429 || answer.status >= 500 => response::api_error(
                     answer.status,
                     &answer.body,
@@ -349,6 +366,7 @@ impl TokenSource {
             }
             let wait = self.retry.delay(attempt, failure.retry_after());
             self.stats.record_retry();
+            super::call_log::retrying(&request, wait, attempt + 1, self.retry.max_attempts);
             tokio::time::sleep(wait).await;
         }
     }

@@ -6,11 +6,13 @@
 //! [`ApiStats`].
 
 pub mod auth;
+pub mod call_log;
 pub mod credentials;
 pub mod crm;
 pub mod dc;
 pub mod error;
 mod lenient;
+pub mod listing;
 pub mod pacing;
 pub mod projects;
 pub mod quota;
@@ -73,6 +75,8 @@ pub struct ClientOptions {
     pub projects_rate_limit: pacing::RateLimit,
     /// Told about every wait for a rate limit worth mentioning (longer than two seconds).
     pub wait_notice: Option<pacing::WaitNotice>,
+    /// Told of every page a listing reads (progress of observing a large org).
+    pub progress: Option<listing::ListingProgress>,
 }
 
 impl Default for ClientOptions {
@@ -86,6 +90,7 @@ impl Default for ClientOptions {
             token_store_scope: None,
             projects_rate_limit: pacing::RateLimit::DEFAULT,
             wait_notice: None,
+            progress: None,
         }
     }
 }
@@ -170,8 +175,10 @@ impl ZohoClients {
                 stats: stats.clone(),
                 fault: options.fault_script.clone(),
                 pacer,
-                // Zoho's waits are told by the pacer (Projects) or need none (CRM).
-                notice: None,
+                // Projects' rate-limit waits are told by the pacer; the transport tells of
+                // long retry waits and calls that went unanswered.
+                notice: options.wait_notice.clone(),
+                progress: options.progress.clone(),
             }))
         };
         Ok(ZohoClients {

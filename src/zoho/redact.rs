@@ -61,9 +61,133 @@ pub fn redact_urls_in(text: &str) -> String {
     out
 }
 
+/// Whether a query parameter, form field or JSON key names something secret: tokens of every
+/// kind (access, refresh, id, Graph's `$skiptoken`/`$deltatoken`, CRM's `page_token`),
+/// secrets, passwords, API keys, signatures, an OAuth `code` and the `Authorization` header.
+/// Record fields such as `Assigned_To` or `Key_Account` are not secrets and stay visible.
+pub fn is_secret_name(name: &str) -> bool {
+    let name = name.trim_start_matches('$').to_ascii_lowercase();
+    let exact = ["code", "authorization", "key", "sig", "signature"];
+    let parts = [
+        "token",
+        "secret",
+        "password",
+        "passwd",
+        "apikey",
+        "api_key",
+        "assertion",
+    ];
+    exact.contains(&name.as_str()) || parts.iter().any(|part| name.contains(part))
+}
+
+/// `path?a=1&token=x` with the value of every secret parameter ([`is_secret_name`]) replaced
+/// by [`REDACTED`]; the path and the other parameters are kept, so a log still says which page
+/// was read.
+pub fn redact_query(target: &str) -> String {
+    let Some((path, query)) = target.split_once('?') else {
+        return target.to_owned();
+    };
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if is_secret_name(&decode_name(name)) => format!("{name}={REDACTED}"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{path}?{}", pairs.join("&"))
+}
+
+/// A query parameter's name as sent (`%24skiptoken` is `$skiptoken`).
+fn decode_name(name: &str) -> String {
+    name.replace("%24", "$").replace("%5F", "_")
+}
+
+/// A JSON body with the value of every secret key replaced by [`REDACTED`], at any depth.
+pub fn redact_json(value: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let shown = if is_secret_name(k) {
+                        Value::String(REDACTED.into())
+                    } else {
+                        redact_json(v)
+                    };
+                    (k.clone(), shown)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(redact_json).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Form fields as `a=1&client_secret=***`, secret values hidden.
+pub fn redact_form(fields: &[(String, String)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| {
+            let v = if is_secret_name(k) { REDACTED } else { v };
+            format!("{k}={v}")
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// An answer body for a log: JSON with its secrets hidden, or text with its URLs hidden; cut
+/// to `limit` characters.
+pub fn redact_body(body: &[u8], limit: usize) -> String {
+    let text = match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(value) => redact_json(&value).to_string(),
+        Err(_) => redact_urls_in(&String::from_utf8_lossy(body)),
+    };
+    match text.char_indices().nth(limit) {
+        Some((cut, _)) => format!("{}… ({} bytes in all)", &text[..cut], body.len()),
+        None => text,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secret_query_values_form_fields_and_json_keys_are_hidden() {
+        assert_eq!(
+            redact_query("/users?page=2&%24skiptoken=abc&page_token=x&per_page=200"),
+            "/users?page=2&%24skiptoken=***&page_token=***&per_page=200"
+        );
+        assert_eq!(redact_query("/crm/v8/org"), "/crm/v8/org");
+        let form = vec![
+            ("grant_type".to_string(), "refresh_token".to_string()),
+            ("client_secret".to_string(), "s3cr3t".to_string()),
+            ("refresh_token".to_string(), "1000.r".to_string()),
+            ("code".to_string(), "c0de".to_string()),
+        ];
+        assert_eq!(
+            redact_form(&form),
+            "grant_type=refresh_token&client_secret=***&refresh_token=***&code=***"
+        );
+        let body = serde_json::json!({
+            "access_token": "1000.a", "expires_in": 3600,
+            "data": [{"Name": "x", "nested": {"Password": "p", "apiKey": "k"}}]
+        });
+        assert_eq!(
+            redact_json(&body).to_string(),
+            r#"{"access_token":"***","data":[{"Name":"x","nested":{"Password":"***","apiKey":"***"}}],"expires_in":3600}"#
+        );
+        let shown = redact_body(
+            br#"{"refresh_token":"1000.r","scope":"ZohoCRM.users.READ"}"#,
+            20,
+        );
+        assert!(shown.starts_with(r#"{"refresh_token":"**"#), "{shown}");
+        assert!(shown.ends_with("bytes in all)"), "{shown}");
+        assert_eq!(
+            redact_body(b"see http://u:p@h/x?t=1", 100),
+            "see http://***@h/x?***"
+        );
+    }
 
     #[test]
     fn userinfo_query_and_fragment_are_hidden() {

@@ -13,6 +13,7 @@ use serde_json::Value;
 use tokio::sync::Semaphore;
 
 use super::auth::TokenSource;
+use super::call_log;
 use super::error::{RequestDescription, System, TransportFailure, ZohoError};
 use super::pacing::{self, Pacer};
 use super::quota::{self, QuotaExceeded};
@@ -187,6 +188,8 @@ pub struct Transport {
     /// Told of each wait a throttling answer imposes (Graph's `Retry-After`), with its reason
     /// and length, as the pacer tells of Projects' waits.
     notice: Option<super::pacing::WaitNotice>,
+    /// Told of every page a listing reads.
+    progress: Option<super::listing::ListingProgress>,
     /// Set once the service said the org's daily credits are spent: every later call fails
     /// at once with the same reason instead of spending a retry budget against it.
     exhausted: std::sync::Mutex<Option<QuotaExceeded>>,
@@ -216,6 +219,7 @@ pub struct TransportParts {
     pub fault: Option<FaultScript>,
     pub pacer: Option<Pacer>,
     pub notice: Option<super::pacing::WaitNotice>,
+    pub progress: Option<super::listing::ListingProgress>,
 }
 
 /// `waiting N s: …` for a wait Graph asked for, in the pacer's words.
@@ -242,6 +246,7 @@ impl Transport {
             fault: parts.fault,
             pacer: parts.pacer,
             notice: parts.notice,
+            progress: parts.progress,
             exhausted: std::sync::Mutex::new(None),
         }
     }
@@ -289,6 +294,20 @@ impl Transport {
         tracing::debug!(request = %description, "the org's daily API credits are spent");
         *self.exhausted.lock().unwrap_or_else(|e| e.into_inner()) = Some(quota.clone());
         Some(ZohoError::Quota(Box::new(quota)))
+    }
+
+    /// Tells of a listing's page: `pages` read so far, `items` records so far, and whether
+    /// that was the last. `request` is the listing's first request (its path names it).
+    pub(crate) fn page_read(&self, request: &ApiRequest, pages: u32, items: usize, done: bool) {
+        if let Some(progress) = &self.progress {
+            progress(&super::listing::PageRead {
+                system: self.system,
+                listing: super::listing::label(&request.path),
+                pages,
+                items,
+                done,
+            });
+        }
     }
 
     pub fn system(&self) -> System {
@@ -379,9 +398,11 @@ impl Transport {
         let description = self.describe(&request);
         let mut attempt: u32 = 0;
         let mut refreshed_after_401 = false;
+        call_log::request_body(&description, &request.body);
         loop {
             attempt += 1;
-            let failure = match self.attempt(&request, &description).await? {
+            let started = std::time::Instant::now();
+            let failure = match self.attempt(&request, &description, attempt).await? {
                 Attempt::Answer(answer) => return Ok((answer, description)),
                 Attempt::StaleToken(token, answer) => {
                     if refreshed_after_401 {
@@ -417,13 +438,23 @@ impl Transport {
                 }
                 (_, retry_after) => self.retry.delay(attempt, retry_after),
             };
-            if let (Some(notice), System::Graph, Some(_)) =
-                (&self.notice, self.system, failure.retry_after())
-            {
-                notice(&graph_wait_line(wait, &failure, &description));
+            let max = self.retry.max_attempts.max(1);
+            let told = match (self.system, failure.retry_after()) {
+                (System::Graph, Some(_)) => Some(graph_wait_line(wait, &failure, &description)),
+                _ => call_log::retry_notice(
+                    &description,
+                    &failure,
+                    started.elapsed(),
+                    wait,
+                    attempt,
+                    max,
+                ),
+            };
+            if let (Some(notice), Some(line)) = (&self.notice, told) {
+                notice(&line);
             }
             self.stats.record_retry();
-            tracing::debug!(request = %description, attempt, error = %failure, system = %self.system, "retrying call");
+            call_log::retrying(&description, wait, attempt + 1, max);
             tokio::time::sleep(wait).await;
         }
     }
@@ -432,6 +463,7 @@ impl Transport {
         &self,
         request: &ApiRequest,
         description: &RequestDescription,
+        attempt: u32,
     ) -> Result<Attempt, ZohoError> {
         if let Some(fault) = &self.fault
             && let Err(injected) = fault(description)
@@ -503,7 +535,19 @@ impl Transport {
             if self.system == System::Projects {
                 self.stats.record_projects_api(&api);
             }
-            exchange(builder, description).await
+            let sent = std::time::Instant::now();
+            let outcome = exchange(builder, description).await;
+            match &outcome {
+                Ok(answer) => call_log::answer(
+                    description,
+                    answer.status,
+                    sent.elapsed(),
+                    attempt,
+                    &answer.body,
+                ),
+                Err(e) => call_log::no_answer(description, e, sent.elapsed(), attempt),
+            }
+            outcome
         };
         let answer = match outcome {
             Ok(answer) => answer,

@@ -125,6 +125,7 @@ impl CrmClient {
             let items: Vec<T> = take_list(answer.body, key, &answer.request)?;
             let done = items.is_empty() || !info.more_records;
             all.extend(items);
+            self.transport.page_read(&request, page, all.len(), done);
             if done {
                 break;
             }

@@ -83,6 +83,9 @@ impl CrmClient {
             let records: Vec<Record> = super::take_list(answer.body, "data", &answer.request)?;
             let empty = records.is_empty();
             all.extend(records);
+            let reached = reach.is_some_and(|r| all.len() >= r);
+            let ends = empty || !info.more_records || reached;
+            self.transport.page_read(&base, pages + 1, all.len(), ends);
             if empty || !info.more_records {
                 return Ok(Listing {
                     records: all,

@@ -66,7 +66,7 @@ impl Legacy {
     {
         let mut all = Vec::new();
         let mut index = 1usize;
-        for _ in 0..MAX_PAGES {
+        for pages in 1..=MAX_PAGES {
             let ranged = request
                 .clone()
                 .query(wire::PARAM_INDEX, index.to_string())
@@ -74,7 +74,9 @@ impl Legacy {
             let items: Vec<T> = self.list::<W, T>(ranged, key).await?;
             let got = items.len();
             all.extend(items);
-            if got < wire::MAX_RANGE {
+            let done = got < wire::MAX_RANGE;
+            self.transport.page_read(&request, pages, all.len(), done);
+            if done {
                 return Ok(all);
             }
             index += got;

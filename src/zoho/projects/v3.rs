@@ -87,7 +87,9 @@ impl V3 {
                     "an item",
                 )?));
             }
-            if got == 0 || !said_more.unwrap_or(got >= per_page) {
+            let done = got == 0 || !said_more.unwrap_or(got >= per_page);
+            self.transport.page_read(&request, page, all.len(), done);
+            if done {
                 return Ok(all);
             }
         }
