@@ -3,8 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::live::Address;
+use crate::live::{Address, MARKER_VARIABLE};
 use crate::plan::Action;
+use crate::plan::data_plane::{MappingReport, MappingStatus};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
@@ -71,5 +72,54 @@ impl ApplyReport {
     /// Every change succeeded.
     pub fn is_complete(&self) -> bool {
         self.outcomes.iter().all(ChangeOutcome::succeeded)
+    }
+
+    /// The plan's client mapping report as this apply left it: a mapping whose write failed
+    /// (or was skipped) is unmapped, with the reason.
+    pub fn client_mapping(&self, planned: &MappingReport) -> MappingReport {
+        let mut report = planned.clone();
+        let not_done = |module: &str, record_id: &str| {
+            let address = Address::crm("client-mapping", format!("{module}/{record_id}"));
+            self.outcomes
+                .iter()
+                .find(|o| o.address == address)
+                .and_then(|o| match &o.status {
+                    OutcomeStatus::Failed { error } => {
+                        Some(format!("the write to {module} {record_id} failed: {error}"))
+                    }
+                    OutcomeStatus::Skipped { reason } => Some(format!(
+                        "the write to {module} {record_id} was skipped: {reason}"
+                    )),
+                    _ => None,
+                })
+        };
+        let statuses = report
+            .clients
+            .iter_mut()
+            .map(|c| ("Accounts", &mut c.status))
+            .chain(
+                report
+                    .client_users
+                    .iter_mut()
+                    .map(|u| ("Contacts", &mut u.status)),
+            );
+        for (module, status) in statuses {
+            if let MappingStatus::Mapped { record_id, via, .. } = status
+                && via != "existing"
+                && let Some(reason) = not_done(module, record_id)
+            {
+                *status = MappingStatus::Unmapped { reason };
+            }
+        }
+        let marker = Address::crm("client-mapping", MARKER_VARIABLE);
+        if self
+            .outcomes
+            .iter()
+            .any(|o| o.address == marker && !o.succeeded())
+        {
+            // The one-time mapping is recorded as run only once its marker write succeeds.
+            report.automatic_mapping = "pending".into();
+        }
+        report
     }
 }

@@ -277,6 +277,10 @@ async fn execute_and_report(
     let total = clients.stats.snapshot();
     let used = total.since(&before);
     write!(out, "{}", render_report(&report))?;
+    if let Some(planned) = &plan.client_mapping {
+        let mapping = report.client_mapping(planned);
+        write!(out, "\n{}", crate::plan::render::mapping::text(&mapping))?;
+    }
     if let Some(quota) = clients.crm.quota_exhausted() {
         writeln!(err, "Stopped calling Zoho CRM: {quota}.")?;
     }

@@ -106,6 +106,24 @@ pub struct Planned {
     pub plan: Plan,
 }
 
+/// Turns the spec field paths plan diagnostics point at into `file:line:column`.
+fn locate(plan: &mut Plan, integration: &LoadedIntegration) {
+    for diagnostic in &mut plan.diagnostics {
+        let Some(path) = diagnostic
+            .spec_at
+            .as_deref()
+            .and_then(crate::spec::FieldPath::parse)
+        else {
+            continue;
+        };
+        let at = integration.position(&path);
+        diagnostic.spec_at = Some(format!(
+            "{}:{}:{}",
+            integration.source.name, at.line, at.column
+        ));
+    }
+}
+
 /// Connects, observes and plans one integration, printing the target line to `notice`.
 pub async fn plan_integration(
     global: &GlobalArgs,
@@ -132,6 +150,7 @@ pub async fn plan_integration(
         )
     })?;
     let mut plan = plan(&desired, &observed, options);
+    locate(&mut plan, integration);
     let observing = connected.clients.stats.snapshot().since(&before);
     plan.projects_cost = Some(crate::plan::cost::projects_cost(
         &plan.changes,

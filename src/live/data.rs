@@ -8,6 +8,8 @@ use futures::future::try_join_all;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use super::creation_tag::creation_tag_text;
+use super::creation_tag::{creation_tag, without_creation_tag};
 use super::observe::{ObserveError, reading};
 use super::snapshot::Observed;
 use super::{IntegrationState, MarkerFacts};
@@ -352,6 +354,7 @@ pub async fn observe_data<C: CrmApi, P: ProjectsApi>(
         accounts,
         contacts,
         link_records,
+            .map(|ts| ts.into_iter().map(|t| (t.id, t.name)).collect())
         value_records,
         portal_projects,
         templates,
@@ -426,6 +429,8 @@ pub async fn observe_data<C: CrmApi, P: ProjectsApi>(
                         .map_err(reading(format!("users of client \"{}\"", c.name)))?;
                     Ok::<_, ObserveError>((i, users))
                 }
+            // On a first activation the Contacts mapping field does not exist yet (this plan
+            // creates it), and the client users are what the one-time mapping matches.
             }),
     );
     let imported_projects: BTreeSet<&str> = desired

@@ -74,8 +74,39 @@ pub struct Desired {
 pub struct DesiredClients {
     /// `accountMapping: Auto`.
     pub auto: bool,
-    /// (client company name, Account name), in spec order.
-    pub overrides: Vec<(String, String)>,
+    /// Client company → Account, in spec order.
+    pub overrides: Vec<ClientOverride>,
+    /// Client user → Contact, in spec order.
+    #[serde(default)]
+    pub user_overrides: Vec<ClientUserOverride>,
+}
+
+/// How an override names its CRM record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordRef {
+    /// An Account's exact name, or a Contact's email (lower-cased).
+    Name(String),
+    Id(String),
+}
+
+/// `spec.clients.overrides[]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientOverride {
+    pub client: String,
+    pub account: RecordRef,
+    /// The override's entry in the spec (`spec.clients.overrides[2]`).
+    pub spec_path: String,
+}
+
+/// `spec.clients.userOverrides[]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientUserOverride {
+    /// Lower-cased.
+    pub email: String,
+    pub contact: RecordRef,
+    /// The override's entry in the spec (`spec.clients.userOverrides[0]`).
+    pub spec_path: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -157,12 +188,8 @@ impl Desired {
             observe_only: spec.policy.observe_only,
             clients: DesiredClients {
                 auto: spec.clients.account_mapping == crate::spec::AccountMapping::Auto,
-                overrides: spec
-                    .clients
-                    .overrides
-                    .iter()
-                    .map(|o| (o.client.clone(), o.account.clone()))
-                    .collect(),
+                overrides: client_overrides(&spec.clients),
+                user_overrides: user_overrides(&spec.clients),
             },
             deal_conversion: spec
                 .deal_conversion
@@ -215,6 +242,48 @@ mod tests {
         assert!(
             d.modules
                 .iter()
+/// The client overrides; validation made sure each names its Account exactly one way.
+fn client_overrides(clients: &crate::spec::ClientsSpec) -> Vec<ClientOverride> {
+    clients
+        .overrides
+        .iter()
+        .enumerate()
+        .filter_map(|(i, o)| {
+            let account = match (&o.account_id, &o.account) {
+                (Some(id), _) => RecordRef::Id(id.trim().to_string()),
+                (None, Some(name)) => RecordRef::Name(name.clone()),
+                (None, None) => return None,
+            };
+            Some(ClientOverride {
+                client: o.client.clone(),
+                account,
+                spec_path: format!("spec.clients.overrides[{i}]"),
+            })
+        })
+        .collect()
+}
+
+/// The client user overrides, emails lower-cased.
+fn user_overrides(clients: &crate::spec::ClientsSpec) -> Vec<ClientUserOverride> {
+    clients
+        .user_overrides
+        .iter()
+        .enumerate()
+        .filter_map(|(i, o)| {
+            let contact = match (&o.contact_id, &o.contact) {
+                (Some(id), _) => RecordRef::Id(id.trim().to_string()),
+                (None, Some(email)) => RecordRef::Name(email.trim().to_ascii_lowercase()),
+                (None, None) => return None,
+            };
+            Some(ClientUserOverride {
+                email: o.client_user.trim().to_ascii_lowercase(),
+                contact,
+                spec_path: format!("spec.clients.userOverrides[{i}]"),
+            })
+        })
+        .collect()
+}
+
                 .any(|m| m.module == "Deals" && m.lookup_field == "Deal")
         );
         assert!(d.user_access.keys().all(|e| *e == e.to_ascii_lowercase()));

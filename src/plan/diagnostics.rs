@@ -45,6 +45,7 @@ pub enum DiagnosticCode {
     PruneDisabled,
     PortalUsersKept,
     ClientNotFound,
+    ClientUserNotFound,
     AccountNotFound,
     RequestRefused,
     RequestInvalid,
@@ -70,6 +71,10 @@ impl PlanDiagnostic {
     pub fn new(severity: Severity, code: DiagnosticCode, message: impl Into<String>) -> Self {
         PlanDiagnostic {
             severity,
+    /// The spec node the problem is about: a field path (`spec.clients.overrides[1].account`)
+    /// from the planner, which the CLI turns into `file:line:column`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec_at: Option<String>,
             code,
             message: message.into(),
             hint: None,
@@ -80,6 +85,7 @@ impl PlanDiagnostic {
     pub fn error(code: DiagnosticCode, message: impl Into<String>) -> Self {
         Self::new(Severity::Error, code, message)
     }
+            spec_at: None,
 
     pub fn warning(code: DiagnosticCode, message: impl Into<String>) -> Self {
         Self::new(Severity::Warning, code, message)
@@ -99,3 +105,9 @@ impl PlanDiagnostic {
         self
     }
 }
+
+    /// Points the diagnostic at a node of the spec, by field path.
+    pub fn in_spec(mut self, path: impl Into<String>) -> Self {
+        self.spec_at = Some(path.into());
+        self
+    }

@@ -141,6 +141,9 @@ pub struct ClientsSpec {
     /// Manual client company to Account mappings, always honoured.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub overrides: Vec<ClientOverride>,
+    /// Manual client user to Contact mappings, always honoured.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub user_overrides: Vec<ClientUserOverride>,
 }
 
 /// Whether the one-time automatic client account mapping runs.
@@ -160,9 +163,33 @@ pub struct ClientOverride {
     /// Name of the client company in Zoho Projects.
     #[schemars(length(min = 1))]
     pub client: String,
-    /// Name of the CRM Account it maps to.
+    /// Name of the CRM Account it maps to (its exact `Account_Name`). Give `accountId`
+    /// instead when several Accounts share the name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1))]
-    pub account: String,
+    pub account: Option<String>,
+    /// Record id of the CRM Account it maps to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[0-9]{1,30}$"))]
+    pub account_id: Option<String>,
+}
+
+/// One manual client user to Contact mapping.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClientUserOverride {
+    /// Email of the client user in Zoho Projects.
+    #[schemars(length(min = 1))]
+    pub client_user: String,
+    /// Email of the CRM Contact it maps to. Give `contactId` instead when several Contacts
+    /// share the email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub contact: Option<String>,
+    /// Record id of the CRM Contact it maps to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[0-9]{1,30}$"))]
+    pub contact_id: Option<String>,
 }
 
 /// The link module and the modules showing the related list.

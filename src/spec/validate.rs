@@ -6,8 +6,9 @@
 //!
 //! `state: Deactivated` writes nothing but the deactivation itself, so settings whose only
 //! purpose is to make projectlink write are errors with it: `imports` (users pushed into
-//! Projects), `dealConversion` (projects created from deals) and `clients.overrides`
-//! (client to Account mappings written into CRM). `relatedLists`, `permissions` and the
+//! Projects), `dealConversion` (projects created from deals) and `clients.overrides` /
+//! `clients.userOverrides` (client to Account and client user to Contact mappings written
+//! into CRM). `relatedLists`, `permissions` and the
 //! other settings may stay: they are the configuration a later re-activation restores, and
 //! nothing acts on them while the integration is deactivated.
 
@@ -154,14 +155,19 @@ fn check_clients(spec: &ProjectsIntegrationSpec, root: &FieldPath, out: &mut Vec
     let mut accounts = FirstSeen::default();
     for (index, entry) in spec.clients.overrides.iter().enumerate() {
         let entry_path = overrides.index(index);
-        for (key, value) in [("client", &entry.client), ("account", &entry.account)] {
-            if value.trim().is_empty() {
-                out.push(Finding::error(
-                    entry_path.key(key),
-                    format!("{key} name is empty"),
-                ));
-            }
+        if entry.client.trim().is_empty() {
+            out.push(Finding::error(
+                entry_path.key("client"),
+                "client name is empty",
+            ));
         }
+        let target = one_target(
+            &entry_path,
+            ("account", entry.account.as_deref()),
+            ("accountId", entry.account_id.as_deref()),
+            "an override names its Account by exact name (account) or by record id (accountId)",
+            out,
+        );
         if let Some(first) = clients.check(&entry.client, &entry_path) {
             out.push(
                 Finding::error(
@@ -175,19 +181,114 @@ fn check_clients(spec: &ProjectsIntegrationSpec, root: &FieldPath, out: &mut Vec
                 .related(first.key("client"), "first entry"),
             );
         }
-        if let Some(first) = accounts.check(&entry.account, &entry_path) {
+        if let Some((key, value)) = target
+            && let Some(first) = accounts.check(&format!("{key}:{value}"), &entry_path)
+        {
             out.push(
                 Finding::error(
-                    entry_path.key("account"),
-                    format!(
-                        "Account {:?} is the target of two clients.overrides entries",
-                        entry.account
-                    ),
+                    entry_path.key(key),
+                    format!("Account {value:?} is the target of two clients.overrides entries"),
                 )
                 .hint("an Account maps to one client company; keep one of the two entries")
-                .related(first.key("account"), "first entry"),
+                .related(first.key(key), "first entry"),
             );
         }
+    }
+    let user_overrides = root.key("clients").key("userOverrides");
+    let mut users = FirstSeen::default();
+    let mut contacts = FirstSeen::default();
+    for (index, entry) in spec.clients.user_overrides.iter().enumerate() {
+        let entry_path = user_overrides.index(index);
+        if !is_valid_email(entry.client_user.trim()) {
+            out.push(
+                Finding::error(
+                    entry_path.key("clientUser"),
+                    format!("{:?} is not an email address", entry.client_user),
+                )
+                .hint("name the client user by the email Zoho Projects shows for it"),
+            );
+        }
+        let target = one_target(
+            &entry_path,
+            ("contact", entry.contact.as_deref()),
+            ("contactId", entry.contact_id.as_deref()),
+            "an override names its Contact by email (contact) or by record id (contactId)",
+            out,
+        );
+        if let Some(first) = users.check(&entry.client_user, &entry_path) {
+            out.push(
+                Finding::error(
+                    entry_path.key("clientUser"),
+                    format!(
+                        "client user {:?} is overridden twice in clients.userOverrides",
+                        entry.client_user
+                    ),
+                )
+                .hint("a client user maps to one Contact; keep one of the two entries")
+                .related(first.key("clientUser"), "first entry"),
+            );
+        }
+        if let Some((key, value)) = target
+            && let Some(first) = contacts.check(&format!("{key}:{value}"), &entry_path)
+        {
+            out.push(
+                Finding::error(
+                    entry_path.key(key),
+                    format!("Contact {value:?} is the target of two clients.userOverrides entries"),
+                )
+                .hint("a Contact maps to one client user; keep one of the two entries")
+                .related(first.key(key), "first entry"),
+            );
+        }
+    }
+}
+
+/// Checks that an override names its CRM record exactly one way (by name or by id), and
+/// returns that way's key and value.
+fn one_target<'a>(
+    entry: &FieldPath,
+    by_name: (&'static str, Option<&'a str>),
+    by_id: (&'static str, Option<&'a str>),
+    hint: &str,
+    out: &mut Vec<Finding>,
+) -> Option<(&'static str, &'a str)> {
+    let mut given = Vec::new();
+    for (key, value) in [by_name, by_id] {
+        let Some(value) = value else { continue };
+        if value.trim().is_empty() {
+            out.push(Finding::error(entry.key(key), format!("{key} is empty")));
+        } else if key == by_id.0 && !value.bytes().all(|b| b.is_ascii_digit()) {
+            out.push(
+                Finding::error(entry.key(key), format!("{value:?} is not a CRM record id"))
+                    .hint("CRM record ids are digits, as in the record's URL"),
+            );
+        } else {
+            given.push((key, value));
+        }
+    }
+    match (by_name.1, by_id.1) {
+        (None, None) => {
+            out.push(
+                Finding::error(
+                    entry.clone(),
+                    format!("neither {} nor {} is given", by_name.0, by_id.0),
+                )
+                .hint(hint)
+                .at_key(),
+            );
+            None
+        }
+        (Some(_), Some(_)) => {
+            out.push(
+                Finding::error(
+                    entry.key(by_id.0),
+                    format!("both {} and {} are given", by_name.0, by_id.0),
+                )
+                .hint(format!("{hint}; keep one")),
+            );
+            None
+        }
+        _ => given.pop(),
     }
 }
 
@@ -558,6 +659,12 @@ fn check_deactivated(spec: &ProjectsIntegrationSpec, root: &FieldPath, out: &mut
     }
     if !spec.clients.overrides.is_empty() {
         conflict(root.key("clients").key("overrides"), "clients.overrides");
+    }
+    if !spec.clients.user_overrides.is_empty() {
+        conflict(
+            root.key("clients").key("userOverrides"),
+            "clients.userOverrides",
+        );
     }
 }
 

@@ -421,6 +421,65 @@ fn client_override_empty_names() {
 }
 
 #[test]
+fn client_override_names_its_account_exactly_one_way() {
+    let spec = with_portal(
+        "clients:\n  overrides:\n    - {client: A, accountId: '4876876000000012345'}\n    - {client: B}\n    - {client: C, account: C Inc., accountId: '1'}\n    - {client: D, accountId: 'acc-1'}\n    - {client: E, accountId: '4876876000000012345'}\n",
+    );
+    assert_eq!(
+        findings(&spec),
+        [
+            (
+                "spec.clients.overrides[1]".into(),
+                "neither account nor accountId is given".into()
+            ),
+            (
+                "spec.clients.overrides[2].accountId".into(),
+                "both account and accountId are given".into()
+            ),
+            (
+                "spec.clients.overrides[3].accountId".into(),
+                "\"acc-1\" is not a CRM record id".into()
+            ),
+            (
+                "spec.clients.overrides[4].accountId".into(),
+                "Account \"4876876000000012345\" is the target of two clients.overrides entries"
+                    .into()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn client_user_overrides_name_a_user_and_one_contact() {
+    let spec = with_portal(
+        "clients:\n  userOverrides:\n    - {clientUser: hank@globex.example, contactId: '42'}\n    - {clientUser: not-an-email, contact: h@globex.example}\n    - {clientUser: HANK@globex.example, contact: h@globex.example}\n    - {clientUser: ida@globex.example}\n",
+    );
+    assert_eq!(
+        findings(&spec),
+        [
+            (
+                "spec.clients.userOverrides[1].clientUser".into(),
+                "\"not-an-email\" is not an email address".into()
+            ),
+            (
+                "spec.clients.userOverrides[2].clientUser".into(),
+                "client user \"HANK@globex.example\" is overridden twice in clients.userOverrides"
+                    .into()
+            ),
+            (
+                "spec.clients.userOverrides[2].contact".into(),
+                "Contact \"h@globex.example\" is the target of two clients.userOverrides entries"
+                    .into()
+            ),
+            (
+                "spec.clients.userOverrides[3]".into(),
+                "neither contact nor contactId is given".into()
+            ),
+        ]
+    );
+}
+
+#[test]
 fn deactivated_with_settings_that_write() {
     let spec = with_portal(
         "state: Deactivated\n\

@@ -1,16 +1,18 @@
 //! Client Account Mapping: the mapping fields on Accounts and Contacts, manual overrides
-//! (always applied), the one-time automatic match by exact name / email, its record in the
-//! marker, and the per-client report with the reason a client stays unmapped.
+//! (by Account name or record id, always applied), the one-time automatic match by exact
+//! name, its record in the marker, and the per-client report with the reason a client stays
+//! unmapped. Client users ↔ Contacts are in `mapping_users.rs`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::{ClientMappingEntry, ClientUserMappingEntry, Ctx, MappingReport, MappingStatus};
+use super::{ClientMappingEntry, Ctx, MappingReport, MappingStatus};
 use crate::live::data::{
     ACCOUNT_CLIENT_FIELD, AccountFacts, CONTACT_CLIENT_USER_FIELD, DataFacts, DataMode,
 };
 use crate::live::{Address, ClientMappingState, MARKER_VARIABLE, Marker, ownership_marker};
+use crate::plan::desired::RecordRef;
 use crate::plan::diagnostics::{DiagnosticCode as Code, PlanDiagnostic};
 use crate::plan::model::{Action, Change, FieldSpec, Operation};
 
@@ -76,56 +78,61 @@ pub(super) fn plan_mapping(
     let account_by_id: BTreeMap<&str, &AccountFacts> =
         data.accounts.iter().map(|a| (a.id.as_str(), a)).collect();
     let mut account_writes: BTreeMap<String, Option<String>> = BTreeMap::new();
-    if data.mode == DataMode::Rebinding {
-        // Mapped ids name the old portal's clients: cleared, and mapped afresh below.
-        for a in data.accounts.iter().filter(|a| a.client_id.is_some()) {
+    for a in data.accounts.iter() {
+        let Some(client) = &a.client_id else { continue };
+        if data.mode == DataMode::Rebinding {
+            // Mapped ids name the old portal's clients: cleared, and mapped afresh below.
             account_writes.insert(a.id.clone(), None);
-        }
-        let contacts = clear_all(
-            &DataFacts {
-                contacts: data.contacts.clone(),
-                ..Default::default()
-            },
-            "the bound portal changes: client user ids of the old portal are cleared",
-        );
-        ctx.changes.extend(contacts);
-    } else {
-        for a in &data.accounts {
-            if let Some(client) = &a.client_id {
-                ctx.account_of_client.insert(client.clone(), a.id.clone());
-                ctx.client_of_account.insert(a.id.clone(), client.clone());
-            }
+        } else {
+            ctx.account_of_client.insert(client.clone(), a.id.clone());
+            ctx.client_of_account.insert(a.id.clone(), client.clone());
         }
     }
-    let named = |name: &str| -> Vec<&AccountFacts> {
-        data.accounts.iter().filter(|a| a.name == name).collect()
-    };
+    let mut by_name: BTreeMap<&str, Vec<&AccountFacts>> = BTreeMap::new();
+    for a in &data.accounts {
+        by_name.entry(a.name.as_str()).or_default().push(a);
+    }
+    let named =
+        |name: &str| -> Vec<&AccountFacts> { by_name.get(name).cloned().unwrap_or_default() };
     let mut entries: BTreeMap<String, ClientMappingEntry> = BTreeMap::new();
     let mut writes: Vec<Address> = Vec::new();
 
     // Overrides always apply.
-    let mut overridden: BTreeSet<String> = BTreeSet::new();
-    for (client, account) in &ctx.desired.clients.overrides {
+    for o in &ctx.desired.clients.overrides {
+        let client = &o.client;
         let Some(c) = data.clients.iter().find(|c| &c.name == client) else {
             ctx.diag(
-                PlanDiagnostic::warning(
+                PlanDiagnostic::error(
                     Code::ClientNotFound,
                     format!("clients.overrides names client \"{client}\", which is not a client company of the portal"),
                 )
                 .hint("use the client company's exact name as Zoho Projects shows it")
-                .at(Address::projects("client", client.clone())),
+                .at(Address::projects("client", client.clone()))
+                .in_spec(format!("{}.client", o.spec_path)),
             );
             continue;
         };
-        overridden.insert(c.id.clone());
-        let matches = named(account);
-        let reason = match matches.as_slice() {
-            [] => Some(format!("override: no Account is named \"{account}\"")),
-            [_, _, ..] => Some(format!(
-                "override: {} Accounts are named \"{account}\"",
-                matches.len()
-            )),
-            [a] => {
+        let account = match &o.account {
+            RecordRef::Id(id) => account_by_id.get(id.as_str()).copied().ok_or_else(|| {
+                (
+                    format!("no Account has the id {id}"),
+                    "give the record id of an existing Account (the digits in its CRM URL)",
+                )
+            }),
+            RecordRef::Name(name) => match named(name).as_slice() {
+                [a] => Ok(*a),
+                [] => Err((
+                    format!("no Account is named \"{name}\""),
+                    "overrides name an Account by its exact Account_Name, or by accountId",
+                )),
+                many => Err((
+                    ambiguous(name, many),
+                    "name the Account by accountId: one of the ids listed",
+                )),
+            },
+        };
+        match account {
+            Ok(a) => {
                 if ctx.client_of_account.get(&a.id) != Some(&c.id) {
                     if let Some(old) = ctx.account_of_client.remove(&c.id) {
                         account_writes.insert(old.clone(), None);
@@ -141,25 +148,31 @@ pub(super) fn plan_mapping(
                     c.id.clone(),
                     entry(&c.name, &c.id, mapped(&a.name, &a.id, "override")),
                 );
-                None
             }
-        };
-        if let Some(reason) = reason {
-            ctx.diag(
-                PlanDiagnostic::warning(
-                    Code::AccountNotFound,
-                    format!("client \"{client}\": {reason}"),
-                )
-                .hint("overrides name an Account by its exact, unique Account_Name")
-                .at(Address::projects("client", client.clone())),
-            );
-            entries.insert(c.id.clone(), entry(&c.name, &c.id, unmapped(reason)));
+            Err((reason, hint)) => {
+                let key = match o.account {
+                    RecordRef::Id(_) => "accountId",
+                    RecordRef::Name(_) => "account",
+                };
+                ctx.diag(
+                    PlanDiagnostic::error(
+                        Code::AccountNotFound,
+                        format!("client \"{client}\": override: {reason}"),
+                    )
+                    .hint(hint)
+                    .at(Address::projects("client", client.clone()))
+                    .in_spec(format!("{}.{key}", o.spec_path)),
+                );
+                entries.insert(
+                    c.id.clone(),
+                    entry(&c.name, &c.id, unmapped(format!("override: {reason}"))),
+                );
+            }
         }
     }
 
     let pending = marker.client_mapping == ClientMappingState::Pending;
     let run_auto = pending && ctx.desired.clients.auto;
-    let mut user_entries = Vec::new();
     for c in &data.clients {
         if entries.contains_key(&c.id) {
             continue;
@@ -177,7 +190,7 @@ pub(super) fn plan_mapping(
         let matches = named(&c.name);
         let reason = match matches.as_slice() {
             [] => format!("no Account is named \"{}\"", c.name),
-            [_, _, ..] => format!("{} Accounts are named \"{}\"", matches.len(), c.name),
+            [_, _, ..] => ambiguous(&c.name, &matches),
             [a] => match ctx.client_of_account.get(&a.id) {
                 Some(other) => format!(
                     "Account \"{}\" is already mapped to client \"{}\"",
@@ -246,62 +259,12 @@ pub(super) fn plan_mapping(
         writes.push(address);
     }
 
-    // Client users ↔ Contacts by email: part of the one-time automatic mapping.
-    if run_auto {
-        for c in &data.clients {
-            for user in c.users.iter().flatten() {
-                let contacts: Vec<_> = data
-                    .contacts
-                    .iter()
-                    .filter(|k| k.email == user.email)
-                    .collect();
-                let status = match contacts.as_slice() {
-                    [] => unmapped(format!("no Contact has the email {}", user.email)),
-                    [_, _, ..] => unmapped(format!(
-                        "{} Contacts have the email {}",
-                        contacts.len(),
-                        user.email
-                    )),
-                    [k] if k.client_user_id.as_deref() == Some(user.id.as_str()) => {
-                        mapped(&k.email, &k.id, "existing")
-                    }
-                    [k] if k.client_user_id.is_some() => unmapped(format!(
-                        "Contact {} is already mapped to another client user",
-                        k.email
-                    )),
-                    [k] => {
-                        let address = Address::crm("client-mapping", format!("Contacts/{}", k.id));
-                        let mut fields = Map::new();
-                        fields.insert(CONTACT_CLIENT_USER_FIELD.into(), json!(user.id));
-                        ctx.push(Change {
-                            address: address.clone(),
-                            action: Action::Update,
-                            reason: format!(
-                                "map Contact {} to client user {} of \"{}\"",
-                                k.email, user.email, c.name
-                            ),
-                            before: Some(json!({CONTACT_CLIENT_USER_FIELD: null})),
-                            after: Some(json!({CONTACT_CLIENT_USER_FIELD: user.id})),
-                            destructive: false,
-                            depends_on: field_deps.get("Contacts").cloned().into_iter().collect(),
-                            operation: Operation::WriteRecordFields {
-                                module: "Contacts".into(),
-                                record_id: k.id.clone(),
-                                fields,
-                            },
-                        });
-                        writes.push(address);
-                        mapped(&k.email, &k.id, "auto")
-                    }
-                };
-                user_entries.push(ClientUserMappingEntry {
-                    client: c.name.clone(),
-                    email: user.email.clone(),
-                    status,
-                });
-            }
-        }
-    }
+    let user_entries = super::mapping_users::plan_user_mapping(
+        ctx,
+        run_auto,
+        field_deps.get("Contacts").cloned(),
+        &mut writes,
+    );
 
     let after = if pending {
         let state = if ctx.desired.clients.auto {
@@ -333,7 +296,6 @@ pub(super) fn plan_mapping(
     };
     let mut clients: Vec<ClientMappingEntry> = entries.into_values().collect();
     clients.sort_by(|a, b| (&a.client, &a.client_id).cmp(&(&b.client, &b.client_id)));
-    user_entries.sort_by(|a, b| (&a.client, &a.email).cmp(&(&b.client, &b.email)));
     MappingReport {
         automatic_mapping: match after {
             ClientMappingState::Pending => "pending",
@@ -387,6 +349,16 @@ pub(super) fn clear_all(data: &DataFacts, reason: &str) -> Vec<Change> {
         .collect()
 }
 
+/// Why a name matches no single Account, with the candidates' ids for an override.
+fn ambiguous(name: &str, accounts: &[&AccountFacts]) -> String {
+    let ids: Vec<&str> = accounts.iter().map(|a| a.id.as_str()).collect();
+    format!(
+        "{} Accounts are named \"{name}\" (ids {})",
+        accounts.len(),
+        ids.join(", ")
+    )
+}
+
 fn entry(client: &str, id: &str, status: MappingStatus) -> ClientMappingEntry {
     ClientMappingEntry {
         client: client.into(),
@@ -395,7 +367,7 @@ fn entry(client: &str, id: &str, status: MappingStatus) -> ClientMappingEntry {
     }
 }
 
-fn mapped(record: &str, id: &str, via: &str) -> MappingStatus {
+pub(super) fn mapped(record: &str, id: &str, via: &str) -> MappingStatus {
     MappingStatus::Mapped {
         record: record.into(),
         record_id: id.into(),
@@ -403,6 +375,6 @@ fn mapped(record: &str, id: &str, via: &str) -> MappingStatus {
     }
 }
 
-fn unmapped(reason: String) -> MappingStatus {
+pub(super) fn unmapped(reason: String) -> MappingStatus {
     MappingStatus::Unmapped { reason }
 }

@@ -7,6 +7,7 @@ mod imports;
 mod links;
 pub use links::{detail_fields, to_crm_value};
 mod mapping;
+mod mapping_users;
 mod requests;
 
 use std::collections::BTreeMap;

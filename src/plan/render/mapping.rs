@@ -1,12 +1,14 @@
 //! The client mapping report in text and markdown (JSON carries it as `client_mapping`):
-//! per client company, mapped to which Account or unmapped and why. Long reports are cut to
-//! the first entries with a count, so a plan for thousands of clients stays readable.
+//! per client company and client user, mapped to which Account or Contact, or unmapped and
+//! why. Every unmapped one is listed, since each needs the admin's attention; the mapped
+//! ones are cut to the first entries with a count, so a plan for thousands of clients stays
+//! readable.
 
 use std::fmt::Write;
 
 use crate::plan::data_plane::{MappingReport, MappingStatus};
 
-/// Entries shown per status before the rest is summarized.
+/// Mapped entries shown before the rest is summarized.
 const SHOWN: usize = 20;
 
 fn describe(status: &MappingStatus) -> String {
@@ -37,36 +39,45 @@ fn lines(report: &MappingReport) -> Vec<(String, String)> {
             MappingStatus::Mapped { .. } => mapped.push(line),
         }
     }
-    let mut out = Vec::new();
-    for group in [unmapped, mapped] {
-        let total = group.len();
-        out.extend(group.into_iter().take(SHOWN));
-        if total > SHOWN {
-            out.push((
-                format!("… and {} more", total - SHOWN),
-                "(all are in --format json)".into(),
-            ));
-        }
+    let total = mapped.len();
+    let mut out = unmapped;
+    out.extend(mapped.into_iter().take(SHOWN));
+    if total > SHOWN {
+        out.push((
+            format!("… and {} more mapped", total - SHOWN),
+            "(all are in --format json)".into(),
+        ));
     }
     out
 }
 
-fn counts(report: &MappingReport) -> (usize, usize) {
-    let mapped = report
-        .clients
-        .iter()
-        .filter(|c| matches!(c.status, MappingStatus::Mapped { .. }))
-        .count();
-    (mapped, report.clients.len() - mapped)
+/// "N mapped, M unmapped" of the client companies, and of the client users when the plan
+/// maps any.
+fn counts(report: &MappingReport) -> String {
+    fn split<'a>(statuses: impl Iterator<Item = &'a MappingStatus>) -> (usize, usize) {
+        statuses.fold((0, 0), |(m, u), s| match s {
+            MappingStatus::Mapped { .. } => (m + 1, u),
+            MappingStatus::Unmapped { .. } => (m, u + 1),
+        })
+    }
+    let (mapped, unmapped) = split(report.clients.iter().map(|c| &c.status));
+    let mut text = format!("{mapped} mapped, {unmapped} unmapped");
+    if !report.client_users.is_empty() {
+        let (mapped, unmapped) = split(report.client_users.iter().map(|u| &u.status));
+        text.push_str(&format!(
+            "; client users: {mapped} mapped, {unmapped} unmapped"
+        ));
+    }
+    text
 }
 
 pub fn text(report: &MappingReport) -> String {
-    let (mapped, unmapped) = counts(report);
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "Client mapping (automatic mapping: {}): {mapped} mapped, {unmapped} unmapped",
-        report.automatic_mapping
+        "Client mapping (automatic mapping: {}): {}",
+        report.automatic_mapping,
+        counts(report)
     );
     for (label, detail) in lines(report) {
         let _ = writeln!(out, "  {label}: {detail}");
@@ -75,12 +86,12 @@ pub fn text(report: &MappingReport) -> String {
 }
 
 pub fn markdown(report: &MappingReport) -> String {
-    let (mapped, unmapped) = counts(report);
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "**Client mapping** (automatic mapping: {}): {mapped} mapped, {unmapped} unmapped",
-        report.automatic_mapping
+        "**Client mapping** (automatic mapping: {}): {}",
+        report.automatic_mapping,
+        counts(report)
     );
     let _ = writeln!(out);
     if report.clients.is_empty() && report.client_users.is_empty() {
@@ -103,18 +114,18 @@ pub fn markdown(report: &MappingReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::data_plane::ClientMappingEntry;
+    use crate::plan::data_plane::{ClientMappingEntry, ClientUserMappingEntry};
 
-    fn report(n: usize) -> MappingReport {
+    fn report(n: usize, unmapped: usize) -> MappingReport {
         MappingReport {
             automatic_mapping: "done".into(),
             clients: (0..n)
                 .map(|i| ClientMappingEntry {
                     client: format!("C{i}"),
                     client_id: i.to_string(),
-                    status: if i == 0 {
+                    status: if i < unmapped {
                         MappingStatus::Unmapped {
-                            reason: "no Account is named \"C0\"".into(),
+                            reason: format!("no Account is named \"C{i}\""),
                         }
                     } else {
                         MappingStatus::Mapped {
@@ -125,20 +136,37 @@ mod tests {
                     },
                 })
                 .collect(),
-            client_users: vec![],
+            client_users: vec![ClientUserMappingEntry {
+                client: "C1".into(),
+                email: "u@c1.example".into(),
+                status: MappingStatus::Unmapped {
+                    reason: "2 Contacts have the email u@c1.example (ids 7, 8)".into(),
+                },
+            }],
         }
     }
 
     #[test]
-    fn reasons_are_shown_and_long_reports_are_cut_with_a_count() {
-        let t = text(&report(30));
-        assert!(t.contains("29 mapped, 1 unmapped"), "{t}");
+    fn every_unmapped_one_is_listed_and_long_mapped_lists_are_cut() {
+        let t = text(&report(60, 25));
         assert!(
-            t.contains("client \"C0\": unmapped: no Account is named \"C0\""),
+            t.contains("35 mapped, 25 unmapped; client users: 0 mapped, 1 unmapped"),
             "{t}"
         );
-        assert!(t.contains("… and 9 more"), "{t}");
-        let m = markdown(&report(3));
+        for i in 0..25 {
+            assert!(
+                t.contains(&format!(
+                    "client \"C{i}\": unmapped: no Account is named \"C{i}\""
+                )),
+                "C{i}: {t}"
+            );
+        }
+        assert!(
+            t.contains("client user u@c1.example of \"C1\": unmapped: 2 Contacts have the email"),
+            "{t}"
+        );
+        assert!(t.contains("… and 15 more mapped"), "{t}");
+        let m = markdown(&report(3, 1));
         assert!(
             m.contains("| client \"C1\" | mapped to \"A1\" (auto) |"),
             "{m}"

@@ -73,6 +73,9 @@ pub fn render_with_limit(plan: &Plan, target: &str, limit: usize) -> String {
                 d.code,
                 escape(&d.message)
             );
+            if let Some(spec_at) = &d.spec_at {
+                let _ = write!(line, " (spec: `{}`)", spec_at.replace('`', "'"));
+            }
             if let Some(hint) = &d.hint {
                 let _ = write!(line, " — _{}_", escape(hint));
             }

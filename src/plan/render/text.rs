@@ -129,6 +129,9 @@ pub fn render(plan: &Plan, color: bool) -> String {
                 p.paint(&format!("{BOLD}{color}"), &label),
                 d.message
             );
+            if let Some(spec_at) = &d.spec_at {
+                let _ = writeln!(out, "      in the spec at {spec_at}");
+            }
             if let Some(address) = &d.address {
                 let _ = writeln!(out, "      at {address}");
             }
