@@ -5,13 +5,12 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::ops::{failed, write_marker};
 use super::report::OutcomeStatus;
-use crate::live::data::{project_facts, value_text};
+use crate::live::data::project_facts;
 use crate::plan::data_plane::ProjectRequest;
-use crate::plan::field_map::crm_family;
 use crate::plan::{Change, Operation};
 use crate::zoho::crm::{Record, WriteResult};
 use crate::zoho::projects::{NewProject, ProjectFilter, parse_date};
@@ -369,19 +368,36 @@ async fn create_linked_project<C: CrmApi, P: ProjectsApi>(
         }
     };
     first_error(results)?;
+    // Every write is tried; values that do not fit their CRM field are reported together.
+    let mut refused = Vec::new();
     for write in &request.to_crm {
-        let family = crm_family(&write.crm_type);
-        let Ok(value) = crate::plan::data_plane::to_crm_value(&facts, &write.project_field, family)
-        else {
-            continue;
+        let definition = write.project_definition();
+        let value = match crate::plan::data_plane::to_crm_value(
+            &facts,
+            &write.project_field,
+            definition.as_ref(),
+            &write.crm_type,
+        ) {
+            Ok(value) => value,
+            Err(why) => {
+                refused.push(format!(
+                    "{} is not written into {}.{} ({}): {why}",
+                    write.project_field, write.module, write.crm_field, write.spec_path
+                ));
+                continue;
+            }
         };
         let mut r = Record::new();
         r.insert("id".into(), json!(write.record_id));
         r.insert(write.crm_field.clone(), value);
-        if value_text(r.get(&write.crm_field)).is_empty() {
-            r.insert(write.crm_field.clone(), Value::Null);
-        }
         first_error(crm.update_records(&write.module, &[r]).await?)?;
+    }
+    if !refused.is_empty() {
+        return Err(ZohoError::InvalidInput(format!(
+            "project \"{}\" was created and linked, but {}",
+            project.name,
+            refused.join("; ")
+        )));
     }
     Ok(if adopted {
         OutcomeStatus::AlreadyDone {

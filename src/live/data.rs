@@ -88,6 +88,13 @@ pub struct ProjectFacts {
     pub url: Option<String>,
     /// `(owner, generation)` when projectlink created the project (tag in its description).
     pub created_by: Option<(String, u64)>,
+    /// The description as people wrote it: without projectlink's creation tag.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Custom field values by the name the API answered with: the legacy column
+    /// (`UDF_CHAR1`) or the V3 api name (`cf_budget_code`).
+    #[serde(default)]
+    pub custom_fields: BTreeMap<String, String>,
     /// Client companies of the project; read only for projects without an Account link.
     pub clients: Option<Vec<ProjectClientFacts>>,
 }
@@ -517,20 +524,6 @@ pub async fn observe_data<C: CrmApi, P: ProjectsApi>(
     }))
 }
 
-/// The tag projectlink writes into the description of a project it creates, so a later run
-/// can tell its own project (to adopt after an interruption) from one of an earlier
-/// activation (whose associations are not restored).
-pub fn creation_tag_text(owner: &str, generation: u64) -> String {
-    format!("{} generation {generation}", super::ownership_marker(owner))
-}
-
-fn creation_tag(description: &str) -> Option<(String, u64)> {
-    let owner = super::owner_in(description)?;
-    let rest = &description[description.find(" generation ")? + " generation ".len()..];
-    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    Some((owner, digits.parse().ok()?))
-}
-
 fn accounts_facts(records: &[Record]) -> Vec<AccountFacts> {
     let mut accounts: Vec<AccountFacts> = records
         .iter()
@@ -570,6 +563,16 @@ pub fn project_facts(p: &Project) -> ProjectFacts {
         percent_complete: p.percent_complete,
         url: p.web_url.clone(),
         created_by: p.description.as_deref().and_then(creation_tag),
+        description: p
+            .description
+            .as_deref()
+            .map(without_creation_tag)
+            .filter(|d| !d.is_empty()),
+        custom_fields: p
+            .custom_fields
+            .iter()
+            .filter_map(|c| Some((c.column_name.clone(), c.value.clone()?)))
+            .collect(),
         clients: None,
     }
 }
@@ -587,12 +590,5 @@ mod tests {
         assert_eq!(value_text(Some(&json!({"id": "7", "name": "x"}))), "7");
         assert_eq!(lookup_id(Some(&json!({"id": "7"}))).as_deref(), Some("7"));
         assert_eq!(lookup_id(Some(&json!(null))), None);
-    }
-
-    #[test]
-    fn creation_tags_round_trip_inside_other_text() {
-        let text = format!("Kick-off notes.\n\n{}", creation_tag_text("acme", 3));
-        assert_eq!(creation_tag(&text), Some(("acme".into(), 3)));
-        assert_eq!(creation_tag("hand-made project"), None);
     }
 }

@@ -4,6 +4,7 @@
 //! Observing never writes; the snapshot is plain data so the planner stays a pure function.
 
 pub mod address;
+pub mod creation_tag;
 pub mod data;
 pub mod marker;
 pub mod observe;

@@ -312,6 +312,7 @@ async fn observe_projects<P: ProjectsApi>(
             column_name: c.column_name,
             label: c.label_name,
             field_type: c.field_type,
+            api_name: c.api_name,
         })
         .collect();
     custom.sort_by(|a, b| a.column_name.cmp(&b.column_name));

@@ -126,6 +126,9 @@ pub struct ProjectCustomFieldFacts {
     pub column_name: String,
     pub label: String,
     pub field_type: String,
+    /// The V3 api name (`cf_budget_code`) project values are keyed by, when read through V3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -19,6 +19,9 @@ pub struct FieldMapping {
     pub project_field: String,
     pub crm_field: String,
     pub direction: MapDirection,
+    /// The mapping's entry in the spec (`spec.relatedLists.modules[0].fieldMap[2]`).
+    #[serde(default)]
+    pub spec_path: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,21 +134,32 @@ impl Desired {
         let mut modules: Vec<DesiredModule> = spec
             .enabled_modules()
             .into_iter()
-            .map(|(supported, entry)| DesiredModule {
-                module: entry.module.clone(),
-                lookup_field: supported.lookup_field.to_string(),
-                field_map: entry
-                    .field_map
+            .map(|(supported, entry)| {
+                // Modules are sorted below: the spec index is found by the entry itself.
+                let index = spec
+                    .related_lists
+                    .modules
                     .iter()
-                    .map(|m| FieldMapping {
-                        project_field: m.project_field.clone(),
-                        crm_field: m.crm_field.clone(),
-                        direction: match m.direction {
-                            Direction::ToProject => MapDirection::ToProject,
-                            Direction::ToCrm => MapDirection::ToCrm,
-                        },
-                    })
-                    .collect(),
+                    .position(|m| std::ptr::eq(m, entry))
+                    .unwrap_or_default();
+                DesiredModule {
+                    module: entry.module.clone(),
+                    lookup_field: supported.lookup_field.to_string(),
+                    field_map: entry
+                        .field_map
+                        .iter()
+                        .enumerate()
+                        .map(|(j, m)| FieldMapping {
+                            project_field: m.project_field.clone(),
+                            crm_field: m.crm_field.clone(),
+                            direction: match m.direction {
+                                Direction::ToProject => MapDirection::ToProject,
+                                Direction::ToCrm => MapDirection::ToCrm,
+                            },
+                            spec_path: format!("spec.relatedLists.modules[{index}].fieldMap[{j}]"),
+                        })
+                        .collect(),
+                }
             })
             .collect();
         modules.sort_by(|a, b| a.module.cmp(&b.module));

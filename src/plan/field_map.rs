@@ -2,6 +2,7 @@
 //! field exists, and their types are compatible in the mapped direction.
 
 use super::desired::{FieldMapping, MapDirection};
+use super::field_values::{ProjectKind, custom_kind};
 use crate::live::{FieldFacts, ProjectCustomFieldFacts};
 
 /// Broad value families that conversions work within.
@@ -10,6 +11,8 @@ pub enum ValueFamily {
     Text,
     Date,
     Number,
+    /// `true` or `false`: CRM checkboxes and Projects boolean fields.
+    Boolean,
     /// Values no conversion can write (lookups, formulas, files, ...).
     Other,
 }
@@ -22,6 +25,7 @@ pub fn crm_family(data_type: &str) -> ValueFamily {
         }
         "date" | "datetime" => ValueFamily::Date,
         "integer" | "bigint" | "double" | "decimal" | "currency" | "percent" => ValueFamily::Number,
+        "boolean" => ValueFamily::Boolean,
         _ => ValueFamily::Other,
     }
 }
@@ -44,17 +48,11 @@ pub const PROJECT_FIELDS: &[(&str, ValueFamily)] = &[
 
 /// The family of a Projects custom field type.
 fn project_custom_family(field_type: &str) -> ValueFamily {
-    let t = field_type.to_ascii_lowercase();
-    if t.contains("date") {
-        ValueFamily::Date
-    } else if t.contains("number")
-        || t.contains("decimal")
-        || t.contains("percent")
-        || t.contains("currency")
-    {
-        ValueFamily::Number
-    } else {
-        ValueFamily::Text
+    match custom_kind(field_type) {
+        ProjectKind::Text | ProjectKind::Multiline => ValueFamily::Text,
+        ProjectKind::Integer | ProjectKind::Decimal => ValueFamily::Number,
+        ProjectKind::Date => ValueFamily::Date,
+        ProjectKind::Boolean => ValueFamily::Boolean,
     }
 }
 
@@ -145,6 +143,7 @@ mod tests {
             project_field: project.into(),
             crm_field: crm.into(),
             direction,
+            spec_path: String::new(),
         }
     }
 
@@ -202,11 +201,51 @@ mod tests {
     }
 
     #[test]
+    fn booleans_map_onto_checkboxes_or_text_only() {
+        let custom = vec![ProjectCustomFieldFacts {
+            column_name: "UDF_BOOLEAN1".into(),
+            label: "Billable".into(),
+            field_type: "boolean".into(),
+            api_name: None,
+        }];
+        let fields = [field("Billable__c", "boolean"), field("Notes", "text")];
+        for direction in [MapDirection::ToCrm, MapDirection::ToProject] {
+            assert!(
+                check_mapping(
+                    &map("UDF_BOOLEAN1", "Billable__c", direction),
+                    &fields,
+                    &custom
+                )
+                .is_empty()
+            );
+        }
+        assert!(
+            check_mapping(
+                &map("UDF_BOOLEAN1", "Notes", MapDirection::ToCrm),
+                &fields,
+                &custom
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            check_mapping(
+                &map("name", "Billable__c", MapDirection::ToCrm),
+                &fields,
+                &custom
+            ),
+            vec![MappingProblem::Incompatible {
+                crm_type: "boolean".into()
+            }]
+        );
+    }
+
+    #[test]
     fn custom_project_fields_are_typed_by_their_kind() {
         let custom = vec![ProjectCustomFieldFacts {
             column_name: "UDF_DATE1".into(),
             label: "Go-live".into(),
             field_type: "date".into(),
+            api_name: None,
         }];
         assert!(
             check_mapping(

@@ -9,6 +9,7 @@ pub mod data_plane;
 pub mod desired;
 pub mod diagnostics;
 pub mod field_map;
+pub mod field_values;
 pub mod link_module;
 pub mod model;
 mod module_plan;

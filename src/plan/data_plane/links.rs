@@ -2,15 +2,19 @@
 //! record carries the project's details, and `ToCrm` field maps keep linked CRM records equal
 //! to their project's fields (incompatible values are reported, never written).
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value, json};
 
 use super::Ctx;
 use crate::live::Address;
+use crate::live::ProjectCustomFieldFacts;
 use crate::live::data::{ProjectFacts, value_text};
-use crate::plan::desired::MapDirection;
+use crate::plan::desired::{FieldMapping, MapDirection};
 use crate::plan::diagnostics::{DiagnosticCode as Code, PlanDiagnostic};
-use crate::plan::field_map::{ValueFamily, crm_family};
+use crate::plan::field_values::{custom_definition, project_value, to_crm};
 use crate::plan::model::{Action, Change, Operation};
+use crate::zoho::crm::Record;
 
 /// Projects whose client company maps to an Account are linked to that Account.
 pub(super) fn associate_client_projects(ctx: &mut Ctx<'_>) {
@@ -149,38 +153,24 @@ pub(super) fn plan_link_records(ctx: &mut Ctx<'_>) {
     }
 }
 
-/// A project field as the value written into a CRM field of `family`, or why it cannot be.
+/// A project field as the value written into a CRM field of `crm_type`, or why it cannot be.
+/// `definition` is the portal's definition of the field when it is a custom one.
 pub fn to_crm_value(
     p: &ProjectFacts,
     project_field: &str,
-    family: ValueFamily,
+    definition: Option<&ProjectCustomFieldFacts>,
+    crm_type: &str,
 ) -> Result<Value, String> {
-    let text = |v: Option<&String>| v.cloned().map_or(Value::Null, Value::String);
-    let (value, source) = match project_field {
-        "name" => (json!(p.name), ValueFamily::Text),
-        "status" => (json!(p.status), ValueFamily::Text),
-        "owner" => (json!(p.owner), ValueFamily::Text),
-        "start_date" => (text(p.start_date.as_ref()), ValueFamily::Date),
-        "end_date" => (text(p.end_date.as_ref()), ValueFamily::Date),
-        "percent_complete" => (json!(p.percent_complete.unwrap_or(0)), ValueFamily::Number),
-        other => return Err(format!("project field {other} is not kept in CRM")),
-    };
-    match (source, family) {
-        (_, ValueFamily::Text) => Ok(match value {
-            Value::Number(n) => json!(n.to_string()),
-            v => v,
-        }),
-        (s, f) if s == f => Ok(value),
-        (s, f) => Err(format!(
-            "a {s:?} value cannot be written into a {f:?} field"
-        )),
-    }
+    let (kind, text) = project_value(p, project_field, definition)?;
+    to_crm(text.as_deref(), kind, crm_type)
 }
 
-/// `ToCrm` maps: linked CRM records keep the project's field values.
+/// `ToCrm` maps: linked CRM records keep the project's field values. A record linked to
+/// several projects cannot equal all of them: it is reported and left as it is.
 pub(super) fn plan_to_crm(ctx: &mut Ctx<'_>) {
-    for module in &ctx.desired.modules {
-        let maps: Vec<_> = module
+    let (desired, data) = (ctx.desired, ctx.data);
+    for module in &desired.modules {
+        let maps: Vec<&FieldMapping> = module
             .field_map
             .iter()
             .filter(|m| m.direction == MapDirection::ToCrm)
@@ -188,13 +178,12 @@ pub(super) fn plan_to_crm(ctx: &mut Ctx<'_>) {
         if maps.is_empty() {
             continue;
         }
-        let Some(records) = ctx.data.records.get(&module.module) else {
+        let Some(records) = data.records.get(&module.module) else {
             continue;
         };
-        let crm_fields = ctx.observed.module_fields.get(&module.module);
-        for p in &ctx.data.projects {
-            let linked = ctx
-                .data
+        let mut by_record: BTreeMap<String, Vec<&ProjectFacts>> = BTreeMap::new();
+        for p in &data.projects {
+            let linked = data
                 .link_records
                 .iter()
                 .filter(|l| l.project_id.as_deref() == Some(p.id.as_str()))
@@ -204,58 +193,101 @@ pub(super) fn plan_to_crm(ctx: &mut Ctx<'_>) {
                         .get(&p.id)
                         .and_then(|l| l.lookups.get(&module.lookup_field))
                 });
-            let Some(record_id) = linked.cloned() else {
-                continue;
-            };
+            if let Some(record_id) = linked {
+                by_record.entry(record_id.clone()).or_default().push(p);
+            }
+        }
+        for (record_id, projects) in by_record {
             let Some(record) = records.get(&record_id) else {
                 continue;
             };
-            let mut fields = Map::new();
-            let mut before = Map::new();
-            for m in &maps {
-                let Some(field) =
-                    crm_fields.and_then(|fs| fs.iter().find(|f| f.api_name == m.crm_field))
-                else {
-                    continue;
-                };
-                match to_crm_value(p, &m.project_field, crm_family(&field.data_type)) {
-                    Ok(v) => {
-                        if value_text(record.get(&m.crm_field)) != value_text(Some(&v)) {
-                            before.insert(m.crm_field.clone(), record.get(&m.crm_field).cloned().unwrap_or(Value::Null));
-                            fields.insert(m.crm_field.clone(), v);
-                        }
-                    }
-                    Err(why) => ctx.diag(
-                        PlanDiagnostic::warning(
-                            Code::ValueNotWritable,
-                            format!("{} of project \"{}\" is not written into {}.{} of record {record_id}: {why}", m.project_field, p.name, module.module, m.crm_field),
-                        )
-                        .at(Address::crm("field-map", format!("{}.{}", module.module, m.crm_field))),
-                    ),
-                }
-            }
-            if fields.is_empty() {
+            if let [p] = projects.as_slice() {
+                plan_record_fields(ctx, &module.module, &maps, &record_id, record, p);
                 continue;
             }
-            ctx.push(Change {
-                address: Address::crm("record", format!("{}/{record_id}", module.module)),
-                action: Action::Update,
-                reason: format!(
-                    "keep the fields mapped ToCrm equal to project \"{}\"",
-                    p.name
-                ),
-                before: Some(Value::Object(before)),
-                after: Some(Value::Object(fields.clone())),
-                destructive: false,
-                depends_on: vec![],
-                operation: Operation::WriteRecordFields {
-                    module: module.module.clone(),
-                    record_id,
-                    fields,
-                },
-            });
+            let names: Vec<String> = projects.iter().map(|p| format!("\"{}\"", p.name)).collect();
+            ctx.diag(
+                PlanDiagnostic::warning(
+                    Code::ValueNotWritable,
+                    format!(
+                        "{} record {record_id} is linked to {} projects ({}); its fields mapped ToCrm cannot equal all of them and are not written",
+                        module.module,
+                        projects.len(),
+                        names.join(", ")
+                    ),
+                )
+                .hint("map ToCrm from a module whose records link one project each (Deals), or link the record to one project")
+                .in_spec(maps[0].spec_path.clone())
+                .at(Address::crm("record", format!("{}/{record_id}", module.module))),
+            );
         }
     }
+}
+
+/// The write that makes one CRM record's mapped fields equal to its project's values.
+fn plan_record_fields(
+    ctx: &mut Ctx<'_>,
+    module: &str,
+    maps: &[&FieldMapping],
+    record_id: &str,
+    record: &Record,
+    p: &ProjectFacts,
+) {
+    let observed = ctx.observed;
+    let crm_fields = observed.module_fields.get(module);
+    let mut fields = Map::new();
+    let mut before = Map::new();
+    for m in maps {
+        let Some(field) = crm_fields.and_then(|fs| fs.iter().find(|f| f.api_name == m.crm_field))
+        else {
+            continue;
+        };
+        let definition = custom_definition(&m.project_field, &observed.project_custom_fields);
+        match to_crm_value(p, &m.project_field, definition, &field.data_type) {
+            Ok(v) => {
+                if value_text(record.get(&m.crm_field)) != value_text(Some(&v)) {
+                    let old = record.get(&m.crm_field).cloned().unwrap_or(Value::Null);
+                    before.insert(m.crm_field.clone(), old);
+                    fields.insert(m.crm_field.clone(), v);
+                }
+            }
+            Err(why) => ctx.diag(
+                PlanDiagnostic::warning(
+                    Code::ValueNotWritable,
+                    format!(
+                        "{} of project \"{}\" is not written into {module}.{} of record {record_id}: {why}",
+                        m.project_field, p.name, m.crm_field
+                    ),
+                )
+                .hint(format!(
+                    "change the value in Projects, or map {} onto a CRM field that can hold it",
+                    m.project_field
+                ))
+                .in_spec(m.spec_path.clone())
+                .at(Address::crm("field-map", format!("{module}.{}", m.crm_field))),
+            ),
+        }
+    }
+    if fields.is_empty() {
+        return;
+    }
+    ctx.push(Change {
+        address: Address::crm("record", format!("{module}/{record_id}")),
+        action: Action::Update,
+        reason: format!(
+            "keep the fields mapped ToCrm equal to project \"{}\"",
+            p.name
+        ),
+        before: Some(Value::Object(before)),
+        after: Some(Value::Object(fields.clone())),
+        destructive: false,
+        depends_on: vec![],
+        operation: Operation::WriteRecordFields {
+            module: module.to_string(),
+            record_id: record_id.to_string(),
+            fields,
+        },
+    });
 }
 
 #[cfg(test)]
@@ -277,24 +309,59 @@ mod tests {
     fn values_convert_into_compatible_crm_fields_only() {
         let p = project();
         assert_eq!(
-            to_crm_value(&p, "status", ValueFamily::Text),
+            to_crm_value(&p, "status", None, "text"),
             Ok(json!("active"))
         );
         assert_eq!(
-            to_crm_value(&p, "percent_complete", ValueFamily::Text),
+            to_crm_value(&p, "percent_complete", None, "text"),
             Ok(json!("40"))
         );
         assert_eq!(
-            to_crm_value(&p, "percent_complete", ValueFamily::Number),
+            to_crm_value(&p, "percent_complete", None, "integer"),
             Ok(json!(40))
         );
         assert_eq!(
-            to_crm_value(&p, "start_date", ValueFamily::Date),
+            to_crm_value(&p, "start_date", None, "date"),
             Ok(json!("2026-01-15"))
         );
-        assert!(to_crm_value(&p, "status", ValueFamily::Date).is_err());
-        assert!(to_crm_value(&p, "start_date", ValueFamily::Number).is_err());
-        assert!(to_crm_value(&p, "UDF_CHAR1", ValueFamily::Text).is_err());
+        assert!(to_crm_value(&p, "status", None, "date").is_err());
+        assert!(to_crm_value(&p, "start_date", None, "integer").is_err());
+        assert!(to_crm_value(&p, "UDF_CHAR1", None, "text").is_err());
+    }
+
+    #[test]
+    fn custom_fields_and_the_description_are_written_to_crm() {
+        let mut p = project();
+        p.description = Some("Showroom fit-out\nphase 2".into());
+        p.custom_fields
+            .insert("cf_budget_code".into(), "BOW-2026-01".into());
+        p.custom_fields.insert("UDF_LONG1".into(), "12.5".into());
+        let budget = ProjectCustomFieldFacts {
+            column_name: "UDF_CHAR1".into(),
+            label: "Budget Code".into(),
+            field_type: "text".into(),
+            api_name: Some("cf_budget_code".into()),
+        };
+        let hours = ProjectCustomFieldFacts {
+            column_name: "UDF_LONG1".into(),
+            label: "Hours".into(),
+            field_type: "decimal".into(),
+            api_name: None,
+        };
+        assert_eq!(
+            to_crm_value(&p, "UDF_CHAR1", Some(&budget), "text"),
+            Ok(json!("BOW-2026-01"))
+        );
+        assert_eq!(
+            to_crm_value(&p, "description", None, "textarea"),
+            Ok(json!("Showroom fit-out\nphase 2"))
+        );
+        assert_eq!(
+            to_crm_value(&p, "UDF_LONG1", Some(&hours), "decimal"),
+            Ok(json!(12.5))
+        );
+        let refused = to_crm_value(&p, "UDF_LONG1", Some(&hours), "integer").unwrap_err();
+        assert!(refused.contains("not a whole number"), "{refused}");
     }
 
     #[test]

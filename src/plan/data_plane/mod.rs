@@ -95,6 +95,28 @@ pub struct ToCrmWrite {
     /// The CRM field's `data_type`, which decides the conversion.
     pub crm_type: String,
     pub project_field: String,
+    /// For a custom field: its type and V3 api name, to find and convert its value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_field_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_api_name: Option<String>,
+    /// The mapping's entry in the spec, named when the value cannot be written.
+    #[serde(default)]
+    pub spec_path: String,
+}
+
+impl ToCrmWrite {
+    /// The definition of the mapped custom field, if the field is one.
+    pub fn project_definition(&self) -> Option<crate::live::ProjectCustomFieldFacts> {
+        self.project_field_type
+            .as_ref()
+            .map(|t| crate::live::ProjectCustomFieldFacts {
+                column_name: self.project_field.clone(),
+                label: String::new(),
+                field_type: t.clone(),
+                api_name: self.project_api_name.clone(),
+            })
+    }
 }
 
 /// State shared by the data-plane planning steps.

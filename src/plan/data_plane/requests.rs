@@ -9,8 +9,9 @@ use serde_json::{Map, json};
 use super::{Ctx, ProjectRequest, ToCrmWrite};
 use crate::live::data::{creation_tag_text, lookup_id, value_text};
 use crate::live::{Address, PermissionKind};
-use crate::plan::desired::MapDirection;
+use crate::plan::desired::{FieldMapping, MapDirection};
 use crate::plan::diagnostics::{DiagnosticCode as Code, PlanDiagnostic};
+use crate::plan::field_values::{builtin_kind, custom_definition, custom_kind, to_project};
 use crate::plan::model::{Action, Change, Operation};
 use crate::zoho::crm::Record;
 
@@ -316,26 +317,8 @@ fn plan_project(ctx: &mut Ctx<'_>, source: Source<'_>) {
     for m in maps {
         match m.direction {
             MapDirection::ToProject => {
-                let Some(record) = source.record else {
-                    continue;
-                };
-                let value = value_text(record.get(&m.crm_field));
-                if value.is_empty() {
-                    continue;
-                }
-                match m.project_field.as_str() {
-                    "description" => {
-                        request.description = Some(format!(
-                            "{value}\n\n{}",
-                            creation_tag_text(&ctx.desired.owner, ctx.generation)
-                        ))
-                    }
-                    "start_date" => request.start_date = Some(value),
-                    "end_date" => request.end_date = Some(value),
-                    f if f.to_ascii_uppercase().starts_with("UDF_") => {
-                        request.custom_fields.insert(f.to_string(), value);
-                    }
-                    _ => {}
+                if let Some(record) = source.record {
+                    fill_from_crm(ctx, &mut request, m, record, &source.name);
                 }
             }
             MapDirection::ToCrm => {
@@ -345,6 +328,8 @@ fn plan_project(ctx: &mut Ctx<'_>, source: Source<'_>) {
                     .get(&source.module)
                     .and_then(|fs| fs.iter().find(|f| f.api_name == m.crm_field))
                     .map(|f| f.data_type.clone());
+                let definition =
+                    custom_definition(&m.project_field, &ctx.observed.project_custom_fields);
                 if let Some(crm_type) = crm_type {
                     request.to_crm.push(ToCrmWrite {
                         module: source.module.clone(),
@@ -352,6 +337,9 @@ fn plan_project(ctx: &mut Ctx<'_>, source: Source<'_>) {
                         crm_field: m.crm_field.clone(),
                         crm_type,
                         project_field: m.project_field.clone(),
+                        project_field_type: definition.map(|d| d.field_type.clone()),
+                        project_api_name: definition.and_then(|d| d.api_name.clone()),
+                        spec_path: m.spec_path.clone(),
                     });
                 }
             }
@@ -381,4 +369,64 @@ fn plan_project(ctx: &mut Ctx<'_>, source: Source<'_>) {
             request,
         },
     });
+}
+
+/// Fills the new project's field from a `ToProject` map, converted to the field's kind; a
+/// value that does not fit, or a field that is not set when a project is created, is reported
+/// and the project is created without it.
+fn fill_from_crm(
+    ctx: &mut Ctx<'_>,
+    request: &mut ProjectRequest,
+    m: &FieldMapping,
+    record: &Record,
+    project_name: &str,
+) {
+    let definition = custom_definition(&m.project_field, &ctx.observed.project_custom_fields);
+    let kind = match (builtin_kind(&m.project_field), definition) {
+        (Some(kind), _) => kind,
+        (None, Some(d)) => custom_kind(&d.field_type),
+        // An unknown field is already an error of the field-map check.
+        (None, None) => return,
+    };
+    let refuse = |ctx: &mut Ctx<'_>, why: String| {
+        ctx.diag(
+            PlanDiagnostic::warning(
+                Code::ValueNotWritable,
+                format!(
+                    "{} of project \"{project_name}\" is not filled from {}: {why}",
+                    m.project_field, m.crm_field
+                ),
+            )
+            .hint(format!(
+                "change the CRM value, or map {} onto a Projects field that can hold it",
+                m.crm_field
+            ))
+            .in_spec(m.spec_path.clone())
+            .at(Address::crm("field-map", m.crm_field.clone())),
+        );
+    };
+    let value = match to_project(record.get(&m.crm_field), kind) {
+        Ok(Some(value)) => value,
+        Ok(None) => return,
+        Err(why) => return refuse(ctx, why),
+    };
+    match m.project_field.as_str() {
+        // The name is chosen before (see `mapped_name`).
+        "name" => {}
+        "description" => {
+            request.description = Some(format!(
+                "{value}\n\n{}",
+                creation_tag_text(&ctx.desired.owner, ctx.generation)
+            ))
+        }
+        "start_date" => request.start_date = Some(value),
+        "end_date" => request.end_date = Some(value),
+        field if definition.is_some() => {
+            request.custom_fields.insert(field.to_string(), value);
+        }
+        other => refuse(
+            ctx,
+            format!("projectlink does not set {other} when it creates a project"),
+        ),
+    }
 }

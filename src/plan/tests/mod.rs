@@ -38,6 +38,7 @@ fn desired() -> Desired {
                     project_field: "name".into(),
                     crm_field: "Deal_Name".into(),
                     direction: MapDirection::ToProject,
+                    spec_path: String::new(),
                 }],
             },
         ],
@@ -510,16 +511,19 @@ fn field_map_problems_are_all_reported_at_once() {
             project_field: "name".into(),
             crm_field: "Missing_Field".into(),
             direction: MapDirection::ToProject,
+            spec_path: String::new(),
         },
         FieldMapping {
             project_field: "end_date".into(),
             crm_field: "Deal_Name".into(),
             direction: MapDirection::ToProject,
+            spec_path: String::new(),
         },
         FieldMapping {
             project_field: "budget".into(),
             crm_field: "Deal_Name".into(),
             direction: MapDirection::ToCrm,
+            spec_path: String::new(),
         },
     ];
     let p = plan(&d, &fresh(), &PlanOptions::default());

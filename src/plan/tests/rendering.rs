@@ -17,6 +17,7 @@ fn drift_with_problems() -> Plan {
         project_field: "end_date".into(),
         crm_field: "Closing_Dte".into(),
         direction: MapDirection::ToProject,
+        spec_path: String::new(),
     });
     plan(&edited, &o, &PlanOptions::default())
 }
