@@ -352,6 +352,7 @@ fn a_skipped_mapping_exports_as_skip_and_unreported_settings_are_named() {
     for unreported in [
         "relatedLists.modules[].fieldMap",
         "permissions.defaultRole",
+        "clients.userOverrides",
         "dealConversion",
         "imports",
     ] {

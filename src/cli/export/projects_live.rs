@@ -46,7 +46,7 @@ pub(super) struct Exported {
 }
 
 /// Settings no Zoho API reports: the exported spec carries their defaults.
-pub(super) const NOT_REPORTED: &str = "Zoho keeps no record of these projectlink settings, so they are exported at their defaults; add them by hand if you use them: relatedLists.modules[].fieldMap, permissions.defaultRole (Employee), clients.overrides, imports, dealConversion, policy, deletionPolicy.";
+pub(super) const NOT_REPORTED: &str = "Zoho keeps no record of these projectlink settings, so they are exported at their defaults; add them by hand if you use them: relatedLists.modules[].fieldMap, permissions.defaultRole (Employee), clients.overrides and clients.userOverrides (the org's client mappings stay as they are without them, but it does not tell a manual mapping from an automatic one), imports, dealConversion, policy, deletionPolicy.";
 
 /// The spec that plans no changes against `observed`. `link_module` is the module carrying
 /// the marker's owner, if one does.
