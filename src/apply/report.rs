@@ -123,3 +123,80 @@ impl ApplyReport {
         report
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::data_plane::{ClientMappingEntry, ClientUserMappingEntry};
+
+    fn mapped(id: &str, via: &str) -> MappingStatus {
+        MappingStatus::Mapped {
+            record: format!("record {id}"),
+            record_id: id.into(),
+            via: via.into(),
+        }
+    }
+
+    fn outcome(address: &str, status: OutcomeStatus) -> ChangeOutcome {
+        let (module, id) = address.split_once('/').unwrap();
+        ChangeOutcome {
+            address: if module == "marker" {
+                Address::crm("client-mapping", MARKER_VARIABLE)
+            } else {
+                Address::crm("client-mapping", format!("{module}/{id}"))
+            },
+            action: Action::Update,
+            status,
+        }
+    }
+
+    #[test]
+    fn mappings_whose_write_did_not_happen_are_reported_unmapped() {
+        let planned = MappingReport {
+            automatic_mapping: "done".into(),
+            clients: vec![
+                ClientMappingEntry {
+                    client: "A".into(),
+                    client_id: "c1".into(),
+                    status: mapped("10", "auto"),
+                },
+                ClientMappingEntry {
+                    client: "B".into(),
+                    client_id: "c2".into(),
+                    status: mapped("11", "existing"),
+                },
+            ],
+            client_users: vec![ClientUserMappingEntry {
+                client: "A".into(),
+                email: "ann@a.example".into(),
+                status: mapped("20", "auto"),
+            }],
+        };
+        let report = ApplyReport {
+            outcomes: vec![
+                outcome("Accounts/10", OutcomeStatus::Applied),
+                outcome(
+                    "Contacts/20",
+                    OutcomeStatus::Failed {
+                        error: "DUPLICATE_DATA".into(),
+                    },
+                ),
+                outcome(
+                    "marker/x",
+                    OutcomeStatus::Skipped {
+                        reason: "a change it depends on failed".into(),
+                    },
+                ),
+            ],
+        };
+        let after = report.client_mapping(&planned);
+        assert_eq!(after.automatic_mapping, "pending");
+        assert_eq!(after.clients, planned.clients);
+        assert_eq!(
+            after.client_users[0].status,
+            MappingStatus::Unmapped {
+                reason: "the write to Contacts 20 failed: DUPLICATE_DATA".into()
+            }
+        );
+    }
+}

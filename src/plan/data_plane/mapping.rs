@@ -33,8 +33,55 @@ pub(super) fn plan_mapping(
     variable_id: Option<String>,
     marker: Marker,
 ) -> MappingReport {
+    let field_deps = mapping_fields(ctx);
     let data = ctx.data;
-    let mut field_deps: BTreeMap<&str, Address> = BTreeMap::new();
+    let mut accounts = Accounts::new(data);
+    for a in &data.accounts {
+        let Some(client) = &a.client_id else { continue };
+        if data.mode == DataMode::Rebinding {
+            // Mapped ids name the old portal's clients: cleared, and mapped afresh below.
+            accounts.writes.insert(a.id.clone(), None);
+        } else {
+            ctx.account_of_client.insert(client.clone(), a.id.clone());
+            ctx.client_of_account.insert(a.id.clone(), client.clone());
+        }
+    }
+    let mut entries: BTreeMap<String, ClientMappingEntry> = BTreeMap::new();
+    apply_overrides(ctx, &mut accounts, &mut entries);
+    let pending = marker.client_mapping == ClientMappingState::Pending;
+    let run_auto = pending && ctx.desired.clients.auto;
+    auto_map(ctx, &mut accounts, &mut entries, run_auto);
+    let mut writes = account_changes(ctx, &accounts, field_deps.get("Accounts").cloned());
+    let user_entries = super::mapping_users::plan_user_mapping(
+        ctx,
+        run_auto,
+        field_deps.get("Contacts").cloned(),
+        &mut writes,
+    );
+    let after = if pending {
+        writes.extend(field_deps.values().cloned());
+        record_mapping_ran(ctx, variable_id, marker, writes)
+    } else {
+        marker.client_mapping
+    };
+    let mut clients: Vec<ClientMappingEntry> = entries.into_values().collect();
+    clients.sort_by(|a, b| (&a.client, &a.client_id).cmp(&(&b.client, &b.client_id)));
+    MappingReport {
+        automatic_mapping: match after {
+            ClientMappingState::Pending => "pending",
+            ClientMappingState::Done => "done",
+            ClientMappingState::Skipped => "skipped",
+        }
+        .into(),
+        clients,
+        client_users: user_entries,
+    }
+}
+
+/// Creates the mapping fields the org lacks; returns their changes' addresses by module.
+fn mapping_fields(ctx: &mut Ctx<'_>) -> BTreeMap<&'static str, Address> {
+    let data = ctx.data;
+    let mut field_deps = BTreeMap::new();
     for (module, exists, api, label) in [
         (
             "Accounts",
@@ -69,35 +116,75 @@ pub(super) fn plan_mapping(
         });
         field_deps.insert(module, address);
     }
+    field_deps
+}
 
-    let client_name: BTreeMap<&str, &str> = data
-        .clients
-        .iter()
-        .map(|c| (c.id.as_str(), c.name.as_str()))
-        .collect();
-    let account_by_id: BTreeMap<&str, &AccountFacts> =
-        data.accounts.iter().map(|a| (a.id.as_str(), a)).collect();
-    let mut account_writes: BTreeMap<String, Option<String>> = BTreeMap::new();
-    for a in data.accounts.iter() {
-        let Some(client) = &a.client_id else { continue };
-        if data.mode == DataMode::Rebinding {
-            // Mapped ids name the old portal's clients: cleared, and mapped afresh below.
-            account_writes.insert(a.id.clone(), None);
-        } else {
-            ctx.account_of_client.insert(client.clone(), a.id.clone());
-            ctx.client_of_account.insert(a.id.clone(), client.clone());
+/// The observed Accounts, indexed, and the Account writes planned so far.
+struct Accounts<'a> {
+    by_id: BTreeMap<&'a str, &'a AccountFacts>,
+    by_name: BTreeMap<&'a str, Vec<&'a AccountFacts>>,
+    client_name: BTreeMap<&'a str, &'a str>,
+    /// Account id → the client id it gets (`None` clears it).
+    writes: BTreeMap<String, Option<String>>,
+}
+
+impl<'a> Accounts<'a> {
+    fn new(data: &'a DataFacts) -> Self {
+        let mut by_name: BTreeMap<&str, Vec<&AccountFacts>> = BTreeMap::new();
+        for a in &data.accounts {
+            by_name.entry(a.name.as_str()).or_default().push(a);
+        }
+        Accounts {
+            by_id: data.accounts.iter().map(|a| (a.id.as_str(), a)).collect(),
+            by_name,
+            client_name: data
+                .clients
+                .iter()
+                .map(|c| (c.id.as_str(), c.name.as_str()))
+                .collect(),
+            writes: BTreeMap::new(),
         }
     }
-    let mut by_name: BTreeMap<&str, Vec<&AccountFacts>> = BTreeMap::new();
-    for a in &data.accounts {
-        by_name.entry(a.name.as_str()).or_default().push(a);
-    }
-    let named =
-        |name: &str| -> Vec<&AccountFacts> { by_name.get(name).cloned().unwrap_or_default() };
-    let mut entries: BTreeMap<String, ClientMappingEntry> = BTreeMap::new();
-    let mut writes: Vec<Address> = Vec::new();
 
-    // Overrides always apply.
+    fn named(&self, name: &str) -> &[&'a AccountFacts] {
+        self.by_name.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    fn client_name<'s>(&'s self, id: &'s str) -> &'s str {
+        self.client_name.get(id).copied().unwrap_or(id)
+    }
+
+    /// The one Account an override names, or why there is none (with a hint).
+    fn resolve(&self, by: &RecordRef) -> Result<&'a AccountFacts, (String, &'static str)> {
+        match by {
+            RecordRef::Id(id) => self.by_id.get(id.as_str()).copied().ok_or_else(|| {
+                (
+                    format!("no Account has the id {id}"),
+                    "give the record id of an existing Account (the digits in its CRM URL)",
+                )
+            }),
+            RecordRef::Name(name) => match self.named(name) {
+                [a] => Ok(*a),
+                [] => Err((
+                    format!("no Account is named \"{name}\""),
+                    "overrides name an Account by its exact Account_Name, or by accountId",
+                )),
+                many => Err((
+                    ambiguous(name, many),
+                    "name the Account by accountId: one of the ids listed",
+                )),
+            },
+        }
+    }
+}
+
+/// Overrides always apply; one the org cannot honour is an error at its spec entry.
+fn apply_overrides(
+    ctx: &mut Ctx<'_>,
+    accounts: &mut Accounts<'_>,
+    entries: &mut BTreeMap<String, ClientMappingEntry>,
+) {
+    let data = ctx.data;
     for o in &ctx.desired.clients.overrides {
         let client = &o.client;
         let Some(c) = data.clients.iter().find(|c| &c.name == client) else {
@@ -112,42 +199,20 @@ pub(super) fn plan_mapping(
             );
             continue;
         };
-        let account = match &o.account {
-            RecordRef::Id(id) => account_by_id.get(id.as_str()).copied().ok_or_else(|| {
-                (
-                    format!("no Account has the id {id}"),
-                    "give the record id of an existing Account (the digits in its CRM URL)",
-                )
-            }),
-            RecordRef::Name(name) => match named(name).as_slice() {
-                [a] => Ok(*a),
-                [] => Err((
-                    format!("no Account is named \"{name}\""),
-                    "overrides name an Account by its exact Account_Name, or by accountId",
-                )),
-                many => Err((
-                    ambiguous(name, many),
-                    "name the Account by accountId: one of the ids listed",
-                )),
-            },
-        };
-        match account {
+        let status = match accounts.resolve(&o.account) {
             Ok(a) => {
                 if ctx.client_of_account.get(&a.id) != Some(&c.id) {
                     if let Some(old) = ctx.account_of_client.remove(&c.id) {
-                        account_writes.insert(old.clone(), None);
+                        accounts.writes.insert(old.clone(), None);
                         ctx.client_of_account.remove(&old);
                     }
                     if let Some(other) = ctx.client_of_account.insert(a.id.clone(), c.id.clone()) {
                         ctx.account_of_client.remove(&other);
                     }
                     ctx.account_of_client.insert(c.id.clone(), a.id.clone());
-                    account_writes.insert(a.id.clone(), Some(c.id.clone()));
+                    accounts.writes.insert(a.id.clone(), Some(c.id.clone()));
                 }
-                entries.insert(
-                    c.id.clone(),
-                    entry(&c.name, &c.id, mapped(&a.name, &a.id, "override")),
-                );
+                mapped(&a.name, &a.id, "override")
             }
             Err((reason, hint)) => {
                 let key = match o.account {
@@ -163,22 +228,28 @@ pub(super) fn plan_mapping(
                     .at(Address::projects("client", client.clone()))
                     .in_spec(format!("{}.{key}", o.spec_path)),
                 );
-                entries.insert(
-                    c.id.clone(),
-                    entry(&c.name, &c.id, unmapped(format!("override: {reason}"))),
-                );
+                unmapped(format!("override: {reason}"))
             }
-        }
+        };
+        entries.insert(c.id.clone(), entry(&c.name, &c.id, status));
     }
+}
 
-    let pending = marker.client_mapping == ClientMappingState::Pending;
-    let run_auto = pending && ctx.desired.clients.auto;
-    for c in &data.clients {
+/// Every client without an override: its existing mapping, the automatic match by exact
+/// name when `run_auto`, or why it stays unmapped.
+fn auto_map(
+    ctx: &mut Ctx<'_>,
+    accounts: &mut Accounts<'_>,
+    entries: &mut BTreeMap<String, ClientMappingEntry>,
+    run_auto: bool,
+) {
+    for c in &ctx.data.clients {
         if entries.contains_key(&c.id) {
             continue;
         }
         if let Some(account) = ctx.account_of_client.get(&c.id) {
-            let name = account_by_id
+            let name = accounts
+                .by_id
                 .get(account.as_str())
                 .map_or("", |a| a.name.as_str());
             entries.insert(
@@ -187,45 +258,46 @@ pub(super) fn plan_mapping(
             );
             continue;
         }
-        let matches = named(&c.name);
-        let reason = match matches.as_slice() {
-            [] => format!("no Account is named \"{}\"", c.name),
-            [_, _, ..] => ambiguous(&c.name, &matches),
+        let matches = accounts.named(&c.name).to_vec();
+        let status = match matches.as_slice() {
+            [] => unmapped(format!("no Account is named \"{}\"", c.name)),
             [a] => match ctx.client_of_account.get(&a.id) {
-                Some(other) => format!(
+                Some(other) => unmapped(format!(
                     "Account \"{}\" is already mapped to client \"{}\"",
                     a.name,
-                    client_name.get(other.as_str()).copied().unwrap_or(other)
-                ),
+                    accounts.client_name(other)
+                )),
                 None if run_auto => {
                     ctx.client_of_account.insert(a.id.clone(), c.id.clone());
                     ctx.account_of_client.insert(c.id.clone(), a.id.clone());
-                    account_writes.insert(a.id.clone(), Some(c.id.clone()));
-                    entries.insert(
-                        c.id.clone(),
-                        entry(&c.name, &c.id, mapped(&a.name, &a.id, "auto")),
-                    );
-                    continue;
+                    accounts.writes.insert(a.id.clone(), Some(c.id.clone()));
+                    mapped(&a.name, &a.id, "auto")
                 }
-                None if ctx.desired.clients.auto => {
-                    "the one-time automatic mapping has already run; add an override".into()
-                }
-                None => {
-                    "automatic mapping is skipped (accountMapping: Skip); add an override".into()
-                }
+                None if ctx.desired.clients.auto => unmapped(
+                    "the one-time automatic mapping has already run; add an override".into(),
+                ),
+                None => unmapped(
+                    "automatic mapping is skipped (accountMapping: Skip); add an override".into(),
+                ),
             },
+            many => unmapped(ambiguous(&c.name, many)),
         };
-        entries.insert(c.id.clone(), entry(&c.name, &c.id, unmapped(reason)));
+        entries.insert(c.id.clone(), entry(&c.name, &c.id, status));
     }
+}
 
-    for (account_id, client) in &account_writes {
-        let account_name = account_by_id
-            .get(account_id.as_str())
-            .map_or("", |a| a.name.as_str());
+/// The changes writing the planned Account mappings; returns their addresses.
+fn account_changes(
+    ctx: &mut Ctx<'_>,
+    accounts: &Accounts<'_>,
+    field_dep: Option<Address>,
+) -> Vec<Address> {
+    let mut writes = Vec::new();
+    for (account_id, client) in &accounts.writes {
+        let account = accounts.by_id.get(account_id.as_str());
+        let account_name = account.map_or("", |a| a.name.as_str());
         let address = Address::crm("client-mapping", format!("Accounts/{account_id}"));
-        let before = account_by_id
-            .get(account_id.as_str())
-            .and_then(|a| a.client_id.clone());
+        let before = account.and_then(|a| a.client_id.clone());
         let mut fields = Map::new();
         fields.insert(
             ACCOUNT_CLIENT_FIELD.into(),
@@ -237,9 +309,9 @@ pub(super) fn plan_mapping(
             reason: match client {
                 Some(c) => format!(
                     "map Account \"{account_name}\" to client \"{}\"",
-                    client_name.get(c.as_str()).copied().unwrap_or(c)
+                    accounts.client_name(c)
                 ),
-                None if data.mode == DataMode::Rebinding => format!(
+                None if ctx.data.mode == DataMode::Rebinding => format!(
                     "the bound portal changes: Account \"{account_name}\" no longer maps to a client of the old portal"
                 ),
                 None => format!("Account \"{account_name}\" no longer maps to a client (an override moved it)"),
@@ -247,7 +319,7 @@ pub(super) fn plan_mapping(
             before: Some(json!({ACCOUNT_CLIENT_FIELD: before})),
             after: Some(json!({ACCOUNT_CLIENT_FIELD: client})),
             destructive: false,
-            depends_on: field_deps.get("Accounts").cloned().into_iter().collect(),
+            depends_on: field_dep.clone().into_iter().collect(),
             operation: Operation::WriteRecordFields {
                 module: "Accounts".into(),
                 record_id: account_id.clone(),
@@ -258,54 +330,39 @@ pub(super) fn plan_mapping(
             .insert(account_id.clone(), address.clone());
         writes.push(address);
     }
+    writes
+}
 
-    let user_entries = super::mapping_users::plan_user_mapping(
-        ctx,
-        run_auto,
-        field_deps.get("Contacts").cloned(),
-        &mut writes,
-    );
-
-    let after = if pending {
-        let state = if ctx.desired.clients.auto {
-            ClientMappingState::Done
-        } else {
-            ClientMappingState::Skipped
-        };
-        let mut next = marker;
-        next.client_mapping = state;
-        let mut depends_on = writes;
-        depends_on.extend(field_deps.values().cloned());
-        ctx.push(Change {
-            address: Address::crm("client-mapping", MARKER_VARIABLE),
-            action: Action::Update,
-            reason: if state == ClientMappingState::Done {
-                "record that the one-time automatic client mapping ran (it never runs again in this activation)".into()
-            } else {
-                "record that the automatic client mapping was skipped (it cannot run again in this activation)".into()
-            },
-            before: Some(json!({"client_mapping": ClientMappingState::Pending})),
-            after: Some(json!({"client_mapping": state})),
-            destructive: false,
-            depends_on,
-            operation: Operation::RecordClientMapping { variable_id, marker: next },
-        });
-        state
+/// Records in the marker that the one-time mapping ran (or was skipped), once every mapping
+/// write of this plan (`depends_on`) is done; returns the state it records.
+fn record_mapping_ran(
+    ctx: &mut Ctx<'_>,
+    variable_id: Option<String>,
+    marker: Marker,
+    depends_on: Vec<Address>,
+) -> ClientMappingState {
+    let state = if ctx.desired.clients.auto {
+        ClientMappingState::Done
     } else {
-        marker.client_mapping
+        ClientMappingState::Skipped
     };
-    let mut clients: Vec<ClientMappingEntry> = entries.into_values().collect();
-    clients.sort_by(|a, b| (&a.client, &a.client_id).cmp(&(&b.client, &b.client_id)));
-    MappingReport {
-        automatic_mapping: match after {
-            ClientMappingState::Pending => "pending",
-            ClientMappingState::Done => "done",
-            ClientMappingState::Skipped => "skipped",
-        }
-        .into(),
-        clients,
-        client_users: user_entries,
-    }
+    let mut next = marker;
+    next.client_mapping = state;
+    ctx.push(Change {
+        address: Address::crm("client-mapping", MARKER_VARIABLE),
+        action: Action::Update,
+        reason: if state == ClientMappingState::Done {
+            "record that the one-time automatic client mapping ran (it never runs again in this activation)".into()
+        } else {
+            "record that the automatic client mapping was skipped (it cannot run again in this activation)".into()
+        },
+        before: Some(json!({"client_mapping": ClientMappingState::Pending})),
+        after: Some(json!({"client_mapping": state})),
+        destructive: false,
+        depends_on,
+        operation: Operation::RecordClientMapping { variable_id, marker: next },
+    });
+    state
 }
 
 /// Clears every client mapping on Accounts and Contacts.

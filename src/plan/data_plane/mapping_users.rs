@@ -298,3 +298,246 @@ fn entry(user: &User<'_>, status: super::MappingStatus) -> ClientUserMappingEntr
         status,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::live::Observed;
+    use crate::live::data::{AccountFacts, ClientFacts, ClientUserFacts, ContactFacts, DataFacts};
+    use crate::plan::data_plane::{MappingReport, MappingStatus, plan_data};
+    use crate::plan::diagnostics::PlanDiagnostic;
+    use crate::plan::model::{Change, Operation};
+    use crate::plan::{Desired, Severity};
+
+    fn desired(clients: &str) -> Desired {
+        let spec: crate::spec::ProjectsIntegrationSpec = serde_saphyr::from_str(&format!(
+            "portal: {{name: Acme Delivery}}\nrelatedLists: {{modules: [{{module: Accounts}}]}}\nclients:\n{clients}"
+        ))
+        .unwrap();
+        Desired::from_spec("acme", &spec)
+    }
+
+    fn account(id: &str, name: &str) -> AccountFacts {
+        AccountFacts {
+            id: id.into(),
+            name: name.into(),
+            client_id: None,
+        }
+    }
+
+    fn contact(id: &str, email: &str, user: Option<&str>) -> ContactFacts {
+        ContactFacts {
+            id: id.into(),
+            email: email.into(),
+            account_id: None,
+            client_user_id: user.map(str::to_string),
+        }
+    }
+
+    fn client(id: &str, name: &str, users: &[(&str, &str)]) -> ClientFacts {
+        ClientFacts {
+            id: id.into(),
+            name: name.into(),
+            users: Some(
+                users
+                    .iter()
+                    .map(|(id, email)| ClientUserFacts {
+                        id: id.to_string(),
+                        email: email.to_string(),
+                        project_ids: vec![],
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    /// A first activation: no mapping field yet, two Accounts share "Twin Co", two Contacts
+    /// share an email.
+    fn data() -> DataFacts {
+        DataFacts {
+            portal_id: "p1".into(),
+            accounts: vec![
+                account("10", "Solo Ltd"),
+                account("11", "Twin Co"),
+                account("12", "Twin Co"),
+            ],
+            contacts: vec![
+                contact("20", "ann@solo.example", None),
+                contact("21", "bob@twin.example", None),
+                contact("22", "bob@twin.example", None),
+                contact("23", "spare@solo.example", None),
+            ],
+            clients: vec![
+                client("c1", "Solo Ltd", &[("u1", "ann@solo.example")]),
+                client("c2", "Twin Co", &[("u2", "bob@twin.example")]),
+                client("c3", "Nobody Inc", &[("u3", "cat@nobody.example")]),
+            ],
+            ..Default::default()
+        }
+    }
+
+    fn plan(
+        desired: &Desired,
+        data: DataFacts,
+    ) -> (MappingReport, Vec<Change>, Vec<PlanDiagnostic>) {
+        let observed = Observed {
+            data: Some(data),
+            ..Default::default()
+        };
+        let (mut changes, mut diagnostics) = (Vec::new(), Vec::new());
+        let report = plan_data(desired, &observed, &mut changes, &mut diagnostics).unwrap();
+        (report, changes, diagnostics)
+    }
+
+    fn status(report: &MappingReport, email: &str) -> MappingStatus {
+        report
+            .client_users
+            .iter()
+            .find(|u| u.email == email)
+            .unwrap()
+            .status
+            .clone()
+    }
+
+    /// (module, record id, value written) of every mapping write.
+    fn writes(changes: &[Change]) -> Vec<(String, String, serde_json::Value)> {
+        changes
+            .iter()
+            .filter_map(|c| match &c.operation {
+                Operation::WriteRecordFields {
+                    module,
+                    record_id,
+                    fields,
+                } => Some((
+                    module.clone(),
+                    record_id.clone(),
+                    fields.values().next().cloned().unwrap(),
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn first_activation_maps_unambiguous_users_and_says_why_not_the_others() {
+        let (report, changes, diagnostics) = plan(&desired("  accountMapping: Auto\n"), data());
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        assert_eq!(report.automatic_mapping, "done");
+        assert!(matches!(
+            status(&report, "ann@solo.example"),
+            MappingStatus::Mapped { record_id, via, .. } if record_id == "20" && via == "auto"
+        ));
+        assert_eq!(
+            status(&report, "bob@twin.example"),
+            MappingStatus::Unmapped {
+                reason: "2 Contacts have the email bob@twin.example (ids 21, 22)".into()
+            }
+        );
+        assert_eq!(
+            status(&report, "cat@nobody.example"),
+            MappingStatus::Unmapped {
+                reason: "no Contact has the email cat@nobody.example".into()
+            }
+        );
+        let twin = report
+            .clients
+            .iter()
+            .find(|c| c.client == "Twin Co")
+            .unwrap();
+        assert_eq!(
+            twin.status,
+            MappingStatus::Unmapped {
+                reason: "2 Accounts are named \"Twin Co\" (ids 11, 12)".into()
+            }
+        );
+        assert_eq!(
+            writes(&changes),
+            [
+                ("Accounts".into(), "10".into(), "c1".into()),
+                ("Contacts".into(), "20".into(), "u1".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn overrides_by_id_choose_among_shared_names_and_move_mappings() {
+        let mut data = data();
+        // u1 is mapped already, to a Contact the override takes it away from.
+        data.contacts[0].client_user_id = Some("u1".into());
+        let desired = desired(
+            "  overrides:\n    - {client: Twin Co, accountId: '12'}\n  userOverrides:\n    - {clientUser: BOB@twin.example, contactId: '22'}\n    - {clientUser: ann@solo.example, contact: spare@solo.example}\n",
+        );
+        let (report, changes, diagnostics) = plan(&desired, data);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let twin = report
+            .clients
+            .iter()
+            .find(|c| c.client == "Twin Co")
+            .unwrap();
+        assert!(matches!(&twin.status,
+            MappingStatus::Mapped { record_id, via, .. } if record_id == "12" && via == "override"));
+        assert_eq!(
+            writes(&changes),
+            [
+                ("Accounts".into(), "10".into(), "c1".into()),
+                ("Accounts".into(), "12".into(), "c2".into()),
+                ("Contacts".into(), "20".into(), serde_json::Value::Null),
+                ("Contacts".into(), "22".into(), "u2".into()),
+                ("Contacts".into(), "23".into(), "u1".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn overrides_the_org_cannot_honour_are_errors_at_their_spec_entry() {
+        let desired = desired(
+            "  overrides:\n    - {client: Twin Co, account: Twin Co}\n    - {client: Solo Ltd, accountId: '99'}\n    - {client: Gone GmbH, account: Solo Ltd}\n  userOverrides:\n    - {clientUser: bob@twin.example, contact: bob@twin.example}\n    - {clientUser: dan@gone.example, contactId: '20'}\n",
+        );
+        let (report, _, diagnostics) = plan(&desired, data());
+        let found: Vec<(Severity, &str, &str)> = diagnostics
+            .iter()
+            .map(|d| {
+                (
+                    d.severity,
+                    d.message.as_str(),
+                    d.spec_at.as_deref().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    Severity::Error,
+                    "client \"Twin Co\": override: 2 Accounts are named \"Twin Co\" (ids 11, 12)",
+                    "spec.clients.overrides[0].account"
+                ),
+                (
+                    Severity::Error,
+                    "client \"Solo Ltd\": override: no Account has the id 99",
+                    "spec.clients.overrides[1].accountId"
+                ),
+                (
+                    Severity::Error,
+                    "clients.overrides names client \"Gone GmbH\", which is not a client company of the portal",
+                    "spec.clients.overrides[2].client"
+                ),
+                (
+                    Severity::Error,
+                    "client user bob@twin.example: override: 2 Contacts have the email bob@twin.example (ids 21, 22)",
+                    "spec.clients.userOverrides[0].contact"
+                ),
+                (
+                    Severity::Error,
+                    "clients.userOverrides names client user dan@gone.example, who is not a client user of the portal",
+                    "spec.clients.userOverrides[1].clientUser"
+                ),
+            ]
+        );
+        assert_eq!(
+            status(&report, "bob@twin.example"),
+            MappingStatus::Unmapped {
+                reason: "override: 2 Contacts have the email bob@twin.example (ids 21, 22)".into()
+            }
+        );
+    }
+}
