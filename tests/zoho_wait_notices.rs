@@ -129,3 +129,35 @@ async fn short_waits_pass_without_a_word() {
         lines.lock().unwrap()
     );
 }
+
+#[tokio::test]
+async fn a_throttled_token_request_says_why_it_waits_too() {
+    let throttled = Arc::new(AtomicUsize::new(0));
+    let fake = FakeZoho::raw(move |request, ctx| {
+        let first = throttled.fetch_add(usize::from(request.is_token_request()), Ordering::SeqCst);
+        async move {
+            match (request.is_token_request(), first) {
+                (true, 0) => Reply::json(
+                    429,
+                    json!({"error": "Access Denied", "error_description": "too many requests"}),
+                )
+                .header("retry-after", "3"),
+                (true, _) => ctx.issue_token(None),
+                (false, _) => Reply::ok(org_body()),
+            }
+        }
+    })
+    .await;
+    let (options, lines) = noticed(ClientOptions {
+        retry: RetryPolicy {
+            max_retry_after: Duration::from_secs(10),
+            ..fast_options().retry
+        },
+        ..fast_options()
+    });
+    let clients = connect(&fake, &options);
+    clients.crm.org().await.unwrap();
+    let lines = lines.lock().unwrap().clone();
+    assert_no_secrets(&lines.join("\n"));
+    insta::assert_snapshot!(lines.join("\n"));
+}

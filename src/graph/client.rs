@@ -63,7 +63,8 @@ impl GraphClient {
             credentials.clone(),
             options.retry.clone(),
             stats.clone(),
-        )?;
+        )?
+        .with_notice(options.wait_notice.clone());
         let transport = Transport::new(TransportParts {
             system: System::Graph,
             http,

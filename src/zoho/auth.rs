@@ -16,6 +16,7 @@ use tokio::time::Instant;
 
 use super::credentials::{Credentials, GraphCredentials, Secret};
 use super::error::{AuthError, RequestDescription, System, ZohoError};
+use super::pacing::WaitNotice;
 use super::response;
 use super::retry::RetryPolicy;
 use super::stats::ApiStats;
@@ -108,6 +109,8 @@ pub struct TokenSource {
     cached: Mutex<Option<Cached>>,
     /// Keeps tokens between runs; see `token_store`.
     store: Option<(Arc<dyn TokenStore>, String)>,
+    /// Told of a retry wait worth announcing, as the API calls' waits are.
+    notice: Option<WaitNotice>,
 }
 
 impl std::fmt::Debug for TokenSource {
@@ -147,6 +150,7 @@ impl TokenSource {
             stats,
             cached: Mutex::new(None),
             store,
+            notice: None,
         }
     }
 
@@ -169,7 +173,14 @@ impl TokenSource {
             stats,
             cached: Mutex::new(None),
             store: None,
+            notice: None,
         })
+    }
+
+    /// Announces long retry waits of token requests through `notice`.
+    pub fn with_notice(mut self, notice: Option<WaitNotice>) -> TokenSource {
+        self.notice = notice;
+        self
     }
 
     /// A token kept by an earlier run that is still good for a while.
@@ -323,15 +334,12 @@ impl TokenSource {
             let builder = self.http.post(self.token_url.clone()).form(&form);
             let sent = Instant::now();
             let outcome = exchange(builder, &request).await;
+            let took = sent.elapsed();
             match &outcome {
-                Ok(answer) => super::call_log::answer(
-                    &request,
-                    answer.status,
-                    sent.elapsed(),
-                    attempt,
-                    &answer.body,
-                ),
-                Err(e) => super::call_log::no_answer(&request, e, sent.elapsed(), attempt),
+                Ok(answer) => {
+                    super::call_log::answer(&request, answer.status, took, attempt, &answer.body)
+                }
+                Err(e) => super::call_log::no_answer(&request, e, took, attempt),
             }
             let failure = match outcome {
                 Ok(answer) if answer.status == 429 || answer.status >= 500 => response::api_error(
@@ -366,7 +374,14 @@ impl TokenSource {
             }
             let wait = self.retry.delay(attempt, failure.retry_after());
             self.stats.record_retry();
-            super::call_log::retrying(&request, wait, attempt + 1, self.retry.max_attempts);
+            let max = self.retry.max_attempts;
+            if let (Some(notice), Some(line)) = (
+                &self.notice,
+                super::call_log::retry_notice(&request, &failure, took, wait, attempt, max),
+            ) {
+                notice(&line);
+            }
+            super::call_log::retrying(&request, wait, attempt + 1, max);
             tokio::time::sleep(wait).await;
         }
     }

@@ -150,7 +150,8 @@ impl ZohoClients {
                 stats.clone(),
                 options.token_store.clone(),
                 options.token_store_scope.as_deref(),
-            ))
+            )
+            .with_notice(options.wait_notice.clone()))
         };
         let crm_tokens = token_source(&credentials.crm);
         let projects_tokens = match &credentials.portal {
