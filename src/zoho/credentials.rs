@@ -139,7 +139,7 @@ pub enum CredentialsError {
         available: String,
     },
     #[error(
-        "the spec names portalSecretRef {name:?}, but {ENV_PORTAL_REFRESH_TOKEN} is not set and there is no credentials file to look it up in"
+        "the spec names portalSecretRef {name:?}, but {ENV_PORTAL_REFRESH_TOKEN} is not set and no credentials file has a profile of that name"
     )]
     NoPortalCredentials { name: String },
 }
@@ -371,9 +371,13 @@ impl CredentialSources<'_> {
                     origin: format!("environment variable {ENV_PORTAL_REFRESH_TOKEN}"),
                     ..crm.clone()
                 },
+                // The owner's grant not being there yet is the same PendingApproval whether
+                // the other credentials come from the environment or from the file.
                 None => match &file {
-                    Some(file) => file.credentials(name, Some(&crm))?,
-                    None => {
+                    Some(file) if file.profiles.contains_key(name) => {
+                        file.credentials(name, Some(&crm))?
+                    }
+                    _ => {
                         return Err(CredentialsError::NoPortalCredentials {
                             name: name.to_string(),
                         });
@@ -514,6 +518,32 @@ mod tests {
         assert!(err.contains("no profile \"other\""), "{err}");
         assert!(err.contains("pm-admin, zoho-oauth"), "{err}");
         assert!(!err.contains(CANARY));
+    }
+
+    #[test]
+    fn a_portal_grant_missing_from_the_file_is_pending_like_one_missing_from_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("credentials.yaml");
+        std::fs::write(
+            &path,
+            "zoho-oauth:\n  client_id: \"1000.ID\"\n  client_secret: \"s\"\n  refresh_token: \"r1\"\n",
+        )
+        .unwrap();
+        let from_file = HashMap::from([(ENV_CREDENTIALS_FILE, path.display().to_string())]);
+        let from_env = HashMap::from([
+            (ENV_CLIENT_ID, "1000.ID".to_string()),
+            (ENV_CLIENT_SECRET, "s".to_string()),
+            (ENV_REFRESH_TOKEN, "r1".to_string()),
+        ]);
+        for vars in [from_file, from_env] {
+            let env = sources(&vars);
+            let src = CredentialSources { env: &env };
+            let err = src.resolve("zoho-oauth", Some("pm-admin")).unwrap_err();
+            assert!(
+                matches!(&err, CredentialsError::NoPortalCredentials { name } if name == "pm-admin"),
+                "{err}"
+            );
+        }
     }
 
     #[test]
