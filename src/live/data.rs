@@ -64,7 +64,8 @@ pub struct ContactFacts {
 pub struct ClientFacts {
     pub id: String,
     pub name: String,
-    /// Client users, read only while the one-time automatic mapping is pending.
+    /// Client users, read while the one-time automatic mapping is pending, or when the spec
+    /// maps client users by override or imports them.
     pub users: Option<Vec<ClientUserFacts>>,
 }
 
@@ -346,9 +347,14 @@ pub async fn observe_data<C: CrmApi, P: ProjectsApi>(
         {
             return Ok(Vec::new());
         }
+        // Read already for the plan-time name checks (names.rs).
+        if let Some(read) = observed.names.templates_of(&portal_id) {
+            return Ok(read.to_vec());
+        }
         projects
             .projects(&portal_id, ProjectFilter::Templates)
             .await
+            .map(|ts| ts.into_iter().map(|t| (t.id, t.name)).collect())
             .map_err(reading("Zoho Projects project templates"))
     };
     let clients = async {
@@ -361,7 +367,6 @@ pub async fn observe_data<C: CrmApi, P: ProjectsApi>(
         accounts,
         contacts,
         link_records,
-            .map(|ts| ts.into_iter().map(|t| (t.id, t.name)).collect())
         value_records,
         portal_projects,
         templates,
@@ -424,8 +429,12 @@ pub async fn observe_data<C: CrmApi, P: ProjectsApi>(
         clients
             .iter()
             .enumerate()
+            // On a first activation the Contacts mapping field does not exist yet (this plan
+            // creates it), and the client users are what the one-time mapping matches.
             .filter(|_| {
-                (mapping_pending && contact_field) || !desired.imports.client_users.is_empty()
+                (mapping_pending && desired.clients.auto)
+                    || !desired.clients.user_overrides.is_empty()
+                    || !desired.imports.client_users.is_empty()
             })
             .map(|(i, c)| {
                 let portal_id = &portal_id;
@@ -436,8 +445,6 @@ pub async fn observe_data<C: CrmApi, P: ProjectsApi>(
                         .map_err(reading(format!("users of client \"{}\"", c.name)))?;
                     Ok::<_, ObserveError>((i, users))
                 }
-            // On a first activation the Contacts mapping field does not exist yet (this plan
-            // creates it), and the client users are what the one-time mapping matches.
             }),
     );
     let imported_projects: BTreeSet<&str> = desired
@@ -504,8 +511,7 @@ pub async fn observe_data<C: CrmApi, P: ProjectsApi>(
     }
     client_facts.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
     projects_facts.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
-    let mut templates: Vec<(String, String)> =
-        templates.into_iter().map(|t| (t.id, t.name)).collect();
+    let mut templates: Vec<(String, String)> = templates;
     templates.sort();
 
     Ok(Some(DataFacts {

@@ -7,9 +7,11 @@ pub mod address;
 pub mod creation_tag;
 pub mod data;
 pub mod marker;
+pub mod names;
 pub mod observe;
 pub mod snapshot;
 
 pub use address::Address;
 pub use marker::{ClientMappingState, IntegrationState, MARKER_VARIABLE, Marker};
+pub use names::{ActingUserFacts, NamedFacts};
 pub use snapshot::*;

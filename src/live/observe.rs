@@ -67,6 +67,7 @@ pub async fn observe<C: CrmApi, P: ProjectsApi>(
         users,
         link_record_count: None,
         data: None,
+        names: Default::default(),
     };
     if needs_link_count(desired, &observed) {
         let count = crm
@@ -78,6 +79,7 @@ pub async fn observe<C: CrmApi, P: ProjectsApi>(
             )))?;
         observed.link_record_count = Some(count);
     }
+    observed.names = super::names::observe_names(desired, &observed, crm, projects).await?;
     observed.data = super::data::observe_data(desired, &observed, crm, projects).await?;
     Ok(observed)
 }

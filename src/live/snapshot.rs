@@ -50,6 +50,9 @@ pub struct Observed {
     /// Data-plane facts; `None` when the data plane does not run for this state.
     #[serde(default)]
     pub data: Option<super::data::DataFacts>,
+    /// The acting user and the org's names the spec refers to (stages, roles, templates).
+    #[serde(default)]
+    pub names: super::names::NamedFacts,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

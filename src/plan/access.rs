@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::diagnostics::{DiagnosticCode as Code, PlanDiagnostic};
 use super::link_module::LINK_MODULE_PLURAL;
+use super::live_checks::valid_names_hint;
 use super::model::*;
 use super::planner::{Planner, permissions_view};
 use crate::live::{Address, PermissionKind, PortalFacts};
@@ -26,14 +27,20 @@ impl<'a> Planner<'a> {
                 .iter()
                 .find(|p| p.name == desired.name)
             else {
-                self.diag(
-                    PlanDiagnostic::error(
-                        Code::ProfileNotFound,
-                        format!("CRM profile \"{}\" does not exist", desired.name),
-                    )
-                    .hint(format!("profiles in this org: {}", available.join(", ")))
-                    .at(Address::crm("profile", desired.name.clone())),
-                );
+                let mut diagnostic = PlanDiagnostic::error(
+                    Code::ProfileNotFound,
+                    format!("CRM profile \"{}\" does not exist", desired.name),
+                )
+                .hint(valid_names_hint(
+                    &desired.name,
+                    "profiles in this org",
+                    available.iter().copied(),
+                ))
+                .at(Address::crm("profile", desired.name.clone()));
+                if let Some(path) = self.profile_spec_path(&desired.name) {
+                    diagnostic = diagnostic.in_spec(path);
+                }
+                self.diag(diagnostic);
                 continue;
             };
             let Some(wanted) = &desired.related_list else {

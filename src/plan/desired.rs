@@ -71,6 +71,9 @@ pub struct Desired {
     /// `spec.imports`, emails lower-cased.
     #[serde(default)]
     pub imports: DesiredImports,
+    /// The live names the spec uses (profiles, roles, stage, template) with their spec paths.
+    #[serde(default)]
+    pub named: Vec<super::live_checks::NamedInSpec>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -234,28 +237,11 @@ impl Desired {
                     .map(|u| (u.email.to_ascii_lowercase(), u.projects.clone()))
                     .collect(),
             },
+            named: super::live_checks::named_in_spec(spec),
         }
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_acme_example_reduces_to_sorted_normalized_desired_state() {
-        let text =
-            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/acme.yaml"))
-                .unwrap();
-        let loaded = crate::spec::load_str("acme.yaml", &text).unwrap();
-        let d = Desired::from_spec("acme", &loaded[0].resource.spec);
-        let modules: Vec<&str> = d.modules.iter().map(|m| m.module.as_str()).collect();
-        let mut sorted = modules.clone();
-        sorted.sort();
-        assert_eq!(modules, sorted);
-        assert!(
-            d.modules
-                .iter()
 /// The client overrides; validation made sure each names its Account exactly one way.
 fn client_overrides(clients: &crate::spec::ClientsSpec) -> Vec<ClientOverride> {
     clients
@@ -298,6 +284,24 @@ fn user_overrides(clients: &crate::spec::ClientsSpec) -> Vec<ClientUserOverride>
         .collect()
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_acme_example_reduces_to_sorted_normalized_desired_state() {
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/acme.yaml"))
+                .unwrap();
+        let loaded = crate::spec::load_str("acme.yaml", &text).unwrap();
+        let d = Desired::from_spec("acme", &loaded[0].resource.spec);
+        let modules: Vec<&str> = d.modules.iter().map(|m| m.module.as_str()).collect();
+        let mut sorted = modules.clone();
+        sorted.sort();
+        assert_eq!(modules, sorted);
+        assert!(
+            d.modules
+                .iter()
                 .any(|m| m.module == "Deals" && m.lookup_field == "Deal")
         );
         assert!(d.user_access.keys().all(|e| *e == e.to_ascii_lowercase()));

@@ -54,6 +54,12 @@ pub enum DiagnosticCode {
     ProjectNotFound,
     ContactNotFound,
     ValueNotWritable,
+    /// The acting user lacks the Administrator profile.
+    NotAdministrator,
+    /// `dealConversion.stage` is not a value of `Deals.Stage`.
+    StageNotFound,
+    /// A portal role the spec gives users does not exist in the portal.
+    RoleNotFound,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -65,27 +71,27 @@ pub struct PlanDiagnostic {
     pub hint: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<Address>,
+    /// The spec node the problem is about: a field path (`spec.clients.overrides[1].account`)
+    /// from the planner, which the CLI turns into `file:line:column`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec_at: Option<String>,
 }
 
 impl PlanDiagnostic {
     pub fn new(severity: Severity, code: DiagnosticCode, message: impl Into<String>) -> Self {
         PlanDiagnostic {
             severity,
-    /// The spec node the problem is about: a field path (`spec.clients.overrides[1].account`)
-    /// from the planner, which the CLI turns into `file:line:column`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub spec_at: Option<String>,
             code,
             message: message.into(),
             hint: None,
             address: None,
+            spec_at: None,
         }
     }
 
     pub fn error(code: DiagnosticCode, message: impl Into<String>) -> Self {
         Self::new(Severity::Error, code, message)
     }
-            spec_at: None,
 
     pub fn warning(code: DiagnosticCode, message: impl Into<String>) -> Self {
         Self::new(Severity::Warning, code, message)
@@ -104,10 +110,10 @@ impl PlanDiagnostic {
         self.address = Some(address);
         self
     }
-}
 
     /// Points the diagnostic at a node of the spec, by field path.
     pub fn in_spec(mut self, path: impl Into<String>) -> Self {
         self.spec_at = Some(path.into());
         self
     }
+}

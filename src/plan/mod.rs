@@ -11,6 +11,7 @@ pub mod diagnostics;
 pub mod field_map;
 pub mod field_values;
 pub mod link_module;
+pub mod live_checks;
 pub mod model;
 mod module_plan;
 pub mod planner;

@@ -33,6 +33,7 @@ pub fn plan(desired: &Desired, observed: &Observed, options: &PlanOptions) -> Pl
         changes: Vec::new(),
         diagnostics: Vec::new(),
     };
+    planner.check_live_names();
     if planner.org_is_bound_elsewhere() {
         // Another integration owns this org: touching anything would fight it.
     } else if desired.active {

@@ -368,6 +368,11 @@ pub trait ProjectsApi: Send + Sync {
         &self,
         portal_id: &str,
     ) -> impl Future<Output = Result<Vec<ProjectCustomField>, ZohoError>> + Send;
+    /// The names of the roles users can be given in the portal.
+    fn portal_roles(
+        &self,
+        portal_id: &str,
+    ) -> impl Future<Output = Result<Vec<String>, ZohoError>> + Send;
     fn portal_users(
         &self,
         portal_id: &str,

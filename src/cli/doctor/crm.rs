@@ -7,7 +7,8 @@ use serde_json::Value;
 use super::report::Check;
 use super::shape::{self, Contract, Kind, Paging, Verdict, decode_as};
 use crate::zoho::crm::{
-    CRM_PREFIX, CrmClient, CrmUser, Field, Module, Org, Profile, RelatedList, Role, Variable,
+    ADMIN_PROFILE, CRM_PREFIX, CrmClient, CrmUser, Field, Module, Org, Profile, RelatedList, Role,
+    Variable,
 };
 use crate::zoho::transport::ApiRequest;
 
@@ -197,9 +198,6 @@ pub async fn probe_all(
     }
 }
 
-/// The profile Zoho gives its administrators; it cannot be renamed or deleted.
-const ADMIN_PROFILE: &str = "Administrator";
-
 /// Whether the acting user is a CRM administrator.
 pub fn admin_check(facts: &CrmFacts, why: &str) -> Check {
     let Some(user) = &facts.user else {
@@ -209,12 +207,8 @@ pub fn admin_check(facts: &CrmFacts, why: &str) -> Check {
             "fix the failure above first",
         );
     };
-    let profile = user
-        .profile
-        .as_ref()
-        .map(|p| p.name.as_str())
-        .unwrap_or("none");
-    if profile.eq_ignore_ascii_case(ADMIN_PROFILE) {
+    let profile = user.profile_name();
+    if user.is_administrator() {
         Check::ok(
             "crm",
             format!(

@@ -62,6 +62,7 @@ fn desired() -> Desired {
         clients: Default::default(),
         deal_conversion: None,
         imports: Default::default(),
+        named: Vec::new(),
     }
 }
 

@@ -88,6 +88,25 @@ pub struct CrmUser {
     pub user_type: Option<String>,
 }
 
+/// The profile Zoho gives its administrators; it cannot be renamed or deleted, and only it
+/// may customize CRM (modules, fields, profile permissions, org variables) and add users.
+pub const ADMIN_PROFILE: &str = "Administrator";
+
+impl CrmUser {
+    /// The name of the user's profile, `none` when the answer carried none.
+    pub fn profile_name(&self) -> &str {
+        self.profile
+            .as_ref()
+            .map(|p| p.name.as_str())
+            .unwrap_or("none")
+    }
+
+    /// Whether the user has the Administrator profile.
+    pub fn is_administrator(&self) -> bool {
+        self.profile_name().eq_ignore_ascii_case(ADMIN_PROFILE)
+    }
+}
+
 /// The `type` filter of `GET /users`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum UserType {

@@ -67,6 +67,13 @@ impl ProjectsApi for ProjectsClient {
         ProjectsClient::project_custom_fields(self, portal_id)
     }
 
+    fn portal_roles(
+        &self,
+        portal_id: &str,
+    ) -> impl Future<Output = Result<Vec<String>, ZohoError>> + Send {
+        ProjectsClient::portal_roles(self, portal_id)
+    }
+
     fn portal_users(
         &self,
         portal_id: &str,

@@ -196,6 +196,17 @@ impl ProjectsClient {
         .await
     }
 
+    /// The names of the roles users can be given in the portal. Read through the capability
+    /// that gives roles: a portal whose V3 has no roles rule adds users through legacy too.
+    pub async fn portal_roles(&self, portal_id: &str) -> Result<Vec<String>, ZohoError> {
+        self.via(
+            Capability::AddPortalUsers,
+            || self.v3.role_names(portal_id),
+            || async { Ok(wire::LEGACY_ROLES.map(String::from).to_vec()) },
+        )
+        .await
+    }
+
     /// Adds every email to the portal with one role (`Manager`, `Employee`, `Contractor`).
     pub async fn add_portal_users(
         &self,

@@ -96,8 +96,34 @@ impl V3 {
         Err(endless_listing(&self.transport.describe(&request)))
     }
 
+    /// The names of the portal's roles, in the order Zoho lists them (read once per portal,
+    /// shared with the role ids user writes need).
+    pub(super) async fn role_names(&self, portal_id: &str) -> Result<Vec<String>, ZohoError> {
+        self.load_roles(portal_id).await?;
+        let cache = self.roles.lock().await;
+        Ok(cache[portal_id].iter().map(|r| r.name.clone()).collect())
+    }
+
     /// The portal's roles by name (read once per portal).
     pub(super) async fn role_id(&self, portal_id: &str, role: &str) -> Result<String, ZohoError> {
+        self.load_roles(portal_id).await?;
+        let cache = self.roles.lock().await;
+        let roles = &cache[portal_id];
+        roles
+            .iter()
+            .find(|r| r.name.eq_ignore_ascii_case(role))
+            .map(|r| r.id.clone())
+            .ok_or_else(|| {
+                let names: Vec<&str> = roles.iter().map(|r| r.name.as_str()).collect();
+                ZohoError::InvalidInput(format!(
+                    "the portal has no role named {role:?} (it has: {})",
+                    names.join(", ")
+                ))
+            })
+    }
+
+    /// Reads `/settings/roles` into the cache unless it is there already.
+    async fn load_roles(&self, portal_id: &str) -> Result<(), ZohoError> {
         let mut cache = self.roles.lock().await;
         if !cache.contains_key(portal_id) {
             let request = ApiRequest::get(wire::roles(segment(portal_id, "portal id")?));
@@ -113,18 +139,7 @@ impl V3 {
                 .collect::<Result<Vec<_>, _>>()?;
             cache.insert(portal_id.to_string(), roles);
         }
-        let roles = &cache[portal_id];
-        roles
-            .iter()
-            .find(|r| r.name.eq_ignore_ascii_case(role))
-            .map(|r| r.id.clone())
-            .ok_or_else(|| {
-                let names: Vec<&str> = roles.iter().map(|r| r.name.as_str()).collect();
-                ZohoError::InvalidInput(format!(
-                    "the portal has no role named {role:?} (it has: {})",
-                    names.join(", ")
-                ))
-            })
+        Ok(())
     }
 
     /// `GET /settings/fields?module=projects`: the portal's project custom fields.

@@ -69,6 +69,9 @@ pub const PARAM_PERCENT_COMPLETE: &str = "percent_complete";
 pub const PARAM_EMAIL: &str = "email";
 /// Role name: `Manager`, `Employee`, `Contractor` (chosen).
 pub const PARAM_ROLE: &str = "role";
+/// The role names the legacy API's `role` parameter takes. It has no endpoint that lists
+/// roles, so these stand for the portal's roles when Projects is served by legacy.
+pub const LEGACY_ROLES: [&str; 3] = ["Manager", "Employee", "Contractor"];
 /// Client company website and phone (chosen).
 pub const PARAM_WEBSITE: &str = "website";
 pub const PARAM_PHONE: &str = "phone";

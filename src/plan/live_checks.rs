@@ -1,0 +1,272 @@
+//! Plan-time checks against the live org: the acting user must be a CRM administrator, and
+//! every deal stage, portal role and project template the spec names must exist. Otherwise
+//! the plan fails before anything is written (instead of a 403 or a bad-value error half-way
+//! through apply), pointing at the value in the spec and listing the names that do exist.
+
+use serde::{Deserialize, Serialize};
+
+use super::diagnostics::{DiagnosticCode as Code, PlanDiagnostic};
+use super::planner::Planner;
+use crate::live::Address;
+use crate::spec::ProjectsIntegrationSpec;
+use crate::spec::names::close_matches;
+use crate::zoho::crm::ADMIN_PROFILE;
+
+/// How many valid names a hint lists before "and N more".
+const LISTED: usize = 20;
+
+/// What kind of live name a spec value refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NameKind {
+    Profile,
+    DealStage,
+    PortalRole,
+    Template,
+}
+
+/// One name the spec uses, with the path of the value that holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamedInSpec {
+    pub kind: NameKind,
+    pub name: String,
+    /// `spec.permissions.defaultRole`, `spec.imports.portalUsers[2].role`, ...
+    pub spec_path: String,
+}
+
+/// Every live name the spec uses, in spec order.
+pub fn named_in_spec(spec: &ProjectsIntegrationSpec) -> Vec<NamedInSpec> {
+    let named = |kind, name: &str, spec_path: String| NamedInSpec {
+        kind,
+        name: name.to_string(),
+        spec_path,
+    };
+    let mut out: Vec<NamedInSpec> = spec
+        .permissions
+        .profiles
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            named(
+                NameKind::Profile,
+                &p.profile,
+                format!("spec.permissions.profiles[{i}].profile"),
+            )
+        })
+        .collect();
+    out.push(named(
+        NameKind::PortalRole,
+        &spec.permissions.default_role,
+        "spec.permissions.defaultRole".into(),
+    ));
+    for (i, user) in spec.imports.portal_users.iter().enumerate() {
+        if let Some(role) = &user.role {
+            let path = format!("spec.imports.portalUsers[{i}].role");
+            out.push(named(NameKind::PortalRole, role, path));
+        }
+    }
+    if let Some(conversion) = &spec.deal_conversion {
+        let stage = "spec.dealConversion.stage".to_string();
+        out.push(named(NameKind::DealStage, &conversion.stage, stage));
+        if let Some(template) = &conversion.template {
+            let path = "spec.dealConversion.template".to_string();
+            out.push(named(NameKind::Template, template, path));
+        }
+    }
+    out
+}
+
+/// "did you mean X? <what>: a, b, c and N more": the closest existing name and the names
+/// that exist, so a misspelt value can be fixed from the message alone.
+pub fn valid_names_hint<'a>(
+    wrong: &str,
+    what: &str,
+    existing: impl IntoIterator<Item = &'a str>,
+) -> String {
+    let names: Vec<&str> = existing.into_iter().collect();
+    if names.is_empty() {
+        return format!("{what}: none");
+    }
+    let mut hint = match close_matches(wrong, names.iter().copied(), 1)[..] {
+        [closest] => format!("did you mean {closest:?}? "),
+        _ => String::new(),
+    };
+    let shown: Vec<String> = names
+        .iter()
+        .take(LISTED)
+        .map(|n| format!("{n:?}"))
+        .collect();
+    hint.push_str(&format!("{what}: {}", shown.join(", ")));
+    if names.len() > LISTED {
+        hint.push_str(&format!(" and {} more", names.len() - LISTED));
+    }
+    hint
+}
+
+impl Planner<'_> {
+    /// The acting user's rights, always; the names the spec uses, when it is active.
+    pub(super) fn check_live_names(&mut self) {
+        self.check_acting_user();
+        if !self.desired.active {
+            return;
+        }
+        let names = &self.observed.names;
+        let templates: Option<Vec<String>> = names
+            .templates
+            .as_ref()
+            .map(|ts| ts.iter().map(|(_, name)| name.clone()).collect());
+        let checks = [
+            (NameKind::DealStage, names.deal_stages.as_deref(), true),
+            (NameKind::PortalRole, names.portal_roles.as_deref(), false),
+            (NameKind::Template, templates.as_deref(), true),
+        ];
+        let mut seen: Vec<(NameKind, &str)> = Vec::new();
+        for (kind, live, exact) in checks {
+            let Some(live) = live else { continue };
+            for named in self.desired.named.iter().filter(|n| n.kind == kind) {
+                let found = live.iter().any(|l| match exact {
+                    true => *l == named.name,
+                    false => l.eq_ignore_ascii_case(&named.name),
+                });
+                // A role named twice (default and per user) is reported at its first use.
+                if found || seen.contains(&(kind, named.name.as_str())) {
+                    continue;
+                }
+                seen.push((kind, named.name.as_str()));
+                let diagnostic = missing(kind, named, live, &self.desired.portal_name);
+                self.diag(diagnostic);
+            }
+        }
+    }
+
+    /// A user without the Administrator profile cannot apply anything this planner plans:
+    /// the module, fields, permissions and org variable all need it.
+    fn check_acting_user(&mut self) {
+        let Some(user) = &self.observed.names.acting_user else {
+            return;
+        };
+        if user.administrator {
+            return;
+        }
+        let message = format!(
+            "acting user {} has the {} profile, not {ADMIN_PROFILE}: it lacks the {ADMIN_PROFILE} profile's \"Customize Zoho CRM\" and \"Manage Users\" rights that creating the link module and its fields, setting profile permissions and writing the integration's org variable need",
+            user.email, user.profile
+        );
+        let hint = format!(
+            "use a grant (refresh token) of a user with the {ADMIN_PROFILE} profile in connection.secretRef, or give {} that profile; `projectlink doctor` checks a grant without planning",
+            user.email
+        );
+        let address = Address::crm("user", user.email.clone());
+        let diagnostic = match self.desired.observe_only {
+            // A drift report writes nothing, so a read-only user may run it.
+            true => PlanDiagnostic::warning(Code::NotAdministrator, message),
+            false => PlanDiagnostic::error(Code::NotAdministrator, message),
+        };
+        self.diag(
+            diagnostic
+                .hint(hint)
+                .at(address)
+                .in_spec("spec.connection.secretRef"),
+        );
+    }
+
+    /// The spec path of profile `name` (the first entry naming it).
+    pub(super) fn profile_spec_path(&self, name: &str) -> Option<String> {
+        self.desired
+            .named
+            .iter()
+            .find(|n| n.kind == NameKind::Profile && n.name == name)
+            .map(|n| n.spec_path.clone())
+    }
+}
+
+/// The error for a name the org does not have.
+fn missing(kind: NameKind, named: &NamedInSpec, live: &[String], portal: &str) -> PlanDiagnostic {
+    let name = &named.name;
+    let existing = live.iter().map(String::as_str);
+    let (code, message, what, address) = match kind {
+        NameKind::DealStage => (
+            Code::StageNotFound,
+            format!("deal stage \"{name}\" is not a stage of Deals in this org"),
+            "stages of Deals",
+            Address::crm("deal-conversion", name.clone()),
+        ),
+        NameKind::PortalRole => (
+            Code::RoleNotFound,
+            format!("portal role \"{name}\" does not exist in portal \"{portal}\""),
+            "roles of the portal",
+            Address::projects("role", name.clone()),
+        ),
+        NameKind::Template => (
+            Code::TemplateNotFound,
+            format!("project template \"{name}\" does not exist in portal \"{portal}\""),
+            "templates of the portal",
+            Address::projects("template", name.clone()),
+        ),
+        NameKind::Profile => (
+            Code::ProfileNotFound,
+            format!("CRM profile \"{name}\" does not exist"),
+            "profiles in this org",
+            Address::crm("profile", name.clone()),
+        ),
+    };
+    PlanDiagnostic::error(code, message)
+        .hint(valid_names_hint(name, what, existing))
+        .at(address)
+        .in_spec(named.spec_path.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hint_names_the_closest_and_caps_the_list() {
+        let many: Vec<String> = (0..25).map(|i| format!("Stage {i:02}")).collect();
+        let hint = valid_names_hint("Stage 3", "stages", many.iter().map(String::as_str));
+        assert!(
+            hint.starts_with("did you mean \"Stage 03\"? stages: \"Stage 00\""),
+            "{hint}"
+        );
+        assert!(hint.ends_with("\"Stage 19\" and 5 more"), "{hint}");
+        assert_eq!(valid_names_hint("x", "roles", []), "roles: none");
+    }
+
+    #[test]
+    fn names_are_collected_with_their_spec_paths() {
+        let spec: ProjectsIntegrationSpec = serde_saphyr::from_str(
+            "connection: {secretRef: {name: z}}\nportal: {name: P}\nrelatedLists: {linkModule: L, modules: []}\n\
+             permissions: {defaultRole: Emploee, profiles: [{profile: Standard, access: true}]}\n\
+             imports: {portalUsers: [{email: a@b.com}, {email: c@d.com, role: Boss}]}\n\
+             dealConversion: {stage: Won, template: T}\n",
+        )
+        .unwrap();
+        let named = named_in_spec(&spec);
+        let got: Vec<(NameKind, &str, &str)> = named
+            .iter()
+            .map(|n| (n.kind, n.name.as_str(), n.spec_path.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    NameKind::Profile,
+                    "Standard",
+                    "spec.permissions.profiles[0].profile"
+                ),
+                (
+                    NameKind::PortalRole,
+                    "Emploee",
+                    "spec.permissions.defaultRole"
+                ),
+                (
+                    NameKind::PortalRole,
+                    "Boss",
+                    "spec.imports.portalUsers[1].role"
+                ),
+                (NameKind::DealStage, "Won", "spec.dealConversion.stage"),
+                (NameKind::Template, "T", "spec.dealConversion.template"),
+            ]
+        );
+    }
+}
