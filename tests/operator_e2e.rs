@@ -98,6 +98,12 @@ impl World {
     }
 
     async fn create_secrets(&self) {
+        self.create_named_secrets(&["zoho-oauth", "pm-admin-oauth"])
+            .await;
+    }
+
+    /// Creates those of the connection's Secrets (the CRM grant, the portal owner's) named.
+    async fn create_named_secrets(&self, names: &[&str]) {
         let secrets: Api<Secret> = Api::namespaced(self.client(), NS);
         for (name, data) in [
             (
@@ -110,6 +116,9 @@ impl World {
             ),
             ("pm-admin-oauth", vec![("refresh_token", PORTAL_REFRESH)]),
         ] {
+            if !names.contains(&name) {
+                continue;
+            }
             let secret = Secret {
                 metadata: ObjectMeta {
                     name: Some(name.into()),
@@ -488,6 +497,32 @@ async fn a_missing_secret_is_a_condition_until_the_secret_appears() {
     assert!(event_reasons(&world).iter().any(|r| r == "SecretMissing"));
     world.create_secrets().await;
     eventually("Ready once the Secret exists", || async {
+        is_ready_at_current_generation(&world, "acme").then_some(())
+    })
+    .await;
+    running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_portal_owner_grant_is_pending_approval_until_it_appears() {
+    let world = World::start().await;
+    world.create_named_secrets(&["zoho-oauth"]).await;
+    let running = world.spawn(world.config("solo"));
+    world.create(&acme("acme")).await;
+    eventually("the PendingApproval condition", || async {
+        (condition(&world, "acme", "Ready") == Some(("False".into(), "PendingApproval".into())))
+            .then_some(())
+    })
+    .await;
+    eventually("a PendingApproval Event", || async {
+        event_reasons(&world)
+            .iter()
+            .any(|r| r == "PendingApproval")
+            .then_some(())
+    })
+    .await;
+    world.create_named_secrets(&["pm-admin-oauth"]).await;
+    eventually("Ready once the portal owner's Secret exists", || async {
         is_ready_at_current_generation(&world, "acme").then_some(())
     })
     .await;

@@ -173,6 +173,7 @@ fn plan_facts(
         observe_only,
         refusal: None,
         two_way: true,
+        pending: None,
     }
 }
 

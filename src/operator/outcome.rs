@@ -77,6 +77,9 @@ pub(crate) struct PlanFacts {
     /// Changes found on an applied spec are carried between two systems that both change
     /// (a data sync), rather than reverted to the spec.
     pub(crate) two_way: bool,
+    /// Why the integration waits for someone else's approval (another user's portal whose
+    /// owner has not granted access yet): the rest is applied, but it is not Ready.
+    pub(crate) pending: Option<String>,
 }
 
 /// An apply's report as the policy sees it.
@@ -138,7 +141,7 @@ impl Outcome {
 
 /// Event reasons are a fixed vocabulary; map the dynamic ones onto it.
 fn leak_reason(reason: &str) -> &'static str {
-    const KNOWN: [&str; 12] = [
+    const KNOWN: [&str; 13] = [
         "InvalidSpec",
         "SecretMissing",
         "SecretUnreadable",
@@ -151,6 +154,7 @@ fn leak_reason(reason: &str) -> &'static str {
         "PlanErrors",
         "Conflict",
         "Refused",
+        "PendingApproval",
     ];
     KNOWN
         .iter()
@@ -219,6 +223,33 @@ fn pending(facts: &PlanFacts) -> String {
 /// Decides what to do with a plan: report a conflict, errors or a refusal, hold back in
 /// observe-only or paused mode, or mark it for applying (`applied` set).
 pub(crate) fn decide<K: IntegrationKind>(resource: &K, facts: &PlanFacts) -> Outcome {
+    let mut outcome = decide_plan(resource, facts);
+    if !outcome.applied {
+        mark_pending(facts, &mut outcome);
+    }
+    outcome
+}
+
+/// Ready is False with reason `PendingApproval` while the plan says the integration waits for
+/// an approval, whatever else went well: the same state the CLI's plan reports.
+fn mark_pending(facts: &PlanFacts, outcome: &mut Outcome) {
+    let Some(message) = &facts.pending else {
+        return;
+    };
+    let Some(ready) = outcome
+        .conditions
+        .iter_mut()
+        .find(|c| c.type_ == CONDITION_READY && c.status == "True")
+    else {
+        return;
+    };
+    *ready = ConditionState::new(CONDITION_READY, false, "PendingApproval", message.clone());
+    outcome
+        .events
+        .push((EventType::Warning, "PendingApproval", message.clone()));
+}
+
+fn decide_plan<K: IntegrationKind>(resource: &K, facts: &PlanFacts) -> Outcome {
     let changes = facts.changes;
     let mut outcome = Outcome {
         result: ReconcileResult::Success,
@@ -414,6 +445,7 @@ pub(crate) fn finish_apply<K: IntegrationKind>(
             ConditionState::new(CONDITION_DRIFTED, true, "ApplyFailed", message),
         ];
     }
+    mark_pending(plan, outcome);
 }
 
 #[cfg(test)]
@@ -526,6 +558,46 @@ mod tests {
         assert!(!paused.applied);
         assert_eq!(drift_of(&paused), ("True", "Paused".into()));
         assert!(paused.events.is_empty());
+    }
+
+    #[test]
+    fn a_plan_pending_approval_is_not_ready_before_or_after_its_apply() {
+        let resource = office365(&[]);
+        let facts = PlanFacts {
+            pending: Some("portal \"P\" is another user's portal".into()),
+            ..PlanFacts::default()
+        };
+        let ready = |o: &Outcome| {
+            let c = o.conditions.iter().find(|c| c.type_ == CONDITION_READY);
+            c.map(|c| (c.status, c.reason.clone(), c.message.clone()))
+        };
+        let expected = Some((
+            "False",
+            "PendingApproval".to_string(),
+            "portal \"P\" is another user's portal".to_string(),
+        ));
+        let idle = decide(&resource, &facts);
+        assert_eq!(ready(&idle), expected);
+        assert_eq!(idle.events[0].1, "PendingApproval");
+        let mut applied = decide(
+            &resource,
+            &PlanFacts {
+                changes: 1,
+                ..facts
+            },
+        );
+        assert!(applied.applied, "the rest of the plan is applied");
+        let facts = PlanFacts {
+            pending: Some("portal \"P\" is another user's portal".into()),
+            ..PlanFacts::default()
+        };
+        let report = ApplyFacts {
+            written: 1,
+            complete: true,
+            ..ApplyFacts::default()
+        };
+        finish_apply(&resource, &facts, &report, &mut applied);
+        assert_eq!(ready(&applied), expected);
     }
 
     #[test]

@@ -118,6 +118,14 @@ fn plan_facts(plan: &Plan, org_id: &str, claimed_by: Option<String>) -> PlanFact
         observe_only: plan.observe_only,
         refusal: plan.refusal.as_ref().map(|r| r.reason.clone()),
         two_way: false,
+        pending: plan
+            .diagnostics
+            .iter()
+            .find(|d| d.code == DiagnosticCode::PendingApproval)
+            .map(|d| match &d.hint {
+                Some(hint) => format!("{} ({hint})", d.message),
+                None => d.message.clone(),
+            }),
     }
 }
 
