@@ -85,7 +85,9 @@ pub fn text(report: &MappingReport) -> String {
     out
 }
 
-pub fn markdown(report: &MappingReport) -> String {
+/// The report as a markdown table of at most about `budget` characters (a pull-request comment
+/// has a size limit): rows past it are counted, not shown.
+pub fn markdown(report: &MappingReport, budget: usize) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -99,13 +101,23 @@ pub fn markdown(report: &MappingReport) -> String {
     }
     let _ = writeln!(out, "| Client | Mapping |");
     let _ = writeln!(out, "|---|---|");
-    for (label, detail) in lines(report) {
-        let _ = writeln!(
-            out,
-            "| {} | {} |",
+    let rows = lines(report);
+    let total = rows.len();
+    for (shown, (label, detail)) in rows.into_iter().enumerate() {
+        let row = format!(
+            "| {} | {} |\n",
             label.replace('|', "\\|"),
             detail.replace('|', "\\|")
         );
+        if out.len() + row.len() > budget {
+            let _ = writeln!(
+                out,
+                "| … and {} more | (all are in `--format json`) |",
+                total - shown
+            );
+            break;
+        }
+        out.push_str(&row);
     }
     let _ = writeln!(out);
     out
@@ -166,10 +178,16 @@ mod tests {
             "{t}"
         );
         assert!(t.contains("… and 15 more mapped"), "{t}");
-        let m = markdown(&report(3, 1));
+        let m = markdown(&report(3, 1), 10_000);
         assert!(
             m.contains("| client \"C1\" | mapped to \"A1\" (auto) |"),
             "{m}"
+        );
+        let cut = markdown(&report(400, 400), 2_000);
+        assert!(cut.len() < 2_200, "{}", cut.len());
+        assert!(
+            cut.contains("more | (all are in `--format json`) |"),
+            "{cut}"
         );
     }
 }

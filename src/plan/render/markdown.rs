@@ -61,7 +61,8 @@ pub fn render_with_limit(plan: &Plan, target: &str, limit: usize) -> String {
         );
     }
     if let Some(report) = &plan.client_mapping {
-        head.push_str(&super::mapping::markdown(report));
+        // At most half the comment: the diagnostics and changes need room too.
+        head.push_str(&super::mapping::markdown(report, limit / 2));
     }
     if !plan.diagnostics.is_empty() {
         let _ = writeln!(head, "**Diagnostics**");
