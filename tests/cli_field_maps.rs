@@ -190,6 +190,26 @@ fn a_won_deal_fills_every_kind_of_project_field_and_crm_reads_them_back() {
     let plan = h.run(&["plan", "-f", &spec]);
     assert_ok(&plan);
     assert!(!plan.stdout.contains("not written"), "{}", plan.stdout);
+    // The plan shows what the creation fills in and what it writes back.
+    let json = h.run(&["plan", "-f", &spec, "--format", "json"]);
+    assert_ok(&json);
+    let doc: Value = serde_json::from_str(&json.stdout).unwrap();
+    let creation = doc["plan"]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["after"]["name"] == "Initech Intranet")
+        .unwrap_or_else(|| panic!("no creation: {doc:#}"));
+    let after = &creation["after"];
+    assert_eq!(after["UDF_LONG1"], json!("120"), "{after:#}");
+    assert_eq!(after["UDF_BOOLEAN1"], json!("true"));
+    assert_eq!(after["description"], json!("Intranet for Initech\nphase 1"));
+    let writes = after["then_written_to_crm"].to_string();
+    assert!(
+        writes.contains("Deals.Hours_Logged__c from UDF_LONG1")
+            && writes.contains("Deals.Project_Notes__c from description"),
+        "{writes}"
+    );
     assert_ok(&h.run(&["apply", "-f", &spec, "--auto-approve"]));
 
     // ToProject: the created project holds each Deal value, in its field's type.

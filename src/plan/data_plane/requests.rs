@@ -4,9 +4,10 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::{Map, json};
+use serde_json::{Map, Value, json};
 
 use super::{Ctx, ProjectRequest, ToCrmWrite};
+use crate::live::creation_tag::without_creation_tag;
 use crate::live::data::{creation_tag_text, lookup_id, value_text};
 use crate::live::{Address, PermissionKind};
 use crate::plan::desired::{FieldMapping, MapDirection};
@@ -356,11 +357,7 @@ fn plan_project(ctx: &mut Ctx<'_>, source: Source<'_>) {
         action: Action::Create,
         reason: source.reason,
         before: None,
-        after: Some(json!({
-            "name": request.name,
-            "template_id": request.template_id,
-            "client_id": request.client_id,
-        })),
+        after: Some(creation_after(&request)),
         destructive: false,
         depends_on,
         operation: Operation::CreateLinkedProject {
@@ -369,6 +366,39 @@ fn plan_project(ctx: &mut Ctx<'_>, source: Source<'_>) {
             request,
         },
     });
+}
+
+/// What a creation shows in the plan: the project, every field its maps fill (the
+/// description without the creation tag), and the CRM fields written back once it exists.
+fn creation_after(request: &ProjectRequest) -> Value {
+    let mut after = Map::new();
+    after.insert("name".into(), json!(request.name));
+    after.insert("template_id".into(), json!(request.template_id));
+    after.insert("client_id".into(), json!(request.client_id));
+    let description = request.description.as_deref().map(without_creation_tag);
+    if let Some(d) = description.filter(|d| !d.is_empty()) {
+        after.insert("description".into(), json!(d));
+    }
+    for (key, value) in [
+        ("start_date", &request.start_date),
+        ("end_date", &request.end_date),
+    ] {
+        if let Some(v) = value {
+            after.insert(key.into(), json!(v));
+        }
+    }
+    for (column, value) in &request.custom_fields {
+        after.insert(column.clone(), json!(value));
+    }
+    if !request.to_crm.is_empty() {
+        let writes: Vec<String> = request
+            .to_crm
+            .iter()
+            .map(|w| format!("{}.{} from {}", w.module, w.crm_field, w.project_field))
+            .collect();
+        after.insert("then_written_to_crm".into(), json!(writes));
+    }
+    Value::Object(after)
 }
 
 /// Fills the new project's field from a `ToProject` map, converted to the field's kind; a
