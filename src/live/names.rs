@@ -26,8 +26,8 @@ pub struct NamedFacts {
     pub portal_id: Option<String>,
     /// Roles of the selected portal, when it is visible.
     pub portal_roles: Option<Vec<String>>,
-    /// Project templates of the selected portal as (id, name), sorted, when the spec names
-    /// one (the data plane reuses them rather than reading them again).
+    /// Project templates of the selected portal as (id, name), sorted by name, when the spec
+    /// names one (the data plane reuses them rather than reading them again).
     pub templates: Option<Vec<(String, String)>>,
 }
 
@@ -119,7 +119,7 @@ pub async fn observe_names<C: CrmApi, P: ProjectsApi>(
             .map_err(reading("Zoho Projects project templates"))?;
         let mut named: Vec<(String, String)> =
             templates.into_iter().map(|t| (t.id, t.name)).collect();
-        named.sort();
+        named.sort_by(|a, b| (&a.1, &a.0).cmp(&(&b.1, &b.0)));
         Ok(Some(named))
     };
     let (acting_user, deal_stages, portal_roles, templates) =

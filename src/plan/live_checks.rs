@@ -232,6 +232,75 @@ mod tests {
         assert_eq!(valid_names_hint("x", "roles", []), "roles: none");
     }
 
+    fn plan_with(spec_tail: &str, names: crate::live::NamedFacts) -> crate::plan::Plan {
+        let spec: ProjectsIntegrationSpec = serde_saphyr::from_str(&format!(
+            "connection: {{secretRef: {{name: z}}}}\nportal: {{name: P}}\n{spec_tail}"
+        ))
+        .unwrap();
+        let desired = crate::plan::Desired::from_spec("x", &spec);
+        let observed = crate::live::Observed {
+            names,
+            ..Default::default()
+        };
+        crate::plan::planner::plan(&desired, &observed, &Default::default())
+    }
+
+    fn found(plan: &crate::plan::Plan) -> Vec<(Code, crate::plan::Severity, Option<&str>)> {
+        plan.diagnostics
+            .iter()
+            .filter(|d| {
+                matches!(
+                    d.code,
+                    Code::NotAdministrator | Code::StageNotFound | Code::RoleNotFound
+                )
+            })
+            .map(|d| (d.code, d.severity, d.spec_at.as_deref()))
+            .collect()
+    }
+
+    #[test]
+    fn stages_match_exactly_roles_ignoring_case_and_a_non_admin_fails_unless_observing() {
+        use crate::live::{ActingUserFacts, NamedFacts};
+        use crate::plan::Severity;
+        let names = |administrator| NamedFacts {
+            acting_user: Some(ActingUserFacts {
+                email: "pat@acme.com".into(),
+                profile: "Standard".into(),
+                administrator,
+            }),
+            deal_stages: Some(vec!["Closed Won".into()]),
+            portal_roles: Some(vec!["Employee".into()]),
+            ..Default::default()
+        };
+        let tail = "permissions: {defaultRole: employee}\ndealConversion: {stage: closed won}\n";
+        assert_eq!(
+            found(&plan_with(tail, names(true))),
+            [(
+                Code::StageNotFound,
+                Severity::Error,
+                Some("spec.dealConversion.stage")
+            )]
+        );
+        let tail = "permissions: {defaultRole: Employee}\n";
+        assert_eq!(
+            found(&plan_with(tail, names(false))),
+            [(
+                Code::NotAdministrator,
+                Severity::Error,
+                Some("spec.connection.secretRef")
+            )]
+        );
+        let observing = format!("{tail}policy: {{observeOnly: true}}\n");
+        assert_eq!(
+            found(&plan_with(&observing, names(false))),
+            [(
+                Code::NotAdministrator,
+                Severity::Warning,
+                Some("spec.connection.secretRef")
+            )]
+        );
+    }
+
     #[test]
     fn names_are_collected_with_their_spec_paths() {
         let spec: ProjectsIntegrationSpec = serde_saphyr::from_str(
