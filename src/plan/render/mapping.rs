@@ -190,4 +190,76 @@ mod tests {
             "{cut}"
         );
     }
+
+    fn unmapped(reason: &str) -> MappingStatus {
+        MappingStatus::Unmapped {
+            reason: reason.into(),
+        }
+    }
+
+    #[test]
+    fn the_report_an_admin_reads_gives_each_reason() {
+        let mapped = |record: &str, id: &str, via: &str| MappingStatus::Mapped {
+            record: record.into(),
+            record_id: id.into(),
+            via: via.into(),
+        };
+        let client = |name: &str, status: MappingStatus| ClientMappingEntry {
+            client: name.into(),
+            client_id: format!("id-{name}"),
+            status,
+        };
+        let user = |client: &str, email: &str, status: MappingStatus| ClientUserMappingEntry {
+            client: client.into(),
+            email: email.into(),
+            status,
+        };
+        let report = MappingReport {
+            automatic_mapping: "done".into(),
+            clients: vec![
+                client(
+                    "Bowman Furniture",
+                    mapped("Bowman Furniture Inc.", "11", "override"),
+                ),
+                client(
+                    "Globex Partners",
+                    unmapped("no Account is named \"Globex Partners\""),
+                ),
+                client(
+                    "Northwind Traders",
+                    unmapped("2 Accounts are named \"Northwind Traders\" (ids 21, 22)"),
+                ),
+                client(
+                    "Bowman EU",
+                    unmapped(
+                        "Account \"Bowman Furniture Inc.\" is already mapped to client \"Bowman Furniture\"",
+                    ),
+                ),
+                client("Initech", mapped("Initech", "31", "auto")),
+            ],
+            client_users: vec![
+                user(
+                    "Initech",
+                    "peter@initech.example",
+                    mapped("peter@initech.example", "41", "auto"),
+                ),
+                user(
+                    "Globex Partners",
+                    "hank@globex.example",
+                    unmapped("no Contact has the email hank@globex.example"),
+                ),
+                user(
+                    "Northwind Traders",
+                    "nancy@northwind.example",
+                    unmapped("2 Contacts have the email nancy@northwind.example (ids 51, 52)"),
+                ),
+                user(
+                    "Initech",
+                    "bill@initech.example",
+                    unmapped("the write to Contacts 42 failed: DUPLICATE_DATA"),
+                ),
+            ],
+        };
+        insta::assert_snapshot!(text(&report));
+    }
 }
