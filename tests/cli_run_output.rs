@@ -18,6 +18,12 @@ const REFRESH: &str = "1000.CANARY-refresh-77e1";
 
 /// The demo org with canary credentials, and the environment that uses them.
 fn canary_harness() -> (Harness, [(&'static str, &'static str); 3]) {
+    canary_harness_with(|_| {})
+}
+
+fn canary_harness_with(
+    adjust: impl FnOnce(&mut projectlink::sandbox::SandboxConfig),
+) -> (Harness, [(&'static str, &'static str); 3]) {
     let seed = projectlink::sandbox::seed::DEMO_SEED_YAML
         .replace("acme-demo-secret", SECRET)
         .replace("1000.acme-admin.refresh", REFRESH);
@@ -26,7 +32,15 @@ fn canary_harness() -> (Harness, [(&'static str, &'static str); 3]) {
         ("ZOHO_CLIENT_SECRET", SECRET),
         ("ZOHO_REFRESH_TOKEN", REFRESH),
     ];
-    (Harness::with_seed_text(&seed), env)
+    (Harness::with_config(&seed, adjust), env)
+}
+
+/// A sandbox whose Zoho Projects count runs out after two calls per API in 5 seconds.
+fn spent_window(config: &mut projectlink::sandbox::SandboxConfig) {
+    config.projects_throttle = Some(ProjectsThrottle {
+        lockout: Duration::from_secs(3),
+        ..ProjectsThrottle::per(2, Duration::from_secs(5))
+    });
 }
 
 fn assert_no_canary(text: &str) {
@@ -128,13 +142,15 @@ fn very_verbose_adds_the_bodies_with_their_secrets_hidden() {
 }
 
 #[test]
-fn json_logs_carry_each_call_as_fields() {
-    let (h, env) = canary_harness();
+fn json_logs_carry_each_call_as_fields_and_the_waits_as_events() {
+    let (h, env) = canary_harness_with(spent_window);
     let run = h.run_env(
         &[
             "-v",
             "--log-format",
             "json",
+            "--projects-rate-limit",
+            "50/60",
             "plan",
             "-f",
             &example("minimal.yaml"),
@@ -143,12 +159,23 @@ fn json_logs_carry_each_call_as_fields() {
     );
     assert_eq!(run.code, 0, "{}", run.all());
     assert_no_canary(&run.all());
-    let calls: Vec<serde_json::Value> = run
+    // Standard error is JSON lines only, waits included.
+    let events: Vec<serde_json::Value> = run
         .stderr
         .lines()
-        .filter(|l| l.starts_with('{'))
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .filter(|v: &serde_json::Value| v["target"] == "projectlink::api")
+        .collect();
+    assert!(
+        events.iter().any(|e| e["target"] == "projectlink::progress"
+            && e["fields"]["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("waiting "))),
+        "{}",
+        run.stderr
+    );
+    let calls: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|v| v["target"] == "projectlink::api")
         .collect();
     let org = calls
         .iter()
@@ -220,13 +247,8 @@ fn observing_a_large_org_off_a_terminal_prints_progress_lines_as_it_goes() {
 
 #[test]
 fn a_spent_projects_window_says_why_the_run_waits_and_for_how_long() {
-    let h = Harness::with_config(projectlink::sandbox::seed::DEMO_SEED_YAML, |config| {
-        // Fewer calls than the client expects: Zoho's own count runs out first.
-        config.projects_throttle = Some(ProjectsThrottle {
-            lockout: Duration::from_secs(3),
-            ..ProjectsThrottle::per(2, Duration::from_secs(5))
-        });
-    });
+    // Fewer calls than the client expects: Zoho's own count runs out first.
+    let h = Harness::with_config(projectlink::sandbox::seed::DEMO_SEED_YAML, spent_window);
     let run = h.run(&[
         "--projects-rate-limit",
         "50/60",

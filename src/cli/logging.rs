@@ -7,6 +7,8 @@ use clap::ValueEnum;
 
 /// The target of the per-call log lines (see `zoho::call_log`).
 pub const API_TARGET: &str = "projectlink::api";
+/// The target of progress lines and wait notices when they are log events.
+pub const PROGRESS_TARGET: &str = "projectlink::progress";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -26,7 +28,7 @@ pub enum ApiLog {
 }
 
 /// The CLI's filter: warnings only, `-v` info (each API call), `-vv` debug (bodies too),
-/// `-vvv` trace.
+/// `-vvv` trace; progress and waits (log events only in JSON mode) always.
 pub fn cli_filter(verbose: u8) -> String {
     let level = match verbose {
         0 => "warn",
@@ -34,7 +36,7 @@ pub fn cli_filter(verbose: u8) -> String {
         2 => "debug",
         _ => "trace",
     };
-    format!("projectlink={level},warn")
+    format!("projectlink={level},{PROGRESS_TARGET}=info,warn")
 }
 
 /// The operator's filter: its own level, and its API calls only as `api` asks.
@@ -54,6 +56,7 @@ pub fn init(default_filter: &str, format: LogFormat, ansi: bool) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
+    super::progress::as_log_events(format == LogFormat::Json);
     let _ = match format {
         LogFormat::Json => builder.with_ansi(false).json().try_init(),
         LogFormat::Text => builder.with_ansi(ansi).try_init(),
@@ -66,10 +69,22 @@ mod tests {
 
     #[test]
     fn verbosity_and_the_operator_option_choose_what_is_logged() {
-        assert_eq!(cli_filter(0), "projectlink=warn,warn");
-        assert_eq!(cli_filter(1), "projectlink=info,warn");
-        assert_eq!(cli_filter(2), "projectlink=debug,warn");
-        assert_eq!(cli_filter(7), "projectlink=trace,warn");
+        assert_eq!(
+            cli_filter(0),
+            "projectlink=warn,projectlink::progress=info,warn"
+        );
+        assert_eq!(
+            cli_filter(1),
+            "projectlink=info,projectlink::progress=info,warn"
+        );
+        assert_eq!(
+            cli_filter(2),
+            "projectlink=debug,projectlink::progress=info,warn"
+        );
+        assert_eq!(
+            cli_filter(7),
+            "projectlink=trace,projectlink::progress=info,warn"
+        );
         assert_eq!(
             operator_filter("info", ApiLog::Off),
             "projectlink=info,projectlink::api=warn,warn"

@@ -3,17 +3,14 @@
 //! in place and cleared before any other line is printed; otherwise plain lines, each
 //! written whole as it happens and at a steady rhythm (every fifth page of a listing, every
 //! tenth of an apply), so a CI log or `kubectl logs` shows a run's progress while it runs
-//! and a killed run keeps what it said.
+//! and a killed run keeps what it said. With JSON logs they are log events instead, so
+//! standard error stays one JSON object per line.
 
 use std::io::{IsTerminal, Write};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use crate::apply::{ChangeOutcome, ProgressSink};
-use crate::zoho::listing::PageRead;
-
-/// Off a terminal, a listing says how far it got every this many pages, and how it ended
-/// when it had at least this many.
-pub const PAGES_PER_LINE: u32 = 5;
+use crate::zoho::listing::{PageRead, plain_line};
 
 /// An apply of fewer changes than this shows only its report.
 const QUIET_APPLY: usize = 10;
@@ -22,8 +19,22 @@ const QUIET_APPLY: usize = 10;
 /// never mix.
 static DRAWN: Mutex<bool> = Mutex::new(false);
 
+/// Set when logs are JSON lines: then these lines are log events too, so standard error
+/// stays one JSON object per line.
+static JSON: OnceLock<bool> = OnceLock::new();
+
+/// Makes progress and waits log events (target `projectlink::progress`) rather than plain
+/// lines; called once, when logging is set up.
+pub fn as_log_events(json: bool) {
+    let _ = JSON.set(json);
+}
+
+fn json() -> bool {
+    JSON.get().copied().unwrap_or(false)
+}
+
 fn stderr_is_terminal() -> bool {
-    std::io::stderr().is_terminal()
+    !json() && std::io::stderr().is_terminal()
 }
 
 /// What to do on standard error.
@@ -38,6 +49,12 @@ enum Shown {
 }
 
 fn show(shown: Shown) {
+    if json() {
+        if let Shown::Line(line) = shown {
+            tracing::info!(target: "projectlink::progress", "{line}");
+        }
+        return;
+    }
     let mut drawn = DRAWN.lock().unwrap_or_else(|e| e.into_inner());
     let mut err = std::io::stderr().lock();
     let text = match shown {
@@ -75,27 +92,15 @@ pub fn listing_page(page: &PageRead) {
 }
 
 fn listing_shown(page: &PageRead, terminal: bool) -> Option<Shown> {
-    let what = format!("{} {}", page.system, page.listing);
-    let (pages, items) = (page.pages, page.items);
-    let plural = |n: u32| if n == 1 { "" } else { "s" };
-    if terminal {
-        return Some(if page.done {
-            Shown::Clear
-        } else {
-            Shown::Draw(format!("Reading {what}: page {pages}, {items} so far"))
-        });
+    if !terminal {
+        return plain_line(page).map(Shown::Line);
     }
-    if page.done {
-        return (pages >= PAGES_PER_LINE).then(|| {
-            Shown::Line(format!(
-                "read {what}: {items} records in {pages} page{}",
-                plural(pages)
-            ))
-        });
-    }
-    pages.is_multiple_of(PAGES_PER_LINE).then(|| {
-        Shown::Line(format!(
-            "reading {what}: {pages} pages, {items} records so far"
+    Some(if page.done {
+        Shown::Clear
+    } else {
+        Shown::Draw(format!(
+            "Reading {} {}: page {}, {} so far",
+            page.system, page.listing, page.pages, page.items
         ))
     })
 }
@@ -195,21 +200,14 @@ mod tests {
     }
 
     #[test]
-    fn off_a_terminal_a_listing_speaks_every_fifth_page_and_at_its_end() {
-        let shown: Vec<Shown> = (1..=12)
-            .filter_map(|n| listing_shown(&page(n, n as usize * 200, n == 12), false))
-            .collect();
+    fn off_a_terminal_a_listing_prints_its_plain_lines() {
         assert_eq!(
-            shown,
-            vec![
-                Shown::Line("reading Zoho CRM Accounts: 5 pages, 1000 records so far".into()),
-                Shown::Line("reading Zoho CRM Accounts: 10 pages, 2000 records so far".into()),
-                Shown::Line("read Zoho CRM Accounts: 2400 records in 12 pages".into()),
-            ]
+            listing_shown(&page(5, 1000, false), false),
+            Some(Shown::Line(
+                "reading Zoho CRM Accounts: 5 pages, 1000 records so far".into()
+            ))
         );
-        // A short listing says nothing.
         assert_eq!(listing_shown(&page(1, 3, true), false), None);
-        assert_eq!(listing_shown(&page(4, 800, true), false), None);
     }
 
     #[test]

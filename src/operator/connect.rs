@@ -37,6 +37,12 @@ fn client_options(ctx: &Context) -> ClientOptions {
         projects_rate_limit: ctx.config.projects_rate_limit,
         // Pacing waits are part of a reconcile's normal course: logged, not evented.
         wait_notice: Some(Arc::new(|line: &str| tracing::info!("{line}"))),
+        // A long listing says how far it got, as the CLI does off a terminal.
+        progress: Some(Arc::new(|page: &crate::zoho::listing::PageRead| {
+            if let Some(line) = crate::zoho::listing::plain_line(page) {
+                tracing::info!(target: "projectlink::progress", "{line}");
+            }
+        })),
         ..ClientOptions::default()
     }
 }

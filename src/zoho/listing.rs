@@ -23,6 +23,25 @@ pub struct PageRead {
 /// Receives every page read.
 pub type ListingProgress = Arc<dyn Fn(&PageRead) + Send + Sync>;
 
+/// Off a terminal, a listing says how far it got every this many pages, and how it ended
+/// when it had at least this many.
+pub const PAGES_PER_LINE: u32 = 5;
+
+/// The plain line (for a log, not a terminal) a page calls for, if any: one every
+/// [`PAGES_PER_LINE`] pages, and one at the end of a listing that long; short listings say
+/// nothing.
+pub fn plain_line(page: &PageRead) -> Option<String> {
+    let what = format!("{} {}", page.system, page.listing);
+    let (pages, items) = (page.pages, page.items);
+    if page.done {
+        return (pages >= PAGES_PER_LINE)
+            .then(|| format!("read {what}: {items} records in {pages} pages"));
+    }
+    pages
+        .is_multiple_of(PAGES_PER_LINE)
+        .then(|| format!("reading {what}: {pages} pages, {items} records so far"))
+}
+
 /// What a listing's path lists, for people: the path's words without the API's prefix
 /// (`crm`, `api`, `restapi`, versions) and without ids, emails or tokens.
 pub fn label(path: &str) -> String {
@@ -54,6 +73,33 @@ fn is_version(segment: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn page(pages: u32, items: usize, done: bool) -> PageRead {
+        PageRead {
+            system: System::Crm,
+            listing: "Accounts".into(),
+            pages,
+            items,
+            done,
+        }
+    }
+
+    #[test]
+    fn a_listing_speaks_every_fifth_page_and_at_the_end_of_a_long_one() {
+        let lines: Vec<String> = (1..=12)
+            .filter_map(|n| plain_line(&page(n, n as usize * 200, n == 12)))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "reading Zoho CRM Accounts: 5 pages, 1000 records so far",
+                "reading Zoho CRM Accounts: 10 pages, 2000 records so far",
+                "read Zoho CRM Accounts: 2400 records in 12 pages",
+            ]
+        );
+        assert_eq!(plain_line(&page(1, 3, true)), None);
+        assert_eq!(plain_line(&page(4, 800, true)), None);
+    }
 
     #[test]
     fn labels_name_what_is_listed_without_ids() {
