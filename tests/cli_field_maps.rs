@@ -155,7 +155,8 @@ fn project(h: &Harness, name: &str) -> (String, Project) {
     })
 }
 
-/// A project's custom values by V3 api name (`cf_hours`).
+/// A project's custom values by the name the API gives them (`cf_hours`, or `UDF_LONG1`
+/// through the legacy API).
 fn custom(p: &Project) -> BTreeMap<String, String> {
     p.custom_fields
         .iter()
@@ -181,6 +182,23 @@ fn record(h: &Harness, module: &str, match_field: &str, value: &str) -> Value {
         )
         .unwrap();
     serde_json::from_str(&data).unwrap()
+}
+
+/// The won Deal's `ToCrm` fields once its project exists, each typed as its CRM field.
+fn assert_deal_holds_the_created_values(h: &Harness) {
+    let deal = record(h, "Deals", "Deal_Name", "Initech Intranet");
+    assert_eq!(deal["Hours_Logged__c"], json!(120));
+    assert_eq!(deal["Rate_Actual__c"], json!(95.5));
+    assert_eq!(deal["Fee_Actual__c"].as_f64(), Some(15000.0));
+    assert_eq!(deal["Go_Live_Actual__c"], json!("2026-04-01"));
+    assert_eq!(deal["Billable_Actual__c"], json!(true));
+    assert_eq!(deal["Tier_Actual__c"], json!("Gold"));
+    assert_eq!(deal["Scope_Actual__c"], json!("Intranet pages\nand search"));
+    // The description without projectlink's creation tag.
+    assert_eq!(
+        deal["Project_Notes__c"],
+        json!("Intranet for Initech\nphase 1")
+    );
 }
 
 #[test]
@@ -237,21 +255,34 @@ fn a_won_deal_fills_every_kind_of_project_field_and_crm_reads_them_back() {
     );
 
     // ToCrm at creation: the Deal holds the new project's values, typed as its fields are.
-    let deal = record(&h, "Deals", "Deal_Name", "Initech Intranet");
-    assert_eq!(deal["Hours_Logged__c"], json!(120));
-    assert_eq!(deal["Rate_Actual__c"], json!(95.5));
-    assert_eq!(deal["Fee_Actual__c"].as_f64(), Some(15000.0));
-    assert_eq!(deal["Go_Live_Actual__c"], json!("2026-04-01"));
-    assert_eq!(deal["Billable_Actual__c"], json!(true));
-    assert_eq!(deal["Tier_Actual__c"], json!("Gold"));
-    assert_eq!(deal["Scope_Actual__c"], json!("Intranet pages\nand search"));
-    // The description without projectlink's creation tag.
-    assert_eq!(
-        deal["Project_Notes__c"],
-        json!("Intranet for Initech\nphase 1")
-    );
+    assert_deal_holds_the_created_values(&h);
 
     // Every value settled: the next plan has nothing to do.
+    assert_ok(&h.run(&["plan", "-f", &spec, "--detailed-exitcode"]));
+}
+
+#[test]
+fn a_legacy_only_portal_gets_and_gives_the_same_values() {
+    let h = Harness::with_config(&seed(), |c| c.deviations.projects_legacy_only = true);
+    let spec = spec(&h, DEAL_MAPS);
+    assert_ok(&h.run(&["apply", "-f", &spec, "--auto-approve"]));
+    // Through the legacy API values are keyed by column and dates are MM-dd-yyyy.
+    let (_, initech) = project(&h, "Initech Intranet");
+    let values = custom(&initech);
+    for (key, want) in [
+        ("UDF_LONG1", "120"),
+        ("UDF_DOUBLE1", "95.5"),
+        ("UDF_DATE1", "04-01-2026"),
+        ("UDF_BOOLEAN1", "true"),
+        ("UDF_TEXT1", "Intranet pages\nand search"),
+    ] {
+        assert_eq!(
+            values.get(key).map(String::as_str),
+            Some(want),
+            "{key}: {values:?}"
+        );
+    }
+    assert_deal_holds_the_created_values(&h);
     assert_ok(&h.run(&["plan", "-f", &spec, "--detailed-exitcode"]));
 }
 

@@ -3,8 +3,10 @@
 //! fixed in `docs/zoho-projects-api.md`: form-encoded writes, `index`/`range` paging,
 //! `MM-dd-yyyy` dates, and the legacy `{"error":{"code","message"}}` body.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use chrono::NaiveDate;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -165,7 +167,8 @@ impl Legacy {
             .set_opt(wire::PARAM_START_DATE, project.start_date.map(format_date))
             .set_opt(wire::PARAM_END_DATE, project.end_date.map(format_date))
             .set_opt(wire::PARAM_TEMPLATE_ID, project.template_id.clone());
-        set_custom_fields(&mut form, &project.custom_fields);
+        let custom = self.dated(portal_id, &project.custom_fields).await?;
+        set_custom_fields(&mut form, &custom);
         let path = wire::projects(segment(portal_id, "portal id")?);
         let request = ApiRequest::new(Method::POST, path).form(form.0);
         self.one::<wire::ProjectWire, Project>(request, wire::KEY_PROJECTS)
@@ -193,7 +196,8 @@ impl Legacy {
                 wire::PARAM_PERCENT_COMPLETE,
                 update.percent_complete.map(|p| p.min(100).to_string()),
             );
-        set_custom_fields(&mut form, &update.custom_fields);
+        let custom = self.dated(portal_id, &update.custom_fields).await?;
+        set_custom_fields(&mut form, &custom);
         let path = wire::project(
             segment(portal_id, "portal id")?,
             segment(project_id, "project id")?,
@@ -215,6 +219,34 @@ impl Legacy {
             .map(drop)
     }
 
+    /// Custom values with ISO dates (`yyyy-MM-dd`, as the rest of projectlink and V3 write
+    /// them) in the legacy API's `MM-dd-yyyy` for the portal's date fields. The field
+    /// definitions are read only when a value looks like an ISO date.
+    async fn dated(
+        &self,
+        portal_id: &str,
+        values: &BTreeMap<String, String>,
+    ) -> Result<BTreeMap<String, String>, ZohoError> {
+        let iso = |v: &str| NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").ok();
+        if !values.values().any(|v| iso(v).is_some()) {
+            return Ok(values.clone());
+        }
+        let fields = self.project_custom_fields(portal_id).await?;
+        let is_date = |column: &str| {
+            fields.iter().any(|f| {
+                f.column_name.eq_ignore_ascii_case(column)
+                    && f.field_type.to_ascii_lowercase().contains("date")
+            })
+        };
+        Ok(values
+            .iter()
+            .map(|(column, value)| match iso(value) {
+                Some(d) if is_date(column) => (column.clone(), format_date(d)),
+                _ => (column.clone(), value.clone()),
+            })
+            .collect())
+    }
+
     /// `GET /projects/customfields/`.
     pub async fn project_custom_fields(
         &self,
@@ -229,7 +261,7 @@ impl Legacy {
     }
 }
 
-fn set_custom_fields(form: &mut Form, fields: &std::collections::BTreeMap<String, String>) {
+fn set_custom_fields(form: &mut Form, fields: &BTreeMap<String, String>) {
     if !fields.is_empty() {
         let object: serde_json::Map<String, Value> = fields
             .iter()
