@@ -1,8 +1,8 @@
 //! What a run says while it runs, end to end against a sandbox: `-v` logs every API call
 //! (method, path, status, duration, attempt) and `-vv` the bodies, never a secret, in text or
-//! JSON lines; observing a large org shows its progress in plain lines off a terminal; a
-//! Zoho Projects lock says why the run waits and for how long; and `sandbox serve` keeps its
-//! database in `--state-dir`.
+//! JSON lines; observing a large org and applying many changes show their progress in
+//! plain lines off a terminal; a Zoho Projects lock says why the run waits and for how long;
+//! and `sandbox serve` keeps its database in `--state-dir`.
 
 mod cli_support;
 
@@ -310,4 +310,28 @@ fn sandbox_serve_keeps_its_database_in_the_state_dir() {
         "{first}"
     );
     assert!(db.is_file(), "{} was created", db.display());
+}
+
+#[test]
+fn an_apply_off_a_terminal_says_how_far_it_got_every_tenth_of_the_way() {
+    let h = Harness::demo();
+    let run = h.run(&["apply", "-f", &example("acme.yaml"), "--auto-approve"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let said: Vec<(usize, usize)> = run
+        .stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("applying: "))
+        .map(|l| {
+            let (done, total) = l.strip_suffix(" done").unwrap().split_once(" of ").unwrap();
+            (done.parse().unwrap(), total.parse().unwrap())
+        })
+        .collect();
+    let total = said.first().map(|(_, t)| *t).expect("progress lines");
+    assert!(total >= 10, "{}", run.stderr);
+    let step = total.div_ceil(10);
+    let expected: Vec<(usize, usize)> = (1..)
+        .map(|k| (k * step, total))
+        .take_while(|(done, _)| *done < total)
+        .collect();
+    assert_eq!(said, expected, "{}", run.stderr);
 }
