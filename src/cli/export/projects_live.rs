@@ -99,9 +99,9 @@ pub(super) fn spec_from_live(
             modules: related_modules(marker, observed),
         },
         permissions: PermissionsSpec {
+            default_role: default_role(observed, &mut notes),
             profiles,
             users,
-            ..Default::default()
         },
         imports: Default::default(),
         deal_conversion: None,
@@ -131,6 +131,22 @@ fn portal_name(marker: &Marker, observed: &Observed, notes: &mut Vec<Note>) -> S
             marker.portal_name.clone()
         }
     }
+}
+
+/// `defaultRole`: Zoho does not record the role projectlink gives the users it pushes, so it
+/// is the spec's default, unless the portal has no role of that name; then plan would refuse
+/// it, and the portal's roles are named instead of picking one of them.
+fn default_role(observed: &Observed, notes: &mut Vec<Note>) -> String {
+    let default = crate::spec::DEFAULT_ROLE;
+    if let Some(roles) = &observed.names.portal_roles
+        && !roles.iter().any(|r| r.eq_ignore_ascii_case(default))
+    {
+        notes.push(Note::warning(format!(
+            "The portal has no role named {default}, the default permissions.defaultRole; set it to the role pushed users should get, one of: {}.",
+            roles.join(", ")
+        )));
+    }
+    default.to_string()
 }
 
 /// `accountMapping` from the marker's record of the one-time automatic mapping.
@@ -543,5 +559,32 @@ mod tests {
             exported.notes
         );
         assert!(exported.spec.permissions.users.is_empty());
+    }
+
+    #[test]
+    fn a_portal_without_the_default_role_names_its_roles() {
+        let (marker, mut observed) = org(&[], &[[false; 4]; 4], &[], ClientMappingState::Done);
+        observed.names.portal_roles = Some(vec!["manager".into(), "employee".into()]);
+        assert!(
+            export(&marker, &observed)
+                .notes
+                .iter()
+                .all(|n| !n.plans_changes)
+        );
+        observed.names.portal_roles = Some(vec!["Lead".into(), "Staff".into()]);
+        let exported = export(&marker, &observed);
+        let warnings: Vec<&str> = exported
+            .notes
+            .iter()
+            .filter(|n| n.plans_changes)
+            .map(|n| n.text.as_str())
+            .collect();
+        assert_eq!(
+            warnings,
+            [
+                "The portal has no role named Employee, the default permissions.defaultRole; set it to the role pushed users should get, one of: Lead, Staff."
+            ]
+        );
+        assert_eq!(exported.spec.permissions.default_role, "Employee");
     }
 }
