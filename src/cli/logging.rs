@@ -56,11 +56,18 @@ pub fn init(default_filter: &str, format: LogFormat, ansi: bool) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    super::progress::as_log_events(format == LogFormat::Json);
     let _ = match format {
         LogFormat::Json => builder.with_ansi(false).json().try_init(),
         LogFormat::Text => builder.with_ansi(ansi).try_init(),
     };
+    use super::progress::{Mode, set_mode};
+    set_mode(if format == LogFormat::Json {
+        Mode::Events
+    } else if tracing::enabled!(target: "projectlink::api", tracing::Level::INFO) {
+        Mode::Plain
+    } else {
+        Mode::Auto
+    });
 }
 
 #[cfg(test)]

@@ -19,22 +19,32 @@ const QUIET_APPLY: usize = 10;
 /// never mix.
 static DRAWN: Mutex<bool> = Mutex::new(false);
 
-/// Set when logs are JSON lines: then these lines are log events too, so standard error
-/// stays one JSON object per line.
-static JSON: OnceLock<bool> = OnceLock::new();
+/// How lines are shown, set once when logging is set up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// A status line on a terminal, plain lines otherwise.
+    Auto,
+    /// Plain lines even on a terminal: log lines are interleaved, and a line redrawn in
+    /// place would tear them.
+    Plain,
+    /// Log events (target `projectlink::progress`): logs are JSON lines, and standard error
+    /// must stay one JSON object per line.
+    Events,
+}
 
-/// Makes progress and waits log events (target `projectlink::progress`) rather than plain
-/// lines; called once, when logging is set up.
-pub fn as_log_events(json: bool) {
-    let _ = JSON.set(json);
+static MODE: OnceLock<Mode> = OnceLock::new();
+
+/// Chooses how progress and waits are shown; the first call wins.
+pub fn set_mode(mode: Mode) {
+    let _ = MODE.set(mode);
 }
 
 fn json() -> bool {
-    JSON.get().copied().unwrap_or(false)
+    MODE.get() == Some(&Mode::Events)
 }
 
 fn stderr_is_terminal() -> bool {
-    !json() && std::io::stderr().is_terminal()
+    MODE.get().is_none_or(|m| *m == Mode::Auto) && std::io::stderr().is_terminal()
 }
 
 /// What to do on standard error.
