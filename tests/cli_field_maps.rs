@@ -383,11 +383,12 @@ fn changes_in_projects_reach_the_crm_record_for_every_field_type() {
 fn values_that_do_not_fit_are_named_in_the_plan_with_their_spec_entry() {
     let h = Harness::with_seed_text(&seed());
     // A decimal into a whole-number field, in each direction: the families match (numbers),
-    // the values do not.
+    // the values do not. And a field projectlink does not set when it creates a project.
     let maps = "          - {projectField: name, crmField: Deal_Name, direction: ToProject}
           - {projectField: UDF_LONG1, crmField: Rate__c, direction: ToProject}
           - {projectField: UDF_DOUBLE1, crmField: Hours_Estimate__c, direction: ToProject}
           - {projectField: UDF_DOUBLE1, crmField: Hours_Logged__c, direction: ToCrm}
+          - {projectField: percent_complete, crmField: Probability, direction: ToProject}
       - module: Accounts
 ";
     let spec = spec(&h, maps);
@@ -400,6 +401,15 @@ fn values_that_do_not_fit_are_named_in_the_plan_with_their_spec_entry() {
     );
     assert!(
         out.contains(&position(&spec, "crmField: Rate__c,")),
+        "{out}"
+    );
+    // A field that is not set at creation is named too, rather than ignored.
+    assert!(
+        out.contains("percent_complete of project \"Initech Intranet\" is not filled from Probability: projectlink does not set percent_complete when it creates a project"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&position(&spec, "crmField: Probability,")),
         "{out}"
     );
 

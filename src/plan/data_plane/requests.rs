@@ -418,7 +418,7 @@ fn fill_from_crm(
         // An unknown field is already an error of the field-map check.
         (None, None) => return,
     };
-    let refuse = |ctx: &mut Ctx<'_>, why: String| {
+    let refuse = |ctx: &mut Ctx<'_>, why: String, hint: String| {
         ctx.diag(
             PlanDiagnostic::warning(
                 Code::ValueNotWritable,
@@ -427,22 +427,34 @@ fn fill_from_crm(
                     m.project_field, m.crm_field
                 ),
             )
-            .hint(format!(
-                "change the CRM value, or map {} onto a Projects field that can hold it",
-                m.crm_field
-            ))
+            .hint(hint)
             .in_spec(m.spec_path.clone())
             .at(Address::crm("field-map", m.crm_field.clone())),
         );
     };
+    if matches!(
+        m.project_field.as_str(),
+        "owner" | "status" | "percent_complete"
+    ) {
+        let why = format!(
+            "projectlink does not set {} when it creates a project",
+            m.project_field
+        );
+        let hint = "remove the entry, or map the field ToCrm to keep CRM equal to the project";
+        return refuse(ctx, why, hint.into());
+    }
     let value = match to_project(record.get(&m.crm_field), kind) {
         Ok(Some(value)) => value,
         Ok(None) => return,
-        Err(why) => return refuse(ctx, why),
+        Err(why) => {
+            let hint = format!(
+                "change the CRM value, or map {} onto a Projects field that can hold it",
+                m.crm_field
+            );
+            return refuse(ctx, why, hint);
+        }
     };
     match m.project_field.as_str() {
-        // The name is chosen before (see `mapped_name`).
-        "name" => {}
         "description" => {
             request.description = Some(format!(
                 "{value}\n\n{}",
@@ -454,9 +466,7 @@ fn fill_from_crm(
         field if definition.is_some() => {
             request.custom_fields.insert(field.to_string(), value);
         }
-        other => refuse(
-            ctx,
-            format!("projectlink does not set {other} when it creates a project"),
-        ),
+        // The name is chosen before (see `mapped_name`).
+        _ => {}
     }
 }
