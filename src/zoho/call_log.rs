@@ -98,7 +98,8 @@ pub fn retrying(description: &RequestDescription, wait: Duration, next: u32, of:
     );
 }
 
-/// What to tell the user before a retry, when there is something worth telling: a call that
+/// What to tell the user before a retry, when there is something worth telling: a wait
+/// Microsoft Graph asked for (it paces clients exactly, so every one is told), a call that
 /// went unanswered long enough to look like a hang, or a wait longer than [`QUIET_WAIT`].
 /// `took` is how long the failed attempt lasted; `attempt` the one that failed.
 pub fn retry_notice(
@@ -112,6 +113,14 @@ pub fn retry_notice(
     let system = description.system;
     let call = shown(description);
     let next = attempt + 1;
+    if system == System::Graph && failure.retry_after().is_some() {
+        let failure = failure.to_string();
+        let failure = failure.replace(&description.target, &redact_query(&description.target));
+        return Some(format!(
+            "waiting {} s: Microsoft Graph throttled {call} ({failure})",
+            whole_seconds(wait)
+        ));
+    }
     if is_timeout(failure) && took > QUIET_WAIT {
         return Some(format!(
             "{system} did not answer {call} within {} s; retrying in {} (attempt {next} of {of})",
@@ -127,7 +136,7 @@ pub fn retry_notice(
         Some(status) => format!("{system} answered {status} to {call}"),
         None => format!("{call} failed ({})", kind_text(failure)),
     };
-    let asked = if failure.retry_after().is_some() && system != System::Graph {
+    let asked = if failure.retry_after().is_some() {
         ", as its Retry-After asked"
     } else {
         ""

@@ -222,16 +222,6 @@ pub struct TransportParts {
     pub progress: Option<super::listing::ListingProgress>,
 }
 
-/// `waiting N s: …` for a wait Graph asked for, in the pacer's words.
-fn graph_wait_line(
-    wait: Duration,
-    failure: &ZohoError,
-    description: &RequestDescription,
-) -> String {
-    let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
-    format!("waiting {seconds} s: Microsoft Graph throttled {description} ({failure})")
-}
-
 impl Transport {
     pub fn new(parts: TransportParts) -> Transport {
         Transport {
@@ -439,18 +429,11 @@ impl Transport {
                 (_, retry_after) => self.retry.delay(attempt, retry_after),
             };
             let max = self.retry.max_attempts.max(1);
-            let told = match (self.system, failure.retry_after()) {
-                (System::Graph, Some(_)) => Some(graph_wait_line(wait, &failure, &description)),
-                _ => call_log::retry_notice(
-                    &description,
-                    &failure,
-                    started.elapsed(),
-                    wait,
-                    attempt,
-                    max,
-                ),
-            };
-            if let (Some(notice), Some(line)) = (&self.notice, told) {
+            let took = started.elapsed();
+            if let (Some(notice), Some(line)) = (
+                &self.notice,
+                call_log::retry_notice(&description, &failure, took, wait, attempt, max),
+            ) {
                 notice(&line);
             }
             self.stats.record_retry();
