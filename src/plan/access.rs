@@ -173,8 +173,9 @@ impl<'a> Planner<'a> {
         if self.prune {
             self.report_users_kept_despite_prune(portal, portal_users, &wanted);
         }
+        let in_portal: BTreeSet<&str> = portal_users.iter().map(|u| u.email.as_str()).collect();
         for email in wanted {
-            if portal_users.iter().any(|u| u.email == email) {
+            if in_portal.contains(email.as_str()) {
                 // Already in the portal (owner included): keeps its role.
                 continue;
             }

@@ -19,7 +19,7 @@ pub(super) fn plan_imports(ctx: &mut Ctx<'_>) {
 fn project_ids(ctx: &mut Ctx<'_>, who: &str, names: &[String]) -> Vec<(String, String)> {
     let mut ids = Vec::new();
     for name in names {
-        match ctx.data.projects.iter().find(|p| &p.name == name) {
+        match ctx.index.project_named(name) {
             Some(p) => ids.push((p.id.clone(), p.name.clone())),
             None => ctx.diag(
                 PlanDiagnostic::warning(
@@ -85,10 +85,8 @@ fn plan_portal_users(ctx: &mut Ctx<'_>) {
     }
     for ((project_id, role), emails) in per_project {
         let name = ctx
-            .data
-            .projects
-            .iter()
-            .find(|p| p.id == project_id)
+            .index
+            .project(&project_id)
             .map_or("", |p| p.name.as_str());
         ctx.push(Change {
             address: Address::projects("project-users", format!("{name}/{role}")),
@@ -111,7 +109,7 @@ fn plan_portal_users(ctx: &mut Ctx<'_>) {
 fn plan_client_users(ctx: &mut Ctx<'_>) {
     for (email, projects) in ctx.desired.imports.client_users.clone() {
         let address = Address::projects("client-user", email.clone());
-        let Some(contact) = ctx.data.contacts.iter().find(|c| c.email == email) else {
+        let Some(contact) = ctx.index.contact_with_email(&email) else {
             ctx.diag(
                 PlanDiagnostic::warning(
                     Code::ContactNotFound,
@@ -143,7 +141,7 @@ fn plan_client_users(ctx: &mut Ctx<'_>) {
             );
             continue;
         };
-        let Some(company) = ctx.data.clients.iter().find(|c| c.id == client_id) else {
+        let Some(company) = ctx.index.client(&client_id) else {
             continue;
         };
         let existing = company.users.iter().flatten().find(|u| u.email == email);

@@ -59,11 +59,7 @@ pub fn detail_fields(portal_id: &str, p: &ProjectFacts) -> Map<String, Value> {
 pub(super) fn plan_link_records(ctx: &mut Ctx<'_>) {
     let portal_id = ctx.data.portal_id.clone();
     for p in &ctx.data.projects {
-        let existing = ctx
-            .data
-            .link_records
-            .iter()
-            .find(|l| l.project_id.as_deref() == Some(p.id.as_str()));
+        let existing = ctx.index.link_of_project(&p.id);
         let plan = ctx.links.get(&p.id).cloned();
         if existing.is_none() && plan.is_none() {
             continue;
@@ -183,10 +179,10 @@ pub(super) fn plan_to_crm(ctx: &mut Ctx<'_>) {
         };
         let mut by_record: BTreeMap<String, Vec<&ProjectFacts>> = BTreeMap::new();
         for p in &data.projects {
-            let linked = data
-                .link_records
+            let linked = ctx
+                .index
+                .links_of_project(&p.id)
                 .iter()
-                .filter(|l| l.project_id.as_deref() == Some(p.id.as_str()))
                 .find_map(|l| l.lookups.get(&module.lookup_field))
                 .or_else(|| {
                     ctx.links

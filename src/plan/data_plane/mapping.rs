@@ -187,7 +187,7 @@ fn apply_overrides(
     let data = ctx.data;
     for o in &ctx.desired.clients.overrides {
         let client = &o.client;
-        let Some(c) = data.clients.iter().find(|c| &c.name == client) else {
+        let Some(c) = ctx.index.client_named(client) else {
             ctx.diag(
                 PlanDiagnostic::error(
                     Code::ClientNotFound,

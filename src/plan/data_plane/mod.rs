@@ -4,6 +4,7 @@
 //! pure, from the observed snapshot.
 
 mod imports;
+mod index;
 mod links;
 pub use links::{detail_fields, to_crm_value};
 mod mapping;
@@ -124,6 +125,8 @@ pub(crate) struct Ctx<'a> {
     pub desired: &'a Desired,
     pub observed: &'a Observed,
     pub data: &'a DataFacts,
+    /// Lookups into `data`, built once.
+    pub index: index::DataIndex<'a>,
     pub changes: Vec<Change>,
     pub diagnostics: Vec<PlanDiagnostic>,
     /// Config-plane creations that writes into the link module wait for.
@@ -263,6 +266,7 @@ pub fn plan_data(
         desired,
         observed,
         data,
+        index: index::DataIndex::new(data, &observed.users),
         changes: Vec::new(),
         diagnostics: Vec::new(),
         link_deps,

@@ -110,7 +110,7 @@ pub(super) fn plan_requests(ctx: &mut Ctx<'_>) {
         let creator = request
             .created_by
             .as_ref()
-            .and_then(|id| ctx.observed.users.iter().find(|u| &u.id == id));
+            .and_then(|id| ctx.index.crm_user(id));
         // The permission as this plan leaves it: declared profiles are set before projects
         // are created; others keep what they have.
         let allowed = creator.is_some_and(|u| {
@@ -187,10 +187,7 @@ fn mapped_name(ctx: &Ctx<'_>, module: &str, record: &Record) -> Option<String> {
 }
 
 fn plan_project(ctx: &mut Ctx<'_>, source: Source<'_>) {
-    let taken_in_plan = ctx.changes.iter().any(|c| {
-        matches!(&c.operation, Operation::CreateLinkedProject { request, .. } if request.name.eq_ignore_ascii_case(&source.name))
-    });
-    if taken_in_plan {
+    if ctx.index.creates_project_named(&source.name) {
         ctx.diag(
             PlanDiagnostic::warning(
                 Code::ProjectNameTaken,
@@ -221,17 +218,8 @@ fn plan_project(ctx: &mut Ctx<'_>, source: Source<'_>) {
         .and_then(|a| ctx.client_of_account.get(a))
         .cloned();
 
-    if let Some(existing) = ctx
-        .data
-        .projects
-        .iter()
-        .find(|p| p.name.eq_ignore_ascii_case(&source.name))
-    {
-        let link = ctx
-            .data
-            .link_records
-            .iter()
-            .find(|l| l.project_id.as_deref() == Some(existing.id.as_str()));
+    if let Some(existing) = ctx.index.project_named_folded(&source.name) {
+        let link = ctx.index.link_of_project(&existing.id);
         let conflicting = link.is_some_and(|l| {
             lookup_field
                 .as_ref()
@@ -352,6 +340,7 @@ fn plan_project(ctx: &mut Ctx<'_>, source: Source<'_>) {
     {
         depends_on.push(mapping.clone());
     }
+    ctx.index.note_created_project(&request.name);
     ctx.push(Change {
         address: source.address,
         action: Action::Create,
