@@ -184,7 +184,6 @@ fn apply_overrides(
     accounts: &mut Accounts<'_>,
     entries: &mut BTreeMap<String, ClientMappingEntry>,
 ) {
-    let data = ctx.data;
     for o in &ctx.desired.clients.overrides {
         let client = &o.client;
         let Some(c) = ctx.index.client_named(client) else {
