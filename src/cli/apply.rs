@@ -507,6 +507,7 @@ mod tests {
                 apply_paced_secs: apply,
                 ..ProjectsCost::default()
             }),
+            observation: None,
         }
     }
 

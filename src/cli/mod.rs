@@ -9,6 +9,7 @@ pub mod export;
 pub mod lease;
 pub mod logging;
 pub mod man;
+pub mod observation;
 pub mod office365;
 pub mod operator;
 pub mod plan;
@@ -90,7 +91,8 @@ pub struct GlobalArgs {
         env = "PROJECTLINK_CREDENTIALS"
     )]
     pub credentials: Option<PathBuf>,
-    /// Folder for local state: the embedded sandbox database and the last apply's journal.
+    /// Folder for local state: the embedded sandbox database, the last apply's journal and
+    /// the observation cache.
     #[arg(
         long,
         global = true,
@@ -123,6 +125,8 @@ pub struct GlobalArgs {
     /// Log line format on standard error.
     #[arg(long, global = true, value_enum, default_value_t = logging::LogFormat::Text, env = "PROJECTLINK_LOG_FORMAT")]
     pub log_format: logging::LogFormat,
+    #[command(flatten)]
+    pub observation: observation::ObservationArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -8,8 +8,9 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use super::GlobalArgs;
+use super::observation;
 use super::target::{self, Connected};
-use crate::live::{Observed, observe::observe};
+use crate::live::{Observed, observe::observe_with};
 use crate::plan::planner::{PlanOptions, plan};
 use crate::plan::{Desired, Plan};
 use crate::spec::{Connection, LoadedIntegration, LoadedOffice365};
@@ -136,20 +137,34 @@ pub async fn plan_integration(
     let connected = target::connect(global, &spec.connection, client_options(global)).await?;
     let _ = writeln!(notice, "{}", connected.description);
     let before = connected.clients.stats.snapshot();
-    let observed = observe(
-        &desired,
-        &connected.clients.crm,
-        &connected.clients.projects,
-        connected.grant.clone(),
-    )
-    .await
-    .with_context(|| {
+    let cannot_observe = || {
         format!(
             "cannot observe the live integration for \"{}\"",
             desired.owner
         )
-    })?;
+    };
+    let chosen = observation::choose(global, &connected.clients.crm, &desired.owner)
+        .await
+        .with_context(cannot_observe)?;
+    let reads = chosen.reads(global.observation.observation_overlap);
+    let observed = observe_with(
+        &desired,
+        &connected.clients.crm,
+        &connected.clients.projects,
+        connected.grant.clone(),
+        &reads,
+    )
+    .await
+    .with_context(cannot_observe)?;
+    observation::save(
+        global,
+        &chosen,
+        &desired.owner,
+        reads.into_listings(),
+        &observed,
+    );
     let mut plan = plan(&desired, &observed, options);
+    plan.observation = Some(chosen.kind());
     locate(&mut plan, integration);
     let observing = connected.clients.stats.snapshot().since(&before);
     plan.projects_cost = Some(crate::plan::cost::projects_cost(

@@ -10,12 +10,13 @@ use serde_json::Value;
 
 pub use super::creation_tag::creation_tag_text;
 use super::creation_tag::{creation_tag, without_creation_tag};
+use super::incremental::CrmReads;
 use super::observe::{ObserveError, reading};
 use super::snapshot::Observed;
 use super::{IntegrationState, MarkerFacts};
 use crate::plan::Desired;
 use crate::plan::link_module::base_fields;
-use crate::zoho::crm::{Record, RecordQuery};
+use crate::zoho::crm::Record;
 use crate::zoho::projects::{Project, ProjectFilter};
 use crate::zoho::{CrmApi, ProjectsApi};
 
@@ -219,6 +220,7 @@ pub async fn observe_data<C: CrmApi, P: ProjectsApi>(
     observed: &Observed,
     crm: &C,
     projects: &P,
+    reads: &CrmReads<'_>,
 ) -> Result<Option<DataFacts>, ObserveError> {
     let Some((portal_id, mode)) = data_portal(desired, observed) else {
         return Ok(None);
@@ -239,7 +241,8 @@ pub async fn observe_data<C: CrmApi, P: ProjectsApi>(
     )?;
 
     let list = |module: &'static str, fields: Vec<String>| async move {
-        crm.records(module, &fields, &RecordQuery::default())
+        reads
+            .records(crm, module, &fields)
             .await
             .map_err(reading(format!("{module} records")))
     };
@@ -304,7 +307,8 @@ pub async fn observe_data<C: CrmApi, P: ProjectsApi>(
                 .map(|m| m.lookup_field.clone())
                 .filter(|f| known.contains(f.as_str())),
         );
-        crm.records(&module.api_name, &fields, &RecordQuery::default())
+        reads
+            .records(crm, &module.api_name, &fields)
             .await
             .map_err(reading(format!("{} records", module.api_name)))
     };
@@ -321,8 +325,8 @@ pub async fn observe_data<C: CrmApi, P: ProjectsApi>(
                         || matches!(f.as_str(), "Deal_Name" | "Stage" | "Account_Name")
                 })
                 .collect();
-            let records = crm
-                .records(&module, &fields, &RecordQuery::default())
+            let records = reads
+                .records(crm, &module, &fields)
                 .await
                 .map_err(reading(format!("{module} records")))?;
             let by_id: BTreeMap<String, Record> = records

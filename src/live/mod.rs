@@ -4,8 +4,10 @@
 //! Observing never writes; the snapshot is plain data so the planner stays a pure function.
 
 pub mod address;
+pub mod cache;
 pub mod creation_tag;
 pub mod data;
+pub mod incremental;
 pub mod marker;
 pub mod names;
 pub mod observe;

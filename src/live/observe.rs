@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 
 use futures::future::try_join_all;
 
+use super::incremental::CrmReads;
 use super::marker::{MARKER_VARIABLE, Marker};
 use super::snapshot::*;
 use crate::plan::Desired;
-use crate::zoho::crm::{Field, UserType};
+use crate::zoho::crm::{CrmUser, Field};
 use crate::zoho::projects::{PortalUserFilter, ProjectsUser};
 use crate::zoho::{CrmApi, ProjectsApi, ZohoError};
 
@@ -37,7 +38,19 @@ pub async fn observe<C: CrmApi, P: ProjectsApi>(
     projects: &P,
     projects_grant: ProjectsGrant,
 ) -> Result<Observed, ObserveError> {
-    let crm_side = observe_crm(desired, crm);
+    observe_with(desired, crm, projects, projects_grant, &CrmReads::full()).await
+}
+
+/// [`observe`] with the CRM record and user listings going through `reads`: in full, or
+/// only what changed since a cached observation (see [`CrmReads`]).
+pub async fn observe_with<C: CrmApi, P: ProjectsApi>(
+    desired: &Desired,
+    crm: &C,
+    projects: &P,
+    projects_grant: ProjectsGrant,
+    reads: &CrmReads<'_>,
+) -> Result<Observed, ObserveError> {
+    let crm_side = observe_crm(desired, crm, reads);
     let projects_side = async {
         if projects_grant == ProjectsGrant::PortalOwnerMissing {
             return Ok((Vec::new(), None, Vec::new()));
@@ -80,7 +93,7 @@ pub async fn observe<C: CrmApi, P: ProjectsApi>(
         observed.link_record_count = Some(count);
     }
     observed.names = super::names::observe_names(desired, &observed, crm, projects).await?;
-    observed.data = super::data::observe_data(desired, &observed, crm, projects).await?;
+    observed.data = super::data::observe_data(desired, &observed, crm, projects, reads).await?;
     Ok(observed)
 }
 
@@ -110,13 +123,17 @@ struct CrmFacts {
     users: Vec<CrmUserFacts>,
 }
 
-async fn observe_crm<C: CrmApi>(desired: &Desired, crm: &C) -> Result<CrmFacts, ObserveError> {
+async fn observe_crm<C: CrmApi>(
+    desired: &Desired,
+    crm: &C,
+    reads: &CrmReads<'_>,
+) -> Result<CrmFacts, ObserveError> {
     let org = async { crm.org().await.map_err(reading("the CRM org")) };
     let variables = async { crm.variables().await.map_err(reading("CRM org variables")) };
     let modules = async { crm.modules().await.map_err(reading("CRM modules")) };
     let profiles = async { crm.profiles().await.map_err(reading("CRM profiles")) };
     let users = async {
-        crm.users(UserType::AllUsers)
+        super::incremental::users(reads, crm, crm_user_facts)
             .await
             .map_err(reading("CRM users"))
     };
@@ -215,24 +232,6 @@ async fn observe_crm<C: CrmApi>(desired: &Desired, crm: &C) -> Result<CrmFacts, 
         .collect();
     profiles.sort_by(|a, b| a.name.cmp(&b.name));
 
-    let mut users: Vec<CrmUserFacts> = users
-        .iter()
-        .filter(|u| !u.status.eq_ignore_ascii_case("deleted"))
-        .map(|u| CrmUserFacts {
-            id: u.id.clone(),
-            email: u.email.to_ascii_lowercase(),
-            name: u.full_name.clone().unwrap_or_default(),
-            profile: u
-                .profile
-                .as_ref()
-                .map(|p| p.name.clone())
-                .unwrap_or_default(),
-            active: u.status.eq_ignore_ascii_case("active"),
-            confirmed: u.confirm.unwrap_or(false),
-        })
-        .collect();
-    users.sort_by(|a, b| a.email.cmp(&b.email));
-
     Ok(CrmFacts {
         org: OrgFacts {
             id: org.id,
@@ -244,6 +243,21 @@ async fn observe_crm<C: CrmApi>(desired: &Desired, crm: &C) -> Result<CrmFacts, 
         profiles,
         users,
     })
+}
+
+fn crm_user_facts(u: &CrmUser) -> CrmUserFacts {
+    CrmUserFacts {
+        id: u.id.clone(),
+        email: u.email.to_ascii_lowercase(),
+        name: u.full_name.clone().unwrap_or_default(),
+        profile: u
+            .profile
+            .as_ref()
+            .map(|p| p.name.clone())
+            .unwrap_or_default(),
+        active: u.status.eq_ignore_ascii_case("active"),
+        confirmed: u.confirm.unwrap_or(false),
+    }
 }
 
 fn field_facts(f: &Field) -> FieldFacts {

@@ -277,6 +277,10 @@ pub struct Plan {
     /// Zoho Projects calls and paced time; set by the front-end, which measured observing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub projects_cost: Option<super::cost::ProjectsCost>,
+    /// Whether the plan was built on a full or an incremental observation; set by the
+    /// front-end that chose it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observation: Option<crate::live::cache::ObservationKind>,
 }
 
 impl Plan {

@@ -67,6 +67,7 @@ pub fn plan(desired: &Desired, observed: &Observed, options: &PlanOptions) -> Pl
         observe_only: desired.observe_only,
         client_mapping,
         projects_cost: None,
+        observation: None,
     }
 }
 

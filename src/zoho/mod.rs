@@ -203,6 +203,12 @@ pub trait CrmApi: Send + Sync {
         &self,
         user_type: UserType,
     ) -> impl Future<Output = Result<Vec<CrmUser>, ZohoError>> + Send;
+    /// Users of `user_type` changed after `since` (deleted ones with status `deleted`).
+    fn users_modified_since(
+        &self,
+        user_type: UserType,
+        since: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<CrmUser>, ZohoError>> + Send;
     fn user(
         &self,
         user_id: &str,

@@ -48,6 +48,9 @@ pub fn render_with_limit(plan: &Plan, target: &str, limit: usize) -> String {
     if let Some(cost) = &plan.projects_cost {
         let _ = writeln!(head, "{}\n", escape(&cost.describe()));
     }
+    if let Some(observation) = &plan.observation {
+        let _ = writeln!(head, "{}\n", escape(&observation.describe()));
+    }
     if let Some(refusal) = &plan.refusal {
         let _ = writeln!(head, "> [!CAUTION]");
         let _ = writeln!(head, "> **Refused:** {}  ", escape(&refusal.reason));

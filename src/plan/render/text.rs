@@ -157,6 +157,9 @@ pub fn render(plan: &Plan, color: bool) -> String {
     if let Some(cost) = &plan.projects_cost {
         let _ = writeln!(out, "{}", cost.describe());
     }
+    if let Some(observation) = &plan.observation {
+        let _ = writeln!(out, "{}", observation.describe());
+    }
     if s.errors > 0 {
         let _ = writeln!(
             out,

@@ -23,6 +23,14 @@ impl CrmApi for CrmClient {
         CrmClient::users(self, user_type)
     }
 
+    fn users_modified_since(
+        &self,
+        user_type: UserType,
+        since: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<CrmUser>, ZohoError>> + Send {
+        CrmClient::users_modified_since(self, user_type, since)
+    }
+
     fn user(
         &self,
         user_id: &str,

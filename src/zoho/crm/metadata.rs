@@ -1,5 +1,6 @@
 //! Org, users, roles and profiles: who is in the CRM org and what their profiles allow.
 
+use chrono::{DateTime, Utc};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -23,6 +24,23 @@ impl CrmClient {
     /// `GET /users?type=` through every page.
     pub async fn users(&self, user_type: UserType) -> Result<Vec<CrmUser>, ZohoError> {
         let request = ApiRequest::get(Self::path("/users")).query("type", user_type.as_str());
+        self.all_pages(request, "users").await
+    }
+
+    /// `GET /users?type=` with `If-Modified-Since`: the users changed after `since` (a user
+    /// Zoho deleted is listed with status `deleted`), through every page; none when nothing
+    /// changed (304).
+    pub async fn users_modified_since(
+        &self,
+        user_type: UserType,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<CrmUser>, ZohoError> {
+        let request = ApiRequest::get(Self::path("/users"))
+            .query("type", user_type.as_str())
+            .header(
+                "If-Modified-Since",
+                super::changes::if_modified_since(since),
+            );
         self.all_pages(request, "users").await
     }
 
