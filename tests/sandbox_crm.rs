@@ -37,3 +37,6 @@ mod tags;
 
 #[path = "sandbox_crm/coql.rs"]
 mod coql;
+
+#[path = "sandbox_crm/write_path.rs"]
+mod write_path;

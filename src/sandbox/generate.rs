@@ -143,6 +143,22 @@ pub(super) fn record(pairs: Vec<(&str, Value)>) -> Map<String, Value> {
         .collect()
 }
 
+/// When generated contact `i` was created and last modified, as a real org's history has
+/// it: created two or three a second from 120 days before `today`, then edited up to 90
+/// days later, so an order by `Modified_Time` is not the order of ids and some seconds hold
+/// several changes. Drawn from `i` alone, so the rest of the org does not depend on it.
+fn contact_history(today: chrono::NaiveDate, i: usize) -> (String, String) {
+    let start = (today - chrono::Days::new(120))
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight exists")
+        .and_utc();
+    let i = i as i64;
+    let created = start + chrono::Duration::seconds(i * 2 / 5);
+    let modified = created + chrono::Duration::seconds((i * 7919) % (90 * 86_400));
+    let format = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%S+00:00").to_string();
+    (format(created), format(modified))
+}
+
 /// Generates an org of the requested size.
 pub fn generate(opts: &GenerateOptions) -> Seed {
     let mut rng = Rng(opts.seed);
@@ -236,8 +252,12 @@ pub fn generate(opts: &GenerateOptions) -> Seed {
     records.insert("Accounts".into(), accounts);
 
     let mut contact_emails = Vec::with_capacity(opts.contacts);
+    let today = opts
+        .today
+        .unwrap_or_else(|| chrono::Utc::now().date_naive());
     let contacts: Vec<Map<String, Value>> = (0..opts.contacts)
         .map(|i| {
+            let (created, modified) = contact_history(today, i);
             let email = format!("contact{i}@customers.example");
             contact_emails.push(email.clone());
             let account = if opts.accounts > 0 && rng.chance(85) {
@@ -251,6 +271,8 @@ pub fn generate(opts: &GenerateOptions) -> Seed {
                 ("Last_Name", json!(rng.pick(LAST))),
                 ("Email", json!(email)),
                 ("Account_Name", account),
+                ("Created_Time", json!(created)),
+                ("Modified_Time", json!(modified)),
             ])
         })
         .collect();
@@ -549,6 +571,33 @@ mod tests {
             .unwrap()
         });
         assert_eq!(contacts, 120);
+    }
+
+    #[test]
+    fn contacts_carry_a_past_history_not_in_id_order() {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+        let history: Vec<(String, String)> =
+            (0..2_000).map(|i| contact_history(today, i)).collect();
+        assert_eq!(
+            history[0].0, "2026-02-01T00:00:00+00:00",
+            "created from 120 days before today"
+        );
+        assert!(
+            history
+                .iter()
+                .all(|(c, m)| c <= m && m.as_str() < "2026-06-01")
+        );
+        let mut seconds: BTreeMap<&str, usize> = BTreeMap::new();
+        for (_, modified) in &history {
+            *seconds.entry(modified).or_default() += 1;
+        }
+        assert!(
+            seconds.values().all(|&n| n <= 3),
+            "a few changes a second at most"
+        );
+        let mut by_change: Vec<usize> = (0..history.len()).collect();
+        by_change.sort_by_key(|&i| &history[i].1);
+        assert_ne!(by_change, (0..history.len()).collect::<Vec<_>>());
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! Metadata (users, roles, profiles, modules, fields, variables) lives in narrow tables; records
 //! of every module share one table keyed by (module, id), with the record itself as a JSON
 //! document and a `dup_key` column holding the module's system duplicate-check value so upserts
-//! and duplicate checks stay indexed on large orgs. Deleted records leave a row in
+//! and duplicate checks stay indexed on large orgs (other fields a write looks records up by
+//! are indexed in `value_index.rs`). Deleted records leave a row in
 //! `crm_deleted_records` (the recycle bin `GET /{module}/deleted` lists); tags live per module
 //! in `crm_tags`.
 
@@ -153,7 +154,8 @@ pub(crate) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
             description TEXT,
             group_id TEXT NOT NULL
         );",
-    )
+    )?;
+    super::value_index::migrate(conn)
 }
 
 /// Allocates the next id: the org prefix followed by a 12-digit counter (19 digits in all),

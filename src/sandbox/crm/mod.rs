@@ -27,6 +27,7 @@ pub mod standard;
 pub mod tag_settings;
 pub mod tags;
 pub mod users;
+pub mod value_index;
 pub mod values;
 pub mod variables;
 pub mod writes;

@@ -259,19 +259,14 @@ fn find_by_value(
             )
             .optional();
     }
-    let path = if value.is_object() {
-        format!("$.{field}.id")
-    } else {
-        format!("$.{field}")
-    };
-    conn.query_row(
-        "SELECT id FROM crm_records WHERE module = ?1 AND id <> ?4
-           AND lower(CAST(json_extract(data, ?2) AS TEXT)) = ?3
-         ORDER BY id LIMIT 1",
-        params![schema.module.api_name, path, text, exclude],
-        |r| r.get(0),
+    super::value_index::find(
+        conn,
+        &schema.module.api_name,
+        field,
+        value.is_object(),
+        &text,
+        exclude,
     )
-    .optional()
 }
 
 /// Zoho's `DUPLICATE_DATA` for the first unique field whose value another record holds.

@@ -1,10 +1,11 @@
 //! Records: listings paged to the end (page numbers up to Zoho's 2,000-record reach, then
-//! `page_token`), search with its 2,000-result cap made visible, counts, and batched writes
-//! with per-item results in input order.
+//! `page_token`, restarted past its 100,000-record reach), search with its 2,000-result cap
+//! made visible, counts, and batched writes with per-item results in input order.
 
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use super::changes::is_modified_time;
 use super::inputs::{RecordQuery, SearchResult, UpsertAction, WriteOutcome, WriteResult};
 use super::types::Record;
 use super::{CrmClient, MAX_PER_PAGE, PAGE_NUMBER_REACH, PageInfo, RECORD_BATCH, segment};
@@ -22,6 +23,12 @@ impl CrmClient {
     }
 
     /// `GET /{module}` through every record. Zoho requires the field list.
+    ///
+    /// With the default query the listing is sorted by `Modified_Time` and restarted past
+    /// Zoho's 100,000-record paging reach (see [`Self::listing_by_modified_time`]), so a module
+    /// of any size is read whole; the records come oldest change first and carry exactly
+    /// `fields`. A listing in another order or of a custom view cannot be restarted and ends
+    /// with Zoho's `PAGINATION_LIMIT_EXCEEDED` past the reach.
     pub async fn records(
         &self,
         module: &str,
@@ -32,6 +39,20 @@ impl CrmClient {
             return Err(ZohoError::InvalidInput(format!(
                 "listing {module} records needs at least one field name"
             )));
+        }
+        if *query == RecordQuery::default() {
+            let mut wanted: Vec<&str> = fields.iter().map(String::as_str).collect();
+            let asked = wanted.iter().any(|f| is_modified_time(f));
+            if !asked {
+                wanted.push("Modified_Time");
+            }
+            let mut records = self.listing_by_modified_time(module, &wanted, None).await?;
+            if !asked {
+                for record in &mut records {
+                    record.remove("Modified_Time");
+                }
+            }
+            return Ok(records);
         }
         let mut base =
             ApiRequest::get(Self::module_path(module, "")?).query("fields", fields.join(","));
