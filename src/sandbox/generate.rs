@@ -155,8 +155,11 @@ fn contact_history(today: chrono::NaiveDate, i: usize) -> (String, String) {
     let i = i as i64;
     let created = start + chrono::Duration::seconds(i * 2 / 5);
     let modified = created + chrono::Duration::seconds((i * 7919) % (90 * 86_400));
-    let format = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%S+00:00").to_string();
-    (format(created), format(modified))
+    let zoho_time = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%S+00:00");
+    (
+        zoho_time(created).to_string(),
+        zoho_time(modified).to_string(),
+    )
 }
 
 /// Generates an org of the requested size.
