@@ -1,26 +1,27 @@
-//! Running the data plane's operations: record writes batched per module (the client sends
-//! 100 per call), link records upserted on `Project_Id`, and project creation that is safe
-//! to interrupt after any call — the project is found by name before it is created again,
-//! and everything after the create is a write a re-run repeats harmlessly.
-
-use std::collections::BTreeMap;
+//! Running the data plane's operations: record writes batched per module, 100 to a call
+//! (updates by id apart from upserts on `Project_Id`), projects created for link records a
+//! batch at a time (`linked_projects.rs`), and the rest one by one. The batches are the ones
+//! `plan::write_batches` describes, so a plan's estimate counts the calls made here.
 
 use serde_json::json;
 
 use super::ops::{failed, write_marker};
 use super::report::OutcomeStatus;
-use crate::live::data::project_facts;
-use crate::plan::data_plane::ProjectRequest;
+use crate::plan::write_batches::{batches, linked_project_key, record_write_key};
 use crate::plan::{Change, Operation};
 use crate::zoho::crm::{Record, WriteResult};
-use crate::zoho::projects::{NewProject, ProjectFilter, parse_date};
-use crate::zoho::{CrmApi, ItemError, ProjectsApi, ZohoError};
+use crate::zoho::{CrmApi, ProjectsApi, ZohoError};
 
 /// A unit of data-plane work.
 pub enum DataUnit<'a> {
-    /// `WriteRecordFields` of one module, or `UpsertLinkRecord`s of one link module.
+    /// Up to 100 `WriteRecordFields` or `UpsertLinkRecord`s of one module.
     Records {
         module: String,
+        changes: Vec<(usize, &'a Change)>,
+    },
+    /// Up to 100 `CreateLinkedProject`s whose link records share a module and a write.
+    LinkedProjects {
+        link_module: String,
         changes: Vec<(usize, &'a Change)>,
     },
     Single(usize, &'a Change),
@@ -31,25 +32,33 @@ pub fn is_data_op(op: &Operation) -> bool {
 }
 
 pub fn units(changes: Vec<(usize, &Change)>) -> Vec<DataUnit<'_>> {
-    let mut batches: BTreeMap<String, Vec<(usize, &Change)>> = BTreeMap::new();
+    let (mut records, mut created) = (Vec::new(), Vec::new());
     let mut units = Vec::new();
     for (index, change) in changes {
-        match &change.operation {
-            Operation::WriteRecordFields { module, .. } => batches
-                .entry(module.clone())
-                .or_default()
-                .push((index, change)),
-            Operation::UpsertLinkRecord { link_module, .. } => batches
-                .entry(link_module.clone())
-                .or_default()
-                .push((index, change)),
-            _ => units.push(DataUnit::Single(index, change)),
+        if let Some(key) = record_write_key(&change.operation) {
+            records.push((key, (index, change)));
+        } else if let Some(key) = linked_project_key(&change.operation) {
+            created.push((key, (index, change)));
+        } else {
+            units.push(DataUnit::Single(index, change));
         }
     }
+    // Projects first: their Projects calls are paced, and the record batches fill the wait.
     units.extend(
-        batches
+        batches(created)
             .into_iter()
-            .map(|(module, changes)| DataUnit::Records { module, changes }),
+            .map(|(key, changes)| DataUnit::LinkedProjects {
+                link_module: key.module,
+                changes,
+            }),
+    );
+    units.extend(
+        batches(records)
+            .into_iter()
+            .map(|(key, changes)| DataUnit::Records {
+                module: key.module,
+                changes,
+            }),
     );
     units
 }
@@ -61,6 +70,10 @@ pub async fn run<C: CrmApi, P: ProjectsApi>(
 ) -> Vec<(usize, OutcomeStatus)> {
     match unit {
         DataUnit::Records { module, changes } => write_records(&module, &changes, crm).await,
+        DataUnit::LinkedProjects {
+            link_module,
+            changes,
+        } => super::linked_projects::run(&link_module, &changes, crm, projects).await,
         DataUnit::Single(index, change) => {
             let status = run_single(&change.operation, crm, projects)
                 .await
@@ -149,31 +162,12 @@ fn statuses(
     }
 }
 
-fn first_error(results: Vec<WriteResult>) -> Result<(), ZohoError> {
-    match results.into_iter().find_map(Result::err) {
-        None => Ok(()),
-        // A quota keeps its name (and the report its reason), not "invalid request".
-        Some(ItemError::Request(shared)) => match &*shared {
-            ZohoError::Quota(q) => Err(ZohoError::Quota(q.clone())),
-            _ => Err(ZohoError::InvalidInput(
-                ItemError::Request(shared).to_string(),
-            )),
-        },
-        Some(e) => Err(ZohoError::InvalidInput(e.to_string())),
-    }
-}
-
 async fn run_single<C: CrmApi, P: ProjectsApi>(
     op: &Operation,
     crm: &C,
     projects: &P,
 ) -> Result<OutcomeStatus, ZohoError> {
     match op {
-        Operation::CreateLinkedProject {
-            portal_id,
-            link_module,
-            request,
-        } => create_linked_project(crm, projects, portal_id, link_module, request).await,
         Operation::AddProjectClient {
             portal_id,
             project_id,
@@ -270,7 +264,7 @@ async fn run_single<C: CrmApi, P: ProjectsApi>(
 }
 
 /// Adds the client; primary when the project has no primary client yet.
-async fn add_project_client<P: ProjectsApi>(
+pub(super) async fn add_project_client<P: ProjectsApi>(
     projects: &P,
     portal_id: &str,
     project_id: &str,
@@ -301,109 +295,4 @@ async fn add_project_client<P: ProjectsApi>(
             }
         }
     }
-}
-
-fn date(text: &Option<String>) -> Option<chrono::NaiveDate> {
-    parse_date(text.as_deref())
-}
-
-async fn create_linked_project<C: CrmApi, P: ProjectsApi>(
-    crm: &C,
-    projects: &P,
-    portal_id: &str,
-    link_module: &str,
-    request: &ProjectRequest,
-) -> Result<OutcomeStatus, ZohoError> {
-    let new = NewProject {
-        name: request.name.clone(),
-        description: request.description.clone(),
-        owner: None,
-        start_date: date(&request.start_date),
-        end_date: date(&request.end_date),
-        template_id: request.template_id.clone(),
-        custom_fields: request.custom_fields.clone(),
-    };
-    let (project, adopted) = match projects.create_project(portal_id, &new).await {
-        Ok(p) => (p, false),
-        Err(e) => {
-            // Created meanwhile (a saved plan applied late, or a concurrent run): find it by
-            // name; the plan made sure no other record links a project of this name.
-            let existing = projects
-                .projects(portal_id, ProjectFilter::ActiveAndArchived)
-                .await?;
-            match existing
-                .into_iter()
-                .find(|p| p.name.eq_ignore_ascii_case(&request.name))
-            {
-                Some(p) => (p, true),
-                None => return Err(e),
-            }
-        }
-    };
-    // The client is added before the write-back: once the link record exists, a re-run no
-    // longer looks at this project's clients.
-    if let Some(client) = &request.client_id {
-        // A project just created has no clients: add the primary one without reading first.
-        let added = !adopted
-            && projects
-                .add_project_client(portal_id, &project.id, client, true)
-                .await
-                .is_ok();
-        if !added {
-            add_project_client(projects, portal_id, &project.id, client).await?;
-        }
-    }
-    let facts = project_facts(&project);
-    let mut record = crate::plan::data_plane::detail_fields(portal_id, &facts);
-    record.extend(request.link_fields.clone());
-    record.insert("Project_Id".into(), json!(project.id));
-    let results = match &request.request_record_id {
-        Some(id) => {
-            record.insert("id".into(), json!(id));
-            crm.update_records(link_module, &[record]).await?
-        }
-        None => {
-            crm.upsert_records(link_module, &[record], &["Project_Id".to_string()])
-                .await?
-        }
-    };
-    first_error(results)?;
-    // Every write is tried; values that do not fit their CRM field are reported together.
-    let mut refused = Vec::new();
-    for write in &request.to_crm {
-        let definition = write.project_definition();
-        let value = match crate::plan::data_plane::to_crm_value(
-            &facts,
-            &write.project_field,
-            definition.as_ref(),
-            &write.crm_type,
-        ) {
-            Ok(value) => value,
-            Err(why) => {
-                refused.push(format!(
-                    "{} is not written into {}.{} ({}): {why}",
-                    write.project_field, write.module, write.crm_field, write.spec_path
-                ));
-                continue;
-            }
-        };
-        let mut r = Record::new();
-        r.insert("id".into(), json!(write.record_id));
-        r.insert(write.crm_field.clone(), value);
-        first_error(crm.update_records(&write.module, &[r]).await?)?;
-    }
-    if !refused.is_empty() {
-        return Err(ZohoError::InvalidInput(format!(
-            "project \"{}\" was created and linked, but {}",
-            project.name,
-            refused.join("; ")
-        )));
-    }
-    Ok(if adopted {
-        OutcomeStatus::AlreadyDone {
-            detail: format!("project \"{}\" already existed; linked it", project.name),
-        }
-    } else {
-        OutcomeStatus::Applied
-    })
 }

@@ -17,6 +17,7 @@ mod module_plan;
 pub mod planner;
 pub mod render;
 pub mod safety;
+pub mod write_batches;
 
 pub use desired::{Desired, DesiredModule, DesiredProfile, FieldMapping, MapDirection};
 pub use diagnostics::{DiagnosticCode, PlanDiagnostic, Severity};

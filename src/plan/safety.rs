@@ -49,22 +49,25 @@ pub fn summarize(
     s
 }
 
-/// Calls the executor will make, counting field creations batched per module.
+/// Calls the executor will make, counting field creations batched per module and record
+/// writes (link records of created projects included) batched as the executor batches them.
 fn estimated_calls<'a>(changes: impl IntoIterator<Item = &'a Change>) -> u64 {
     let mut fields_per_module: BTreeMap<&str, u64> = BTreeMap::new();
-    let mut records_per_module: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut batched = Vec::new();
     let mut calls = 0;
     for c in changes {
         match &c.operation {
             Operation::CreateField { module, .. } => {
                 *fields_per_module.entry(module).or_default() += 1
             }
-            // Record writes go 100 per call.
-            Operation::WriteRecordFields { module, .. }
-            | Operation::UpsertLinkRecord {
-                link_module: module,
-                ..
-            } => *records_per_module.entry(module).or_default() += 1,
+            op @ (Operation::WriteRecordFields { .. } | Operation::UpsertLinkRecord { .. }) => {
+                batched.push(op)
+            }
+            // The create and the client here; the CRM write-back with its batch.
+            op @ Operation::CreateLinkedProject { request, .. } => {
+                calls += 1 + u64::from(request.client_id.is_some());
+                batched.push(op)
+            }
             op => calls += op.estimated_calls(),
         }
     }
@@ -73,10 +76,7 @@ fn estimated_calls<'a>(changes: impl IntoIterator<Item = &'a Change>) -> u64 {
             .values()
             .map(|n| n.div_ceil(FIELDS_PER_CREATE))
             .sum::<u64>()
-        + records_per_module
-            .values()
-            .map(|n| n.div_ceil(100))
-            .sum::<u64>()
+        + super::write_batches::crm_write_calls(batched)
 }
 
 /// Objects in the live systems that projectlink manages for this spec.
