@@ -828,6 +828,75 @@ async fn changes_that_share_one_second_beyond_the_reach_are_an_error_not_a_loop(
 }
 
 #[tokio::test]
+async fn a_full_listing_restarts_past_the_reach_and_carries_the_fields_asked_for() {
+    let answer = Arc::new(changes_server(2_600, 10, 2_200));
+    let fake = FakeZoho::api(move |request, _| {
+        let answer = answer.clone();
+        async move { answer(request) }
+    })
+    .await;
+    let clients = connect(&fake, &fast_options());
+    let fields = vec!["Event_Title".to_string()];
+    let records = clients
+        .crm
+        .records("Events", &fields, &RecordQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(records.len(), 2_600, "every record once");
+    assert!(
+        records
+            .iter()
+            .enumerate()
+            .all(|(i, r)| r["id"] == json!(format!("e{i:05}")) && !r.contains_key("Modified_Time"))
+    );
+    let requests = fake.api_requests();
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.q("fields") == Some("Event_Title,Modified_Time"))
+    );
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.headers.contains_key("if-modified-since"))
+    );
+}
+
+#[tokio::test]
+async fn a_listing_in_a_chosen_order_past_the_reach_is_an_error_that_says_so() {
+    let fake = FakeZoho::api(|request: Recorded, _| async move {
+        let start: usize = match (request.q("page"), request.q("page_token")) {
+            (Some(page), None) => (page.parse::<usize>().unwrap() - 1) * 200,
+            (None, Some(token)) => token.strip_prefix("pt-").unwrap().parse().unwrap(),
+            other => panic!("unexpected paging {other:?}"),
+        };
+        if start >= 2_200 {
+            return Reply::crm_error(400, "PAGINATION_LIMIT_EXCEEDED", "too deep");
+        }
+        Reply::ok(json!({"data": records_page(start..start + 200),
+            "info": {"more_records": true, "next_page_token": format!("pt-{}", start + 200)}}))
+    })
+    .await;
+    let clients = connect(&fake, &fast_options());
+    let query = RecordQuery {
+        sort_by: Some("id".into()),
+        sort_order: Some("asc".into()),
+        cvid: None,
+    };
+    let err = clients
+        .crm
+        .records("Contacts", &["Last_Name".to_string()], &query)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ZohoError::InvalidInput(_)), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("Contacts has more records than one listing reaches"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
 async fn deleted_records_are_paged_with_if_modified_since() {
     let fake = FakeZoho::api(|request, _| async move {
         assert_eq!(request.path, "/crm/v8/Contacts/deleted");

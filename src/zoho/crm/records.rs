@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::changes::is_modified_time;
+use super::changes::{LISTING_REACH, is_modified_time};
 use super::inputs::{RecordQuery, SearchResult, UpsertAction, WriteOutcome, WriteResult};
 use super::types::Record;
 use super::{CrmClient, MAX_PER_PAGE, PAGE_NUMBER_REACH, PageInfo, RECORD_BATCH, segment};
@@ -27,8 +27,8 @@ impl CrmClient {
     /// With the default query the listing is sorted by `Modified_Time` and restarted past
     /// Zoho's 100,000-record paging reach (see [`Self::listing_by_modified_time`]), so a module
     /// of any size is read whole; the records come oldest change first and carry exactly
-    /// `fields`. A listing in another order or of a custom view cannot be restarted and ends
-    /// with Zoho's `PAGINATION_LIMIT_EXCEEDED` past the reach.
+    /// `fields`. A listing in another order or of a custom view cannot be restarted: past the
+    /// reach it is an error that says so.
     pub async fn records(
         &self,
         module: &str,
@@ -65,7 +65,14 @@ impl CrmClient {
                 base = base.query(name, value.clone());
             }
         }
-        Ok(self.follow_listing(base, None).await?.records)
+        let listing = self.follow_listing(base, Some(LISTING_REACH)).await?;
+        if listing.cut_short {
+            return Err(ZohoError::InvalidInput(format!(
+                "{module} has more records than one listing reaches ({LISTING_REACH}); a \
+                 listing in a chosen order or of a custom view cannot continue past them"
+            )));
+        }
+        Ok(listing.records)
     }
 
     /// Follows a `GET /{module}` listing to its end: page numbers while they reach (2,000
