@@ -12,6 +12,7 @@ use projectlink::plan::{Desired, Operation, Plan, plan};
 use projectlink::sandbox::generate::{
     ADMIN_REFRESH_TOKEN, CLIENT_ID, CLIENT_SECRET, GenerateOptions, generate,
 };
+use projectlink::sandbox::limits::{FaultConfig, FaultKind};
 use projectlink::sandbox::projects_throttle::ProjectsThrottle;
 use projectlink::sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use projectlink::zoho::{ClientOptions, Credentials, Endpoints, ZohoClients, ZohoCredentials};
@@ -46,6 +47,10 @@ struct Env {
 
 /// A generated org with about 230 deals at "Closed Won" (one in six), none converted yet.
 async fn start() -> Env {
+    start_with(FaultConfig::default()).await
+}
+
+async fn start_with(faults: FaultConfig) -> Env {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let seed = generate(&GenerateOptions {
         users: 10,
@@ -60,6 +65,7 @@ async fn start() -> Env {
     let sandbox = Sandbox::start(SandboxConfig {
         seed: Some(seed),
         token_requests_per_10_min: None,
+        faults,
         // Hundreds of project creations: a throttle wide enough not to wait for.
         projects_throttle: Some(ProjectsThrottle {
             calls: 100_000,
@@ -150,6 +156,56 @@ async fn the_link_records_of_created_projects_go_100_to_a_call() {
         "{created} created, {upserted} other link records"
     );
     // Every project was linked: the next plan creates none.
+    let again = env.plan().await;
+    assert_eq!(link_writes(&again), (0, 0), "{:#?}", again.changes);
+    env.sandbox.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_answers_to_batched_writes_link_each_project_once() {
+    // Some writes are carried out and lose their answer; the client sends them again, and
+    // an upsert on Project_Id meets the records its first send wrote.
+    let env = start_with(FaultConfig {
+        rate: 0.1,
+        kinds: vec![FaultKind::Lost],
+    })
+    .await;
+    let first = env.plan().await;
+    let link_module = first
+        .changes
+        .iter()
+        .find_map(|c| match &c.operation {
+            Operation::CreateLinkedProject { link_module, .. } => Some(link_module.clone()),
+            _ => None,
+        })
+        .expect("projects to create");
+    let (created, _) = link_writes(&first);
+    let report = env.apply(&first).await;
+    assert!(report.is_complete(), "{:#?}", report.outcomes);
+    // Answers were lost: more creates were sent than projects made.
+    let creates: u64 = env
+        .sandbox
+        .counters
+        .writes()
+        .iter()
+        .filter(|(k, _)| k.starts_with("POST ") && k.ends_with("/projects"))
+        .map(|(_, n)| n)
+        .sum();
+    assert!(creates > created as u64, "{creates} creates for {created}");
+    let links = env
+        .clients
+        .crm
+        .records(&link_module, &["Project_Id".into()], &Default::default())
+        .await
+        .unwrap();
+    let mut project_ids: Vec<&str> = links
+        .iter()
+        .filter_map(|r| r.get("Project_Id").and_then(|v| v.as_str()))
+        .collect();
+    let all = project_ids.len();
+    project_ids.sort_unstable();
+    project_ids.dedup();
+    assert_eq!(project_ids.len(), all, "a project is linked twice");
     let again = env.plan().await;
     assert_eq!(link_writes(&again), (0, 0), "{:#?}", again.changes);
     env.sandbox.stop().await;
