@@ -219,7 +219,8 @@ fn a_missing_portal_owner_grant_is_pending_approval_from_a_file_as_from_the_envi
         "zoho-oauth:\n  client_id: 1000.ACMEDEMOCLIENT\n  client_secret: acme-demo-secret\n  refresh_token: 1000.acme-admin.refresh\n",
     );
     let spec = cli_support::example("acme.yaml");
-    let args = ["plan", "-f", spec.as_str()];
+    // Both runs observe in full, so their output is the same line for line.
+    let args = ["--no-observation-cache", "plan", "-f", spec.as_str()];
     let from_file = h.run_env(
         &args,
         &[("PROJECTLINK_CREDENTIALS", file.to_str().unwrap())],
