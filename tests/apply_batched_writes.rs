@@ -233,7 +233,7 @@ async fn a_refused_record_fails_only_its_own_change() {
     let deleted = env
         .clients
         .crm
-        .delete_records("Deals", &[deal_id.clone()])
+        .delete_records("Deals", std::slice::from_ref(&deal_id))
         .await
         .unwrap();
     assert!(deleted[0].is_ok(), "{deleted:?}");
