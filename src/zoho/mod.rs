@@ -349,6 +349,12 @@ pub trait ProjectsApi: Send + Sync {
         portal_id: &str,
         filter: ProjectFilter,
     ) -> impl Future<Output = Result<Vec<Project>, ZohoError>> + Send;
+    /// Active and archived projects modified at or after `since_ms` (epoch milliseconds).
+    fn projects_changed_since(
+        &self,
+        portal_id: &str,
+        since_ms: i64,
+    ) -> impl Future<Output = Result<Vec<Project>, ZohoError>> + Send;
     fn project(
         &self,
         portal_id: &str,

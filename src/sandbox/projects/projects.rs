@@ -31,10 +31,12 @@ pub async fn list(State(state): State<AppState>, req: ApiRequest) -> ApiResult<R
                 ))
             })?],
         };
+        let order = listing_order(&req.params)?;
         let rows = db::projects(
             conn,
             caller.portal.id,
             &statuses,
+            order,
             page.offset(),
             page.limit(),
         )?;
@@ -45,6 +47,28 @@ pub async fn list(State(state): State<AppState>, req: ApiRequest) -> ApiResult<R
             .collect::<ApiResult<Vec<_>>>()?;
         Ok(render::list("projects", items))
     })
+}
+
+/// The documented `sort_column` (`created_time` or `last_modified_time`) and `sort_order`
+/// (`ascending`, the default, or `descending`); without `sort_column` the order is by id.
+fn listing_order(params: &Params) -> ApiResult<db::ProjectOrder> {
+    let descending = match params.non_empty(param::SORT_ORDER) {
+        None | Some("ascending") => false,
+        Some("descending") => true,
+        Some(other) => {
+            return Err(ApiError::invalid(format!(
+                "Invalid value for sort_order: {other:?} (ascending or descending)"
+            )));
+        }
+    };
+    match params.non_empty(param::SORT_COLUMN) {
+        None => Ok(db::ProjectOrder::Id),
+        Some("created_time") => Ok(db::ProjectOrder::Created { descending }),
+        Some("last_modified_time") => Ok(db::ProjectOrder::Modified { descending }),
+        Some(other) => Err(ApiError::invalid(format!(
+            "Invalid value for sort_column: {other:?} (created_time or last_modified_time)"
+        ))),
+    }
 }
 
 /// GET /restapi/portal/{portal_id}/projects/{project_id}/

@@ -79,6 +79,10 @@ pub mod param {
     pub const INDEX: &str = "index";
     pub const RANGE: &str = "range";
     pub const STATUS: &str = "status";
+    /// Documented project listing order: `created_time` or `last_modified_time`.
+    pub const SORT_COLUMN: &str = "sort_column";
+    /// Documented with `sort_column`: `ascending` or `descending`.
+    pub const SORT_ORDER: &str = "sort_order";
     pub const NAME: &str = "name";
     pub const DESCRIPTION: &str = "description";
     /// Project owner: the zpuid of an active portal user (the user's `id` is accepted too).

@@ -27,6 +27,14 @@ impl ProjectsApi for ProjectsClient {
         ProjectsClient::projects(self, portal_id, filter)
     }
 
+    fn projects_changed_since(
+        &self,
+        portal_id: &str,
+        since_ms: i64,
+    ) -> impl Future<Output = Result<Vec<Project>, ZohoError>> + Send {
+        ProjectsClient::projects_changed_since(self, portal_id, since_ms)
+    }
+
     fn project(
         &self,
         portal_id: &str,

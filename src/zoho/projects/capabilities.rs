@@ -11,6 +11,7 @@ pub enum Capability {
     Portals,
     Portal,
     ListProjects,
+    ChangedProjects,
     GetProject,
     CreateProject,
     UpdateProject,
@@ -86,6 +87,11 @@ pub const ROUTES: &[Route] = &[
         "GET /projects",
         "GET /projects/",
         "seen live; project_type filter chosen",
+    ),
+    legacy_only(
+        C::ChangedProjects,
+        "GET /projects/?sort_column=last_modified_time&sort_order=descending",
+        "documented for legacy; no V3 modified-time order or filter known",
     ),
     v3(
         C::GetProject,
@@ -230,6 +236,7 @@ mod tests {
             C::Portals,
             C::Portal,
             C::ListProjects,
+            C::ChangedProjects,
             C::GetProject,
             C::CreateProject,
             C::UpdateProject,

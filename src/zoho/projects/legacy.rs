@@ -135,6 +135,45 @@ impl Legacy {
             .await
     }
 
+    /// Active and archived projects modified at or after `since_ms` (epoch milliseconds):
+    /// the listing newest-modified first, read page by page until a page reaches past
+    /// `since_ms`. A project modified while the pages are read moves to the front, which
+    /// shifts the rest back: a project may be read twice, never skipped.
+    pub async fn projects_changed_since(
+        &self,
+        portal_id: &str,
+        since_ms: i64,
+    ) -> Result<Vec<Project>, ZohoError> {
+        let request = ApiRequest::get(wire::projects(segment(portal_id, "portal id")?))
+            .query(wire::PARAM_SORT_COLUMN, wire::SORT_LAST_MODIFIED)
+            .query(wire::PARAM_SORT_ORDER, wire::SORT_DESCENDING);
+        let recent = |p: &Project| p.last_modified_time_long.is_none_or(|t| t >= since_ms);
+        let mut changed: Vec<Project> = Vec::new();
+        let mut index = 1usize;
+        for pages in 1..=MAX_PAGES {
+            let ranged = request
+                .clone()
+                .query(wire::PARAM_INDEX, index.to_string())
+                .query(wire::PARAM_RANGE, wire::MAX_RANGE.to_string());
+            let items: Vec<Project> = self
+                .list::<wire::ProjectWire, Project>(ranged, wire::KEY_PROJECTS)
+                .await?;
+            let got = items.len();
+            let reached = items.iter().any(|p| !recent(p));
+            changed.extend(items.into_iter().filter(recent));
+            let done = got < wire::MAX_RANGE || reached;
+            self.transport
+                .page_read(&request, pages, changed.len(), done);
+            if done {
+                let mut seen = std::collections::BTreeSet::new();
+                changed.retain(|p| seen.insert(p.id.clone()));
+                return Ok(changed);
+            }
+            index += got;
+        }
+        Err(endless_listing(&self.transport.describe(&request)))
+    }
+
     /// `GET /projects/{id}/`; `None` when Zoho answers 404.
     pub async fn project(
         &self,

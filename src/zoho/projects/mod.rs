@@ -113,6 +113,18 @@ impl ProjectsClient {
         .await
     }
 
+    /// Active and archived projects modified at or after `since_ms` (legacy only: V3 has no
+    /// documented modified-time order or filter).
+    pub async fn projects_changed_since(
+        &self,
+        portal_id: &str,
+        since_ms: i64,
+    ) -> Result<Vec<Project>, ZohoError> {
+        self.legacy
+            .projects_changed_since(portal_id, since_ms)
+            .await
+    }
+
     /// One project; `None` when Zoho answers 404.
     pub async fn project(
         &self,

@@ -52,6 +52,11 @@ pub const MAX_RANGE: usize = 200;
 
 // ---- parameters ----
 pub const PARAM_STATUS: &str = "status";
+/// Documented listing order: `sort_column=last_modified_time&sort_order=descending`.
+pub const PARAM_SORT_COLUMN: &str = "sort_column";
+pub const PARAM_SORT_ORDER: &str = "sort_order";
+pub const SORT_LAST_MODIFIED: &str = "last_modified_time";
+pub const SORT_DESCENDING: &str = "descending";
 pub const PARAM_USER_TYPE: &str = "user_type";
 pub const PARAM_NAME: &str = "name";
 pub const PARAM_DESCRIPTION: &str = "description";

@@ -64,6 +64,8 @@ pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
             ON prj_projects (portal_id, trashed, status);
         -- Name checks are case-insensitive and run on every create.
         CREATE INDEX IF NOT EXISTS prj_projects_by_name ON prj_projects (portal_id, lower(name));
+        CREATE INDEX IF NOT EXISTS prj_projects_by_modified
+            ON prj_projects (portal_id, modified_ms);
         CREATE TABLE IF NOT EXISTS prj_project_values (
             project_id INTEGER NOT NULL REFERENCES prj_projects(id),
             column_name TEXT NOT NULL,

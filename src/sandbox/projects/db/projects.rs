@@ -166,14 +166,22 @@ pub fn projects(
     conn: &Connection,
     portal_id: i64,
     statuses: &[ProjectStatus],
+    order: ProjectOrder,
     offset: i64,
     limit: i64,
 ) -> rusqlite::Result<Vec<Project>> {
     let wanted: Vec<&str> = statuses.iter().map(|s| s.wire_name()).collect();
+    let order_by = match order {
+        ProjectOrder::Id => "id",
+        ProjectOrder::Created { descending: false } => "created_ms, id",
+        ProjectOrder::Created { descending: true } => "created_ms DESC, id DESC",
+        ProjectOrder::Modified { descending: false } => "modified_ms, id",
+        ProjectOrder::Modified { descending: true } => "modified_ms DESC, id DESC",
+    };
     let sql = format!(
         "SELECT {PROJECT_COLUMNS} FROM prj_projects
          WHERE portal_id = ?1 AND trashed = 0 AND status IN (?2, ?3, ?4)
-         ORDER BY id LIMIT ?5 OFFSET ?6"
+         ORDER BY {order_by} LIMIT ?5 OFFSET ?6"
     );
     let pick = |i: usize| wanted.get(i).or(wanted.first()).copied().unwrap_or("");
     let mut stmt = conn.prepare(&sql)?;
@@ -296,6 +304,15 @@ pub fn member_by_zpuid(conn: &Connection, zpuid: i64) -> rusqlite::Result<Option
     );
     conn.query_row(&sql, params![zpuid], member_from_row)
         .optional()
+}
+
+/// The order of a project listing: by id (the default), or by creation or modification
+/// time as the legacy API's `sort_column` asks, ties broken by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProjectOrder {
+    Id,
+    Created { descending: bool },
+    Modified { descending: bool },
 }
 
 /// Dates are stored as ISO text, which sorts and compares in SQL.

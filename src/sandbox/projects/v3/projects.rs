@@ -42,6 +42,7 @@ pub async fn list(State(state): State<AppState>, req: V3Request) -> V3Result<Res
             conn,
             caller.portal.id,
             &statuses,
+            db::ProjectOrder::Id,
             paging.offset(),
             i64::from(paging.per_page),
         )?;
