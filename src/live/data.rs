@@ -12,6 +12,7 @@ pub use super::creation_tag::creation_tag_text;
 use super::creation_tag::{creation_tag, without_creation_tag};
 use super::incremental::CrmReads;
 use super::observe::{ObserveError, reading};
+use super::projects_read::{PROJECTS_SOURCE, PriorProjects};
 use super::snapshot::Observed;
 use super::{IntegrationState, MarkerFacts};
 use crate::plan::Desired;
@@ -337,12 +338,15 @@ pub async fn observe_data<C: CrmApi, P: ProjectsApi>(
             Ok::<_, ObserveError>((module, by_id))
         },
     ));
-    let portal_projects = async {
-        projects
-            .projects(&portal_id, ProjectFilter::ActiveAndArchived)
-            .await
-            .map_err(reading("Zoho Projects projects"))
-    };
+    // The previous observation's projects of this portal, when this one is incremental.
+    let prior_projects = reads.prior().and_then(|(cache, crm_since)| {
+        let data = cache.observed.data.as_ref()?;
+        (data.portal_id == portal_id && data.mode == DataMode::Active).then(|| PriorProjects {
+            projects: &data.projects,
+            since: reads.since(PROJECTS_SOURCE).unwrap_or(crm_since),
+        })
+    });
+    let portal_projects = super::projects_read::list_projects(projects, &portal_id, prior_projects);
     let templates = async {
         if desired
             .deal_conversion
@@ -412,23 +416,23 @@ pub async fn observe_data<C: CrmApi, P: ProjectsApi>(
         .filter_map(|l| l.project_id.as_deref())
         .collect();
     let wants_accounts = desired.modules.iter().any(|m| m.module == "Accounts");
-    let mut projects_facts: Vec<ProjectFacts> = portal_projects.iter().map(project_facts).collect();
-    let client_reads = try_join_all(
-        projects_facts
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| wants_accounts && !account_linked.contains(p.id.as_str()))
-            .map(|(i, p)| {
-                let portal_id = &portal_id;
-                async move {
-                    let clients = projects
-                        .project_clients(portal_id, &p.id)
-                        .await
-                        .map_err(reading(format!("clients of project \"{}\"", p.name)))?;
-                    Ok::<_, ObserveError>((i, clients))
-                }
-            }),
-    );
+    let mut projects_facts: Vec<ProjectFacts> = portal_projects.projects;
+    let imported_projects: BTreeSet<&str> = desired
+        .imports
+        .portal_users
+        .iter()
+        .flat_map(|(_, _, projects)| projects)
+        .map(String::as_str)
+        .collect();
+    let imported: Vec<(String, String)> = projects_facts
+        .iter()
+        .filter(|p| imported_projects.contains(p.name.as_str()))
+        .map(|p| (p.id.clone(), p.name.clone()))
+        .collect();
+    let client_reads =
+        super::projects_read::read_clients(projects, &portal_id, &mut projects_facts, |p| {
+            wants_accounts && !account_linked.contains(p.id.as_str())
+        });
     let client_user_reads = try_join_all(
         clients
             .iter()
@@ -451,44 +455,21 @@ pub async fn observe_data<C: CrmApi, P: ProjectsApi>(
                 }
             }),
     );
-    let imported_projects: BTreeSet<&str> = desired
-        .imports
-        .portal_users
-        .iter()
-        .flat_map(|(_, _, projects)| projects)
-        .map(String::as_str)
-        .collect();
-    let project_user_reads = try_join_all(
-        projects_facts
-            .iter()
-            .filter(|p| imported_projects.contains(p.name.as_str()))
-            .map(|p| {
-                let portal_id = &portal_id;
-                async move {
-                    let users = projects
-                        .project_users(portal_id, &p.id)
-                        .await
-                        .map_err(reading(format!("users of project \"{}\"", p.name)))?;
-                    let mut emails: Vec<String> =
-                        users.iter().map(|u| u.email.to_ascii_lowercase()).collect();
-                    emails.sort();
-                    Ok::<_, ObserveError>((p.id.clone(), emails))
-                }
-            }),
-    );
-    let (client_reads, client_user_reads, project_users) =
+    let project_user_reads = try_join_all(imported.iter().map(|(id, name)| {
+        let portal_id = &portal_id;
+        async move {
+            let users = projects
+                .project_users(portal_id, id)
+                .await
+                .map_err(reading(format!("users of project \"{name}\"")))?;
+            let mut emails: Vec<String> =
+                users.iter().map(|u| u.email.to_ascii_lowercase()).collect();
+            emails.sort();
+            Ok::<_, ObserveError>((id.clone(), emails))
+        }
+    }));
+    let (_, client_user_reads, project_users) =
         futures::try_join!(client_reads, client_user_reads, project_user_reads)?;
-    for (i, clients) in client_reads {
-        let mut list: Vec<ProjectClientFacts> = clients
-            .into_iter()
-            .map(|c| ProjectClientFacts {
-                id: c.id,
-                primary: c.primary,
-            })
-            .collect();
-        list.sort_by(|a, b| (!a.primary, &a.id).cmp(&(!b.primary, &b.id)));
-        projects_facts[i].clients = Some(list);
-    }
     let mut client_facts: Vec<ClientFacts> = clients
         .iter()
         .map(|c| ClientFacts {

@@ -11,6 +11,7 @@ pub mod incremental;
 pub mod marker;
 pub mod names;
 pub mod observe;
+pub mod projects_read;
 pub mod snapshot;
 
 pub use address::Address;
