@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use cli_support::{Harness, Run, example};
 use projectlink::sandbox::generate::{self, GenerateOptions};
-use projectlink::zoho::crm::{Record, RecordQuery};
+use projectlink::zoho::crm::{Record, RecordQuery, UserType, UserUpdate};
 use projectlink::zoho::{ClientOptions, Credentials, Endpoints, ZohoClients, ZohoCredentials};
 use serde_json::{Value, json};
 
@@ -67,6 +67,20 @@ fn cache_file(h: &Harness) -> PathBuf {
         .collect();
     assert_eq!(files.len(), 1, "{files:?}");
     files[0].clone()
+}
+
+/// The CRM facts of the cached observation: users and the data plane's CRM records.
+fn crm_facts(h: &Harness) -> Value {
+    let cache: Value = serde_json::from_slice(&std::fs::read(cache_file(h)).unwrap()).unwrap();
+    let observed = &cache["observed"];
+    let data = &observed["data"];
+    json!({
+        "users": observed["users"],
+        "accounts": data["accounts"],
+        "contacts": data["contacts"],
+        "link_records": data["link_records"],
+        "records": data["records"],
+    })
 }
 
 /// Clients acting as the demo org's administrator, to change CRM between runs.
@@ -160,8 +174,34 @@ fn crm_creates_updates_and_deletes_between_runs_are_in_the_next_incremental_plan
         .unwrap();
     assert!(deleted[0].is_ok(), "{deleted:?}");
 
+    // A CRM user is deactivated.
+    let quinn = h
+        .runtime
+        .block_on(crm.crm.users(UserType::AllUsers))
+        .unwrap()
+        .into_iter()
+        .find(|u| u.email == "quinn@acme.com")
+        .unwrap();
+    let deactivate = UserUpdate {
+        status: Some("inactive".into()),
+        ..UserUpdate::default()
+    };
+    h.runtime
+        .block_on(crm.crm.update_user(&quinn.id, &deactivate))
+        .unwrap();
+
     let incremental = plan_json(&h, &[]);
     assert_eq!(observation(&incremental)["kind"], "incremental");
+    let merged = crm_facts(&h);
+    let user = |facts: &Value| {
+        facts["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["email"] == "quinn@acme.com")
+            .cloned()
+    };
+    assert_eq!(user(&merged).unwrap()["active"], false, "{merged:#}");
     let seen = changes(&incremental);
     assert_eq!(seen.len(), 3, "{seen:#?}");
     assert!(
@@ -187,6 +227,7 @@ fn crm_creates_updates_and_deletes_between_runs_are_in_the_next_incremental_plan
     assert_eq!(observation(&full)["kind"], "full");
     assert_eq!(observation(&full)["reason"], "forced");
     assert_eq!(changes(&full), seen, "a full observation plans the same");
+    assert_eq!(crm_facts(&h), merged, "and observes the same CRM facts");
 }
 
 #[test]
