@@ -297,3 +297,51 @@ fn final_status(m: &Made<'_>, errors: Vec<String>) -> OutcomeStatus {
         OutcomeStatus::Applied
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_project_writes_its_values_of_one_record_in_one_item() {
+        let value = |field: &str, v: &str| {
+            let mut r = Record::new();
+            r.insert(field.into(), json!(v));
+            r
+        };
+        let values = vec![
+            value("Status", "Active"),
+            value("Owner_Name", "Ann"),
+            value("Status", "Closed"),
+        ];
+        let slots = vec![
+            ("Deals".to_string(), "7".to_string(), 0),
+            ("Deals".to_string(), "7".to_string(), 0),
+            ("Deals".to_string(), "7".to_string(), 1),
+        ];
+        let first = merged_record(&values, &slots, "Deals", "7", 0);
+        assert_eq!(
+            serde_json::Value::Object(first),
+            json!({"id": "7", "Status": "Active", "Owner_Name": "Ann"})
+        );
+        let second = merged_record(&values, &slots, "Deals", "7", 1);
+        assert_eq!(second.get("Status"), Some(&json!("Closed")));
+    }
+
+    #[test]
+    fn a_failed_call_fails_each_of_its_records_and_a_missing_result_is_named() {
+        let outcomes = per_item(Err(ZohoError::InvalidInput("refused".into())), 3);
+        assert_eq!(outcomes.len(), 3);
+        assert!(
+            outcomes
+                .iter()
+                .all(|o| o.as_ref().is_err_and(|e| e.to_string().contains("refused")))
+        );
+        let short = per_item(Ok(Vec::new()), 1);
+        assert!(
+            short[0]
+                .as_ref()
+                .is_err_and(|e| e.to_string().contains("no result for this record"))
+        );
+    }
+}
