@@ -386,6 +386,9 @@ fn crm_calls_of_two_plans(options: &GenerateOptions) -> (Calls, Calls) {
         calls.retain(|_, v| *v > 0);
         calls
     };
+    // Watermarks are whole seconds: let the second the org was written in pass, so that
+    // only records written before the first observation started exist.
+    std::thread::sleep(std::time::Duration::from_millis(1_500));
     let full = plan("Observation: full (no cached observation).");
     let incremental = plan("Observation: incremental, changes since ");
     (full, incremental)

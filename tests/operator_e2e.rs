@@ -75,6 +75,7 @@ impl World {
             projects_rate_limit: Default::default(),
             identity: identity.into(),
             leader_election: None,
+            observation_cache: Default::default(),
         }
     }
 
@@ -395,6 +396,80 @@ async fn drift_made_in_zoho_is_detected_and_repaired() {
         0
     );
     assert!(event_reasons(&world).iter().any(|r| r == "DriftRepaired"));
+    running.shutdown().await;
+}
+
+/// The names of the link records in CRM.
+async fn link_names(zoho: &ZohoClients) -> Vec<(String, String)> {
+    let query = projectlink::zoho::crm::RecordQuery::default();
+    let records = zoho
+        .crm
+        .records("Linked_Projects", &["Name".to_string()], &query)
+        .await
+        .unwrap();
+    records
+        .iter()
+        .map(|r| {
+            let text = |k: &str| r[k].as_str().unwrap_or_default().to_string();
+            (text("Name"), text("id"))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_an_observation_cache_crm_drift_is_repaired_between_full_resyncs() {
+    use projectlink::live::cache::{CacheStore, ResyncPolicy};
+    let world = World::start().await;
+    world.create_secrets().await;
+    let cache_dir = tempfile::tempdir().unwrap();
+    let mut config = world.config("solo");
+    config.observation_cache = projectlink::live::cached::CacheUse {
+        store: Some(CacheStore::new(cache_dir.path())),
+        policy: ResyncPolicy::default(),
+    };
+    let running = world.spawn(config);
+    world.create(&acme("acme")).await;
+    eventually("Ready", || async {
+        is_ready_at_current_generation(&world, "acme").then_some(())
+    })
+    .await;
+    let read_cache = || {
+        let dir = cache_dir.path().join("observations");
+        let file = std::fs::read_dir(dir).ok()?.find_map(|e| {
+            let path = e.ok()?.path();
+            path.extension()
+                .is_some_and(|x| x == "json")
+                .then_some(path)
+        })?;
+        serde_json::from_slice::<serde_json::Value>(&std::fs::read(file).ok()?).ok()
+    };
+    let first = eventually("a cached observation", || async { read_cache() }).await;
+
+    // A link record is deleted in CRM: only the deletion listing can tell.
+    let zoho = world.zoho();
+    let (_, website) = link_names(&zoho)
+        .await
+        .into_iter()
+        .find(|(name, _)| name == "Website Redesign")
+        .expect("the operator linked the project");
+    zoho.crm
+        .delete_records("Linked_Projects", &[website])
+        .await
+        .unwrap();
+    eventually("the link record made again", || async {
+        link_names(&zoho)
+            .await
+            .iter()
+            .any(|(name, _)| name == "Website Redesign")
+            .then_some(())
+    })
+    .await;
+    let last = read_cache().unwrap();
+    assert_eq!(
+        last["full_at"], first["full_at"],
+        "no full observation ran in between"
+    );
+    assert_ne!(last["watermarks"]["crm"], first["watermarks"]["crm"]);
     running.shutdown().await;
 }
 

@@ -79,6 +79,7 @@ impl World {
             projects_rate_limit: Default::default(),
             identity: "solo".into(),
             leader_election: None,
+            observation_cache: Default::default(),
         }
     }
 

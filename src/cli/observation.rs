@@ -1,21 +1,13 @@
-//! How `plan` and `apply` observe: incrementally from the observation cache in the state
-//! directory when it can be trusted, otherwise in full, and a full resync on its own
-//! schedule. The cache is written only after an observation that completed.
+//! The flags of the observation cache for `plan`, `apply` and the operator: incremental
+//! observation from the cache in the state directory when it can be trusted, otherwise in
+//! full, and a full resync on its own schedule (see `live::cached`).
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use clap::Args;
 
 use super::GlobalArgs;
-use crate::live::cache::{
-    CRM_SOURCE, CacheStore, Decision, FullReason, ObservationCache, ObservationKind, ResyncPolicy,
-    decide,
-};
-use crate::live::incremental::CrmReads;
-use crate::live::{Observed, observe::ObserveError, observe::reading};
-use crate::zoho::CrmApi;
-
-/// Watermark key of the Projects reads: both sides are observed from the same start.
-pub const PROJECTS_SOURCE: &str = "projects";
+use crate::live::cache::{CacheStore, ResyncPolicy};
+use crate::live::cached::CacheUse;
 
 /// Options of the observation cache.
 #[derive(Debug, Clone, Args)]
@@ -68,88 +60,12 @@ fn parse_span(text: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("{text:?} is longer than a year"))
 }
 
-/// The observation decided for one spec, and when it started.
-pub struct Chosen {
-    pub decision: Decision,
-    pub started_at: chrono::DateTime<Utc>,
-    pub org_id: String,
-}
-
-impl Chosen {
-    /// The CRM reads this observation makes.
-    pub fn reads(&self, overlap: Duration) -> CrmReads<'_> {
-        match &self.decision.prior {
-            Some(cache) => CrmReads::incremental(cache, overlap),
-            None => CrmReads::full(),
-        }
-    }
-
-    pub fn kind(&self) -> ObservationKind {
-        self.decision.kind.clone()
-    }
-}
-
-/// Reads the org (the cache is the org's), loads its cache for `owner` and decides. An
-/// unusable cache is announced on standard error; the plan says so too.
-pub async fn choose<C: CrmApi>(
-    global: &GlobalArgs,
-    crm: &C,
-    owner: &str,
-) -> Result<Chosen, ObserveError> {
-    let started_at = Utc::now();
-    let org = crm.org().await.map_err(reading("the CRM org"))?;
+/// The cache in `--state-dir` and the schedule, or no cache with `--no-observation-cache`.
+pub fn cache_use(global: &GlobalArgs) -> CacheUse {
     let args = &global.observation;
-    let decision = if args.no_observation_cache {
-        Decision::full(FullReason::CacheOff)
-    } else {
-        let loaded = CacheStore::new(&global.state_dir).load(&org.id, owner);
-        decide(loaded, &org.id, owner, started_at, &args.policy())
-    };
-    if let ObservationKind::Full {
-        why: FullReason::CacheInvalid { problem },
-    } = &decision.kind
-    {
-        super::progress::say(&format!(
-            "warning: observing everything: the observation cache is unusable: {problem}"
-        ));
-    }
-    Ok(Chosen {
-        decision,
-        started_at,
-        org_id: org.id,
-    })
-}
-
-/// Saves the completed observation as the next cache. A cache that cannot be written only
-/// costs the next run a full observation, so it is a warning, not a failure.
-pub fn save(
-    global: &GlobalArgs,
-    chosen: &Chosen,
-    owner: &str,
-    listings: std::collections::BTreeMap<String, crate::live::cache::CachedListing>,
-    observed: &Observed,
-) {
-    if global.observation.no_observation_cache || observed.org.id != chosen.org_id {
-        return;
-    }
-    let full_at = match &chosen.decision.prior {
-        Some(prior) => prior.full_at,
-        None => chosen.started_at,
-    };
-    let cache = ObservationCache {
-        format: crate::live::cache::CACHE_FORMAT,
-        org_id: chosen.org_id.clone(),
-        owner: owner.to_string(),
-        full_at,
-        watermarks: [CRM_SOURCE, PROJECTS_SOURCE]
-            .into_iter()
-            .map(|s| (s.to_string(), chosen.started_at))
-            .collect(),
-        listings,
-        observed: observed.clone(),
-    };
-    if let Err(e) = CacheStore::new(&global.state_dir).save(&cache) {
-        super::progress::say(&format!("warning: the next run observes everything: {e}"));
+    CacheUse {
+        store: (!args.no_observation_cache).then(|| CacheStore::new(&global.state_dir)),
+        policy: args.policy(),
     }
 }
 

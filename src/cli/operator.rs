@@ -64,6 +64,12 @@ pub struct OperatorArgs {
         env = "PROJECTLINK_GRAPH_BASE_URL"
     )]
     pub graph_base_url: Option<String>,
+    /// Keep each ProjectsIntegration's observation cache in this folder, so reconciles in
+    /// between full resyncs (--full-resync-every) read only what changed. Mount a
+    /// persistent volume there for the cache to outlive the pod; without it every
+    /// reconcile observes everything.
+    #[arg(long, value_name = "DIR", env = "PROJECTLINK_OBSERVATION_CACHE_DIR")]
+    pub observation_cache_dir: Option<std::path::PathBuf>,
 }
 
 pub use super::logging::{ApiLog, LogFormat};
@@ -149,6 +155,14 @@ pub async fn run(global: &GlobalArgs, args: &OperatorArgs) -> anyhow::Result<()>
             lease_namespace: args.lease_namespace.clone(),
             lease_duration_seconds: 15,
         }),
+        observation_cache: crate::live::cached::CacheUse {
+            store: args
+                .observation_cache_dir
+                .as_deref()
+                .filter(|_| !global.observation.no_observation_cache)
+                .map(crate::live::cache::CacheStore::new),
+            policy: global.observation.policy(),
+        },
         ..OperatorConfig::default()
     };
     let client = kube::Client::try_default().await.context(

@@ -10,7 +10,8 @@ use anyhow::Context;
 use super::GlobalArgs;
 use super::observation;
 use super::target::{self, Connected};
-use crate::live::{Observed, observe::observe_with};
+use crate::live::Observed;
+use crate::live::cached::observe_cached;
 use crate::plan::planner::{PlanOptions, plan};
 use crate::plan::{Desired, Plan};
 use crate::spec::{Connection, LoadedIntegration, LoadedOffice365};
@@ -143,28 +144,21 @@ pub async fn plan_integration(
             desired.owner
         )
     };
-    let chosen = observation::choose(global, &connected.clients.crm, &desired.owner)
-        .await
-        .with_context(cannot_observe)?;
-    let reads = chosen.reads(global.observation.observation_overlap);
-    let observed = observe_with(
+    let cached = observe_cached(
         &desired,
         &connected.clients.crm,
         &connected.clients.projects,
         connected.grant.clone(),
-        &reads,
+        &observation::cache_use(global),
     )
     .await
     .with_context(cannot_observe)?;
-    observation::save(
-        global,
-        &chosen,
-        &desired.owner,
-        reads.into_listings(),
-        &observed,
-    );
+    for warning in &cached.warnings {
+        super::progress::say(&format!("warning: {warning}"));
+    }
+    let observed = cached.observed;
     let mut plan = plan(&desired, &observed, options);
-    plan.observation = Some(chosen.kind());
+    plan.observation = Some(cached.kind);
     locate(&mut plan, integration);
     let observing = connected.clients.stats.snapshot().since(&before);
     plan.projects_cost = Some(crate::plan::cost::projects_cost(
@@ -173,6 +167,9 @@ pub async fn plan_integration(
         std::time::Duration::from_millis(observing.projects_paced_ms),
         global.projects_pace(),
     ));
+    // The apply observes again before it writes: what this observation spent is counted.
+    plan.summary.estimated_api_calls += observing.api_calls();
+    plan.summary.estimated_credits += observing.crm_credits;
     Ok(Planned {
         connected,
         desired,

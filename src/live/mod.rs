@@ -5,6 +5,7 @@
 
 pub mod address;
 pub mod cache;
+pub mod cached;
 pub mod creation_tag;
 pub mod data;
 pub mod incremental;

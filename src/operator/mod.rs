@@ -62,6 +62,9 @@ pub struct OperatorConfig {
     pub identity: String,
     /// Leader election; `None` when a single replica runs.
     pub leader_election: Option<LeaderElection>,
+    /// The observation cache of ProjectsIntegration resources; without a store every
+    /// reconcile observes everything.
+    pub observation_cache: crate::live::cached::CacheUse,
 }
 
 /// Where the Lease that elects the active replica lives.
@@ -87,6 +90,7 @@ impl Default for OperatorConfig {
             projects_rate_limit: crate::zoho::pacing::RateLimit::DEFAULT,
             identity: "projectlink".into(),
             leader_election: None,
+            observation_cache: Default::default(),
         }
     }
 }

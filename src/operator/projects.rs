@@ -13,6 +13,7 @@ use super::outcome::{
 };
 use super::reconcile::{Context, record_api};
 use crate::apply::{ApplyOptions, ApplyReport, NoProgress, OutcomeStatus, execute};
+use crate::live::cached::observe_cached;
 use crate::live::observe::observe;
 use crate::plan::diagnostics::{DiagnosticCode, Severity};
 use crate::plan::planner::{PlanOptions, plan};
@@ -171,14 +172,22 @@ async fn run(resource: &ProjectsIntegration, ctx: &Context) -> Outcome {
         };
     let before = clients.stats.snapshot();
     let desired = Desired::from_spec(&owner(resource), &resource.spec);
-    let observed = match observe(&desired, &clients.crm, &clients.projects, grant).await {
-        Ok(observed) => observed,
-        Err(error) => {
-            let mut outcome = observe_failure(&error);
-            record_api(ctx, &clients.stats.snapshot().since(&before), &mut outcome);
-            return outcome;
-        }
-    };
+    let cache = &ctx.config.observation_cache;
+    let observed =
+        match observe_cached(&desired, &clients.crm, &clients.projects, grant, cache).await {
+            Ok(cached) => {
+                for warning in &cached.warnings {
+                    tracing::warn!(resource = %slot, "{warning}");
+                }
+                tracing::info!(resource = %slot, "{}", cached.kind.describe());
+                cached.observed
+            }
+            Err(error) => {
+                let mut outcome = observe_failure(&error);
+                record_api(ctx, &clients.stats.snapshot().since(&before), &mut outcome);
+                return outcome;
+            }
+        };
     let force = is_annotated(resource, ANNOTATION_ALLOW_DESTRUCTIVE);
     let plan = plan(
         &desired,
