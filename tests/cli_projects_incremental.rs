@@ -152,11 +152,11 @@ fn projects_created_updated_and_trashed_between_runs_are_in_the_next_incremental
             percent_complete: Some(90),
             ..Default::default()
         };
-        let showroom = &before.projects["Bowman Showroom Fit-out"];
-        api.update_project(&before.id, showroom, &update)
+        let redesign = &before.projects["Website Redesign"];
+        api.update_project(&before.id, redesign, &update)
             .await
             .unwrap();
-        api.delete_project(&before.id, &before.projects["Website Redesign"])
+        api.delete_project(&before.id, &before.projects["Bowman Showroom Fit-out"])
             .await
             .unwrap();
     });
@@ -166,11 +166,35 @@ fn projects_created_updated_and_trashed_between_runs_are_in_the_next_incremental
     // update, and the trashed project gone (the planner leaves its link record alone).
     let projects = cached_projects(&h, "incremental");
     assert!(projects.contains_key("Bowman Warehouse"), "{projects:#?}");
-    assert_eq!(projects["Bowman Showroom Fit-out"]["percent_complete"], 90);
-    assert!(!projects.contains_key("Website Redesign"), "{projects:#?}");
+    assert_eq!(projects["Website Redesign"]["percent_complete"], 90);
+    assert!(
+        !projects.contains_key("Bowman Showroom Fit-out"),
+        "{projects:#?}"
+    );
     let full = plan(&h, &["--full-resync"]);
     assert_eq!(observation_kind(&full), "full", "{full:#}");
     assert_eq!(changes(&next), changes(&full), "the same plan either way");
+    assert_eq!(
+        next["plan"]["fingerprints"], full["plan"]["fingerprints"],
+        "observed alike either way"
+    );
+    let full_projects = cached_projects(&h, "full");
+    assert_eq!(
+        projects, full_projects,
+        "every project's facts alike either way"
+    );
+    // With the default overlap every project the apply touched is listed as changed: the
+    // facts read for changed projects match a full listing's too.
+    let spec = example("acme.yaml");
+    let overlapped = h.run(&["plan", "-f", &spec, "--format", "json"]);
+    ok(&overlapped);
+    let overlapped: Value = serde_json::from_str(&overlapped.stdout).unwrap();
+    assert_eq!(observation_kind(&overlapped), "incremental");
+    assert_eq!(cached_projects(&h, "overlapped"), full_projects);
+    assert_eq!(
+        overlapped["plan"]["fingerprints"],
+        full["plan"]["fingerprints"]
+    );
     assert_eq!(
         changes(&next)
             .iter()

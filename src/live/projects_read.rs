@@ -2,8 +2,9 @@
 //! the number of projects once a previous observation is at hand. A full read lists every
 //! project and asks each project that needs it for its clients; an incremental one lists
 //! only the projects modified since the previous observation (legacy listing, newest
-//! modified first), carries the rest over with the clients read then, and asks for clients
-//! only of projects that changed or newly need them.
+//! modified first), reads each of those again as a full listing would, carries the rest over
+//! with the clients read then, and asks for clients only of projects that changed or newly
+//! need them.
 //!
 //! What Zoho does not signal, this cannot see: associating a client company with a project
 //! does not change the project's modified time in Zoho's documentation, so an association
@@ -86,6 +87,15 @@ pub async fn list_projects<P: ProjectsApi>(
         }
     )?;
     let changed_ids: BTreeSet<&str> = changed.iter().map(|p| p.id.as_str()).collect();
+    // The change listing is legacy, whose projects name custom fields and owners otherwise
+    // than V3's: each changed project is read again the way a full listing reads it, so
+    // facts compare equal whichever observation read them. One that went meanwhile is gone.
+    let fresh = try_join_all(changed_ids.iter().map(|id| async move {
+        api.project(portal_id, id)
+            .await
+            .map_err(reading(format!("Zoho Projects project {id}")))
+    }))
+    .await?;
     let carried = |p: &ProjectFacts| (!changed_ids.contains(p.id.as_str())).then(|| p.clone());
     let mut merged: BTreeMap<String, ProjectFacts> = prior
         .projects
@@ -93,13 +103,18 @@ pub async fn list_projects<P: ProjectsApi>(
         .filter_map(carried)
         .map(|p| (p.id.clone(), p))
         .collect();
-    merged.extend(changed.iter().map(|p| (p.id.clone(), project_facts(p))));
+    merged.extend(
+        fresh
+            .iter()
+            .flatten()
+            .map(|p| (p.id.clone(), project_facts(p))),
+    );
     let active = merged.values().filter(|p| p.status == "active").count() as u64;
     if portal.and_then(|p| p.active_projects) == Some(active) {
         return Ok(ListedProjects {
             projects: merged.into_values().collect(),
             how: ProjectsListing::Incremental {
-                changed: changed.len(),
+                changed: changed_ids.len(),
             },
         });
     }
