@@ -9,6 +9,7 @@ use std::time::Duration;
 use cli_support::Harness;
 use projectlink::sandbox::generate::{self, GenerateOptions, generate};
 use projectlink::zoho::projects::{ProjectFilter, ProjectStatus, ProjectUpdate};
+use projectlink::zoho::transport::ApiRequest;
 use projectlink::zoho::{ClientOptions, Credentials, Endpoints, ZohoClients, ZohoCredentials};
 
 const LISTING: &str = "GET /restapi/portal/{portal_id}/projects/";
@@ -129,5 +130,27 @@ fn a_listing_from_before_every_change_pages_through_all_projects() {
             .map(|p| p.last_modified_time_long.unwrap())
             .collect();
         assert!(times.windows(2).all(|w| w[0] >= w[1]), "newest first");
+    });
+}
+
+#[test]
+fn an_unknown_listing_order_is_refused_with_the_values_it_takes() {
+    let (h, zoho) = generated(3);
+    let api = &zoho.projects;
+    h.runtime.block_on(async {
+        let portal = api.portals().await.unwrap().remove(0);
+        let path = format!("/restapi/portal/{}/projects/", portal.id);
+        for (name, value, expected) in [
+            ("sort_order", "sideways", "ascending or descending"),
+            ("sort_column", "name", "created_time or last_modified_time"),
+        ] {
+            let request = ApiRequest::get(path.clone())
+                .query("sort_column", "last_modified_time")
+                .query(name, value);
+            let error = api.transport().send(request).await.unwrap_err();
+            let text = error.to_string();
+            assert!(text.contains(expected), "{text}");
+            assert!(text.contains(value), "{text}");
+        }
     });
 }
