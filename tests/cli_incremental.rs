@@ -284,6 +284,17 @@ fn a_removed_cache_means_a_full_observation_and_the_same_plan() {
         first["plan"]["fingerprints"]
     );
 
+    let spec = example("acme.yaml");
+    let markdown = h.run(&["plan", "-f", &spec, "--format", "markdown"]);
+    assert_ok(&markdown);
+    assert!(
+        markdown
+            .stdout
+            .contains("Observation: incremental, changes since "),
+        "{}",
+        markdown.stdout
+    );
+
     std::fs::remove_file(cache_file(&h)).unwrap();
     let third = plan_json(&h, &[]);
     assert_eq!(
