@@ -66,7 +66,8 @@ pub async fn observe_cached<C: CrmApi, P: ProjectsApi>(
     let reads = match &decision.prior {
         Some(prior) => CrmReads::incremental(prior, cache.policy.overlap),
         None => CrmReads::full(),
-    };
+    }
+    .with_org(org.clone());
     let observed = observe_with(desired, crm, projects, grant, &reads).await?;
     if let Some(store) = &cache.store
         && observed.org.id == org.id

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::cache::{CRM_SOURCE, CachedListing, ObservationCache, listing_key};
 use super::snapshot::CrmUserFacts;
-use crate::zoho::crm::{CrmUser, DeletedRecord, Record, RecordQuery, UserType};
+use crate::zoho::crm::{CrmUser, DeletedRecord, Org, Record, RecordQuery, UserType};
 use crate::zoho::{CrmApi, ZohoError};
 
 /// The CRM reads of one observation.
@@ -21,6 +21,8 @@ use crate::zoho::{CrmApi, ZohoError};
 pub struct CrmReads<'a> {
     prior: Option<(&'a ObservationCache, DateTime<Utc>)>,
     overlap: Duration,
+    /// The org, when it was read already (to pick the cache).
+    org: Option<Org>,
     read: Mutex<BTreeMap<String, CachedListing>>,
 }
 
@@ -39,8 +41,22 @@ impl<'a> CrmReads<'a> {
         CrmReads {
             prior: Some((cache, since)),
             overlap,
+            org: None,
             read: Mutex::default(),
         }
+    }
+
+    /// These reads with the org already read, so observation does not read it again.
+    pub fn with_org(self, org: Org) -> CrmReads<'a> {
+        CrmReads {
+            org: Some(org),
+            ..self
+        }
+    }
+
+    /// The org, when it was read before observation started.
+    pub fn org(&self) -> Option<&Org> {
+        self.org.as_ref()
     }
 
     /// Where incremental reads of another `source` (its watermark key) start: its watermark

@@ -128,7 +128,12 @@ async fn observe_crm<C: CrmApi>(
     crm: &C,
     reads: &CrmReads<'_>,
 ) -> Result<CrmFacts, ObserveError> {
-    let org = async { crm.org().await.map_err(reading("the CRM org")) };
+    let org = async {
+        match reads.org() {
+            Some(org) => Ok(org.clone()),
+            None => crm.org().await.map_err(reading("the CRM org")),
+        }
+    };
     let variables = async { crm.variables().await.map_err(reading("CRM org variables")) };
     let modules = async { crm.modules().await.map_err(reading("CRM modules")) };
     let profiles = async { crm.profiles().await.map_err(reading("CRM profiles")) };
