@@ -292,7 +292,7 @@ impl CacheStore {
         std::fs::create_dir_all(&self.dir).map_err(write)?;
         // One temporary name per process: two runs saving at once each rename a whole file.
         let partial = path.with_extension(format!("json.{}.partial", std::process::id()));
-        let written = std::fs::File::create(&partial).and_then(|file| {
+        let written = create_private(&partial).and_then(|file| {
             let mut out = std::io::BufWriter::new(file);
             serde_json::to_writer(&mut out, cache).map_err(std::io::Error::other)?;
             std::io::Write::flush(&mut out)?;
@@ -314,6 +314,23 @@ impl CacheStore {
             Err(source) => Err(CacheError::Write { path, source }),
         }
     }
+}
+
+/// A new file only its owner can read: the cache holds the org's names and emails.
+#[cfg(unix)]
+fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::create(path)
 }
 
 /// Letters, digits, `.`, `_` and `-` as they are; anything else as `%XX` bytes.

@@ -122,6 +122,12 @@ fn files_round_trip_and_corrupt_files_are_reported_with_their_path() {
     assert!(store.load("org1", "acme").unwrap().is_none());
     let path = store.save(&cache()).unwrap();
     assert!(path.ends_with("observations/org1-acme.json"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "only its owner reads the cache");
+    }
     assert_eq!(store.load("org1", "acme").unwrap(), Some(cache()));
     std::fs::write(&path, "{\"format\": 1, \"org_id\": ").unwrap();
     let error = store.load("org1", "acme").unwrap_err();
