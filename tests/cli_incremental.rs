@@ -130,6 +130,47 @@ fn set_project_status(h: &Harness, crm: &ZohoClients, deal: &str, status: &str) 
     id
 }
 
+/// Creates a won Deal of a mapped Account, which becomes a project; returns its id.
+fn create_won_deal(h: &Harness, crm: &ZohoClients) -> String {
+    let account = id_of(h, crm, "Accounts", "Account_Name", "Bowman Furniture Inc.");
+    let deal = record(json!({
+        "Deal_Name": "Bowman Outlet", "Stage": "Closed Won",
+        "Account_Name": {"id": account}, "Closing_Date": "2027-03-01"
+    }));
+    let created = h
+        .runtime
+        .block_on(crm.crm.insert_records("Deals", &[deal]))
+        .unwrap();
+    created[0].as_ref().expect("the deal is created").id.clone()
+}
+
+/// Deletes the link record of `project`; the plan puts it back.
+fn delete_link_record(h: &Harness, crm: &ZohoClients, project: &str) {
+    let link = id_of(h, crm, "Linked_Projects", "Name", project);
+    let deleted = h
+        .runtime
+        .block_on(crm.crm.delete_records("Linked_Projects", &[link]))
+        .unwrap();
+    assert!(deleted[0].is_ok(), "{deleted:?}");
+}
+
+fn deactivate_user(h: &Harness, crm: &ZohoClients, email: &str) {
+    let user = h
+        .runtime
+        .block_on(crm.crm.users(UserType::AllUsers))
+        .unwrap()
+        .into_iter()
+        .find(|u| u.email == email)
+        .unwrap();
+    let deactivate = UserUpdate {
+        status: Some("inactive".into()),
+        ..UserUpdate::default()
+    };
+    h.runtime
+        .block_on(crm.crm.update_user(&user.id, &deactivate))
+        .unwrap();
+}
+
 #[test]
 fn crm_creates_updates_and_deletes_between_runs_are_in_the_next_incremental_plan() {
     let h = Harness::demo();
@@ -149,46 +190,9 @@ fn crm_creates_updates_and_deletes_between_runs_are_in_the_next_incremental_plan
     let crm = admin(&h);
     // Update: a linked Deal's project status, which the plan sets back.
     let initech = set_project_status(&h, &crm, "Initech Intranet", "on hold");
-    // Create: a won Deal of a mapped Account becomes a project.
-    let account = id_of(
-        &h,
-        &crm,
-        "Accounts",
-        "Account_Name",
-        "Bowman Furniture Inc.",
-    );
-    let deal = record(json!({
-        "Deal_Name": "Bowman Outlet", "Stage": "Closed Won",
-        "Account_Name": {"id": account}, "Closing_Date": "2027-03-01"
-    }));
-    let created = h
-        .runtime
-        .block_on(crm.crm.insert_records("Deals", &[deal]))
-        .unwrap();
-    let outlet = created[0].as_ref().expect("the deal is created").id.clone();
-    // Delete: a link record goes; the plan puts it back.
-    let link = id_of(&h, &crm, "Linked_Projects", "Name", "Website Redesign");
-    let deleted = h
-        .runtime
-        .block_on(crm.crm.delete_records("Linked_Projects", &[link]))
-        .unwrap();
-    assert!(deleted[0].is_ok(), "{deleted:?}");
-
-    // A CRM user is deactivated.
-    let quinn = h
-        .runtime
-        .block_on(crm.crm.users(UserType::AllUsers))
-        .unwrap()
-        .into_iter()
-        .find(|u| u.email == "quinn@acme.com")
-        .unwrap();
-    let deactivate = UserUpdate {
-        status: Some("inactive".into()),
-        ..UserUpdate::default()
-    };
-    h.runtime
-        .block_on(crm.crm.update_user(&quinn.id, &deactivate))
-        .unwrap();
+    let outlet = create_won_deal(&h, &crm);
+    delete_link_record(&h, &crm, "Website Redesign");
+    deactivate_user(&h, &crm, "quinn@acme.com");
 
     let incremental = plan_json(&h, &[]);
     assert_eq!(observation(&incremental)["kind"], "incremental");
