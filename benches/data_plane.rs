@@ -98,6 +98,7 @@ async fn run(options: GenerateOptions) {
 
     // First apply.
     let before = sandbox.counters.api_total();
+    let writes_before = writes(&sandbox);
     let t = Instant::now();
     let observed = observe(
         &desired,
@@ -120,6 +121,7 @@ async fn run(options: GenerateOptions) {
     .await;
     let first_time = t.elapsed();
     let first_calls = sandbox.counters.api_total() - before;
+    let first_writes = writes(&sandbox) - writes_before;
     let failed = report.outcomes.iter().filter(|o| !o.succeeded()).count();
 
     let data = observed.data.as_ref().expect("data plane observed");
@@ -169,6 +171,12 @@ async fn run(options: GenerateOptions) {
         first_time
     );
 
+    let write_bound = first_bound - metadata_reads - data_reads;
+    println!(
+        "first apply writes: {first_writes}, lower bound {write_bound}, ratio {:.2}",
+        first_writes as f64 / write_bound as f64
+    );
+
     // Steady state: observe and plan again; nothing to do.
     let before = sandbox.counters.api_total();
     let t = Instant::now();
@@ -194,4 +202,9 @@ async fn run(options: GenerateOptions) {
         steady_time
     );
     sandbox.stop().await;
+}
+
+/// Requests that may have changed state (not GET), token requests left out.
+fn writes(sandbox: &projectlink::sandbox::SandboxHandle) -> u64 {
+    sandbox.counters.writes().values().sum()
 }
