@@ -8,6 +8,7 @@ pub mod cost;
 pub mod data_plane;
 pub mod desired;
 pub mod diagnostics;
+pub mod estimate;
 pub mod field_map;
 pub mod field_values;
 pub mod link_module;
