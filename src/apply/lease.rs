@@ -33,6 +33,9 @@ pub const DEFAULT_TTL: Duration = Duration::from_secs(300);
 pub const SETTLE: Duration = Duration::from_millis(500);
 /// How often a waiting apply looks at the lease again.
 const POLL: Duration = Duration::from_secs(1);
+/// CRM calls of a lease nobody else holds: read the variables and create the lease, then
+/// read them again and delete it. A plan's estimate counts them for every apply that writes.
+pub const UNCONTENDED_CALLS: u64 = 4;
 
 /// The lease document kept in the variable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

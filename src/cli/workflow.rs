@@ -170,6 +170,11 @@ pub async fn plan_integration(
     // The apply observes again before it writes: what this observation spent is counted.
     plan.summary.estimated_api_calls += observing.api_calls();
     plan.summary.estimated_credits += observing.crm_credits;
+    // An apply that writes takes the org's lease around its writes.
+    if !plan.changes.is_empty() {
+        plan.summary.estimated_api_calls += crate::apply::lease::UNCONTENDED_CALLS;
+        plan.summary.estimated_credits += crate::apply::lease::UNCONTENDED_CALLS;
+    }
     Ok(Planned {
         connected,
         desired,
