@@ -224,11 +224,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Sandbox(args) => {
             let limit = global.projects_rate_limit.map(|l| l.to_string());
             let state_dir = &global.state_dir;
-            block_on(async {
-                sandbox::run(args, limit, state_dir)
-                    .await
-                    .map(|_| exit::OK)
-            })
+            block_on(async { sandbox::run(args, limit, state_dir).await.map(|_| exit::OK) })
         }
         Command::Completions(args) => completions::run(&args, &mut out),
         Command::Man(args) => man::run(&args, &mut out, &mut err),

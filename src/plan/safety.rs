@@ -45,9 +45,9 @@ pub fn summarize(
     s.managed_objects = managed_objects(desired, observed);
     s.estimated_api_calls = estimated_calls(changes);
     // A CRM call costs a credit, a record write one per 10 records; Projects calls cost none.
-    let single_crm_calls = changes.iter().filter(|c| {
-        c.address.system == "crm" && !super::estimate::is_batched_write(&c.operation)
-    });
+    let single_crm_calls = changes
+        .iter()
+        .filter(|c| c.address.system == "crm" && !super::estimate::is_batched_write(&c.operation));
     s.estimated_credits =
         estimated_calls(single_crm_calls) + super::estimate::write_credits(changes);
     s

@@ -142,16 +142,18 @@ impl ZohoClients {
         let http = options.http_client()?;
         let stats = Arc::new(ApiStats::default());
         let token_source = |creds: &Credentials| {
-            Arc::new(auth::TokenSource::new(
-                http.clone(),
-                &endpoints.accounts,
-                creds.clone(),
-                options.retry.clone(),
-                stats.clone(),
-                options.token_store.clone(),
-                options.token_store_scope.as_deref(),
+            Arc::new(
+                auth::TokenSource::new(
+                    http.clone(),
+                    &endpoints.accounts,
+                    creds.clone(),
+                    options.retry.clone(),
+                    stats.clone(),
+                    options.token_store.clone(),
+                    options.token_store_scope.as_deref(),
+                )
+                .with_notice(options.wait_notice.clone()),
             )
-            .with_notice(options.wait_notice.clone()))
         };
         let crm_tokens = token_source(&credentials.crm);
         let projects_tokens = match &credentials.portal {
