@@ -17,7 +17,7 @@ apiVersion: projectlink.dev/v1alpha1
 kind: ProjectsIntegration
 metadata: {name: estimates}
 spec:
-  connection: {dataCenter: us, secretRef: {name: zoho-oauth}, portalSecretRef: {name: owner-oauth}}
+  connection: {dataCenter: us, secretRef: {name: zoho-oauth}, portalSecretRef: {name: pm-admin-oauth}}
   portal: {name: Generated Delivery}
   clients: {accountMapping: Auto}
   relatedLists:
@@ -31,16 +31,6 @@ spec:
         relatedList: {view: true, create: true, edit: true, delete: true}
   dealConversion: {stage: Closed Won, template: Standard Delivery}
 "#;
-
-fn credentials() -> String {
-    format!(
-        "zoho-oauth:\n  client_id: {}\n  client_secret: {}\n  refresh_token: {}\nowner-oauth:\n  refresh_token: {}\n",
-        generate::CLIENT_ID,
-        generate::CLIENT_SECRET,
-        generate::ADMIN_REFRESH_TOKEN,
-        generate::OWNER_REFRESH_TOKEN
-    )
-}
 
 /// The number after `label` in `text`.
 fn number_after(text: &str, label: &str) -> u64 {
@@ -113,7 +103,7 @@ fn a_first_apply_spends_what_its_plan_estimated() {
     let h = Harness::with_config(&seed.to_yaml().unwrap(), |config| {
         config.projects_throttle = Some(ProjectsThrottle::per(1_000_000, Duration::from_secs(120)));
     });
-    let creds = h.write("credentials.yaml", &credentials());
+    let creds = h.write("credentials.yaml", &cli_support::generated_credentials());
     let common = [
         "--credentials",
         creds.to_str().unwrap(),

@@ -364,16 +364,7 @@ fn crm_calls_of_two_plans(options: &GenerateOptions) -> (Calls, Calls) {
     let seed = generate::generate(options);
     let h = Harness::with_seed_text(&seed.to_yaml().unwrap());
     let spec = h.write("steady.yaml", GENERATED_SPEC);
-    let creds = h.write(
-        "credentials.yaml",
-        &format!(
-            "zoho-oauth:\n  client_id: {}\n  client_secret: {}\n  refresh_token: {}\npm-admin-oauth:\n  refresh_token: {}\n",
-            generate::CLIENT_ID,
-            generate::CLIENT_SECRET,
-            generate::ADMIN_REFRESH_TOKEN,
-            generate::OWNER_REFRESH_TOKEN
-        ),
-    );
+    let creds = h.write("credentials.yaml", &cli_support::generated_credentials());
     let crm_calls = || -> Calls {
         let mut calls = h.sandbox().counters.snapshot();
         calls.retain(|k, _| k.contains(" /crm/"));

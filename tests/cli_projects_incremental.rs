@@ -9,7 +9,7 @@ mod cli_support;
 use std::collections::BTreeMap;
 
 use cli_support::{Harness, example};
-use projectlink::sandbox::generate::{self, GenerateOptions, generate};
+use projectlink::sandbox::generate::{GenerateOptions, generate};
 use projectlink::zoho::projects::{NewProject, ProjectFilter, ProjectUpdate, ProjectsClient};
 use projectlink::zoho::{ClientOptions, Credentials, Endpoints, ZohoClients, ZohoCredentials};
 use serde_json::Value;
@@ -282,7 +282,7 @@ apiVersion: projectlink.dev/v1alpha1
 kind: ProjectsIntegration
 metadata: {name: steady}
 spec:
-  connection: {dataCenter: us, secretRef: {name: zoho-oauth}, portalSecretRef: {name: owner-oauth}}
+  connection: {dataCenter: us, secretRef: {name: zoho-oauth}, portalSecretRef: {name: pm-admin-oauth}}
   portal: {name: Generated Delivery}
   clients: {accountMapping: Auto}
   relatedLists:
@@ -296,16 +296,7 @@ spec:
         relatedList: {view: true, create: true, edit: true, delete: true}
 "#,
     );
-    let credentials = h.write(
-        "credentials.yaml",
-        &format!(
-            "zoho-oauth:\n  client_id: {}\n  client_secret: {}\n  refresh_token: {}\nowner-oauth:\n  refresh_token: {}\n",
-            generate::CLIENT_ID,
-            generate::CLIENT_SECRET,
-            generate::ADMIN_REFRESH_TOKEN,
-            generate::OWNER_REFRESH_TOKEN
-        ),
-    );
+    let credentials = h.write("credentials.yaml", &cli_support::generated_credentials());
     (h, spec, credentials)
 }
 

@@ -32,16 +32,6 @@ spec:
   dealConversion: {stage: Closed Won, template: Standard Delivery}
 "#;
 
-fn credentials() -> String {
-    format!(
-        "zoho-oauth:\n  client_id: {}\n  client_secret: {}\n  refresh_token: {}\npm-admin-oauth:\n  refresh_token: {}\n",
-        generate::CLIENT_ID,
-        generate::CLIENT_SECRET,
-        generate::ADMIN_REFRESH_TOKEN,
-        generate::OWNER_REFRESH_TOKEN
-    )
-}
-
 /// Projects requests the sandbox refused for its throttle.
 fn refused(h: &Harness) -> u64 {
     h.sandbox().limits.projects_throttled()
@@ -67,7 +57,7 @@ fn a_generated_org_applies_and_plans_under_a_shrunk_window_without_a_lock() {
         });
     });
     let spec = h.write("paced.yaml", GENERATED_SPEC);
-    let creds = h.write("credentials.yaml", &credentials());
+    let creds = h.write("credentials.yaml", &cli_support::generated_credentials());
     let common = [
         "--credentials",
         creds.to_str().unwrap(),

@@ -203,16 +203,6 @@ spec:
       - module: Accounts
 "#;
 
-fn generated_credentials() -> String {
-    format!(
-        "zoho-oauth:\n  client_id: {}\n  client_secret: {}\n  refresh_token: {}\npm-admin-oauth:\n  refresh_token: {}\n",
-        generate::CLIENT_ID,
-        generate::CLIENT_SECRET,
-        generate::ADMIN_REFRESH_TOKEN,
-        generate::OWNER_REFRESH_TOKEN
-    )
-}
-
 #[test]
 fn observing_a_large_org_off_a_terminal_prints_progress_lines_as_it_goes() {
     let seed = generate::generate(&GenerateOptions {
@@ -227,7 +217,7 @@ fn observing_a_large_org_off_a_terminal_prints_progress_lines_as_it_goes() {
     });
     let h = Harness::with_seed_text(&seed.to_yaml().unwrap());
     let spec = h.write("large.yaml", GENERATED_SPEC);
-    let creds = h.write("credentials.yaml", &generated_credentials());
+    let creds = h.write("credentials.yaml", &cli_support::generated_credentials());
     let run = h.run(&[
         "--credentials",
         creds.to_str().unwrap(),

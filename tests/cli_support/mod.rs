@@ -195,3 +195,16 @@ pub fn example(name: &str) -> String {
 pub fn read_example(name: &str) -> String {
     std::fs::read_to_string(example(name)).unwrap()
 }
+
+/// The credentials file of a generated org (`sandbox generate`): the CRM admin's grant under
+/// `zoho-oauth`, the portal owner's under `pm-admin-oauth`, as the generated specs name them.
+pub fn generated_credentials() -> String {
+    use projectlink::sandbox::generate;
+    format!(
+        "zoho-oauth:\n  client_id: {}\n  client_secret: {}\n  refresh_token: {}\npm-admin-oauth:\n  refresh_token: {}\n",
+        generate::CLIENT_ID,
+        generate::CLIENT_SECRET,
+        generate::ADMIN_REFRESH_TOKEN,
+        generate::OWNER_REFRESH_TOKEN
+    )
+}
