@@ -132,6 +132,14 @@ async fn run(options: GenerateOptions) {
         &|op| matches!(op, Operation::CreateLinkedProject { request, .. } if request.client_id.is_some()),
     );
     let mapping_writes = count(&|op| matches!(op, Operation::WriteRecordFields { .. }));
+    // Record writes go 100 to a call within one module: the bound counts each module's batches.
+    let mut writes_per_module = std::collections::BTreeMap::<&str, u64>::new();
+    for change in &first.changes {
+        if let Operation::WriteRecordFields { module, .. } = &change.operation {
+            *writes_per_module.entry(module.as_str()).or_default() += 1;
+        }
+    }
+    let mapping_write_calls: u64 = writes_per_module.values().map(|n| n.div_ceil(100)).sum();
     let link_writes = count(&|op| matches!(op, Operation::UpsertLinkRecord { .. }));
     let config_calls: u64 = first
         .changes
@@ -148,13 +156,13 @@ async fn run(options: GenerateOptions) {
     let data_reads = listing_reads + per_item_reads;
     let metadata_reads = observe_calls.saturating_sub(data_reads);
     // Writes: one create per project, one add per client of a new project, record writes
-    // 100 per call, and the marker.
+    // 100 per call and module, and the marker.
     let first_bound = metadata_reads
         + data_reads
         + config_calls
         + created as u64
         + created_with_client as u64
-        + (mapping_writes as u64).div_ceil(100) * 2
+        + mapping_write_calls
         + ((link_writes + created) as u64).div_ceil(100)
         + 1;
     println!(
