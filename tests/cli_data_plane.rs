@@ -8,7 +8,6 @@ use cli_support::{Harness, example, read_example};
 use projectlink::sandbox::seed::DEMO_SEED_YAML;
 use projectlink::zoho::crm::Record;
 use projectlink::zoho::projects::{ProjectFilter, ProjectUpdate};
-use projectlink::zoho::{ClientOptions, Credentials, Endpoints, ZohoClients, ZohoCredentials};
 use serde_json::json;
 
 fn assert_ok(run: &cli_support::Run) {
@@ -21,16 +20,6 @@ fn assert_ok(run: &cli_support::Run) {
 
 fn has(state: &[String], row: &str) -> bool {
     state.iter().any(|r| r == row)
-}
-
-/// Clients acting as a CRM user of the demo org (to make requests, change projects).
-fn as_user(h: &Harness, refresh_token: &str) -> ZohoClients {
-    let creds = ZohoCredentials {
-        crm: Credentials::new("1000.ACMEDEMOCLIENT", "acme-demo-secret", refresh_token),
-        portal: None,
-    };
-    let url = reqwest::Url::parse(&h.url).unwrap();
-    ZohoClients::connect(&Endpoints::single(url), &creds, &ClientOptions::default()).unwrap()
 }
 
 /// One text value of a CRM record stored by the sandbox.
@@ -174,7 +163,7 @@ fn the_first_apply_maps_converts_won_deals_and_keeps_details_current() {
     );
 
     // A project changes in Projects: the next plan updates the link record and the Deal.
-    let admin = as_user(&h, "1000.acme-admin.refresh");
+    let admin = h.demo_clients("1000.acme-admin.refresh", None);
     h.runtime.block_on(async {
         let portal = admin.projects.portals().await.unwrap();
         let portal = portal.iter().find(|p| p.name == "Acme Delivery").unwrap();
@@ -285,8 +274,8 @@ fn requests_become_projects_once_and_are_refused_without_create_permission() {
     );
     let h = Harness::with_seed_text(&seed);
     assert_ok(&h.run(&["apply", "-f", &example("acme.yaml"), "--auto-approve"]));
-    let admin = as_user(&h, "1000.acme-admin.refresh");
-    let pat = as_user(&h, "1000.acme-pat.refresh");
+    let admin = h.demo_clients("1000.acme-admin.refresh", None);
+    let pat = h.demo_clients("1000.acme-pat.refresh", None);
     h.runtime.block_on(async {
         let bowman = admin
             .crm

@@ -12,9 +12,9 @@ use cli_support::{Harness, Run, example, read_example};
 use projectlink::live::PermissionKind;
 use projectlink::sandbox::seed::DEMO_SEED_YAML;
 use projectlink::spec::ProjectsIntegrationSpec;
+use projectlink::zoho::ZohoClients;
 use projectlink::zoho::crm::UserType;
 use projectlink::zoho::projects::PortalUserFilter;
-use projectlink::zoho::{ClientOptions, Credentials, Endpoints, ZohoClients, ZohoCredentials};
 
 fn assert_ok(run: &Run) {
     assert_eq!(
@@ -120,17 +120,6 @@ fn cases() -> Vec<Case> {
             link_module: "Project_Links",
         },
     ]
-}
-
-/// Clients acting as the CRM admin, with the portal owner's grant for Projects.
-fn admin(h: &Harness) -> ZohoClients {
-    let grant = |token: &str| Credentials::new("1000.ACMEDEMOCLIENT", "acme-demo-secret", token);
-    let creds = ZohoCredentials {
-        crm: grant("1000.acme-admin.refresh"),
-        portal: Some(grant("1000.acme-portal-owner.refresh")),
-    };
-    let url = reqwest::Url::parse(&h.url).unwrap();
-    ZohoClients::connect(&Endpoints::single(url), &creds, &ClientOptions::default()).unwrap()
 }
 
 async fn portal_id(clients: &ZohoClients) -> String {
@@ -286,7 +275,10 @@ fn export_then_plan_is_empty_on_orgs_with_non_default_settings() {
             let path = h.write(&format!("applied-{i}.yaml"), spec);
             assert_ok(&h.run(&["apply", "-f", path.to_str().unwrap(), "--auto-approve"]));
         }
-        let clients = admin(&h);
+        let clients = h.demo_clients(
+            "1000.acme-admin.refresh",
+            Some("1000.acme-portal-owner.refresh"),
+        );
         let live = h.runtime.block_on(async {
             for e in &case.edits {
                 edit(&clients, case.link_module, *e).await;

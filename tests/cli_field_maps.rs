@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use cli_support::{Harness, read_example};
 use projectlink::sandbox::seed::DEMO_SEED_YAML;
 use projectlink::zoho::projects::{Project, ProjectFilter, ProjectUpdate};
-use projectlink::zoho::{ClientOptions, Credentials, Endpoints, ZohoClients, ZohoCredentials};
 use serde_json::{Value, json};
 
 /// Projects custom fields of every type the portal offers.
@@ -125,23 +124,9 @@ fn assert_ok(run: &cli_support::Run) {
     );
 }
 
-/// Clients acting as the demo org's administrator.
-fn admin(h: &Harness) -> ZohoClients {
-    let creds = ZohoCredentials {
-        crm: Credentials::new(
-            "1000.ACMEDEMOCLIENT",
-            "acme-demo-secret",
-            "1000.acme-admin.refresh",
-        ),
-        portal: None,
-    };
-    let url = reqwest::Url::parse(&h.url).unwrap();
-    ZohoClients::connect(&Endpoints::single(url), &creds, &ClientOptions::default()).unwrap()
-}
-
 /// A project of the demo portal read back through the Projects API, and the portal's id.
 fn project(h: &Harness, name: &str) -> (String, Project) {
-    let admin = admin(h);
+    let admin = h.demo_admin();
     h.runtime.block_on(async {
         let portals = admin.projects.portals().await.unwrap();
         let portal = portals.iter().find(|p| p.name == "Acme Delivery").unwrap();
@@ -310,7 +295,7 @@ fn changes_in_projects_reach_the_crm_record_for_every_field_type() {
         .collect(),
         ..Default::default()
     };
-    let admin = admin(&h);
+    let admin = h.demo_admin();
     h.runtime.block_on(async {
         admin
             .projects
@@ -420,7 +405,7 @@ fn values_that_do_not_fit_are_named_in_the_plan_with_their_spec_entry() {
     let values = custom(&initech);
     assert_eq!(values.get("cf_hours"), None, "{values:?}");
     assert_eq!(values.get("cf_rate").map(String::as_str), Some("120"));
-    let admin = admin(&h);
+    let admin = h.demo_admin();
     let update = ProjectUpdate {
         custom_fields: [("UDF_DOUBLE1".to_string(), "12.5".to_string())].into(),
         ..Default::default()

@@ -10,8 +10,8 @@ use std::path::PathBuf;
 
 use cli_support::{Harness, Run, example};
 use projectlink::sandbox::generate::{self, GenerateOptions};
+use projectlink::zoho::ZohoClients;
 use projectlink::zoho::crm::{Record, RecordQuery, UserType, UserUpdate};
-use projectlink::zoho::{ClientOptions, Credentials, Endpoints, ZohoClients, ZohoCredentials};
 use serde_json::{Value, json};
 
 fn assert_ok(run: &Run) {
@@ -81,20 +81,6 @@ fn crm_facts(h: &Harness) -> Value {
         "link_records": data["link_records"],
         "records": data["records"],
     })
-}
-
-/// Clients acting as the demo org's administrator, to change CRM between runs.
-fn admin(h: &Harness) -> ZohoClients {
-    let creds = ZohoCredentials {
-        crm: Credentials::new(
-            "1000.ACMEDEMOCLIENT",
-            "acme-demo-secret",
-            "1000.acme-admin.refresh",
-        ),
-        portal: None,
-    };
-    let url = reqwest::Url::parse(&h.url).unwrap();
-    ZohoClients::connect(&Endpoints::single(url), &creds, &ClientOptions::default()).unwrap()
 }
 
 fn record(value: Value) -> Record {
@@ -187,7 +173,7 @@ fn crm_creates_updates_and_deletes_between_runs_are_in_the_next_incremental_plan
     assert_eq!(observation(&quiet)["kind"], "incremental", "{quiet:#}");
     assert_eq!(changes(&quiet), Vec::<String>::new());
 
-    let crm = admin(&h);
+    let crm = h.demo_admin();
     // Update: a linked Deal's project status, which the plan sets back.
     let initech = set_project_status(&h, &crm, "Initech Intranet", "on hold");
     let outlet = create_won_deal(&h, &crm);
@@ -243,7 +229,7 @@ fn a_change_inside_the_overlap_window_is_in_the_next_plan() {
     // from here on they are read incrementally.
     let settled = plan_json(&h, &["--detailed-exitcode"]);
     assert_eq!(changes(&settled), Vec::<String>::new());
-    let crm = admin(&h);
+    let crm = h.demo_admin();
     let initech = set_project_status(&h, &crm, "Initech Intranet", "on hold");
     // The last observation started (by this machine's clock) just after the change: its
     // Modified_Time is before the watermark, as when Zoho's clock runs behind ours.

@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 use cli_support::{Harness, example};
 use projectlink::sandbox::generate::{GenerateOptions, generate};
 use projectlink::zoho::projects::{NewProject, ProjectFilter, ProjectUpdate, ProjectsClient};
-use projectlink::zoho::{ClientOptions, Credentials, Endpoints, ZohoClients, ZohoCredentials};
 use serde_json::Value;
 
 fn ok(run: &cli_support::Run) {
@@ -20,20 +19,6 @@ fn ok(run: &cli_support::Run) {
         "stdout:\n{}\nstderr:\n{}",
         run.stdout, run.stderr
     );
-}
-
-/// The demo org's administrator, to change Projects between runs as a person would.
-fn admin(h: &Harness) -> ZohoClients {
-    let creds = ZohoCredentials {
-        crm: Credentials::new(
-            "1000.ACMEDEMOCLIENT",
-            "acme-demo-secret",
-            "1000.acme-admin.refresh",
-        ),
-        portal: None,
-    };
-    let url = reqwest::Url::parse(&h.url).unwrap();
-    ZohoClients::connect(&Endpoints::single(url), &creds, &ClientOptions::default()).unwrap()
 }
 
 /// A plan of the demo spec. No overlap: everything made in the last five minutes would
@@ -136,7 +121,7 @@ fn projects_created_updated_and_trashed_between_runs_are_in_the_next_incremental
     assert_eq!(observation_kind(&steady), "incremental", "{steady:#}");
     assert_eq!(changes(&steady), Vec::<String>::new(), "{steady:#}");
 
-    let zoho = admin(&h);
+    let zoho = h.demo_admin();
     let api = &zoho.projects;
     let before = portal(&h, api);
     h.runtime.block_on(async {
@@ -233,7 +218,7 @@ fn cached_projects(h: &Harness, when: &str) -> BTreeMap<String, Value> {
 fn a_client_association_alone_waits_for_the_full_resync() {
     let h = Harness::demo();
     ok(&h.run(&["apply", "-f", &example("acme.yaml"), "--auto-approve"]));
-    let zoho = admin(&h);
+    let zoho = h.demo_admin();
     let api = &zoho.projects;
     let before = portal(&h, api);
     let lone = h.runtime.block_on(async {

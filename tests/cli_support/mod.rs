@@ -208,3 +208,30 @@ pub fn generated_credentials() -> String {
         generate::OWNER_REFRESH_TOKEN
     )
 }
+
+impl Harness {
+    /// API clients of the demo org acting with `crm_token` (a seeded refresh token), and with
+    /// `portal_token` for Projects when given: for tests that change the org between runs.
+    pub fn demo_clients(
+        &self,
+        crm_token: &str,
+        portal_token: Option<&str>,
+    ) -> projectlink::zoho::ZohoClients {
+        use projectlink::zoho::{
+            ClientOptions, Credentials, Endpoints, ZohoClients, ZohoCredentials,
+        };
+        let grant =
+            |token: &str| Credentials::new("1000.ACMEDEMOCLIENT", "acme-demo-secret", token);
+        let creds = ZohoCredentials {
+            crm: grant(crm_token),
+            portal: portal_token.map(grant),
+        };
+        let url = reqwest::Url::parse(&self.url).unwrap();
+        ZohoClients::connect(&Endpoints::single(url), &creds, &ClientOptions::default()).unwrap()
+    }
+
+    /// API clients acting as the demo org's CRM administrator.
+    pub fn demo_admin(&self) -> projectlink::zoho::ZohoClients {
+        self.demo_clients("1000.acme-admin.refresh", None)
+    }
+}
