@@ -2,7 +2,7 @@
 //! org (the cache is the org's), decide between a full and an incremental observation,
 //! observe, and write the next cache once the observation completed.
 
-use chrono::Utc;
+use chrono::{DateTime, Duration, Utc};
 
 use super::cache::{
     CACHE_FORMAT, CRM_SOURCE, CacheStore, Decision, FullReason, ObservationCache, ObservationKind,
@@ -69,6 +69,7 @@ pub async fn observe_cached<C: CrmApi, P: ProjectsApi>(
     }
     .with_org(org.clone());
     let observed = observe_with(desired, crm, projects, grant, &reads).await?;
+    let watermark = zoho_clock_watermark(started_at, crm.clock_ahead(), cache, &mut warnings);
     if let Some(store) = &cache.store
         && observed.org.id == org.id
     {
@@ -79,7 +80,7 @@ pub async fn observe_cached<C: CrmApi, P: ProjectsApi>(
             full_at: decision.prior.as_ref().map_or(started_at, |p| p.full_at),
             watermarks: [CRM_SOURCE, PROJECTS_SOURCE]
                 .into_iter()
-                .map(|s| (s.to_string(), started_at))
+                .map(|s| (s.to_string(), watermark))
                 .collect(),
             listings: reads.into_listings(),
             observed: observed.clone(),
@@ -93,4 +94,76 @@ pub async fn observe_cached<C: CrmApi, P: ProjectsApi>(
         kind: decision.kind,
         warnings,
     })
+}
+
+/// Where the next incremental reads start from: this observation's start, set back by how
+/// far this machine's clock ran ahead of Zoho's (the services stamp changes with their own
+/// clock, so a watermark ahead of it would hide the changes made just after this run
+/// started). A clock behind Zoho's only makes the next run read a little more.
+fn zoho_clock_watermark(
+    started_at: DateTime<Utc>,
+    ahead: Option<Duration>,
+    cache: &CacheUse,
+    warnings: &mut Vec<String>,
+) -> DateTime<Utc> {
+    let ahead = ahead.filter(|d| *d > Duration::zero()).unwrap_or_default();
+    if cache.store.is_some() && ahead > cache.policy.overlap + Duration::seconds(2) {
+        warnings.push(format!(
+            "this machine's clock runs about {} s ahead of Zoho's, more than the observation overlap ({} s); the next run starts its reads that much earlier, but keep the clock synchronised (NTP)",
+            ahead.num_seconds(),
+            cache.policy.overlap.num_seconds()
+        ));
+    }
+    started_at - ahead
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::live::cache::CacheStore;
+
+    fn cache_use(overlap_secs: i64) -> CacheUse {
+        CacheUse {
+            store: Some(CacheStore::new(std::path::Path::new("unused"))),
+            policy: ResyncPolicy {
+                overlap: Duration::seconds(overlap_secs),
+                ..ResyncPolicy::default()
+            },
+        }
+    }
+
+    #[test]
+    fn a_clock_ahead_of_zohos_sets_the_watermark_back_and_one_behind_does_not() {
+        let start = DateTime::parse_from_rfc3339("2026-12-03T10:00:00Z")
+            .unwrap()
+            .to_utc();
+        let mut warnings = Vec::new();
+        let ahead = Some(Duration::seconds(40));
+        let mark = zoho_clock_watermark(start, ahead, &cache_use(300), &mut warnings);
+        assert_eq!(mark, start - Duration::seconds(40));
+        assert!(warnings.is_empty(), "within the overlap: {warnings:?}");
+        let behind = Some(Duration::seconds(-90));
+        assert_eq!(
+            zoho_clock_watermark(start, behind, &cache_use(300), &mut warnings),
+            start
+        );
+        assert_eq!(
+            zoho_clock_watermark(start, None, &cache_use(300), &mut warnings),
+            start
+        );
+        assert!(warnings.is_empty());
+    }
+
+    #[test]
+    fn a_clock_further_ahead_than_the_overlap_is_named() {
+        let start = DateTime::parse_from_rfc3339("2026-12-03T10:00:00Z")
+            .unwrap()
+            .to_utc();
+        let mut warnings = Vec::new();
+        let ahead = Some(Duration::seconds(600));
+        let mark = zoho_clock_watermark(start, ahead, &cache_use(300), &mut warnings);
+        assert_eq!(mark, start - Duration::seconds(600));
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].contains("about 600 s ahead"), "{warnings:?}");
+    }
 }

@@ -200,6 +200,11 @@ impl ZohoClients {
 /// Everything the reconciler asks of Zoho CRM. Implemented by [`CrmClient`]; tests implement
 /// it to script failures. Batch writes return one result per input item, in input order.
 pub trait CrmApi: Send + Sync {
+    /// How far this machine's clock ran ahead of Zoho's in the answers so far, from their
+    /// `Date` headers (see [`ApiStats::clock_ahead`]); `None` when not measured.
+    fn clock_ahead(&self) -> Option<chrono::Duration> {
+        None
+    }
     fn org(&self) -> impl Future<Output = Result<Org, ZohoError>> + Send;
     fn users(
         &self,

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use serde::Serialize;
 
@@ -30,6 +30,19 @@ pub struct ApiStats {
     crm_credits_remaining: AtomicU64,
     /// Zoho Projects requests per API (method and path pattern), which its limit counts.
     projects_by_api: Mutex<BTreeMap<String, u64>>,
+    /// How far this machine's clock ran ahead of the services' at most, in milliseconds
+    /// (`i64::MIN`: no answer carried a `Date` yet). See [`ApiStats::clock_ahead`].
+    clock_ahead_ms: ClockAhead,
+}
+
+/// The largest clock difference seen; starts at "none seen".
+#[derive(Debug)]
+struct ClockAhead(AtomicI64);
+
+impl Default for ClockAhead {
+    fn default() -> ClockAhead {
+        ClockAhead(AtomicI64::new(i64::MIN))
+    }
 }
 
 /// A point-in-time copy of [`ApiStats`].
@@ -109,6 +122,30 @@ impl ApiStats {
             token_refreshes: get(&self.token_refreshes),
             projects_paced_ms: get(&self.projects_paced_ms),
         }
+    }
+
+    /// Notes an answer's `Date` header (RFC 9110: the server's clock when it answered, to
+    /// the second) against this machine's clock when the answer arrived.
+    pub(crate) fn note_server_date(
+        &self,
+        date: Option<&str>,
+        received: chrono::DateTime<chrono::Utc>,
+    ) {
+        let Some(server) = date.and_then(|d| chrono::DateTime::parse_from_rfc2822(d.trim()).ok())
+        else {
+            return;
+        };
+        let ahead = (received - server.with_timezone(&chrono::Utc)).num_milliseconds();
+        self.clock_ahead_ms.0.fetch_max(ahead, Ordering::Relaxed);
+    }
+
+    /// How far this machine's clock ran ahead of Zoho's (or Graph's) at most in this run,
+    /// as measured from the answers' `Date` headers; `None` when none carried one. The
+    /// header counts whole seconds and the answer takes time to arrive, so the figure errs
+    /// up to about a second high, never low: a watermark set back by it stays safe.
+    pub fn clock_ahead(&self) -> Option<chrono::Duration> {
+        let ms = self.clock_ahead_ms.0.load(Ordering::Relaxed);
+        (ms != i64::MIN).then(|| chrono::Duration::milliseconds(ms))
     }
 
     pub(crate) fn record_call(&self, system: System) {
@@ -192,6 +229,22 @@ mod tests {
         assert_eq!(crm_credit_cost(10), 1);
         assert_eq!(crm_credit_cost(11), 2);
         assert_eq!(crm_credit_cost(100), 10);
+    }
+
+    #[test]
+    fn the_clock_difference_is_the_largest_seen_and_ignores_unreadable_dates() {
+        let stats = ApiStats::default();
+        assert_eq!(stats.clock_ahead(), None);
+        let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().to_utc();
+        stats.note_server_date(Some("not a date"), at("2026-12-03T10:00:00Z"));
+        assert_eq!(stats.clock_ahead(), None);
+        let date = Some("Thu, 03 Dec 2026 10:00:00 GMT");
+        stats.note_server_date(date, at("2026-12-03T10:00:02.500Z"));
+        stats.note_server_date(date, at("2026-12-03T09:59:30Z"));
+        assert_eq!(
+            stats.clock_ahead(),
+            Some(chrono::Duration::milliseconds(2500))
+        );
     }
 
     #[test]

@@ -537,6 +537,9 @@ impl Transport {
             Err(e) if e.is_retryable() => return Ok(Attempt::Transient(e)),
             Err(e) => return Err(e),
         };
+        let date = answer.headers.get(reqwest::header::DATE);
+        self.stats
+            .note_server_date(date.and_then(|v| v.to_str().ok()), chrono::Utc::now());
         if let Some(ticket) = ticket {
             let header = |name: &str| {
                 answer

@@ -12,6 +12,10 @@ use crate::zoho::CrmApi;
 use crate::zoho::error::{ItemError, ZohoError};
 
 impl CrmApi for CrmClient {
+    fn clock_ahead(&self) -> Option<chrono::Duration> {
+        self.transport.stats().clock_ahead()
+    }
+
     fn org(&self) -> impl Future<Output = Result<Org, ZohoError>> + Send {
         CrmClient::org(self)
     }
