@@ -77,7 +77,8 @@ pub async fn observe_cached<C: CrmApi, P: ProjectsApi>(
             format: CACHE_FORMAT,
             org_id: org.id.clone(),
             owner: owner.to_string(),
-            full_at: decision.prior.as_ref().map_or(started_at, |p| p.full_at),
+            // In the same clock as the watermarks, which may not lie before it.
+            full_at: decision.prior.as_ref().map_or(watermark, |p| p.full_at),
             watermarks: [CRM_SOURCE, PROJECTS_SOURCE]
                 .into_iter()
                 .map(|s| (s.to_string(), watermark))
