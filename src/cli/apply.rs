@@ -18,7 +18,6 @@ use crate::plan::planner::{PlanOptions, plan};
 use crate::plan::render::{json::PlanDocument, text};
 use crate::plan::safety::fingerprints;
 use crate::plan::{Change, Plan};
-use crate::spec::LoadedOffice365;
 use crate::zoho::ZohoClients;
 
 #[derive(Debug, Args)]
@@ -132,7 +131,8 @@ pub async fn run(
     }
     for loaded in &specs.office365 {
         let mut notice = Vec::new();
-        let planned = match office365::plan_office365(global, loaded, &mut notice).await {
+        let planned = office365::plan_office365(global, loaded, &options, &mut notice).await;
+        let planned = match planned {
             Ok(planned) => planned,
             Err(e) => {
                 err.write_all(&notice)?;
@@ -142,43 +142,10 @@ pub async fn run(
         out.write_all(&notice)?;
         writeln!(out)?;
         write!(out, "{}", crate::office365::render::text(&planned.plan))?;
-        let result = apply_office365(global, args, loaded, planned, out, err).await?;
+        let result = office365::apply_planned(global, args, loaded, planned, out, err).await?;
         code = super::combine_exit_codes(code, result);
     }
     Ok(code)
-}
-
-/// Applies an Office 365 plan under the org's apply lease (the same lease as the
-/// integration's), taken only when there is something to apply; a plan made while another
-/// apply held the org is made again under the lease.
-async fn apply_office365(
-    global: &GlobalArgs,
-    args: &ApplyArgs,
-    loaded: &LoadedOffice365,
-    mut planned: office365::Planned365,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> anyhow::Result<u8> {
-    let plan = &planned.plan;
-    if plan.is_empty() || plan.has_errors() || planned.desired.observe_only {
-        return office365::confirm_and_apply(&planned, args.auto_approve, out, err).await;
-    }
-    let lease = lease::take(&args.lock, &planned.connected.clients.crm, err).await?;
-    let result = async {
-        if lease.as_ref().is_some_and(|l| l.moved()) {
-            let mut notice = Vec::new();
-            planned = office365::plan_office365(global, loaded, &mut notice).await?;
-            writeln!(
-                out,
-                "\nAnother apply ran on this org while this one waited; planned again:\n"
-            )?;
-            write!(out, "{}", crate::office365::render::text(&planned.plan))?;
-        }
-        office365::confirm_and_apply(&planned, args.auto_approve, out, err).await
-    }
-    .await;
-    lease::release(lease, err).await?;
-    result
 }
 
 /// Confirms, takes the org's apply lease, executes and reports; a plan made while another
@@ -236,11 +203,7 @@ fn gate(
         return Ok(Some(exit::OK));
     }
     if let Some(refusal) = &plan.refusal {
-        writeln!(
-            err,
-            "Nothing applied: the plan is refused ({}).",
-            refusal.reason
-        )?;
+        writeln!(err, "{}", refusal.nothing_applied())?;
         return Ok(Some(exit::REFUSED));
     }
     if !plan.has_changes() {

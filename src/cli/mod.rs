@@ -37,7 +37,7 @@ pub mod exit {
     /// Changes are present (with `--detailed-exitcode`).
     pub const CHANGES: u8 = 2;
     /// The plan was refused as unsafe.
-    pub const REFUSED: u8 = 3;
+    pub const REFUSED: u8 = crate::engine::safety::EXIT_REFUSED;
 }
 
 /// Combines the exit codes of several integrations: an error outweighs a refusal, which

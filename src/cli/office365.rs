@@ -6,6 +6,8 @@ use std::io::Write;
 
 use anyhow::Context;
 
+use super::apply::ApplyArgs;
+use super::lease;
 use super::plan::Format;
 use super::progress::TerminalProgress;
 use super::target::{self, Connected};
@@ -15,6 +17,7 @@ use crate::graph::GraphClient;
 use crate::office365::apply::{ApplyContext, apply};
 use crate::office365::observe::observe;
 use crate::office365::{Desired365, Observed365, SyncPlan, plan, render};
+use crate::plan::planner::PlanOptions;
 use crate::spec::{Connection, FieldPath, LoadedOffice365};
 
 /// One Office 365 integration connected, observed and planned.
@@ -30,12 +33,15 @@ pub struct Planned365 {
 pub async fn plan_office365(
     global: &GlobalArgs,
     loaded: &LoadedOffice365,
+    options: &PlanOptions,
     notice: &mut dyn Write,
 ) -> anyhow::Result<Planned365> {
     let spec = &loaded.resource.spec;
     let owner = loaded.name().to_string();
-    let desired = Desired365::from_spec(&owner, spec)
+    let mut desired = Desired365::from_spec(&owner, spec)
         .map_err(|e| anyhow::anyhow!("cannot use the contacts field map of \"{owner}\": {e}"))?;
+    desired.policy.prune |= options.prune;
+    desired.policy.force = options.force;
     let connection = Connection {
         data_center: spec.connection.data_center,
         secret_ref: spec.connection.secret_ref.clone(),
@@ -99,10 +105,13 @@ pub fn print_plan(
     Ok(())
 }
 
-/// 1 when the plan has errors, 2 for changes with `--detailed-exitcode`, else 0.
+/// 1 when the plan has errors, 3 when it is refused, 2 for changes with
+/// `--detailed-exitcode`, else 0.
 pub fn exit_code(plan: &SyncPlan, detailed: bool) -> u8 {
     if plan.has_errors() {
         exit::ERROR
+    } else if plan.refusal.is_some() {
+        exit::REFUSED
     } else if detailed && !plan.is_empty() {
         exit::CHANGES
     } else {
@@ -125,6 +134,10 @@ pub async fn confirm_and_apply(
     if planned.desired.observe_only {
         writeln!(out, "Nothing applied: policy.observeOnly is set.")?;
         return Ok(exit::OK);
+    }
+    if let Some(refusal) = &plan.refusal {
+        writeln!(err, "{}", refusal.nothing_applied())?;
+        return Ok(exit::REFUSED);
     }
     if !plan.is_empty() && !auto_approve && !super::apply::confirmed(out)? {
         writeln!(out, "Apply cancelled.")?;
@@ -180,4 +193,45 @@ pub async fn confirm_and_apply(
     } else {
         exit::ERROR
     })
+}
+
+/// Applies an Office 365 plan under the org's apply lease (the same lease as the
+/// integration's), taken only when there is something to apply; a plan made while another
+/// apply held the org is made again under the lease.
+pub async fn apply_planned(
+    global: &GlobalArgs,
+    args: &ApplyArgs,
+    loaded: &LoadedOffice365,
+    mut planned: Planned365,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    let options = PlanOptions {
+        prune: args.prune,
+        force: args.force,
+    };
+    let plan = &planned.plan;
+    if plan.is_empty()
+        || plan.has_errors()
+        || planned.desired.observe_only
+        || plan.refusal.is_some()
+    {
+        return confirm_and_apply(&planned, args.auto_approve, out, err).await;
+    }
+    let lease = lease::take(&args.lock, &planned.connected.clients.crm, err).await?;
+    let result = async {
+        if lease.as_ref().is_some_and(|l| l.moved()) {
+            let mut notice = Vec::new();
+            planned = plan_office365(global, loaded, &options, &mut notice).await?;
+            writeln!(
+                out,
+                "\nAnother apply ran on this org while this one waited; planned again:\n"
+            )?;
+            write!(out, "{}", crate::office365::render::text(&planned.plan))?;
+        }
+        confirm_and_apply(&planned, args.auto_approve, out, err).await
+    }
+    .await;
+    lease::release(lease, err).await?;
+    result
 }

@@ -115,7 +115,8 @@ pub async fn run(
         .collect::<Result<_, _>>()?;
     for loaded in &specs.office365 {
         let mut notice = Vec::new();
-        let planned = match office365::plan_office365(global, loaded, &mut notice).await {
+        let planned = office365::plan_office365(global, loaded, &options, &mut notice).await;
+        let planned = match planned {
             Ok(planned) => planned,
             Err(e) => {
                 err.write_all(&notice)?;

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::mapping::Mapping;
 use super::state::SyncKind;
+use crate::engine::safety::Policy;
 use crate::graph::EventWindow;
 pub use crate::spec::office365::CalendarWindowSpec;
 
@@ -33,6 +34,8 @@ pub struct Desired365 {
     pub invites: Vec<DesiredInvite>,
     pub sync: BTreeMap<SyncKind, KindSetting>,
     pub observe_only: bool,
+    /// `policy.prune` and `policy.maxChangePercent`; the CLI adds `--prune` and `--force`.
+    pub policy: Policy,
     /// Days before and after today the calendar sync covers.
     pub calendar_window: CalendarWindowSpec,
     /// The contact map is the spec's `fieldMap` (its entries are the map's rules, in order),
@@ -115,6 +118,11 @@ impl Desired365 {
                 ),
             ]),
             observe_only: spec.policy.observe_only,
+            policy: Policy {
+                prune: spec.policy.prune,
+                max_change_percent: spec.policy.max_change_percent,
+                force: false,
+            },
             calendar_window: spec.calendar_sync.window,
             contact_map_from_spec: spec.contacts_sync.field_map.is_some(),
         })

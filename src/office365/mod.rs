@@ -14,6 +14,7 @@ pub mod observe;
 pub mod observed;
 pub mod planner;
 pub mod render;
+pub mod safety;
 pub mod state;
 pub mod window;
 

@@ -5,6 +5,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::engine::safety::Refusal;
+
 use super::state::{FolderKey, FolderState, ItemLink, SyncKind};
 
 /// Which system a change writes to.
@@ -248,6 +250,10 @@ pub struct SyncPlan {
     pub invites: Vec<Invite>,
     pub folders: Vec<FolderPlan>,
     pub diagnostics: Vec<Diagnostic365>,
+    /// Why the plan must not be applied (CRM deletions without the prune opt-in, too many
+    /// deletions for `policy.maxChangePercent`), if it must not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<Refusal>,
     /// Whether the saved state must be written even if nothing else changes (e.g. a
     /// delta link expired and was restarted).
     #[serde(skip)]

@@ -25,6 +25,7 @@ pub fn plan(desired: &Desired365, observed: &Observed365) -> SyncPlan {
         invites: Vec::new(),
         folders: Vec::new(),
         diagnostics: Vec::new(),
+        refusal: None,
         state_refresh: false,
         state_variable_id: observed.state.variable_id().map(str::to_string),
         observed_at: observed.observed_at,
@@ -138,6 +139,7 @@ pub fn plan(desired: &Desired365, observed: &Observed365) -> SyncPlan {
     }
     plan.folders.sort_by_key(FolderPlan::key);
     plan.diagnostics = diagnostics;
+    plan.refusal = super::safety::review(&plan, observed, &desired.policy);
     plan
 }
 

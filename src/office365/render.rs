@@ -166,12 +166,18 @@ pub fn text(plan: &SyncPlan) -> String {
         }
     }
     let _ = writeln!(out, "{}", summary_line(plan));
+    if let Some(refusal) = &plan.refusal {
+        out.push_str(&refusal.text("Refused:"));
+    }
     out
 }
 
 /// The plan as a markdown section (for pull-request comments).
 pub fn markdown(plan: &SyncPlan) -> String {
     let mut out = format!("### Office 365 integration `{}`\n\n", plan.owner);
+    if let Some(refusal) = &plan.refusal {
+        out.push_str(&refusal.markdown(str::to_string));
+    }
     for diagnostic in &plan.diagnostics {
         let _ = writeln!(
             out,

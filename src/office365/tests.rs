@@ -47,6 +47,11 @@ fn desired(calendar: &[&str]) -> Desired365 {
             ),
         ]),
         observe_only: false,
+        policy: crate::engine::safety::Policy {
+            prune: false,
+            max_change_percent: 30,
+            force: false,
+        },
         calendar_window: Default::default(),
         contact_map_from_spec: false,
     }

@@ -9,7 +9,8 @@ use kube::ResourceExt;
 use super::connect::{claim_org, claimed_message, graph_client, zoho_clients};
 use super::kind::{IntegrationKind, owner, slot};
 use super::outcome::{
-    ApplyFacts, Next, Outcome, PlanFacts, PlanSummary, decide, finish_apply, observe_failure,
+    ANNOTATION_ALLOW_DESTRUCTIVE, ApplyFacts, Next, Outcome, PlanFacts, PlanSummary, decide,
+    finish_apply, is_annotated, observe_failure,
 };
 use super::reconcile::{Context, record_api};
 use crate::graph::GraphClient;
@@ -171,7 +172,7 @@ fn plan_facts(
             )
             .collect(),
         observe_only,
-        refusal: None,
+        refusal: plan.refusal.as_ref().map(|r| r.reason.clone()),
         two_way: true,
         pending: None,
     }
@@ -277,10 +278,11 @@ async fn run(resource: &Office365Integration, ctx: &Context) -> Outcome {
     if let Err(problem) = &desired {
         errors.push(problem.clone());
     }
-    let desired = match desired {
+    let mut desired = match desired {
         Ok(desired) if errors.is_empty() => desired,
         _ => return Outcome::blocked("InvalidSpec", errors.join("; "), Next::AwaitChange),
     };
+    desired.policy.force = is_annotated(resource, ANNOTATION_ALLOW_DESTRUCTIVE);
     let (crm, graph, tenant) = match connect(resource, ctx).await {
         Ok(clients) => clients,
         Err(outcome) => return outcome,
@@ -444,6 +446,7 @@ mod tests {
                 folder(SyncKind::Contacts, "dev@acme.com", FolderAction::Keep),
             ],
             diagnostics: Vec::new(),
+            refusal: None,
             state_refresh: false,
             state_variable_id: None,
             observed_at: chrono::Utc::now(),

@@ -247,12 +247,7 @@ impl Summary {
     }
 }
 
-/// Why a plan may not be applied as it stands.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Refusal {
-    pub reason: String,
-    pub hint: String,
-}
+pub use crate::engine::safety::Refusal;
 
 /// The outcome of planning.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -10,6 +10,7 @@ use super::desired::Desired;
 use super::diagnostics::{PlanDiagnostic, Severity};
 use super::model::*;
 use super::planner::PlanOptions;
+use crate::engine::safety::{GuardWords, change_guard};
 use crate::live::Observed;
 
 /// Fields are created 25 per call and portal users added in batches of this size.
@@ -147,18 +148,15 @@ pub fn refusal(
         .filter(|c| c.operation.is_data_plane())
         .count();
     let touched = summary.update + summary.delete - data_plane;
-    let managed = summary.managed_objects;
-    if managed > 0 && touched * 100 > desired.max_change_percent as usize * managed {
-        return Some(Refusal {
-            reason: format!(
-                "the plan updates or deletes {touched} of {managed} managed objects ({}%), more than policy.maxChangePercent ({}%)",
-                touched * 100 / managed,
-                desired.max_change_percent
-            ),
-            hint: "review the plan; if the change is intended, apply with --force or raise policy.maxChangePercent".into(),
-        });
-    }
-    None
+    change_guard(
+        touched,
+        summary.managed_objects,
+        desired.max_change_percent,
+        GuardWords {
+            verb: "updates or deletes",
+            noun: "managed objects",
+        },
+    )
 }
 
 /// Digests of the observed facts, per area, for detecting a stale saved plan.

@@ -625,7 +625,11 @@ fn check_deal_conversion(spec: &ProjectsIntegrationSpec, root: &FieldPath, out: 
 }
 
 fn check_policy(spec: &ProjectsIntegrationSpec, root: &FieldPath, out: &mut Vec<Finding>) {
-    let percent = spec.policy.max_change_percent;
+    check_change_percent(spec.policy.max_change_percent, root, out);
+}
+
+/// `policy.maxChangePercent` of either kind lies in 1..=100.
+pub(crate) fn check_change_percent(percent: u32, root: &FieldPath, out: &mut Vec<Finding>) {
     if !(1..=100).contains(&percent) {
         out.push(
             Finding::error(

@@ -52,10 +52,7 @@ pub fn render_with_limit(plan: &Plan, target: &str, limit: usize) -> String {
         let _ = writeln!(head, "{}\n", escape(&observation.describe()));
     }
     if let Some(refusal) = &plan.refusal {
-        let _ = writeln!(head, "> [!CAUTION]");
-        let _ = writeln!(head, "> **Refused:** {}  ", escape(&refusal.reason));
-        let _ = writeln!(head, "> {}", escape(&refusal.hint));
-        let _ = writeln!(head);
+        head.push_str(&refusal.markdown(escape));
     }
     if plan.observe_only {
         let _ = writeln!(

@@ -174,13 +174,7 @@ pub fn render(plan: &Plan, color: bool) -> String {
         );
     }
     if let Some(refusal) = &plan.refusal {
-        let _ = writeln!(
-            out,
-            "{} {}",
-            p.paint(&format!("{BOLD}{RED}"), "Refused:"),
-            refusal.reason
-        );
-        let _ = writeln!(out, "  hint: {}", refusal.hint);
+        out.push_str(&refusal.text(&p.paint(&format!("{BOLD}{RED}"), "Refused:")));
     }
     if plan.observe_only {
         let _ = writeln!(

@@ -12,7 +12,7 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::types::{DataCenter, DeletionPolicy, SecretRef};
+use super::types::{DEFAULT_MAX_CHANGE_PERCENT, DataCenter, DeletionPolicy, SecretRef};
 pub use contact_fields::{OFFICE365_CONTACT_FIELDS, default_contact_field_map};
 pub use status::{Office365IntegrationStatus, Office365PlanSummary};
 
@@ -257,13 +257,37 @@ impl SyncDirection {
     }
 }
 
-/// Safety settings of the Office 365 integration.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+/// Safety settings of the Office 365 integration, with the same rules and defaults as a
+/// ProjectsIntegration's.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SyncPolicy {
+    /// Whether CRM records whose Outlook twin was deleted may be deleted. Without it such
+    /// deletions are planned and shown, and the plan is refused.
+    #[serde(default)]
+    pub prune: bool,
+    /// Plans deleting more than this percentage of the synced items (on either side) are
+    /// refused unless forced.
+    #[serde(default = "default_max_change_percent")]
+    #[schemars(range(min = 1, max = 100))]
+    pub max_change_percent: u32,
     /// Observe and report what would change, never write.
     #[serde(default)]
     pub observe_only: bool,
+}
+
+fn default_max_change_percent() -> u32 {
+    DEFAULT_MAX_CHANGE_PERCENT
+}
+
+impl Default for SyncPolicy {
+    fn default() -> Self {
+        SyncPolicy {
+            prune: false,
+            max_change_percent: DEFAULT_MAX_CHANGE_PERCENT,
+            observe_only: false,
+        }
+    }
 }
 
 /// The tag marking CRM records an import created, unless the spec names others.
@@ -352,6 +376,8 @@ spec:
             default_contact_field_map()
         );
         assert!(!spec.policy.observe_only);
+        assert!(!spec.policy.prune);
+        assert_eq!(spec.policy.max_change_percent, DEFAULT_MAX_CHANGE_PERCENT);
         // A default field map is not written back out.
         let yaml = serde_saphyr::to_string(&spec).unwrap();
         assert!(!yaml.contains("fieldMap"), "{yaml}");

@@ -18,7 +18,7 @@ use crate::spec::names::{
     close_matches, is_domain_name, is_guid, is_kubernetes_name, is_valid_email,
 };
 use crate::spec::path::FieldPath;
-use crate::spec::validate::{FirstSeen, validate_metadata};
+use crate::spec::validate::{FirstSeen, check_change_percent, validate_metadata};
 
 /// Validates a whole resource: its metadata and its spec.
 pub fn validate_office365_resource(resource: &Office365Integration) -> Vec<Finding> {
@@ -71,6 +71,7 @@ pub fn validate_office365_spec(spec: &Office365IntegrationSpec) -> Vec<Finding> 
         &contacts.key("fieldMap"),
         &mut findings,
     );
+    check_change_percent(spec.policy.max_change_percent, &root, &mut findings);
     findings
 }
 

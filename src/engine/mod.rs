@@ -1,0 +1,6 @@
+//! The kind-independent stages every kind's plan passes through, so each kind (the Projects
+//! integration in `plan/` and `apply/`, Office 365 in `office365/`) gets the same gates.
+//! `safety.rs` is the safety stage: the prune opt-in for deletions, the `maxChangePercent`
+//! guard, the refusal and its exit code.
+
+pub mod safety;
