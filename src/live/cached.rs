@@ -77,8 +77,13 @@ pub async fn observe_cached<C: CrmApi, P: ProjectsApi>(
             format: CACHE_FORMAT,
             org_id: org.id.clone(),
             owner: owner.to_string(),
-            // In the same clock as the watermarks, which may not lie before it.
-            full_at: decision.prior.as_ref().map_or(watermark, |p| p.full_at),
+            // In the watermarks' clock and never after them: runs less than the clock
+            // difference apart can set a watermark back past the last full observation's
+            // start, and a full resync that comes due a moment early is harmless.
+            full_at: decision
+                .prior
+                .as_ref()
+                .map_or(watermark, |p| p.full_at.min(watermark)),
             watermarks: [CRM_SOURCE, PROJECTS_SOURCE]
                 .into_iter()
                 .map(|s| (s.to_string(), watermark))
