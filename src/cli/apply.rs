@@ -13,7 +13,6 @@ use super::target;
 use super::workflow::{client_options, load_specs, plan_integration};
 use super::{GlobalArgs, exit, office365};
 use crate::apply::{ApplyOptions, ApplyReport, OutcomeStatus, execute};
-use crate::live::observe::observe;
 use crate::plan::planner::{PlanOptions, plan};
 use crate::plan::render::{json::PlanDocument, text};
 use crate::plan::safety::fingerprints;
@@ -166,6 +165,8 @@ async fn confirm_and_execute(
         writeln!(out, "Apply cancelled.")?;
         return Ok(exit::ERROR);
     }
+    // What applying costs includes taking and releasing the lease, as the plan estimated.
+    let before = clients.stats.snapshot();
     let lease = lease::take(&args.lock, &clients.crm, err).await?;
     let result = async {
         if !lease.as_ref().is_some_and(|l| l.moved()) {
@@ -183,7 +184,41 @@ async fn confirm_and_execute(
     }
     .await;
     lease::release(lease, err).await?;
+    if result.is_ok() {
+        report_cost(global, clients, &before, out)?;
+    }
     result
+}
+
+/// What the run cost: the calls since `before` (the lease, any re-check and the writes), the
+/// whole run's with its reads, its CRM credits and the waits for Projects' rate limit.
+fn report_cost(
+    global: &GlobalArgs,
+    clients: &ZohoClients,
+    before: &crate::zoho::stats::ApiStatsSnapshot,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let total = clients.stats.snapshot();
+    let used = total.since(before);
+    writeln!(
+        out,
+        "API calls: {} to apply (CRM {}, Projects {}), {} this run including reads and {} token request(s); CRM credits this run: {}.",
+        used.api_calls(),
+        used.crm_calls,
+        used.projects_calls,
+        total.api_calls(),
+        total.accounts_calls,
+        total.crm_credits
+    )?;
+    if total.projects_paced_ms >= 1000 {
+        writeln!(
+            out,
+            "Zoho Projects' rate limit ({} per API) made this run wait {} s in all.",
+            global.projects_pace(),
+            total.projects_paced_ms / 1000
+        )?;
+    }
+    Ok(())
 }
 
 /// Why a plan is not applied at all (errors, observe-only, refusal, nothing to do, too much
@@ -216,7 +251,7 @@ fn gate(
     Ok(None)
 }
 
-/// Executes a plan and prints its report and what it cost.
+/// Executes a plan and prints its report.
 async fn execute_and_report(
     global: &GlobalArgs,
     plan: &Plan,
@@ -224,7 +259,6 @@ async fn execute_and_report(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<u8> {
-    let before = clients.stats.snapshot();
     let progress = TerminalProgress::new();
     let report = execute(
         plan,
@@ -237,8 +271,6 @@ async fn execute_and_report(
     )
     .await;
     progress.finish();
-    let total = clients.stats.snapshot();
-    let used = total.since(&before);
     write!(out, "{}", render_report(&report))?;
     if let Some(planned) = &plan.client_mapping {
         let mapping = report.client_mapping(planned);
@@ -246,24 +278,6 @@ async fn execute_and_report(
     }
     if let Some(quota) = clients.crm.quota_exhausted() {
         writeln!(err, "Stopped calling Zoho CRM: {quota}.")?;
-    }
-    writeln!(
-        out,
-        "API calls: {} to apply (CRM {}, Projects {}), {} this run including reads and {} token request(s); CRM credits this run: {}.",
-        used.api_calls(),
-        used.crm_calls,
-        used.projects_calls,
-        total.api_calls(),
-        total.accounts_calls,
-        total.crm_credits
-    )?;
-    if total.projects_paced_ms >= 1000 {
-        writeln!(
-            out,
-            "Zoho Projects' rate limit ({} per API) made this run wait {} s in all.",
-            global.projects_pace(),
-            total.projects_paced_ms / 1000
-        )?;
     }
     save_journal(&global.state_dir, &plan.integration, &report);
     Ok(if report.is_complete() {
@@ -356,14 +370,12 @@ async fn apply_saved(
             connected.id
         );
     }
-    let observed = observe(
-        &document.desired,
-        &connected.clients.crm,
-        &connected.clients.projects,
-        connected.grant.clone(),
-    )
-    .await
-    .context("cannot re-read the live state to check the saved plan")?;
+    // Observed as `plan` observes, from the same cache: what changed since the plan was made
+    // is read whichever way, and the fingerprints below compare it with what the plan read.
+    let observed = super::observation::observe(global, &document.desired, &connected)
+        .await
+        .context("cannot re-read the live state to check the saved plan")?
+        .observed;
     let now = fingerprints(&observed);
     let changed: Vec<&String> = document
         .plan

@@ -2,12 +2,20 @@
 //! observation from the cache in the state directory when it can be trusted, otherwise in
 //! full, and a full resync on its own schedule (see `live::cached`).
 
-use chrono::Duration;
+use std::collections::BTreeMap;
+
+use anyhow::Context;
+use chrono::{Duration, Utc};
 use clap::Args;
 
 use super::GlobalArgs;
-use crate::live::cache::{CacheStore, ResyncPolicy};
-use crate::live::cached::CacheUse;
+use super::target::Connected;
+use crate::live::Observed;
+use crate::live::cache::{CacheStore, ObservationKind, ResyncPolicy};
+use crate::live::cached::{CacheUse, observe_cached};
+use crate::plan::Desired;
+use crate::plan::estimate::{ObservationReads, ReadCost, apply_reads};
+use crate::zoho::stats::ApiStatsSnapshot;
 
 /// Options of the observation cache.
 #[derive(Debug, Clone, Args)]
@@ -67,6 +75,92 @@ pub fn cache_use(global: &GlobalArgs) -> CacheUse {
         store: (!args.no_observation_cache).then(|| CacheStore::new(&global.state_dir)),
         policy: args.policy(),
     }
+}
+
+/// One observation of a CLI verb, through the observation cache, with what it cost.
+pub struct Observation {
+    pub observed: Observed,
+    pub kind: ObservationKind,
+    /// The calls, credits and waits of the observation.
+    pub spent: ApiStatsSnapshot,
+    /// What an apply reads when it observes again right after (see [`apply_reads`]).
+    pub apply_reads: ReadCost,
+}
+
+/// Observes `desired` the way every verb does: incrementally from the cache in the state
+/// directory when it can be trusted, in full otherwise, writing the next cache; warnings
+/// (an unusable cache, one not written) go to standard error.
+pub async fn observe(
+    global: &GlobalArgs,
+    desired: &Desired,
+    connected: &Connected,
+) -> anyhow::Result<Observation> {
+    let stats = &connected.clients.stats;
+    let before = stats.snapshot();
+    let by_api_before = stats.projects_calls_by_api();
+    let started_at = Utc::now();
+    let cache = cache_use(global);
+    let cached = observe_cached(
+        desired,
+        &connected.clients.crm,
+        &connected.clients.projects,
+        connected.grant.clone(),
+        &cache,
+    )
+    .await
+    .with_context(|| {
+        format!(
+            "cannot observe the live integration for \"{}\"",
+            desired.owner
+        )
+    })?;
+    for warning in &cached.warnings {
+        super::progress::say(&format!("warning: {warning}"));
+    }
+    let spent = stats.snapshot().since(&before);
+    let projects_by_api = stats
+        .projects_calls_by_api()
+        .into_iter()
+        .map(|(api, n)| {
+            let earlier = by_api_before.get(&api).copied().unwrap_or(0);
+            (api, n - earlier)
+        })
+        .filter(|(_, n)| *n > 0)
+        .collect::<BTreeMap<_, _>>();
+    let reads = ObservationReads {
+        incremental: matches!(cached.kind, ObservationKind::Incremental { .. }),
+        crm_calls: spent.crm_calls,
+        projects_calls: spent.projects_calls,
+        projects_by_api,
+        next_listings: cached.next_listings.as_ref(),
+        repeated_share: repeated_share(&cached.kind, started_at, cache.policy.overlap),
+    };
+    let apply_reads = apply_reads(&cached.observed, &reads);
+    Ok(Observation {
+        observed: cached.observed,
+        kind: cached.kind,
+        spent,
+        apply_reads,
+    })
+}
+
+/// Of the changes an incremental observation read (those since `since`, up to its start),
+/// the share the next one, starting its reads `overlap` before this one's start, reads
+/// again, taking them as spread evenly over the time. A full observation's changes are
+/// unknown: none are counted.
+fn repeated_share(
+    kind: &ObservationKind,
+    started_at: chrono::DateTime<Utc>,
+    overlap: Duration,
+) -> f64 {
+    let ObservationKind::Incremental { since } = kind else {
+        return 0.0;
+    };
+    let window = (started_at - *since).num_milliseconds();
+    if window <= 0 {
+        return 1.0;
+    }
+    (overlap.num_milliseconds() as f64 / window as f64).clamp(0.0, 1.0)
 }
 
 #[cfg(test)]

@@ -5,13 +5,10 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::Context;
-
 use super::GlobalArgs;
 use super::observation;
 use super::target::{self, Connected};
 use crate::live::Observed;
-use crate::live::cached::observe_cached;
 use crate::plan::planner::{PlanOptions, plan};
 use crate::plan::{Desired, Plan};
 use crate::spec::{Connection, LoadedIntegration, LoadedOffice365};
@@ -137,39 +134,21 @@ pub async fn plan_integration(
     let desired = Desired::from_spec(&owner_of(integration), spec);
     let connected = target::connect(global, &spec.connection, client_options(global)).await?;
     let _ = writeln!(notice, "{}", connected.description);
-    let before = connected.clients.stats.snapshot();
-    let cannot_observe = || {
-        format!(
-            "cannot observe the live integration for \"{}\"",
-            desired.owner
-        )
-    };
-    let cached = observe_cached(
-        &desired,
-        &connected.clients.crm,
-        &connected.clients.projects,
-        connected.grant.clone(),
-        &observation::cache_use(global),
-    )
-    .await
-    .with_context(cannot_observe)?;
-    for warning in &cached.warnings {
-        super::progress::say(&format!("warning: {warning}"));
-    }
-    let observed = cached.observed;
+    let observation = observation::observe(global, &desired, &connected).await?;
+    let observed = observation.observed;
     let mut plan = plan(&desired, &observed, options);
-    plan.observation = Some(cached.kind);
+    plan.observation = Some(observation.kind);
     locate(&mut plan, integration);
-    let observing = connected.clients.stats.snapshot().since(&before);
+    let observing = observation.spent;
     plan.projects_cost = Some(crate::plan::cost::projects_cost(
         &plan.changes,
         observing.projects_calls,
         std::time::Duration::from_millis(observing.projects_paced_ms),
         global.projects_pace(),
     ));
-    // The apply observes again before it writes: what this observation spent is counted.
-    plan.summary.estimated_api_calls += observing.api_calls();
-    plan.summary.estimated_credits += observing.crm_credits;
+    // The apply observes again before it writes, from the cache this observation wrote.
+    plan.summary.estimated_api_calls += observation.apply_reads.calls();
+    plan.summary.estimated_credits += observation.apply_reads.credits();
     // An apply that writes takes the org's lease around its writes.
     if !plan.changes.is_empty() {
         plan.summary.estimated_api_calls += crate::apply::lease::UNCONTENDED_CALLS;

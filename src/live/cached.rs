@@ -2,6 +2,8 @@
 //! org (the cache is the org's), decide between a full and an incremental observation,
 //! observe, and write the next cache once the observation completed.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Duration, Utc};
 
 use super::cache::{
@@ -30,6 +32,10 @@ pub struct CachedObservation {
     pub kind: ObservationKind,
     /// What the operator of the tool should hear: an unusable cache, a cache not written.
     pub warnings: Vec<String>,
+    /// The records of each CRM listing in the cache this observation wrote, which the next
+    /// observation reads by their changes alone; `None` when no cache was written (the next
+    /// observation reads everything).
+    pub next_listings: Option<BTreeMap<String, usize>>,
 }
 
 /// Observes `desired` fully or incrementally as the cache and `cache.policy` allow, and
@@ -70,6 +76,7 @@ pub async fn observe_cached<C: CrmApi, P: ProjectsApi>(
     .with_org(org.clone());
     let observed = observe_with(desired, crm, projects, grant, &reads).await?;
     let watermark = zoho_clock_watermark(started_at, crm.clock_ahead(), cache, &mut warnings);
+    let mut next_listings = None;
     if let Some(store) = &cache.store
         && observed.org.id == org.id
     {
@@ -91,14 +98,21 @@ pub async fn observe_cached<C: CrmApi, P: ProjectsApi>(
             listings: reads.into_listings(),
             observed: observed.clone(),
         };
-        if let Err(e) = store.save(&next) {
-            warnings.push(format!("the next run observes everything: {e}"));
+        let sizes = next
+            .listings
+            .iter()
+            .map(|(key, listing)| (key.clone(), listing.records.len()))
+            .collect();
+        match store.save(&next) {
+            Ok(_) => next_listings = Some(sizes),
+            Err(e) => warnings.push(format!("the next run observes everything: {e}")),
         }
     }
     Ok(CachedObservation {
         observed,
         kind: decision.kind,
         warnings,
+        next_listings,
     })
 }
 

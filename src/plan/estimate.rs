@@ -1,14 +1,24 @@
-//! The CRM credits applying a plan spends on record writes, by Zoho's price list: a credit
-//! per 10 records of each insert, update or upsert call (other calls cost one each, as
-//! `safety` counts them). Writes are counted in the batches the executor sends
+//! What applying a plan costs in calls and CRM credits beyond the executor's own writes.
+//!
+//! Record writes: a credit per 10 records of each insert, update or upsert call (other calls
+//! cost one each, as `safety` counts them), counted in the batches the executor sends
 //! (`write_batches`), so a change of 1,000 link records costs the 100 credits its 10 calls
-//! are charged, not 10. The reads an apply repeats before it writes (its own observation)
-//! are measured by whoever observed and added to the summary.
+//! are charged, not 10.
+//!
+//! Reads: the apply observes again before it writes, from the observation cache the plan
+//! just wrote. [`apply_reads`] works that observation out from the plan's own: the reads
+//! that repeat whatever changed (metadata), one probe per listing the cache holds in place of
+//! its pages, and, of the reads this plan made for changed projects, the share the next
+//! observation's overlap reads again.
+
+use std::collections::BTreeMap;
 
 use super::model::{Change, Operation};
 use super::write_batches::{
     RECORDS_PER_WRITE, batches, linked_project_key, record_write_key, rounds, to_crm_targets,
 };
+use crate::live::Observed;
+use crate::live::data::DataMode;
 
 /// Credits one CRM write call of `records` records costs.
 fn call_credits(records: usize) -> u64 {
@@ -58,6 +68,126 @@ pub fn write_credits(changes: &[Change]) -> u64 {
         })
         .sum();
     record_credits + write_back_credits
+}
+
+/// Records per page of CRM listings (`per_page` at Zoho's maximum).
+const CRM_PAGE: usize = 200;
+/// Projects per page of the projects listing (V3 and legacy alike, at Zoho's maximum).
+const PROJECTS_PAGE: usize = 200;
+/// Calls of an incremental projects read that finds nothing changed: the change listing's
+/// first page and the portal (whose count of active projects tells a trashed one).
+const PROJECTS_PROBES: u64 = 2;
+/// Calls of an incremental CRM listing that finds nothing changed: the changed records'
+/// first page and the deleted records' first page.
+const CRM_LISTING_PROBES: u64 = 2;
+
+/// Pages of a CRM listing of `n` records (a page says whether more follow).
+fn crm_pages(n: usize) -> u64 {
+    n.div_ceil(CRM_PAGE).max(1) as u64
+}
+
+/// Pages of a projects listing of `n` projects: its pages carry no "more" flag, so a last
+/// full page is followed by an empty one.
+fn projects_pages(n: usize) -> u64 {
+    (n / PROJECTS_PAGE + 1) as u64
+}
+
+/// What one observation read, as the plan's run measured it.
+#[derive(Debug, Clone, Default)]
+pub struct ObservationReads<'a> {
+    /// Whether it read only what changed since a cached observation.
+    pub incremental: bool,
+    pub crm_calls: u64,
+    pub projects_calls: u64,
+    /// Its Zoho Projects calls per API (`GET /api/v3/portal/{id}/projects`, as the pacer
+    /// names them).
+    pub projects_by_api: BTreeMap<String, u64>,
+    /// Records of each CRM listing in the cache it wrote; `None` when it wrote none, and the
+    /// next observation reads everything again.
+    pub next_listings: Option<&'a BTreeMap<String, usize>>,
+    /// Of the changes it read, the share that lies inside the next observation's overlap
+    /// and is read again (0 after a full observation, whose changes are unknown).
+    pub repeated_share: f64,
+}
+
+/// Calls an observation makes per system; each CRM read costs one credit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadCost {
+    pub crm: u64,
+    pub projects: u64,
+}
+
+impl ReadCost {
+    pub fn calls(&self) -> u64 {
+        self.crm + self.projects
+    }
+
+    pub fn credits(&self) -> u64 {
+        self.crm
+    }
+}
+
+/// Whether a Zoho Projects API reads one project or its clients: the reads a changed
+/// project costs, which the next observation carries over from the cache.
+fn is_per_project_read(api: &str) -> bool {
+    api.starts_with("GET ")
+        && (api.ends_with("/projects/{id}") || api.ends_with("/projects/{id}/clients"))
+}
+
+/// Whether a Zoho Projects API lists a portal's projects (or its templates).
+fn is_projects_listing(api: &str) -> bool {
+    api.starts_with("GET ") && api.ends_with("/portal/{id}/projects")
+}
+
+/// The reads of the observation an apply of this plan makes before it writes: the same as
+/// this one when no cache was written (it reads everything again); otherwise an incremental
+/// observation from the cache this one wrote, which finds only the changes in its overlap.
+pub fn apply_reads(observed: &Observed, reads: &ObservationReads) -> ReadCost {
+    let measured = ReadCost {
+        crm: reads.crm_calls,
+        projects: reads.projects_calls,
+    };
+    let Some(listings) = reads.next_listings else {
+        return measured;
+    };
+    let per_project: u64 = reads
+        .projects_by_api
+        .iter()
+        .filter(|(api, _)| is_per_project_read(api))
+        .map(|(_, n)| n)
+        .sum();
+    let repeated = (per_project as f64 * reads.repeated_share.clamp(0.0, 1.0)).round() as u64;
+    let mut projects = reads.projects_calls - per_project + repeated;
+    let mut crm = reads.crm_calls;
+    if !reads.incremental {
+        // Every listing the cache holds is read next time by its changes, the users by theirs.
+        let listed: u64 = listings.values().map(|n| crm_pages(*n)).sum();
+        let users = crm_pages(observed.users.len());
+        let probes = CRM_LISTING_PROBES * listings.len() as u64 + 1;
+        crm = (crm + probes).saturating_sub(listed + users);
+        // The projects are listed by their changes when the data plane runs on the portal.
+        let active = observed
+            .data
+            .as_ref()
+            .is_some_and(|d| d.mode == DataMode::Active);
+        if active {
+            let listing: u64 = reads
+                .projects_by_api
+                .iter()
+                .filter(|(api, _)| is_projects_listing(api))
+                .map(|(_, n)| n)
+                .sum();
+            // The templates share the listing's API; the next observation reads them again.
+            let templates = observed
+                .names
+                .templates
+                .as_ref()
+                .map_or(0, |t| projects_pages(t.len()));
+            let pages = listing.saturating_sub(templates);
+            projects = (projects + PROJECTS_PROBES).saturating_sub(pages);
+        }
+    }
+    ReadCost { crm, projects }
 }
 
 #[cfg(test)]

@@ -33,6 +33,30 @@ pub struct ApiStats {
     /// How far this machine's clock ran ahead of the services' at most, in milliseconds
     /// (`i64::MIN`: no answer carried a `Date` yet). See [`ApiStats::clock_ahead`].
     clock_ahead_ms: ClockAhead,
+    /// Projects calls waiting for their API's limit now, and since when one has been.
+    pacing_waiters: Mutex<(u32, Option<std::time::Instant>)>,
+}
+
+/// A Projects call waiting for its rate limit; see [`ApiStats::pacing_wait`].
+pub(crate) struct PacingWait<'a> {
+    stats: &'a ApiStats,
+}
+
+impl Drop for PacingWait<'_> {
+    fn drop(&mut self) {
+        let stats = self.stats;
+        let mut waiting = stats
+            .pacing_waiters
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        waiting.0 = waiting.0.saturating_sub(1);
+        if waiting.0 == 0
+            && let Some(since) = waiting.1.take()
+        {
+            let ms = u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX);
+            stats.projects_paced_ms.fetch_add(ms, Ordering::Relaxed);
+        }
+    }
 }
 
 /// The largest clock difference seen; starts at "none seen".
@@ -208,9 +232,19 @@ impl ApiStats {
             .clone()
     }
 
-    pub(crate) fn record_paced_wait(&self, waited: std::time::Duration) {
-        let ms = u64::try_from(waited.as_millis()).unwrap_or(u64::MAX);
-        self.projects_paced_ms.fetch_add(ms, Ordering::Relaxed);
+    /// Marks a Projects call as waiting for its API's rate limit until the guard drops.
+    /// `projects_paced_ms` grows by the time during which at least one call waited: many
+    /// calls waiting side by side make one wait, which is what a run's length feels.
+    pub(crate) fn pacing_wait(&self) -> PacingWait<'_> {
+        let mut waiting = self
+            .pacing_waiters
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if waiting.0 == 0 {
+            waiting.1 = Some(std::time::Instant::now());
+        }
+        waiting.0 += 1;
+        PacingWait { stats: self }
     }
 
     pub(crate) fn record_token_refresh(&self) {
@@ -244,6 +278,29 @@ mod tests {
         assert_eq!(
             stats.clock_ahead(),
             Some(chrono::Duration::milliseconds(2500))
+        );
+    }
+
+    #[test]
+    fn calls_waiting_side_by_side_count_as_one_wait() {
+        let stats = ApiStats::default();
+        let first = stats.pacing_wait();
+        let second = stats.pacing_wait();
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        drop(first);
+        assert_eq!(
+            stats.snapshot().projects_paced_ms,
+            0,
+            "one call still waits"
+        );
+        let third = stats.pacing_wait();
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        drop(second);
+        drop(third);
+        let paced = stats.snapshot().projects_paced_ms;
+        assert!(
+            (60..1_000).contains(&paced),
+            "one wait of about 60 ms, not 120: {paced}"
         );
     }
 

@@ -465,16 +465,16 @@ impl Transport {
         };
         let mut ticket = None;
         if let Some(pacer) = &self.pacer {
-            let (granted, waited) =
-                pacer
-                    .admit(&api)
-                    .await
-                    .map_err(|locked| ZohoError::Locked {
-                        request: description.clone(),
-                        until: locked.until,
-                        message: "locked earlier in this run".into(),
-                    })?;
-            self.stats.record_paced_wait(waited);
+            let waiting = self.stats.pacing_wait();
+            let (granted, _) = pacer
+                .admit(&api)
+                .await
+                .map_err(|locked| ZohoError::Locked {
+                    request: description.clone(),
+                    until: locked.until,
+                    message: "locked earlier in this run".into(),
+                })?;
+            drop(waiting);
             ticket = Some(granted);
         }
         let token = self.tokens.token().await?;
