@@ -4,6 +4,7 @@
 
 mod cli_support;
 
+use cli_support::office365::writes;
 use cli_support::{Harness, example, read_example};
 
 fn run_ok(harness: &Harness, args: &[&str]) -> String {
@@ -117,15 +118,6 @@ fn a_misspelt_field_map_entry_fails_plan_at_its_position_and_writes_nothing() {
     let path = harness.write("misspelt.yaml", &spec);
     let path = path.to_str().unwrap();
     let line = spec.lines().position(|l| l.contains("Lst_Name")).unwrap() + 1;
-    let writes = |h: &Harness| -> u64 {
-        h.sandbox()
-            .counters
-            .snapshot()
-            .iter()
-            .filter(|(k, _)| !k.starts_with("GET ") && !k.contains("token"))
-            .map(|(_, v)| v)
-            .sum()
-    };
     let before = writes(&harness);
 
     let plan = harness.run(&["plan", "-f", path]);

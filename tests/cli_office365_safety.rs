@@ -5,116 +5,8 @@
 
 mod cli_support;
 
+use cli_support::office365::{Clients, writes};
 use cli_support::{Harness, Run, read_example};
-use projectlink::graph::{GraphClient, GraphCredentials, GraphEndpoints, ItemKind};
-use projectlink::office365::state::{ItemLink, LINK_PROPERTY};
-use projectlink::zoho::ClientOptions;
-
-const TENANT: &str = "7f3c2a10-ace0-4c6e-9d1b-000000000001";
-const FOLDER: &str = "Zoho CRM Contacts";
-
-/// API clients on the harness's sandbox, made once per test: the sandbox, like Zoho, limits
-/// how many tokens a grant may take.
-struct Clients {
-    crm: projectlink::zoho::ZohoClients,
-    graph: GraphClient,
-}
-
-impl Clients {
-    fn new(harness: &Harness) -> Clients {
-        let base = reqwest::Url::parse(&harness.url).unwrap();
-        let creds = GraphCredentials::new(
-            TENANT,
-            "5b7e9c1d-0000-4a2b-8c3d-000000000001",
-            "demo-graph-secret",
-        );
-        let graph = GraphClient::connect(
-            &GraphEndpoints::sandbox(&base),
-            &creds,
-            &ClientOptions::default(),
-        )
-        .unwrap();
-        Clients {
-            crm: harness.demo_admin(),
-            graph,
-        }
-    }
-
-    /// The linked contacts of `user`'s synced folder: (item id, CRM record id).
-    fn synced_contacts(&self, harness: &Harness, user: &str) -> (String, Vec<(String, String)>) {
-        harness.runtime.block_on(async {
-            let mailbox = self
-                .graph
-                .users()
-                .await
-                .unwrap()
-                .into_iter()
-                .find(|u| u.user_principal_name.eq_ignore_ascii_case(user))
-                .unwrap()
-                .id;
-            let folder = self
-                .graph
-                .folders(&mailbox, ItemKind::Contact)
-                .await
-                .unwrap()
-                .into_iter()
-                .find(|f| f.name == FOLDER)
-                .unwrap();
-            let items = self
-                .graph
-                .items(&mailbox, ItemKind::Contact, &folder.id, &[LINK_PROPERTY])
-                .await
-                .unwrap();
-            let linked = items
-                .into_iter()
-                .filter_map(|item| {
-                    let link = ItemLink::parse(item.extended.get(LINK_PROPERTY)?)?;
-                    Some((item.id, link.crm_id))
-                })
-                .collect();
-            (mailbox, linked)
-        })
-    }
-
-    /// Deletes `count` of `user`'s synced contacts in Outlook; the CRM ids of their twins.
-    fn delete_in_outlook(&self, harness: &Harness, user: &str, count: usize) -> Vec<String> {
-        let (mailbox, linked) = self.synced_contacts(harness, user);
-        assert!(linked.len() >= count, "{user} has {} synced", linked.len());
-        harness.runtime.block_on(async {
-            for (item, _) in &linked[..count] {
-                self.graph
-                    .delete_item(&mailbox, ItemKind::Contact, item)
-                    .await
-                    .unwrap();
-            }
-        });
-        linked[..count].iter().map(|(_, crm)| crm.clone()).collect()
-    }
-
-    /// Which of the CRM Contacts records `ids` still exist.
-    fn existing_contacts(&self, harness: &Harness, ids: &[String]) -> Vec<String> {
-        let found = harness
-            .runtime
-            .block_on(self.crm.crm.records_by_ids("Contacts", ids, &["Last_Name"]))
-            .unwrap();
-        found
-            .iter()
-            .filter_map(|r| r["id"].as_str().map(str::to_string))
-            .collect()
-    }
-}
-
-/// Requests that could change either system (token requests left out).
-fn writes(harness: &Harness) -> u64 {
-    harness
-        .sandbox()
-        .counters
-        .snapshot()
-        .iter()
-        .filter(|(k, _)| !k.starts_with("GET ") && !k.contains("token"))
-        .map(|(_, v)| v)
-        .sum()
-}
 
 /// The example applied, with `policy` in place of its `policy` block.
 fn synced(policy: &str) -> (Harness, String) {
@@ -152,9 +44,9 @@ fn a_crm_deletion_is_shown_and_refused_without_prune_and_applies_with_it() {
         plan.all()
     );
     assert!(
-        plan.stdout.contains(&format!(
+        plan.stdout.contains(
             "Refused: the plan deletes 1 CRM record(s) whose Outlook twin was deleted (\""
-        )) && plan
+        ) && plan
             .stdout
             .contains(&format!("(crm {})) and policy.prune is off", gone[0])),
         "{}",

@@ -11,8 +11,9 @@ use super::lease::{self, LockArgs, Recheck};
 use super::progress::TerminalProgress;
 use super::target;
 use super::workflow::{client_options, load_specs, plan_integration};
-use super::{GlobalArgs, exit, office365};
+use super::{GlobalArgs, exit, office365, office365_saved};
 use crate::apply::{ApplyOptions, ApplyReport, OutcomeStatus, execute};
+use crate::engine::saved::check_fresh;
 use crate::plan::planner::{PlanOptions, plan};
 use crate::plan::render::{json::PlanDocument, text};
 use crate::plan::safety::fingerprints;
@@ -359,6 +360,9 @@ async fn apply_saved(
 ) -> anyhow::Result<u8> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the saved plan {}", path.display()))?;
+    if office365_saved::is_office365_plan(&text) {
+        return office365_saved::apply_saved(global, args, path, &text, out, err).await;
+    }
     let document = PlanDocument::from_json(&text)
         .map_err(|e| anyhow::anyhow!("{} is not a usable plan: {e}", path.display()))?;
     let connected = target::connect(global, &document.connection, client_options(global)).await?;
@@ -376,24 +380,8 @@ async fn apply_saved(
         .await
         .context("cannot re-read the live state to check the saved plan")?
         .observed;
-    let now = fingerprints(&observed);
-    let changed: Vec<&String> = document
-        .plan
-        .fingerprints
-        .iter()
-        .filter(|(k, v)| now.get(*k) != Some(v))
-        .map(|(k, _)| k)
-        .collect();
-    if !changed.is_empty() {
-        writeln!(
-            err,
-            "The saved plan is stale: {} changed since it was made. Run `projectlink plan` again.",
-            changed
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )?;
+    if let Err(stale) = check_fresh(&document.plan.fingerprints, &fingerprints(&observed)) {
+        writeln!(err, "{stale}")?;
         return Ok(exit::ERROR);
     }
     // The seal catches edits, not a forger who recomputes it: the planner must still produce

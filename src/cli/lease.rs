@@ -66,10 +66,7 @@ pub async fn recheck(
             if fingerprints(&observed) == shown.fingerprints {
                 Ok(Ok(shown.clone()))
             } else {
-                writeln!(
-                    err,
-                    "Nothing applied: another apply changed this org while this one waited, so the saved plan is stale. Run `projectlink plan` again."
-                )?;
+                writeln!(err, "{}", crate::engine::saved::STALE_AFTER_WAIT)?;
                 Ok(Err(exit::ERROR))
             }
         }

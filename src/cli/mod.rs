@@ -11,6 +11,7 @@ pub mod logging;
 pub mod man;
 pub mod observation;
 pub mod office365;
+pub mod office365_saved;
 pub mod operator;
 pub mod plan;
 pub mod progress;

@@ -13,12 +13,14 @@ use super::progress::TerminalProgress;
 use super::target::{self, Connected};
 use super::workflow::client_options;
 use super::{GlobalArgs, exit};
+use crate::engine::saved::{Fingerprints, STALE_AFTER_WAIT, check_fresh};
 use crate::graph::GraphClient;
 use crate::office365::apply::{ApplyContext, apply};
+use crate::office365::fingerprint::fingerprints as office365_fingerprints;
 use crate::office365::observe::observe;
 use crate::office365::{Desired365, Observed365, SyncPlan, plan, render};
 use crate::plan::planner::PlanOptions;
-use crate::spec::{Connection, FieldPath, LoadedOffice365};
+use crate::spec::{Connection, FieldPath, LoadedOffice365, Office365IntegrationSpec};
 
 /// One Office 365 integration connected, observed and planned.
 pub struct Planned365 {
@@ -37,8 +39,21 @@ pub async fn plan_office365(
     notice: &mut dyn Write,
 ) -> anyhow::Result<Planned365> {
     let spec = &loaded.resource.spec;
-    let owner = loaded.name().to_string();
-    let mut desired = Desired365::from_spec(&owner, spec)
+    let mut planned = plan_spec(global, loaded.name(), spec, options, notice).await?;
+    locate(&mut planned.plan, loaded);
+    Ok(planned)
+}
+
+/// [`plan_office365`] of the spec of the resource named `owner`, without its positions (a
+/// saved plan's).
+pub async fn plan_spec(
+    global: &GlobalArgs,
+    owner: &str,
+    spec: &Office365IntegrationSpec,
+    options: &PlanOptions,
+    notice: &mut dyn Write,
+) -> anyhow::Result<Planned365> {
+    let mut desired = Desired365::from_spec(owner, spec)
         .map_err(|e| anyhow::anyhow!("cannot use the contacts field map of \"{owner}\": {e}"))?;
     desired.policy.prune |= options.prune;
     desired.policy.force = options.force;
@@ -60,8 +75,7 @@ pub async fn plan_office365(
     let observed = observe(&desired, &connected.clients.crm, &graph)
         .await
         .with_context(|| format!("cannot observe the Office 365 integration \"{owner}\""))?;
-    let mut plan = plan(&desired, &observed);
-    locate(&mut plan, loaded);
+    let plan = plan(&desired, &observed);
     Ok(Planned365 {
         connected,
         graph,
@@ -202,14 +216,31 @@ pub async fn apply_planned(
     global: &GlobalArgs,
     args: &ApplyArgs,
     loaded: &LoadedOffice365,
+    planned: Planned365,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    apply_under_lease(global, args, Recheck::Replan(loaded), planned, out, err).await
+}
+
+/// What to do when another apply held the org while this one waited for the lease.
+pub enum Recheck<'a> {
+    /// Plan the spec again and apply that.
+    Replan(&'a LoadedOffice365),
+    /// A saved plan: apply it only if what it read is unchanged.
+    Saved(&'a Fingerprints),
+}
+
+/// Takes the lease (when there is something to apply), checks the plan again if another
+/// apply ran meanwhile (`recheck`), confirms and applies.
+pub async fn apply_under_lease(
+    global: &GlobalArgs,
+    args: &ApplyArgs,
+    recheck: Recheck<'_>,
     mut planned: Planned365,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<u8> {
-    let options = PlanOptions {
-        prune: args.prune,
-        force: args.force,
-    };
     let plan = &planned.plan;
     if plan.is_empty()
         || plan.has_errors()
@@ -221,13 +252,34 @@ pub async fn apply_planned(
     let lease = lease::take(&args.lock, &planned.connected.clients.crm, err).await?;
     let result = async {
         if lease.as_ref().is_some_and(|l| l.moved()) {
-            let mut notice = Vec::new();
-            planned = plan_office365(global, loaded, &options, &mut notice).await?;
-            writeln!(
-                out,
-                "\nAnother apply ran on this org while this one waited; planned again:\n"
-            )?;
-            write!(out, "{}", crate::office365::render::text(&planned.plan))?;
+            match recheck {
+                Recheck::Replan(loaded) => {
+                    let options = PlanOptions {
+                        prune: args.prune,
+                        force: args.force,
+                    };
+                    let mut notice = Vec::new();
+                    planned = plan_office365(global, loaded, &options, &mut notice).await?;
+                    writeln!(
+                        out,
+                        "\nAnother apply ran on this org while this one waited; planned again:\n"
+                    )?;
+                    write!(out, "{}", crate::office365::render::text(&planned.plan))?;
+                }
+                Recheck::Saved(fingerprints) => {
+                    let observed = observe(
+                        &planned.desired,
+                        &planned.connected.clients.crm,
+                        &planned.graph,
+                    )
+                    .await
+                    .context("cannot re-read the live state to check the saved plan")?;
+                    if check_fresh(fingerprints, &office365_fingerprints(&observed)).is_err() {
+                        writeln!(err, "{STALE_AFTER_WAIT}")?;
+                        return Ok(exit::ERROR);
+                    }
+                }
+            }
         }
         confirm_and_apply(&planned, args.auto_approve, out, err).await
     }

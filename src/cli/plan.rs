@@ -2,13 +2,13 @@
 //! optionally save it for `apply plan.json`.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 
 use super::workflow::{load_specs, plan_integration};
-use super::{GlobalArgs, exit, office365};
+use super::{GlobalArgs, exit, office365, office365_saved};
 use crate::plan::planner::PlanOptions;
 use crate::plan::render::{json::PlanDocument, markdown, text};
 
@@ -48,9 +48,9 @@ pub async fn run(
     err: &mut dyn Write,
 ) -> anyhow::Result<u8> {
     let specs = load_specs(&args.files, err, global.stderr_color())?;
-    if args.out.is_some() && (specs.len() > 1 || !specs.office365.is_empty()) {
+    if args.out.is_some() && specs.len() > 1 {
         anyhow::bail!(
-            "-o saves one ProjectsIntegration's plan; the files hold {} resource(s), plan them one at a time (an Office365Integration is always planned afresh by apply)",
+            "-o saves one resource's plan; the files hold {} resource(s), plan them one at a time",
             specs.len()
         );
     }
@@ -98,14 +98,7 @@ pub async fn run(
             }
         }
         if let Some(path) = &args.out {
-            std::fs::write(path, document.to_json())
-                .with_context(|| format!("cannot write the plan to {}", path.display()))?;
-            writeln!(
-                err,
-                "Saved the plan to {}; apply it with `projectlink apply {}`.",
-                path.display(),
-                path.display()
-            )?;
+            save(path, &document.to_json(), err)?;
         }
         code = super::combine_exit_codes(code, exit_code(&planned.plan, args.detailed_exitcode));
     }
@@ -132,6 +125,15 @@ pub async fn run(
             err,
             &mut json_documents,
         )?;
+        if let Some(path) = &args.out {
+            let saved = office365_saved::saved_plan(
+                &planned,
+                loaded.name(),
+                &loaded.resource.spec,
+                &options,
+            );
+            save(path, &saved.to_json(), err)?;
+        }
         code = super::combine_exit_codes(
             code,
             office365::exit_code(&planned.plan, args.detailed_exitcode),
@@ -146,6 +148,19 @@ pub async fn run(
         writeln!(out, "{text}")?;
     }
     Ok(code)
+}
+
+/// Writes a plan for `projectlink apply FILE` and says how to apply it.
+fn save(path: &Path, json: &str, err: &mut dyn Write) -> anyhow::Result<()> {
+    std::fs::write(path, json)
+        .with_context(|| format!("cannot write the plan to {}", path.display()))?;
+    writeln!(
+        err,
+        "Saved the plan to {}; apply it with `projectlink apply {}`.",
+        path.display(),
+        path.display()
+    )?;
+    Ok(())
 }
 
 /// 1 when the plan has errors, 3 when it is refused, 2 for changes with

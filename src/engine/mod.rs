@@ -1,6 +1,10 @@
 //! The kind-independent stages every kind's plan passes through, so each kind (the Projects
 //! integration in `plan/` and `apply/`, Office 365 in `office365/`) gets the same gates.
 //! `safety.rs` is the safety stage: the prune opt-in for deletions, the `maxChangePercent`
-//! guard, the refusal and its exit code.
+//! guard, the refusal and its exit code. `saved.rs` and `seal.rs` are the saved plan: the
+//! fingerprints that make a stale plan refuse to run, and the seal that makes an edited one
+//! refuse to load.
 
 pub mod safety;
+pub mod saved;
+pub mod seal;

@@ -6,6 +6,7 @@
 pub mod apply;
 pub mod desired;
 pub mod field_check;
+pub mod fingerprint;
 pub mod folder;
 mod invites;
 pub mod mapping;

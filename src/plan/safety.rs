@@ -4,13 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use sha2::{Digest, Sha256};
-
 use super::desired::Desired;
 use super::diagnostics::{PlanDiagnostic, Severity};
 use super::model::*;
 use super::planner::PlanOptions;
 use crate::engine::safety::{GuardWords, change_guard};
+use crate::engine::saved::fingerprint;
 use crate::live::Observed;
 
 /// Fields are created 25 per call and portal users added in batches of this size.
@@ -161,24 +160,22 @@ pub fn refusal(
 
 /// Digests of the observed facts, per area, for detecting a stale saved plan.
 pub fn fingerprints(observed: &Observed) -> BTreeMap<String, String> {
-    fn digest<T: serde::Serialize>(value: &T) -> String {
-        let bytes = serde_json::to_vec(value).expect("observed facts serialize");
-        let hash = Sha256::digest(&bytes);
-        hash.iter().take(12).map(|b| format!("{b:02x}")).collect()
-    }
     let mut map = BTreeMap::new();
-    map.insert("crm/marker".into(), digest(&observed.marker));
-    map.insert("crm/link-module".into(), digest(&observed.link_module));
-    map.insert("crm/profiles".into(), digest(&observed.profiles));
-    map.insert("crm/users".into(), digest(&observed.users));
-    map.insert("crm/module-fields".into(), digest(&observed.module_fields));
-    map.insert("projects/portals".into(), digest(&observed.portals));
+    map.insert("crm/marker".into(), fingerprint(&observed.marker));
+    map.insert("crm/link-module".into(), fingerprint(&observed.link_module));
+    map.insert("crm/profiles".into(), fingerprint(&observed.profiles));
+    map.insert("crm/users".into(), fingerprint(&observed.users));
+    map.insert(
+        "crm/module-fields".into(),
+        fingerprint(&observed.module_fields),
+    );
+    map.insert("projects/portals".into(), fingerprint(&observed.portals));
     map.insert(
         "projects/portal-users".into(),
-        digest(&observed.portal_users),
+        fingerprint(&observed.portal_users),
     );
     if let Some(data) = &observed.data {
-        map.insert("data-plane".into(), digest(data));
+        map.insert("data-plane".into(), fingerprint(data));
     }
     map
 }

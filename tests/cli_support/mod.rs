@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod office365;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 

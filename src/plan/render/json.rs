@@ -5,7 +5,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::integrity::{self, Seal, Tampered};
+pub use crate::engine::saved::SavedOptions;
+use crate::engine::seal::{self, Seal, Tampered};
 use crate::plan::planner::PlanOptions;
 use crate::plan::{Desired, FORMAT_VERSION, Plan};
 use crate::spec::Connection;
@@ -23,13 +24,6 @@ pub struct PlanDocument {
     pub plan: Plan,
     /// Digests of every part and change; checked before anything is applied.
     pub seal: Seal,
-}
-
-/// [`PlanOptions`] as a saved plan records them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SavedOptions {
-    pub prune: bool,
-    pub force: bool,
 }
 
 impl From<&PlanOptions> for SavedOptions {
@@ -98,7 +92,7 @@ impl PlanDocument {
             ("options", json!(self.options)),
             ("plan (summary, diagnostics, fingerprints)", json!(header)),
         ];
-        integrity::seal(&parts, &self.plan.changes)
+        seal::seal(&parts, &self.plan.changes)
     }
 
     pub fn to_json(&self) -> String {
@@ -123,10 +117,11 @@ impl PlanDocument {
         }
         let document: PlanDocument =
             serde_json::from_value(value).map_err(|e| SavedPlanError::NotAPlan(e.to_string()))?;
-        integrity::check(
+        seal::check(
             &document.seal,
             &document.compute_seal(),
             &document.plan.changes,
+            |c| format!("{} {}", c.action.label(), c.address),
         )?;
         Ok(document)
     }

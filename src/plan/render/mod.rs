@@ -1,7 +1,6 @@
 //! Renderers of a plan: human text (coloured diffs on a terminal), markdown for pull-request
 //! comments, and versioned JSON for machines and for `apply plan.json`.
 
-pub mod integrity;
 pub mod json;
 pub mod mapping;
 pub mod markdown;

@@ -1,16 +1,16 @@
-//! Digests that seal a saved plan: `apply PLANFILE` refuses a file edited after `plan -o`
-//! wrote it, and names what was edited (a change by its address, or a part of the document).
+//! Digests that seal a saved plan of any kind: `apply PLANFILE` refuses a file edited after
+//! `plan -o` wrote it, and names what was edited (a change by its name, or a part of the
+//! document).
 //!
 //! A digest catches edits and corruption, not a forger who recomputes it; `apply` therefore
 //! also re-plans from the spec the file carries and refuses changes the planner would not
-//! make (see `cli/apply.rs`), so what it executes is always what the planner produced.
+//! make (see `cli/apply.rs` and `cli/office365_saved.rs`), so what it executes is always what
+//! the planner produced.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-
-use crate::plan::Change;
 
 /// The seal written into a saved plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,7 +43,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// Seals a document given its parts (name → value) and its changes.
-pub fn seal(parts: &[(&str, serde_json::Value)], changes: &[Change]) -> Seal {
+pub fn seal<C: Serialize>(parts: &[(&str, serde_json::Value)], changes: &[C]) -> Seal {
     let parts: BTreeMap<String, String> = parts
         .iter()
         .map(|(name, value)| (name.to_string(), digest_of(value)))
@@ -68,8 +68,13 @@ pub fn seal(parts: &[(&str, serde_json::Value)], changes: &[Change]) -> Seal {
 }
 
 /// Compares the seal the file carries with one computed from its content, naming every
-/// part and change that differs.
-pub fn check(stored: &Seal, fresh: &Seal, changes: &[Change]) -> Result<(), Tampered> {
+/// part and change (by `name`, e.g. `create crm/module/Linked_Projects`) that differs.
+pub fn check<C>(
+    stored: &Seal,
+    fresh: &Seal,
+    changes: &[C],
+    name: impl Fn(&C) -> String,
+) -> Result<(), Tampered> {
     if stored == fresh {
         return Ok(());
     }
@@ -81,12 +86,7 @@ pub fn check(stored: &Seal, fresh: &Seal, changes: &[Change]) -> Result<(), Tamp
     }
     for (index, change) in changes.iter().enumerate() {
         if stored.changes.get(index) != Some(&fresh.changes[index]) {
-            edited.push(format!(
-                "change {} ({} {})",
-                index + 1,
-                change.action.label(),
-                change.address
-            ));
+            edited.push(format!("change {} ({})", index + 1, name(change)));
         }
     }
     if stored.changes.len() != fresh.changes.len() {
@@ -114,9 +114,17 @@ mod tests {
 
     #[test]
     fn an_unchanged_document_passes_and_an_edited_part_is_named() {
-        let sealed = seal(&parts("sandbox:x"), &[]);
-        assert_eq!(check(&sealed, &seal(&parts("sandbox:x"), &[]), &[]), Ok(()));
-        let err = check(&sealed, &seal(&parts("zoho:us"), &[]), &[]).unwrap_err();
+        let sealed = seal::<()>(&parts("sandbox:x"), &[]);
+        assert_eq!(
+            check::<()>(&sealed, &seal::<()>(&parts("sandbox:x"), &[]), &[], |_| {
+                String::new()
+            }),
+            Ok(())
+        );
+        let err = check::<()>(&sealed, &seal::<()>(&parts("zoho:us"), &[]), &[], |_| {
+            String::new()
+        })
+        .unwrap_err();
         assert_eq!(
             err.to_string(),
             "the plan was edited after it was saved: its target"
@@ -125,10 +133,28 @@ mod tests {
 
     #[test]
     fn an_edited_summary_digest_is_named() {
-        let mut sealed = seal(&parts("sandbox:x"), &[]);
+        let mut sealed = seal::<()>(&parts("sandbox:x"), &[]);
         sealed.digest = "0".repeat(64);
-        let err = check(&sealed, &seal(&parts("sandbox:x"), &[]), &[]).unwrap_err();
+        let err = check::<()>(&sealed, &seal::<()>(&parts("sandbox:x"), &[]), &[], |_| {
+            String::new()
+        })
+        .unwrap_err();
         assert!(err.to_string().ends_with("its digest"), "{err}");
+    }
+
+    #[test]
+    fn an_edited_change_is_named_by_the_kind() {
+        let changes = [json!("a"), json!("b")];
+        let sealed = seal(&parts("sandbox:x"), &changes);
+        let edited = [json!("a"), json!("c")];
+        let err = check(&sealed, &seal(&parts("sandbox:x"), &edited), &edited, |c| {
+            format!("update {c}")
+        })
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the plan was edited after it was saved: change 2 (update \"c\")"
+        );
     }
 
     #[test]
