@@ -514,3 +514,113 @@ async fn variables_are_created_read_updated_and_deleted() {
         .await;
     assert_eq!(gone.status.as_u16(), 204);
 }
+
+/// The listed `modified_time` of module `api_name` and of profile `profile`.
+async fn listed_times(env: &Env, api_name: &str, profile: &str) -> (String, String) {
+    let modules = env.get("/crm/v8/settings/modules", &[]).await;
+    let module = modules.ok()["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["api_name"] == api_name)
+        .unwrap()["modified_time"]
+        .as_str()
+        .expect("every sandbox module can be customised, so it has a modified_time")
+        .to_string();
+    let profiles = env.get("/crm/v8/settings/profiles", &[]).await;
+    let profile = profiles.ok()["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == profile)
+        .unwrap()["modified_time"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (module, profile)
+}
+
+/// Zoho's times are whole seconds: wait for the next one so a change shows.
+async fn next_second() {
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+}
+
+#[tokio::test]
+async fn field_changes_move_the_modules_time_and_permission_changes_the_profiles() {
+    let env = Env::start().await;
+    let profiles = env.get("/crm/v8/settings/profiles", &[]).await;
+    let standard = profiles.ok()["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Standard")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (deals_at_start, standard_at_start) = listed_times(&env, "Deals", &standard).await;
+
+    next_second().await;
+    let created = env
+        .post(
+            "/crm/v8/settings/fields?module=Deals",
+            json!({"fields": [{"field_label": "Delivery Notes", "data_type": "text"}]}),
+        )
+        .await;
+    let field_id = created.ok()["fields"][0]["details"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (after_create, standard_now) = listed_times(&env, "Deals", &standard).await;
+    assert!(
+        after_create > deals_at_start,
+        "{after_create} after {deals_at_start}"
+    );
+    assert_eq!(
+        standard_now, standard_at_start,
+        "a field is not a permission"
+    );
+
+    next_second().await;
+    let path = format!("/crm/v8/settings/fields/{field_id}");
+    let tooltip = json!({"fields": [{"tooltip": {"name": "Info Icon", "value": "owned"}}]});
+    env.call(Method::PATCH, &path, &[("module", "Deals")], Some(tooltip))
+        .await
+        .ok();
+    let (after_update, _) = listed_times(&env, "Deals", &standard).await;
+    assert!(
+        after_update > after_create,
+        "{after_update} after {after_create}"
+    );
+
+    next_second().await;
+    env.call(Method::DELETE, &path, &[("module", "Deals")], None)
+        .await
+        .ok();
+    let (after_delete, _) = listed_times(&env, "Deals", &standard).await;
+    assert!(
+        after_delete > after_update,
+        "{after_delete} after {after_update}"
+    );
+
+    let one = env
+        .get(&format!("/crm/v8/settings/profiles/{standard}"), &[])
+        .await;
+    let edit_deals = one.ok()["profiles"][0]["permissions_details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Crm_Implied_Edit_Potentials")
+        .unwrap()["id"]
+        .clone();
+    next_second().await;
+    env.put(
+        &format!("/crm/v8/settings/profiles/{standard}"),
+        json!({"profiles": [{"permissions_details": [{"id": edit_deals, "enabled": false}]}]}),
+    )
+    .await
+    .ok();
+    let (deals_now, after_permission) = listed_times(&env, "Deals", &standard).await;
+    assert!(after_permission > standard_at_start);
+    assert_eq!(deals_now, after_delete, "a permission is not a field");
+}

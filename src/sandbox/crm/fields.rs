@@ -384,6 +384,7 @@ fn update_one_field(
         "UPDATE crm_fields SET modified_ms = ?2 WHERE id = ?1",
         params![id, now],
     )?;
+    meta::touch_module(conn, &module.api_name)?;
     Ok(success("field updated", json!({ "id": id })))
 }
 
@@ -471,6 +472,7 @@ pub async fn delete_one(
         }
         let tx = c.transaction()?;
         tx.execute("DELETE FROM crm_fields WHERE id = ?1", params![id])?;
+        meta::touch_module(&tx, &module.api_name)?;
         tx.execute(
             "UPDATE crm_records SET data = json_remove(data, ?2) WHERE module = ?1",
             params![module.api_name, format!("$.{}", field.api_name)],

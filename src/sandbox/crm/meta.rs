@@ -432,7 +432,21 @@ pub fn insert_field(
             now
         ],
     )?;
+    touch_module(conn, &module.api_name)?;
     Ok(field_by_id(conn, &id)?.expect("field just inserted"))
+}
+
+/// Moves a module's `modified_time` to now, for a change to its fields. Zoho documents the
+/// module list's `modified_time` as when the module was last customised; that adding,
+/// changing or deleting a field is such a customisation is inferred (Zoho's mobile SDK
+/// fetches customised modules with `getModules(modifiedSince:)`), not stated. projectlink
+/// reads a module's fields again only when this time moved (`live/metadata.rs`).
+pub fn touch_module(conn: &Connection, api_name: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE crm_modules SET modified_ms = ?2 WHERE api_name = ?1",
+        params![api_name, now_ms()],
+    )?;
+    Ok(())
 }
 
 /// A related-list api name not yet used in `target` (Zoho keeps them unique per module).
@@ -488,7 +502,9 @@ pub fn create_profile(
     Ok(id)
 }
 
-/// Sets one of a profile's module permissions (seed overrides and the profile update API).
+/// Sets one of a profile's module permissions (seed overrides and the profile update API),
+/// and moves the profile's `modified_time`, which Zoho documents on profiles (list and
+/// single GET) and which projectlink reads permissions again by.
 pub fn set_permission(
     conn: &Connection,
     profile_id: &str,
@@ -502,6 +518,12 @@ pub fn set_permission(
             (SELECT id FROM crm_permissions WHERE module = ?2 AND action = ?4)",
         params![profile_id, module, enabled, action],
     )?;
+    if changed > 0 {
+        conn.execute(
+            "UPDATE crm_profiles SET modified_ms = ?2 WHERE id = ?1",
+            params![profile_id, now_ms()],
+        )?;
+    }
     Ok(changed > 0)
 }
 
@@ -568,6 +590,35 @@ mod tests {
         assert_eq!(name, "Crm_Implied_View_Potentials");
         let later = create_profile(&c, "Sales", None, true, false).unwrap();
         assert!(!has_permission(&c, &later, "Deals", "View").unwrap());
+    }
+
+    fn modified_ms(c: &Connection, table: &str, key: &str, value: &str) -> i64 {
+        c.query_row(
+            &format!("SELECT modified_ms FROM {table} WHERE {key} = ?1"),
+            params![value],
+            |r| r.get(0),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_new_field_moves_its_modules_time_and_a_permission_its_profiles() {
+        let c = conn();
+        let standard = create_profile(&c, "Standard", None, false, true).unwrap();
+        let deals = create_standard_module(&c, standard::module("Deals").unwrap()).unwrap();
+        c.execute_batch(
+            "UPDATE crm_modules SET modified_ms = 0; UPDATE crm_profiles SET modified_ms = 0",
+        )
+        .unwrap();
+        let field = NewField {
+            custom: true,
+            ..NewField::system("Delivery_Notes", "Delivery Notes", "text", false)
+        };
+        insert_field(&c, &deals, field).unwrap();
+        assert!(modified_ms(&c, "crm_modules", "api_name", "Deals") > 0);
+        assert_eq!(modified_ms(&c, "crm_profiles", "id", &standard), 0);
+        assert!(set_permission(&c, &standard, "Deals", "Edit", false).unwrap());
+        assert!(modified_ms(&c, "crm_profiles", "id", &standard) > 0);
     }
 
     #[test]

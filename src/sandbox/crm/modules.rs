@@ -91,7 +91,10 @@ pub fn render(conn: &Connection, m: &ModuleRow, detail: bool) -> rusqlite::Resul
                 m.api_name.as_str(),
                 "Quotes" | "Sales_Orders" | "Purchase_Orders" | "Invoices"
             ),
-            "modified_time": if custom { json!(iso(m.modified_ms)) } else { Value::Null },
+            // Zoho's answers carry it for standard modules too (Leads in its module metadata
+            // examples); `null` only for modules that cannot be customised (Home), which the
+            // sandbox has none of. Fields created, changed or deleted move it (meta.rs).
+            "modified_time": iso(m.modified_ms),
             "plural_label": m.plural_label,
             "presence_sub_menu": false,
             "triggers_supported": true,
