@@ -10,11 +10,13 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::metadata::CrmMetadata;
 use super::snapshot::Observed;
 use crate::zoho::crm::Record;
 
 /// Format of the cache file; a cache of any other format is ignored (full observation).
-pub const CACHE_FORMAT: u32 = 1;
+/// 2: module fields and metadata stamps (`crm_metadata`).
+pub const CACHE_FORMAT: u32 = 2;
 /// Watermark key of the CRM reads.
 pub const CRM_SOURCE: &str = "crm";
 /// How far before a watermark incremental listings start by default: the machine's and
@@ -47,6 +49,10 @@ pub struct ObservationCache {
     pub watermarks: BTreeMap<String, DateTime<Utc>>,
     /// CRM listings read by that observation, keyed by [`listing_key`].
     pub listings: BTreeMap<String, CachedListing>,
+    /// The module fields read and, for them and the profiles' permissions in `observed`,
+    /// Zoho's `modified_time` as listed before they were read.
+    #[serde(default)]
+    pub crm_metadata: CrmMetadata,
     /// The observation itself.
     pub observed: Observed,
 }
@@ -91,7 +97,7 @@ pub enum ObservationKind {
         why: FullReason,
     },
     /// Only what changed since `since` (the watermark less the overlap) was read, plus the
-    /// metadata, which has no cheap change signal.
+    /// one-call metadata lists whose times say which fields and profiles changed.
     Incremental { since: DateTime<Utc> },
 }
 

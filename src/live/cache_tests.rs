@@ -17,6 +17,7 @@ fn cache() -> ObservationCache {
         full_at: at("2026-01-05T08:00:00Z"),
         watermarks: [(CRM_SOURCE.to_string(), at("2026-01-05T10:00:00Z"))].into(),
         listings: BTreeMap::new(),
+        crm_metadata: Default::default(),
         observed: Observed::default(),
     }
 }

@@ -95,6 +95,7 @@ pub async fn observe_cached<C: CrmApi, P: ProjectsApi>(
                 .into_iter()
                 .map(|s| (s.to_string(), watermark))
                 .collect(),
+            crm_metadata: reads.metadata().kept(),
             listings: reads.into_listings(),
             observed: observed.clone(),
         };

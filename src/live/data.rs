@@ -231,7 +231,9 @@ pub async fn observe_data<C: CrmApi, P: ProjectsApi>(
             || m.client_mapping == super::ClientMappingState::Pending
     });
     let field_exists = |module: &'static str, field: &'static str| async move {
-        crm.fields(module)
+        reads
+            .metadata()
+            .fields(crm, module)
             .await
             .map(|fs| fs.iter().any(|f| f.api_name == field))
             .map_err(reading(format!("fields of CRM module {module}")))

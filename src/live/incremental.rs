@@ -12,6 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 
 use super::cache::{CRM_SOURCE, CachedListing, ObservationCache, listing_key};
+use super::metadata::MetadataReads;
 use super::snapshot::CrmUserFacts;
 use crate::zoho::crm::{CrmUser, DeletedRecord, Org, Record, RecordQuery, UserType};
 use crate::zoho::{CrmApi, ZohoError};
@@ -24,6 +25,8 @@ pub struct CrmReads<'a> {
     /// The org, when it was read already (to pick the cache).
     org: Option<Org>,
     read: Mutex<BTreeMap<String, CachedListing>>,
+    /// Fields and profile permissions, read when their stamps moved (see [`super::metadata`]).
+    metadata: MetadataReads<'a>,
 }
 
 impl<'a> CrmReads<'a> {
@@ -43,6 +46,7 @@ impl<'a> CrmReads<'a> {
             overlap,
             org: None,
             read: Mutex::default(),
+            metadata: MetadataReads::on(&cache.observed, &cache.crm_metadata, since),
         }
     }
 
@@ -107,6 +111,11 @@ impl<'a> CrmReads<'a> {
         };
         self.read.lock().expect("listing lock").insert(key, listing);
         Ok(list)
+    }
+
+    /// The metadata reads of this observation: module fields and profile permissions.
+    pub fn metadata(&self) -> &MetadataReads<'a> {
+        &self.metadata
     }
 
     /// The listings read, for the next cache.

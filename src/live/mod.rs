@@ -10,6 +10,7 @@ pub mod creation_tag;
 pub mod data;
 pub mod incremental;
 pub mod marker;
+pub mod metadata;
 pub mod names;
 pub mod observe;
 pub mod projects_read;

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::incremental::CrmReads;
 use super::observe::{ObserveError, reading};
 use super::snapshot::{Observed, ProjectsGrant};
 use crate::plan::Desired;
@@ -50,11 +51,13 @@ pub struct ActingUserFacts {
 }
 
 /// Reads the names `desired` uses; `observed` says which portal is selected and visible.
+/// The Deals fields go through `reads`, which reads them only when the module changed.
 pub async fn observe_names<C: CrmApi, P: ProjectsApi>(
     desired: &Desired,
     observed: &Observed,
     crm: &C,
     projects: &P,
+    reads: &CrmReads<'_>,
 ) -> Result<NamedFacts, ObserveError> {
     let acting_user = async {
         let users = crm
@@ -71,8 +74,9 @@ pub async fn observe_names<C: CrmApi, P: ProjectsApi>(
         if desired.deal_conversion.is_none() {
             return Ok(None);
         }
-        let fields = crm
-            .fields(DEALS_MODULE)
+        let fields = reads
+            .metadata()
+            .fields(crm, DEALS_MODULE)
             .await
             .map_err(reading(format!("fields of CRM module {DEALS_MODULE}")))?;
         Ok(Some(

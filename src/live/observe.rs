@@ -7,9 +7,10 @@ use futures::future::try_join_all;
 
 use super::incremental::CrmReads;
 use super::marker::{MARKER_VARIABLE, Marker};
+use super::metadata::MetadataReads;
 use super::snapshot::*;
 use crate::plan::Desired;
-use crate::zoho::crm::{CrmUser, Field};
+use crate::zoho::crm::{CrmUser, Field, Module, Org, Profile, Variable};
 use crate::zoho::projects::{PortalUserFilter, ProjectsUser};
 use crate::zoho::{CrmApi, ProjectsApi, ZohoError};
 
@@ -92,7 +93,7 @@ pub async fn observe_with<C: CrmApi, P: ProjectsApi>(
             )))?;
         observed.link_record_count = Some(count);
     }
-    observed.names = super::names::observe_names(desired, &observed, crm, projects).await?;
+    observed.names = super::names::observe_names(desired, &observed, crm, projects, reads).await?;
     observed.data = super::data::observe_data(desired, &observed, crm, projects, reads).await?;
     Ok(observed)
 }
@@ -123,11 +124,19 @@ struct CrmFacts {
     users: Vec<CrmUserFacts>,
 }
 
-async fn observe_crm<C: CrmApi>(
-    desired: &Desired,
+/// The CRM lists every observation reads, one call each whatever the org's size.
+struct CrmLists {
+    org: Org,
+    variables: Vec<Variable>,
+    modules: Vec<Module>,
+    profiles: Vec<Profile>,
+    users: Vec<CrmUserFacts>,
+}
+
+async fn read_crm_lists<C: CrmApi>(
     crm: &C,
     reads: &CrmReads<'_>,
-) -> Result<CrmFacts, ObserveError> {
+) -> Result<CrmLists, ObserveError> {
     let org = async {
         match reads.org() {
             Some(org) => Ok(org.clone()),
@@ -142,26 +151,52 @@ async fn observe_crm<C: CrmApi>(
             .await
             .map_err(reading("CRM users"))
     };
-    let mapped_modules: Vec<&str> = desired
+    let (org, variables, modules, profiles, users) =
+        futures::try_join!(org, variables, modules, profiles, users)?;
+    Ok(CrmLists {
+        org,
+        variables,
+        modules,
+        profiles,
+        users,
+    })
+}
+
+/// Reads the CRM side. The lists come first: the `modified_time` of each module and profile
+/// they carry decides whether its fields or permissions are read again (see
+/// [`super::metadata`]), and it must be listed before those are read, never after.
+async fn observe_crm<C: CrmApi>(
+    desired: &Desired,
+    crm: &C,
+    reads: &CrmReads<'_>,
+) -> Result<CrmFacts, ObserveError> {
+    let lists = read_crm_lists(crm, reads).await?;
+    let metadata = reads.metadata();
+    metadata.listed_modules(&lists.modules);
+    let link = lists
         .modules
         .iter()
-        .filter(|m| !m.field_map.is_empty())
-        .map(|m| m.module.as_str())
-        .collect();
-    let module_fields = try_join_all(mapped_modules.iter().map(|module| async move {
-        let fields = crm
-            .fields(module)
-            .await
-            .map_err(reading(format!("fields of CRM module {module}")))?;
-        Ok::<_, ObserveError>((
-            module.to_string(),
-            fields.iter().map(field_facts).collect::<Vec<_>>(),
-        ))
-    }));
-    let (org, variables, modules, profiles, users, module_fields) =
-        futures::try_join!(org, variables, modules, profiles, users, module_fields)?;
+        .find(|m| m.api_name == desired.link_module);
+    let (module_fields, link_module, profiles) = futures::try_join!(
+        mapped_module_fields(desired, crm, metadata),
+        link_module_facts(crm, metadata, link),
+        profile_facts(desired, crm, metadata, link, &lists.profiles),
+    )?;
+    Ok(CrmFacts {
+        org: OrgFacts {
+            id: lists.org.id,
+            company_name: lists.org.company_name,
+        },
+        marker: marker_facts(&lists.variables),
+        link_module,
+        module_fields,
+        profiles,
+        users: lists.users,
+    })
+}
 
-    let marker = match variables.iter().find(|v| v.api_name == MARKER_VARIABLE) {
+fn marker_facts(variables: &[Variable]) -> MarkerFacts {
+    match variables.iter().find(|v| v.api_name == MARKER_VARIABLE) {
         None => MarkerFacts::Absent,
         Some(v) => match Marker::parse(&v.value_text().unwrap_or_default()) {
             Ok(marker) => MarkerFacts::Present {
@@ -173,81 +208,112 @@ async fn observe_crm<C: CrmApi>(
                 error,
             },
         },
-    };
+    }
+}
 
-    let link_module = match modules.iter().find(|m| m.api_name == desired.link_module) {
-        None => None,
-        Some(m) => {
-            let fields = crm
-                .fields(&m.api_name)
-                .await
-                .map_err(reading(format!("fields of CRM module {}", m.api_name)))?;
-            let mut fields: Vec<FieldFacts> = fields
-                .iter()
-                .filter(|f| f.custom_field == Some(true))
-                .map(field_facts)
-                .collect();
-            fields.sort_by(|a, b| a.api_name.cmp(&b.api_name));
-            Some(LinkModuleFacts {
-                id: m.id.clone(),
-                api_name: m.api_name.clone(),
-                owner: m.description.as_deref().and_then(owner_in),
-                fields,
-            })
-        }
-    };
+/// The fields of each module the spec maps fields of.
+async fn mapped_module_fields<C: CrmApi>(
+    desired: &Desired,
+    crm: &C,
+    metadata: &MetadataReads<'_>,
+) -> Result<BTreeMap<String, Vec<FieldFacts>>, ObserveError> {
+    let mapped = desired.modules.iter().filter(|m| !m.field_map.is_empty());
+    let read = try_join_all(mapped.map(|wanted| async move {
+        let name = wanted.module.as_str();
+        let fields = metadata
+            .fields(crm, name)
+            .await
+            .map_err(reading(format!("fields of CRM module {name}")))?;
+        Ok::<_, ObserveError>((name.to_string(), fields.iter().map(field_facts).collect()))
+    }));
+    Ok(read.await?.into_iter().collect())
+}
 
-    // Permissions on the link module only exist once the module does.
-    let profiles = if link_module.is_some() {
-        try_join_all(profiles.iter().map(|p| async move {
-            crm.profile(&p.id)
-                .await
-                .map_err(reading(format!("CRM profile {}", p.name)))
-        }))
-        .await?
-    } else {
-        profiles
+/// The link module with its custom fields, sorted; `None` when the org has no such module.
+async fn link_module_facts<C: CrmApi>(
+    crm: &C,
+    metadata: &MetadataReads<'_>,
+    module: Option<&Module>,
+) -> Result<Option<LinkModuleFacts>, ObserveError> {
+    let Some(m) = module else {
+        return Ok(None);
     };
-    let mut profiles: Vec<ProfileFacts> = profiles
+    let fields = metadata
+        .fields(crm, &m.api_name)
+        .await
+        .map_err(reading(format!("fields of CRM module {}", m.api_name)))?;
+    let mut fields: Vec<FieldFacts> = fields
         .iter()
-        .map(|p| ProfileFacts {
-            id: p.id.clone(),
-            name: p.name.clone(),
-            link_permissions: PermissionKind::ALL
-                .iter()
-                .filter_map(|kind| {
-                    p.permissions_details
-                        .iter()
-                        .find(|perm| {
-                            kind.matches(&perm.name, perm.module.as_deref(), &desired.link_module)
-                        })
-                        .map(|perm| {
-                            (
-                                *kind,
-                                PermissionFacts {
-                                    id: perm.id.clone(),
-                                    enabled: perm.enabled,
-                                    locked: perm.customizable == Some(false),
-                                },
-                            )
-                        })
-                })
-                .collect(),
-        })
+        .filter(|f| f.custom_field == Some(true))
+        .map(field_facts)
         .collect();
-    profiles.sort_by(|a, b| a.name.cmp(&b.name));
+    fields.sort_by(|a, b| a.api_name.cmp(&b.api_name));
+    Ok(Some(LinkModuleFacts {
+        id: m.id.clone(),
+        api_name: m.api_name.clone(),
+        owner: m.description.as_deref().and_then(owner_in),
+        fields,
+    }))
+}
 
-    Ok(CrmFacts {
-        org: OrgFacts {
-            id: org.id,
-            company_name: org.company_name,
-        },
-        marker,
-        link_module,
-        module_fields: module_fields.into_iter().collect(),
-        profiles,
-        users,
-    })
+/// Every profile, sorted by name, with its permissions on the link module. Those exist only
+/// once the module does; then each profile is read whole unless its stamp holds.
+async fn profile_facts<C: CrmApi>(
+    desired: &Desired,
+    crm: &C,
+    metadata: &MetadataReads<'_>,
+    link: Option<&Module>,
+    listed: &[Profile],
+) -> Result<Vec<ProfileFacts>, ObserveError> {
+    let Some(link) = link else {
+        let mut profiles: Vec<ProfileFacts> = listed
+            .iter()
+            .map(|p| link_permission_facts(p, &desired.link_module))
+            .collect();
+        profiles.sort_by(|a, b| a.name.cmp(&b.name));
+        return Ok(profiles);
+    };
+    let mut profiles = try_join_all(listed.iter().map(|p| async move {
+        metadata.note_profile(p);
+        if let Some(cached) = metadata.cached_profile(p, link) {
+            return Ok(cached);
+        }
+        let whole = crm
+            .profile(&p.id)
+            .await
+            .map_err(reading(format!("CRM profile {}", p.name)))?;
+        Ok::<_, ObserveError>(link_permission_facts(&whole, &desired.link_module))
+    }))
+    .await?;
+    profiles.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(profiles)
+}
+
+/// A profile with its permissions on `link_module` (none in a profile from the list, which
+/// carries no `permissions_details`).
+fn link_permission_facts(p: &Profile, link_module: &str) -> ProfileFacts {
+    ProfileFacts {
+        id: p.id.clone(),
+        name: p.name.clone(),
+        link_permissions: PermissionKind::ALL
+            .iter()
+            .filter_map(|kind| {
+                p.permissions_details
+                    .iter()
+                    .find(|perm| kind.matches(&perm.name, perm.module.as_deref(), link_module))
+                    .map(|perm| {
+                        (
+                            *kind,
+                            PermissionFacts {
+                                id: perm.id.clone(),
+                                enabled: perm.enabled,
+                                locked: perm.customizable == Some(false),
+                            },
+                        )
+                    })
+            })
+            .collect(),
+    }
 }
 
 fn crm_user_facts(u: &CrmUser) -> CrmUserFacts {

@@ -179,6 +179,9 @@ pub struct Profile {
     pub description: Option<String>,
     #[serde(deserialize_with = "lenient::or_default")]
     pub permissions_details: Vec<Permission>,
+    /// When the profile was last changed (its permissions among it); in the list too.
+    #[serde(deserialize_with = "lenient::opt_datetime")]
+    pub modified_time: Option<DateTime<Utc>>,
 }
 
 /// One permission of a profile (`Crm_Implied_View_Linked_Projects`, …).
@@ -266,6 +269,10 @@ pub struct Module {
     pub status: Option<String>,
     #[serde(deserialize_with = "lenient::or_default")]
     pub profiles: Vec<NamedRef>,
+    /// When the module was last customised (its fields, layouts); `null` for modules that
+    /// cannot be customised, such as Home.
+    #[serde(deserialize_with = "lenient::opt_datetime")]
+    pub modified_time: Option<DateTime<Utc>>,
 }
 
 /// `GET /settings/fields?module=`.
