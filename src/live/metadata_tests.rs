@@ -239,3 +239,39 @@ fn a_full_observation_reuses_nothing_and_keeps_the_stamps_it_listed() {
         "a profile listed without a time keeps no stamp"
     );
 }
+
+#[test]
+fn cached_fields_read_back_as_they_were_answered() {
+    // A field as Zoho answers it, with the parts observation reads: a lookup, a tooltip,
+    // picklist values, uniqueness. The cache file must give back the same field.
+    let answered: Field = serde_json::from_value(serde_json::json!({
+        "id": 4876876000000101_u64,
+        "api_name": "Deal",
+        "field_label": "Deal",
+        "data_type": "lookup",
+        "custom_field": true,
+        "lookup": {"module": {"api_name": "Deals", "id": "4876876000000003"}},
+        "tooltip": {"name": "Info Icon", "value": "managed by projectlink (acme)"},
+        "pick_list_values": [{"display_value": "Open", "actual_value": "Open"}],
+        "unique": {"casesensitive": "false"},
+    }))
+    .unwrap();
+    let metadata = CrmMetadata {
+        modules: [(
+            "Linked_Projects".to_string(),
+            CachedFields {
+                stamp: stamp("m2", "2026-01-05T09:00:00Z"),
+                fields: vec![answered.clone()],
+            },
+        )]
+        .into(),
+        profiles: BTreeMap::new(),
+    };
+    let text = serde_json::to_string(&metadata).unwrap();
+    let back: CrmMetadata = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, metadata);
+    let field = &back.modules["Linked_Projects"].fields[0];
+    assert_eq!(field.lookup_module(), Some("Deals"));
+    assert_eq!(field.id, "4876876000000101");
+    assert!(field.is_unique());
+}
