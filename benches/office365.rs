@@ -539,6 +539,7 @@ async fn run(sizes: Sizes, sandbox: &mut SandboxProcess) {
     let context = ApplyContext {
         observed: &initial,
         progress: &no_progress,
+        journal: None,
     };
     let applied = apply(&first, &context, &sync.zoho.crm, &sync.graph).await;
     let apply_time = t.elapsed();
@@ -609,6 +610,7 @@ async fn run(sizes: Sizes, sandbox: &mut SandboxProcess) {
     let context = ApplyContext {
         observed: &observed,
         progress: &no_progress,
+        journal: None,
     };
     let applied = apply(&steady, &context, &sync.zoho.crm, &sync.graph).await;
     let apply_time = t.elapsed();

@@ -13,14 +13,18 @@ use super::progress::TerminalProgress;
 use super::target::{self, Connected};
 use super::workflow::client_options;
 use super::{GlobalArgs, exit};
+use crate::engine::journal::{self, Journal, Line};
 use crate::engine::saved::{Fingerprints, STALE_AFTER_WAIT, check_fresh};
 use crate::graph::GraphClient;
 use crate::office365::apply::{ApplyContext, apply};
 use crate::office365::fingerprint::fingerprints as office365_fingerprints;
 use crate::office365::observe::observe;
+use crate::office365::resume::{link_instead_of_create, unlinked_records};
 use crate::office365::{Desired365, Observed365, SyncPlan, plan, render};
 use crate::plan::planner::PlanOptions;
-use crate::spec::{Connection, FieldPath, LoadedOffice365, Office365IntegrationSpec};
+use crate::spec::{
+    Connection, FieldPath, KIND_OFFICE365_INTEGRATION, LoadedOffice365, Office365IntegrationSpec,
+};
 
 /// One Office 365 integration connected, observed and planned.
 pub struct Planned365 {
@@ -135,7 +139,8 @@ pub fn exit_code(plan: &SyncPlan, detailed: bool) -> u8 {
 
 /// Applies a plan after confirmation, printing the report and the API calls used.
 pub async fn confirm_and_apply(
-    planned: &Planned365,
+    global: &GlobalArgs,
+    planned: &mut Planned365,
     auto_approve: bool,
     out: &mut dyn Write,
     err: &mut dyn Write,
@@ -157,6 +162,9 @@ pub async fn confirm_and_apply(
         writeln!(out, "Apply cancelled.")?;
         return Ok(exit::ERROR);
     }
+    let journal = start_journal(global, planned, out)?;
+    let planned = &*planned;
+    let plan = &planned.plan;
     let crm_before = planned.connected.clients.stats.snapshot();
     let graph_before = planned.graph.stats();
     let progress = TerminalProgress::new();
@@ -164,6 +172,7 @@ pub async fn confirm_and_apply(
     let context = ApplyContext {
         observed: &planned.observed,
         progress: &show,
+        journal: Some(&journal),
     };
     let applied = apply(
         plan,
@@ -173,6 +182,7 @@ pub async fn confirm_and_apply(
     )
     .await;
     progress.finish();
+    journal.finish(applied.failures.is_empty());
     let crm_used = planned
         .connected
         .clients
@@ -207,6 +217,37 @@ pub async fn confirm_and_apply(
     } else {
         exit::ERROR
     })
+}
+
+/// Starts this apply's journal (`<state-dir>/journal/office365-NAME.jsonl`). When the last
+/// apply of this resource was stopped before its end, the records it created for Outlook
+/// items and did not link are linked now rather than created again.
+fn start_journal(
+    global: &GlobalArgs,
+    planned: &mut Planned365,
+    out: &mut dyn Write,
+) -> anyhow::Result<Journal> {
+    let path = journal::path(&global.state_dir, "office365", &planned.desired.owner);
+    let stopped = journal::read(&path)?.filter(|r| !r.finished());
+    let mut resumed = 0;
+    if let Some(stopped) = &stopped {
+        resumed = stopped.done_count();
+        let unlinked = unlinked_records(stopped);
+        let linked = link_instead_of_create(&mut planned.plan, &planned.observed, &unlinked);
+        writeln!(
+            out,
+            "Resuming the apply that was stopped ({}): {resumed} operation(s) it finished are not repeated, {linked} record(s) it created are linked instead of created again.",
+            path.display()
+        )?;
+    }
+    let started = Line::Started {
+        kind: KIND_OFFICE365_INTEGRATION.into(),
+        name: planned.desired.owner.clone(),
+        target: planned.connected.id.clone(),
+        at: chrono::Utc::now(),
+        resumed,
+    };
+    Ok(Journal::start(&path, started)?)
 }
 
 /// Applies an Office 365 plan under the org's apply lease (the same lease as the
@@ -247,7 +288,7 @@ pub async fn apply_under_lease(
         || planned.desired.observe_only
         || plan.refusal.is_some()
     {
-        return confirm_and_apply(&planned, args.auto_approve, out, err).await;
+        return confirm_and_apply(global, &mut planned, args.auto_approve, out, err).await;
     }
     let lease = lease::take(&args.lock, &planned.connected.clients.crm, err).await?;
     let result = async {
@@ -281,7 +322,7 @@ pub async fn apply_under_lease(
                 }
             }
         }
-        confirm_and_apply(&planned, args.auto_approve, out, err).await
+        confirm_and_apply(global, &mut planned, args.auto_approve, out, err).await
     }
     .await;
     lease::release(lease, err).await?;

@@ -3,8 +3,10 @@
 //! `safety.rs` is the safety stage: the prune opt-in for deletions, the `maxChangePercent`
 //! guard, the refusal and its exit code. `saved.rs` and `seal.rs` are the saved plan: the
 //! fingerprints that make a stale plan refuse to run, and the seal that makes an edited one
-//! refuse to load.
+//! refuse to load. `journal.rs` is the apply journal, flushed after every operation so a
+//! killed apply can be resumed.
 
+pub mod journal;
 pub mod safety;
 pub mod saved;
 pub mod seal;

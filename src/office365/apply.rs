@@ -15,6 +15,7 @@ use super::model::{FolderAction, FolderPlan, ItemChange, SyncPlan, Work};
 use super::observe::{DELTA_PAGE_SIZE, item_kind};
 use super::observed::{CrmRecord, Observed365};
 use super::state::{ItemLink, LINK_PROPERTY, STATE_VARIABLE, SyncKind, SyncState};
+use crate::engine::journal::Journal;
 use crate::graph::{DeltaFrom, DeltaOutcome, GraphApi, GraphItem};
 use crate::zoho::crm::{NewUser, NewVariable, VariableUpdate};
 use crate::zoho::{CrmApi, ZohoError};
@@ -53,18 +54,32 @@ pub struct ApplyContext<'a> {
     /// profile and role ids invites need.
     pub observed: &'a Observed365,
     pub progress: Progress<'a>,
+    /// Where each operation is recorded as soon as it is done, when the caller keeps one.
+    pub journal: Option<&'a Journal>,
 }
 
+/// Counts operations for the progress report and records them in the journal.
 struct Counter<'a> {
     done: AtomicUsize,
     total: usize,
     progress: Progress<'a>,
+    journal: Option<&'a Journal>,
 }
 
 impl Counter<'_> {
     fn tick(&self) {
         let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
         (self.progress)(done, self.total);
+    }
+
+    /// Records the outcome of the operation `what` (`detail` is what resuming needs).
+    fn record<T>(&self, what: &str, outcome: &Result<T, impl std::fmt::Display>, detail: Value) {
+        if let Some(journal) = self.journal {
+            match outcome {
+                Ok(_) => journal.done(what, detail),
+                Err(e) => journal.failed(what, &e.to_string()),
+            }
+        }
     }
 }
 
@@ -125,6 +140,7 @@ pub async fn apply<C: CrmApi, G: GraphApi>(
         done: AtomicUsize::new(0),
         total: plan.change_count(),
         progress: context.progress,
+        journal: context.journal,
     };
     for invite in &plan.invites {
         let what = format!("invite {}", invite.email);
@@ -147,7 +163,9 @@ pub async fn apply<C: CrmApi, G: GraphApi>(
             role_id: role_id.to_string(),
             profile_id: profile_id.to_string(),
         };
-        match super::invites::invite(crm, &user).await {
+        let result = super::invites::invite(crm, &user).await;
+        counter.record(&what, &result, Value::Null);
+        match result {
             Ok(()) => applied.invites += 1,
             Err(error) => applied.failures.push(Failure { what, error }),
         }
@@ -211,11 +229,14 @@ pub async fn apply<C: CrmApi, G: GraphApi>(
     applied.state_saved = if prior == Some(&state) {
         true
     } else {
-        match save_state(plan, &state, crm).await {
+        let what = format!("save the sync state (org variable {STATE_VARIABLE})");
+        let result = save_state(plan, &state, crm).await;
+        counter.record(&what, &result, Value::Null);
+        match result {
             Ok(()) => true,
             Err(e) => {
                 applied.failures.push(Failure {
-                    what: format!("save the sync state (org variable {STATE_VARIABLE})"),
+                    what,
                     error: e.to_string(),
                 });
                 false
@@ -354,17 +375,17 @@ async fn outlook_phase<G: GraphApi>(
         }
         FolderAction::Delete => {
             let id = folder.folder_id.clone().unwrap_or_default();
-            match graph.delete_folder(mailbox, kind, &id).await {
+            let what = format!(
+                "{} {}: delete folder \"{}\"",
+                folder.kind,
+                folder.user,
+                folder.kind.folder_name()
+            );
+            let result = graph.delete_folder(mailbox, kind, &id).await;
+            counter.record(&what, &result, Value::Null);
+            match result {
                 Ok(()) => run.folder_written = true,
-                Err(e) => run.failures.push(fail(
-                    format!(
-                        "{} {}: delete folder \"{}\"",
-                        folder.kind,
-                        folder.user,
-                        folder.kind.folder_name()
-                    ),
-                    e,
-                )),
+                Err(e) => run.failures.push(fail(what, e)),
             }
             counter.tick();
             return run;
@@ -377,7 +398,9 @@ async fn outlook_phase<G: GraphApi>(
                 folder.kind.folder_name()
             );
             let window = folder.next_state.as_ref().and_then(|s| s.window);
-            match create_folder(folder.kind, mailbox, window, graph).await {
+            let result = create_folder(folder.kind, mailbox, window, graph).await;
+            counter.record(&what, &result, Value::Null);
+            match result {
                 Ok((id, link)) => {
                     run.folder_id = Some(id);
                     run.delta_link = link;
@@ -421,8 +444,10 @@ async fn outlook_phase<G: GraphApi>(
                         .await
                         .map(|()| Wrote::Deleted(item.to_string())),
                 };
+                let what = describe(folder, change);
+                counter.record(&what, &result, Value::Null);
                 counter.tick();
-                result.map_err(|e| fail(describe(folder, change), e))
+                result.map_err(|e| fail(what, e))
             }
         })
         .buffer_unordered(WRITES_PER_MAILBOX)
@@ -622,7 +647,7 @@ async fn crm_phase<C: CrmApi, G: GraphApi>(
             let mut ignored = Vec::new();
             settle(plan, runs, batch, results, &mut ignored, counter);
         }
-        link_written(plan, runs, kind, written, crm, graph).await;
+        link_written(plan, runs, kind, written, crm, graph, counter).await;
     }
 }
 
@@ -658,6 +683,8 @@ fn settle<'p>(
         Err(e) => batch.iter().map(|_| Err(e.to_string())).collect(),
     };
     for (pending, result) in batch.iter().zip(results) {
+        let what = describe(&plan.folders[pending.folder], pending.change);
+        counter.record(&what, &result, created(pending.change, &result));
         counter.tick();
         match result {
             Ok((id, modified)) => {
@@ -669,11 +696,19 @@ fn settle<'p>(
                 run.crm_written.insert(id.clone());
                 written.push((pending.folder, pending.change, id, modified));
             }
-            Err(error) => runs[pending.folder].failures.push(Failure {
-                what: describe(&plan.folders[pending.folder], pending.change),
-                error,
-            }),
+            Err(error) => runs[pending.folder].failures.push(Failure { what, error }),
         }
+    }
+}
+
+/// What the journal keeps of a CRM record created for an Outlook item: until the item is
+/// linked to it, a resumed apply links the item instead of creating the record again.
+fn created(change: &ItemChange, result: &Result<WrittenId, String>) -> Value {
+    match (&change.work, result, &change.item_id) {
+        (Work::CreateRecord { .. }, Ok((record, _)), Some(item)) => {
+            json!({ "created": { "item": item, "record": record } })
+        }
+        _ => Value::Null,
     }
 }
 
@@ -686,6 +721,7 @@ async fn link_written<C: CrmApi, G: GraphApi>(
     written: Vec<Written<'_>>,
     crm: &C,
     graph: &G,
+    counter: &Counter<'_>,
 ) {
     if written.is_empty() {
         return;
@@ -726,6 +762,7 @@ async fn link_written<C: CrmApi, G: GraphApi>(
                         .unwrap_or_else(|| "the written record could not be read back".into());
                     return (index, Err(Failure { what, error }));
                 };
+                let linked = json!({ "linked": { "item": change.item_id, "record": id } });
                 let link = ItemLink {
                     crm_id: id,
                     crm_modified: at,
@@ -748,6 +785,11 @@ async fn link_written<C: CrmApi, G: GraphApi>(
                         what: format!("{what}: link the Outlook item"),
                         error: e.to_string(),
                     });
+                counter.record(
+                    &format!("{what}: link the Outlook item"),
+                    &result.as_ref().map_err(|f| &f.error),
+                    linked,
+                );
                 (index, result)
             }
         })

@@ -15,6 +15,7 @@ pub mod observe;
 pub mod observed;
 pub mod planner;
 pub mod render;
+pub mod resume;
 pub mod safety;
 pub mod state;
 pub mod window;

@@ -322,6 +322,7 @@ async fn run(resource: &Office365Integration, ctx: &Context) -> Outcome {
         let context = ApplyContext {
             observed: &observed,
             progress: &|_, _| {},
+            journal: None,
         };
         let applied = apply(&plan, &context, &crm.crm, &graph).await;
         super::org_lease::release(lease).await;
@@ -369,6 +370,7 @@ async fn deactivate(resource: &Office365Integration, ctx: &Context) -> Result<us
         let context = ApplyContext {
             observed: &observed,
             progress: &|_, _| {},
+            journal: None,
         };
         let applied = apply(&plan, &context, &crm.crm, &graph).await;
         let facts = apply_facts(&plan, &applied);

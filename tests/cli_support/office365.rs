@@ -148,4 +148,47 @@ impl Clients {
             .unwrap();
         assert!(written.iter().all(Result::is_ok), "{written:?}");
     }
+
+    /// Adds contacts to `user`'s synced folder in Outlook, as its owner would.
+    pub fn create_in_outlook(&self, harness: &Harness, user: &str, bodies: &[serde_json::Value]) {
+        let (mailbox, _) = self.synced_contacts(harness, user);
+        harness.runtime.block_on(async {
+            let folder = self
+                .graph
+                .folders(&mailbox, ItemKind::Contact)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|f| f.name == FOLDER)
+                .unwrap();
+            for body in bodies {
+                self.graph
+                    .create_item(
+                        &mailbox,
+                        ItemKind::Contact,
+                        &folder.id,
+                        body.as_object().unwrap(),
+                        &Default::default(),
+                    )
+                    .await
+                    .unwrap();
+            }
+        });
+    }
+
+    /// The `Last_Name` of every CRM Contacts record, one per record.
+    pub fn crm_contact_names(&self, harness: &Harness) -> Vec<String> {
+        let records = harness
+            .runtime
+            .block_on(
+                self.crm
+                    .crm
+                    .records_modified_since("Contacts", &["Last_Name"], None),
+            )
+            .unwrap();
+        records
+            .iter()
+            .filter_map(|r| r["Last_Name"].as_str().map(str::to_string))
+            .collect()
+    }
 }

@@ -174,6 +174,7 @@ impl World {
         let planned = plan(desired, &observed);
         assert!(!planned.has_errors(), "{:?}", planned.diagnostics);
         let context = ApplyContext {
+            journal: None,
             observed: &observed,
             progress: &|_, _| {},
         };
