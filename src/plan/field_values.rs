@@ -8,6 +8,29 @@ use serde_json::{Value, json};
 use crate::live::ProjectCustomFieldFacts;
 use crate::live::data::{ProjectFacts, value_text};
 
+/// Why a value does not convert: the reason the planner reports with the value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConvertError {
+    #[error("the portal has no project field {0}")]
+    NoProjectField(String),
+    /// A value a CRM whole-number field cannot take (quoted as the value was given).
+    #[error("{0:?} is not a whole number")]
+    NotWholeForCrm(String),
+    /// A CRM value a Projects whole-number field cannot take.
+    #[error("{0} is not a whole number")]
+    NotWhole(String),
+    #[error("{0} does not fit a CRM integer field")]
+    IntegerRange(i64),
+    #[error("{0:?} is not a number")]
+    NotNumber(String),
+    #[error("{0:?} is not a date")]
+    NotDate(String),
+    #[error("{0:?} is not true or false")]
+    NotBoolean(String),
+    #[error("a CRM {0} field cannot take a Projects value")]
+    UnsupportedCrmType(String),
+}
+
 /// What a Projects field holds, which decides how its values convert.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProjectKind {
@@ -73,7 +96,7 @@ pub fn project_value(
     p: &ProjectFacts,
     field: &str,
     definition: Option<&ProjectCustomFieldFacts>,
-) -> Result<(ProjectKind, Option<String>), String> {
+) -> Result<(ProjectKind, Option<String>), ConvertError> {
     let present = |s: &str| (!s.trim().is_empty()).then(|| s.to_string());
     let value = match field {
         "name" => present(&p.name),
@@ -85,7 +108,7 @@ pub fn project_value(
         "percent_complete" => Some(p.percent_complete.unwrap_or(0).to_string()),
         _ => {
             let Some(def) = definition else {
-                return Err(format!("the portal has no project field {field}"));
+                return Err(ConvertError::NoProjectField(field.to_string()));
             };
             let value = p
                 .custom_fields
@@ -128,16 +151,20 @@ fn date(text: &str) -> Option<NaiveDate> {
 
 /// A Projects value (text, `None` when empty) as the JSON value a CRM field of `data_type`
 /// takes; an empty value clears the field.
-pub fn to_crm(text: Option<&str>, kind: ProjectKind, data_type: &str) -> Result<Value, String> {
+pub fn to_crm(
+    text: Option<&str>,
+    kind: ProjectKind,
+    data_type: &str,
+) -> Result<Value, ConvertError> {
     let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(Value::Null);
     };
     match data_type {
         "text" | "textarea" | "email" | "phone" | "website" | "picklist" => Ok(json!(text)),
         "integer" | "bigint" => {
-            let n = whole(text).ok_or_else(|| format!("{text:?} is not a whole number"))?;
+            let n = whole(text).ok_or_else(|| ConvertError::NotWholeForCrm(text.to_string()))?;
             if data_type == "integer" && i32::try_from(n).is_err() {
-                return Err(format!("{n} does not fit a CRM integer field"));
+                return Err(ConvertError::IntegerRange(n));
             }
             Ok(json!(n))
         }
@@ -146,9 +173,9 @@ pub fn to_crm(text: Option<&str>, kind: ProjectKind, data_type: &str) -> Result<
             .ok()
             .filter(|f| f.is_finite())
             .map(|f| json!(f))
-            .ok_or_else(|| format!("{text:?} is not a number")),
+            .ok_or_else(|| ConvertError::NotNumber(text.to_string())),
         "date" | "datetime" if kind == ProjectKind::Date => {
-            let d = date(text).ok_or_else(|| format!("{text:?} is not a date"))?;
+            let d = date(text).ok_or_else(|| ConvertError::NotDate(text.to_string()))?;
             Ok(json!(if data_type == "date" {
                 d.format("%Y-%m-%d").to_string()
             } else {
@@ -156,18 +183,21 @@ pub fn to_crm(text: Option<&str>, kind: ProjectKind, data_type: &str) -> Result<
                 d.format("%Y-%m-%dT00:00:00+00:00").to_string()
             }))
         }
-        "date" | "datetime" => Err(format!("{text:?} is not a date")),
+        "date" | "datetime" => Err(ConvertError::NotDate(text.to_string())),
         "boolean" => match text.to_ascii_lowercase().as_str() {
             "true" => Ok(json!(true)),
             "false" => Ok(json!(false)),
-            _ => Err(format!("{text:?} is not true or false")),
+            _ => Err(ConvertError::NotBoolean(text.to_string())),
         },
-        other => Err(format!("a CRM {other} field cannot take a Projects value")),
+        other => Err(ConvertError::UnsupportedCrmType(other.to_string())),
     }
 }
 
 /// A CRM value as the text a Projects field of `kind` takes (`None` leaves it empty).
-pub fn to_project(value: Option<&Value>, kind: ProjectKind) -> Result<Option<String>, String> {
+pub fn to_project(
+    value: Option<&Value>,
+    kind: ProjectKind,
+) -> Result<Option<String>, ConvertError> {
     let text = match value {
         None | Some(Value::Null) => return Ok(None),
         // Multi-select picklists: the chosen values, as Projects shows a list in text.
@@ -190,23 +220,23 @@ pub fn to_project(value: Option<&Value>, kind: ProjectKind) -> Result<Option<Str
     let converted = match kind {
         ProjectKind::Text | ProjectKind::Multiline => text.to_string(),
         ProjectKind::Integer => whole(text)
-            .ok_or_else(|| format!("{text} is not a whole number"))?
+            .ok_or_else(|| ConvertError::NotWhole(text.to_string()))?
             .to_string(),
         ProjectKind::Decimal => {
             text.parse::<f64>()
                 .ok()
                 .filter(|f| f.is_finite())
-                .ok_or_else(|| format!("{text:?} is not a number"))?;
+                .ok_or_else(|| ConvertError::NotNumber(text.to_string()))?;
             text.to_string()
         }
         ProjectKind::Date => date(text)
-            .ok_or_else(|| format!("{text:?} is not a date"))?
+            .ok_or_else(|| ConvertError::NotDate(text.to_string()))?
             .format("%Y-%m-%d")
             .to_string(),
         ProjectKind::Boolean => match text.to_ascii_lowercase().as_str() {
             "true" => "true".into(),
             "false" => "false".into(),
-            _ => return Err(format!("{text:?} is not true or false")),
+            _ => return Err(ConvertError::NotBoolean(text.to_string())),
         },
     };
     Ok(Some(converted))
@@ -272,7 +302,7 @@ mod tests {
     fn values_that_do_not_fit_the_crm_field_are_refused_with_the_reason() {
         use ProjectKind::*;
         let e = to_crm(Some("12.5"), Decimal, "integer").unwrap_err();
-        assert!(e.contains("not a whole number"), "{e}");
+        assert!(e.to_string().contains("not a whole number"), "{e}");
         assert!(to_crm(Some("3000000000"), Integer, "integer").is_err());
         assert!(to_crm(Some("n/a"), Text, "currency").is_err());
         assert!(to_crm(Some("soon"), Text, "date").is_err());

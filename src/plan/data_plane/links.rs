@@ -12,7 +12,7 @@ use crate::live::ProjectCustomFieldFacts;
 use crate::live::data::{ProjectFacts, value_text};
 use crate::plan::desired::{FieldMapping, MapDirection};
 use crate::plan::diagnostics::{DiagnosticCode as Code, PlanDiagnostic};
-use crate::plan::field_values::{custom_definition, project_value, to_crm};
+use crate::plan::field_values::{ConvertError, custom_definition, project_value, to_crm};
 use crate::plan::model::{Action, Change, Operation};
 use crate::zoho::crm::Record;
 
@@ -156,7 +156,7 @@ pub fn to_crm_value(
     project_field: &str,
     definition: Option<&ProjectCustomFieldFacts>,
     crm_type: &str,
-) -> Result<Value, String> {
+) -> Result<Value, ConvertError> {
     let (kind, text) = project_value(p, project_field, definition)?;
     to_crm(text.as_deref(), kind, crm_type)
 }
@@ -357,7 +357,10 @@ mod tests {
             Ok(json!(12.5))
         );
         let refused = to_crm_value(&p, "UDF_LONG1", Some(&hours), "integer").unwrap_err();
-        assert!(refused.contains("not a whole number"), "{refused}");
+        assert!(
+            refused.to_string().contains("not a whole number"),
+            "{refused}"
+        );
     }
 
     #[test]

@@ -440,7 +440,7 @@ fn fill_from_crm(
                 "change the CRM value, or map {} onto a Projects field that can hold it",
                 m.crm_field
             );
-            return refuse(ctx, why, hint);
+            return refuse(ctx, why.to_string(), hint);
         }
     };
     match m.project_field.as_str() {
