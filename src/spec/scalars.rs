@@ -44,8 +44,13 @@ pub(crate) enum TagMeaning {
     Sequence,
 }
 
+/// A tag outside the core schema, as written (`!!binary`, `!custom`).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct UnknownTag(pub String);
+
 /// Reads a tag; `Err` holds the tag as written, for a tag outside the core schema.
-pub(crate) fn tag_meaning(tag: Option<&Tag>) -> Result<TagMeaning, String> {
+pub(crate) fn tag_meaning(tag: Option<&Tag>) -> Result<TagMeaning, UnknownTag> {
     let Some(tag) = tag else {
         return Ok(TagMeaning::Untagged);
     };
@@ -66,9 +71,9 @@ pub(crate) fn tag_meaning(tag: Option<&Tag>) -> Result<TagMeaning, String> {
         if let Some(meaning) = meaning {
             return Ok(meaning);
         }
-        return Err(format!("!!{}", tag.suffix()));
+        return Err(UnknownTag(format!("!!{}", tag.suffix())));
     }
-    Err(format!("{}{}", tag.handle(), tag.suffix()))
+    Err(UnknownTag(format!("{}{}", tag.handle(), tag.suffix())))
 }
 
 /// The type of an untagged scalar: quoted and block scalars are text; a plain scalar is
@@ -188,11 +193,11 @@ mod tests {
         assert_eq!(tag_meaning(Some(&core("map"))), Ok(TagMeaning::Mapping));
         assert_eq!(
             tag_meaning(Some(&core("binary"))),
-            Err("!!binary".to_owned())
+            Err(UnknownTag("!!binary".to_owned()))
         );
         assert_eq!(
             tag_meaning(Some(&Tag::new("!", "custom"))),
-            Err("!custom".to_owned())
+            Err(UnknownTag("!custom".to_owned()))
         );
         assert_eq!(
             tag_meaning(Some(&Tag::new("!", ""))),

@@ -305,7 +305,7 @@ impl Scanner<'_> {
 
 /// The type a scalar's tag gives it, if it has one.
 fn scalar_tag(tag: Option<&Tag>) -> Result<Option<ScalarType>, Problem> {
-    match scalars::tag_meaning(tag).map_err(Problem::UnknownTag)? {
+    match scalars::tag_meaning(tag).map_err(|e| Problem::UnknownTag(e.0))? {
         TagMeaning::Untagged => Ok(None),
         TagMeaning::Scalar(ty) => Ok(Some(ty)),
         TagMeaning::Mapping => Err(Problem::MisplacedTag("!!map".to_owned())),
@@ -315,7 +315,7 @@ fn scalar_tag(tag: Option<&Tag>) -> Result<Option<ScalarType>, Problem> {
 
 /// Checks a collection's tag: none, or the core tag of its form.
 fn collection_tag(tag: Option<&Tag>, form: TagMeaning) -> Result<(), Problem> {
-    match scalars::tag_meaning(tag).map_err(Problem::UnknownTag)? {
+    match scalars::tag_meaning(tag).map_err(|e| Problem::UnknownTag(e.0))? {
         TagMeaning::Untagged => Ok(()),
         meaning if meaning == form => Ok(()),
         TagMeaning::Scalar(ty) => Err(Problem::MisplacedTag(format!(
