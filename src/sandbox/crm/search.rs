@@ -29,8 +29,8 @@ enum Query {
 
 fn query(schema: &Schema, params: &Params, required: bool) -> Result<Query, CrmError> {
     if let Some(raw) = params.get("criteria") {
-        let criteria =
-            parse_criteria(raw).map_err(|reason| CrmError::invalid_query("criteria", &reason))?;
+        let criteria = parse_criteria(raw)
+            .map_err(|reason| CrmError::invalid_query("criteria", &reason.to_string()))?;
         if criteria.conditions() > MAX_CONDITIONS {
             return Err(CrmError::invalid_query("criteria", "too many criteria"));
         }
