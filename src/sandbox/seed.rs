@@ -313,8 +313,8 @@ impl Seed {
     }
 
     /// The seed as YAML.
-    pub fn to_yaml(&self) -> Result<String, String> {
-        serde_saphyr::to_string(self).map_err(|e| e.to_string())
+    pub fn to_yaml(&self) -> Result<String, serde_saphyr::ser::Error> {
+        serde_saphyr::to_string(self)
     }
 }
 
@@ -322,22 +322,36 @@ fn first_line(message: &str) -> String {
     message.lines().next().unwrap_or(message).trim().to_string()
 }
 
+/// Why a parsed seed does not load into the database; each part names the entry at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{0}")]
+    Database(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Crm(#[from] super::crm::load::LoadError),
+    /// The Projects portals' loader words its own reason.
+    #[error("{0}")]
+    Projects(String),
+    #[error(transparent)]
+    Graph(#[from] super::graph::seed::LoadError),
+}
+
 /// Loads `seed` into the database unless it already holds an org: the CRM part, the OAuth
 /// clients and the Projects portals, all in one transaction.
-pub fn load_if_empty(store: &Store, seed: &Seed) -> Result<(), String> {
+pub fn load_if_empty(store: &Store, seed: &Seed) -> Result<(), LoadError> {
     store.with(|conn| {
-        let seeded: bool = conn
-            .query_row("SELECT EXISTS(SELECT 1 FROM crm_org)", [], |r| r.get(0))
-            .map_err(|e| e.to_string())?;
+        let seeded: bool =
+            conn.query_row("SELECT EXISTS(SELECT 1 FROM crm_org)", [], |r| r.get(0))?;
         if seeded {
             return Ok(());
         }
-        let tx = conn.transaction().map_err(|e| e.to_string())?;
+        let tx = conn.transaction()?;
         super::crm::load::load(&tx, seed)?;
-        super::accounts::load_clients(&tx, &seed.oauth_clients).map_err(|e| e.to_string())?;
-        super::projects::seed::load(&tx, &seed.portals)?;
+        super::accounts::load_clients(&tx, &seed.oauth_clients)?;
+        super::projects::seed::load(&tx, &seed.portals).map_err(LoadError::Projects)?;
         super::graph::seed::load(&tx, &seed.tenants)?;
-        tx.commit().map_err(|e| e.to_string())
+        tx.commit()?;
+        Ok(())
     })
 }
 

@@ -25,7 +25,7 @@ pub enum SandboxError {
         source: rusqlite::Error,
     },
     #[error("cannot load seed: {0}")]
-    Seed(String),
+    Seed(super::seed::LoadError),
     #[error("invalid Projects throttle: {0}")]
     ProjectsThrottle(#[from] ThrottleConfigError),
     #[error("cannot listen on {addr}: {source}")]

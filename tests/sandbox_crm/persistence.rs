@@ -78,7 +78,8 @@ async fn seeds_with_dangling_references_are_refused_by_name() {
     .err()
     .expect("an unknown profile is an error");
     match err {
-        SandboxError::Seed(message) => {
+        SandboxError::Seed(e) => {
+            let message = e.to_string();
             assert!(message.contains("users[3]"), "{message}");
             assert!(message.contains("Wizard"), "{message}");
         }

@@ -259,6 +259,8 @@ async fn seeds_tag_records_by_name() {
     record.insert("Tag".into(), json!("Imported"));
     bad.records.get_mut("Contacts").unwrap().push(record);
     let store = projectlink::sandbox::store::Store::open(None).unwrap();
-    let err = projectlink::sandbox::seed::load_if_empty(&store, &bad).unwrap_err();
+    let err = projectlink::sandbox::seed::load_if_empty(&store, &bad)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("Tag must be a list of tag names"), "{err}");
 }

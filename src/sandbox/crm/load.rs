@@ -14,15 +14,62 @@ use super::standard;
 use super::users::zuid_for;
 use super::values::{self, Schema};
 use super::{tags, variables, writes};
-use crate::sandbox::seed::{FieldSeed, Seed, UserStatus};
+use crate::sandbox::seed::{FieldSeed, RoleSeed, Seed, UserStatus};
 
-fn db(e: rusqlite::Error) -> String {
-    format!("database error while seeding: {e}")
+/// Why the CRM part of a seed does not load.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("database error while seeding: {0}")]
+    Database(#[from] rusqlite::Error),
+    /// A seed entry at fault: `at` is its place in the seed (`users[2] (sam@example.com)`).
+    #[error("{at}: {reason}")]
+    Entry { at: String, reason: String },
+    #[error("records need an active Administrator user to own them")]
+    NoRecordOwner,
 }
 
-pub fn load(conn: &Connection, seed: &Seed) -> Result<(), String> {
+/// The seed entry at `at` is at fault, for `reason`.
+fn entry(at: impl Into<String>, reason: impl Into<String>) -> LoadError {
+    LoadError::Entry {
+        at: at.into(),
+        reason: reason.into(),
+    }
+}
+
+/// Names (lower case) to the ids the load gave them.
+type Ids = HashMap<String, String>;
+
+pub fn load(conn: &Connection, seed: &Seed) -> Result<(), LoadError> {
     // Profiles first (every later module gives each profile its permissions).
-    let mut profiles: HashMap<String, String> = HashMap::new();
+    let profiles = load_profiles(conn, seed)?;
+    let now = now_ms();
+    let roles = load_roles(conn, seed, now)?;
+    load_modules(conn, seed, &profiles)?;
+    load_permissions(conn, seed, &profiles)?;
+    let (users, admin_email) = load_users(conn, seed, &profiles, &roles, now)?;
+    let primary_email = seed.org.primary_email.clone().or(admin_email);
+    let primary_id = match &primary_email {
+        Some(email) => Some(
+            users
+                .get(&email.to_lowercase())
+                .cloned()
+                .ok_or_else(|| entry("org.primary_email", format!("unknown user {email:?}")))?,
+        ),
+        None => None,
+    };
+    if !seed.records.is_empty() && primary_id.is_none() {
+        return Err(LoadError::NoRecordOwner);
+    }
+    load_org(conn, seed, primary_email.as_deref(), primary_id.as_deref())?;
+    if let Some(owner) = primary_id {
+        load_records(conn, seed, &users, &owner, now)?;
+    }
+    load_variables(conn, seed)
+}
+
+/// The Administrator and Standard profiles and the seed's own, by lower-case name.
+fn load_profiles(conn: &Connection, seed: &Seed) -> Result<Ids, LoadError> {
+    let mut profiles: Ids = HashMap::new();
     let mut wanted: Vec<(String, Option<String>)> = vec![
         (ADMIN_PROFILE.to_string(), None),
         ("Standard".to_string(), None),
@@ -38,15 +85,17 @@ pub fn load(conn: &Connection, seed: &Seed) -> Result<(), String> {
     }
     for (name, description) in &wanted {
         let custom = !matches!(name.as_str(), ADMIN_PROFILE | "Standard");
-        let id =
-            meta::create_profile(conn, name, description.as_deref(), custom, true).map_err(db)?;
+        let id = meta::create_profile(conn, name, description.as_deref(), custom, true)?;
         profiles.insert(name.to_lowercase(), id);
     }
+    Ok(profiles)
+}
 
-    // Roles, then their hierarchy.
-    let mut roles: HashMap<String, String> = HashMap::new();
+/// Roles (a lone CEO when the seed has none), then their hierarchy.
+fn load_roles(conn: &Connection, seed: &Seed, now: i64) -> Result<Ids, LoadError> {
+    let mut roles: Ids = HashMap::new();
     let role_seeds = if seed.roles.is_empty() {
-        vec![crate::sandbox::seed::RoleSeed {
+        vec![RoleSeed {
             name: "CEO".into(),
             reports_to: None,
             description: None,
@@ -54,47 +103,45 @@ pub fn load(conn: &Connection, seed: &Seed) -> Result<(), String> {
     } else {
         seed.roles.clone()
     };
-    let now = now_ms();
     for r in &role_seeds {
         if roles.contains_key(&r.name.to_lowercase()) {
-            return Err(format!("roles: duplicate role {:?}", r.name));
+            return Err(entry("roles", format!("duplicate role {:?}", r.name)));
         }
-        let id = next_id(conn).map_err(db)?;
+        let id = next_id(conn)?;
         conn.execute(
             "INSERT INTO crm_roles(id, name, description, created_ms, modified_ms)
              VALUES (?1, ?2, ?3, ?4, ?4)",
             params![id, r.name, r.description, now],
-        )
-        .map_err(db)?;
+        )?;
         roles.insert(r.name.to_lowercase(), id);
     }
     for (i, r) in role_seeds.iter().enumerate() {
         if let Some(manager) = &r.reports_to {
             let manager_id = roles.get(&manager.to_lowercase()).ok_or_else(|| {
-                format!(
-                    "roles[{i}] ({}): reports_to names unknown role {manager:?}",
-                    r.name
+                entry(
+                    format!("roles[{i}] ({})", r.name),
+                    format!("reports_to names unknown role {manager:?}"),
                 )
             })?;
             conn.execute(
                 "UPDATE crm_roles SET reporting_to = ?2 WHERE id = ?1",
                 params![roles[&r.name.to_lowercase()], manager_id],
-            )
-            .map_err(db)?;
+            )?;
         }
     }
+    Ok(roles)
+}
 
-    // Standard modules, then custom modules and extra fields.
+/// Standard modules, then custom modules, then every extra field (after every module
+/// exists, so lookups may point at any of them).
+fn load_modules(conn: &Connection, seed: &Seed, profiles: &Ids) -> Result<(), LoadError> {
     for m in standard::MODULES {
-        meta::create_standard_module(conn, m).map_err(db)?;
+        meta::create_standard_module(conn, m)?;
     }
     for (i, m) in seed.modules.iter().enumerate() {
         let at = format!("modules[{i}] ({})", m.api_name);
-        if meta::module_by_name(conn, &m.api_name)
-            .map_err(db)?
-            .is_some()
-        {
-            return Err(format!("{at}: a module with this api name already exists"));
+        if meta::module_by_name(conn, &m.api_name)?.is_some() {
+            return Err(entry(at, "a module with this api name already exists"));
         }
         let visible_to = match &m.profiles {
             None => None,
@@ -105,7 +152,7 @@ pub fn load(conn: &Connection, seed: &Seed) -> Result<(), String> {
                         profiles
                             .get(&n.to_lowercase())
                             .cloned()
-                            .ok_or_else(|| format!("{at}: unknown profile {n:?}"))
+                            .ok_or_else(|| entry(&at, format!("unknown profile {n:?}")))
                     })
                     .collect::<Result<Vec<_>, _>>()?,
             ),
@@ -122,11 +169,9 @@ pub fn load(conn: &Connection, seed: &Seed) -> Result<(), String> {
                 description: m.description.clone(),
                 profiles: visible_to,
             },
-        )
-        .map_err(db)?;
-        meta::add_audit_fields(conn, &module).map_err(db)?;
+        )?;
+        meta::add_audit_fields(conn, &module)?;
     }
-    // Fields after every module exists, so lookups may point at any of them.
     for (i, m) in seed.modules.iter().enumerate() {
         for (j, f) in m.fields.iter().enumerate() {
             add_field(conn, &m.api_name, f, &format!("modules[{i}].fields[{j}]"))?;
@@ -137,18 +182,21 @@ pub fn load(conn: &Connection, seed: &Seed) -> Result<(), String> {
             add_field(conn, module, f, &format!("fields.{module}[{j}]"))?;
         }
     }
+    Ok(())
+}
 
-    // Profile permission overrides.
+/// Profile permission overrides.
+fn load_permissions(conn: &Connection, seed: &Seed, profiles: &Ids) -> Result<(), LoadError> {
     for (i, p) in seed.profiles.iter().enumerate() {
         let profile_id = &profiles[&p.name.to_lowercase()];
         for (module, perms) in &p.permissions {
             let at = format!("profiles[{i}] ({}).permissions.{module}", p.name);
-            let m = meta::module_by_name(conn, module)
-                .map_err(db)?
-                .ok_or_else(|| format!("{at}: unknown module"))?;
+            let m =
+                meta::module_by_name(conn, module)?.ok_or_else(|| entry(&at, "unknown module"))?;
             if p.name.eq_ignore_ascii_case(ADMIN_PROFILE) {
-                return Err(format!(
-                    "{at}: the Administrator profile keeps every permission"
+                return Err(entry(
+                    at,
+                    "the Administrator profile keeps every permission",
                 ));
             }
             for (action, value) in [
@@ -158,31 +206,39 @@ pub fn load(conn: &Connection, seed: &Seed) -> Result<(), String> {
                 ("Delete", perms.delete),
             ] {
                 if let Some(enabled) = value {
-                    meta::set_permission(conn, profile_id, &m.api_name, action, enabled)
-                        .map_err(db)?;
+                    meta::set_permission(conn, profile_id, &m.api_name, action, enabled)?;
                 }
             }
         }
     }
+    Ok(())
+}
 
-    // Users.
-    let mut users: HashMap<String, String> = HashMap::new();
+/// Users, then who they report to; also the first active administrator's email.
+fn load_users(
+    conn: &Connection,
+    seed: &Seed,
+    profiles: &Ids,
+    roles: &Ids,
+    now: i64,
+) -> Result<(Ids, Option<String>), LoadError> {
+    let mut users: Ids = HashMap::new();
     let mut admin_email: Option<String> = None;
     for (i, u) in seed.users.iter().enumerate() {
         let at = format!("users[{i}] ({})", u.email);
         if !values::looks_like_email(&u.email) {
-            return Err(format!("{at}: not an email address"));
+            return Err(entry(at, "not an email address"));
         }
         if users.contains_key(&u.email.to_lowercase()) {
-            return Err(format!("{at}: duplicate user"));
+            return Err(entry(at, "duplicate user"));
         }
         let profile = profiles
             .get(&u.profile.to_lowercase())
-            .ok_or_else(|| format!("{at}: unknown profile {:?}", u.profile))?;
+            .ok_or_else(|| entry(&at, format!("unknown profile {:?}", u.profile)))?;
         let role = roles
             .get(&u.role.to_lowercase())
-            .ok_or_else(|| format!("{at}: unknown role {:?}", u.role))?;
-        let id = next_id(conn).map_err(db)?;
+            .ok_or_else(|| entry(&at, format!("unknown role {:?}", u.role)))?;
+        let id = next_id(conn)?;
         let status = match u.status {
             UserStatus::Active => "active",
             UserStatus::Inactive => "inactive",
@@ -209,41 +265,40 @@ pub fn load(conn: &Connection, seed: &Seed) -> Result<(), String> {
                 role,
                 now
             ],
-        )
-        .map_err(db)?;
+        )?;
         users.insert(u.email.to_lowercase(), id);
     }
+    load_reporting(conn, seed, &users)?;
+    Ok((users, admin_email))
+}
+
+/// Who each user reports to, once every user exists.
+fn load_reporting(conn: &Connection, seed: &Seed, users: &Ids) -> Result<(), LoadError> {
     for (i, u) in seed.users.iter().enumerate() {
         if let Some(manager) = &u.reporting_to {
             let manager_id = users.get(&manager.to_lowercase()).ok_or_else(|| {
-                format!(
-                    "users[{i}] ({}): reporting_to names unknown user {manager:?}",
-                    u.email
+                entry(
+                    format!("users[{i}] ({})", u.email),
+                    format!("reporting_to names unknown user {manager:?}"),
                 )
             })?;
             conn.execute(
                 "UPDATE crm_users SET reporting_to = ?2 WHERE id = ?1",
                 params![users[&u.email.to_lowercase()], manager_id],
-            )
-            .map_err(db)?;
+            )?;
         }
     }
-    let primary_email = seed.org.primary_email.clone().or(admin_email);
-    let primary_id = match &primary_email {
-        Some(email) => Some(
-            users
-                .get(&email.to_lowercase())
-                .cloned()
-                .ok_or_else(|| format!("org.primary_email: unknown user {email:?}"))?,
-        ),
-        None => None,
-    };
-    if !seed.records.is_empty() && primary_id.is_none() {
-        return Err("records need an active Administrator user to own them".into());
-    }
+    Ok(())
+}
 
-    // The org.
-    let org_id = next_id(conn).map_err(db)?;
+/// The org, with its primary contact.
+fn load_org(
+    conn: &Connection,
+    seed: &Seed,
+    primary_email: Option<&str>,
+    primary_id: Option<&str>,
+) -> Result<(), LoadError> {
+    let org_id = next_id(conn)?;
     let facts = OrgFacts {
         id: &org_id,
         company_name: &seed.org.company_name,
@@ -252,21 +307,19 @@ pub fn load(conn: &Connection, seed: &Seed) -> Result<(), String> {
         currency: &seed.org.currency,
         country: seed.org.country.as_deref(),
         phone: seed.org.phone.as_deref(),
-        primary_email: primary_email.as_deref().unwrap_or(""),
-        primary_zuid: &primary_id.as_deref().map(zuid_for).unwrap_or_default(),
+        primary_email: primary_email.unwrap_or(""),
+        primary_zuid: &primary_id.map(zuid_for).unwrap_or_default(),
         licenses: seed.org.licenses.unwrap_or(seed.users.len() as u64).max(1),
     };
     conn.execute(
         "INSERT INTO crm_org(id, data) VALUES (?1, ?2)",
         params![org_id, org::document(&facts).to_string()],
-    )
-    .map_err(db)?;
+    )?;
+    Ok(())
+}
 
-    if let Some(owner) = primary_id {
-        load_records(conn, seed, &users, &owner, now)?;
-    }
-
-    // Variables.
+/// The org's variables.
+fn load_variables(conn: &Connection, seed: &Seed) -> Result<(), LoadError> {
     for (i, v) in seed.variables.iter().enumerate() {
         let mut item = Map::new();
         item.insert("api_name".into(), json!(v.api_name));
@@ -279,39 +332,43 @@ pub fn load(conn: &Connection, seed: &Seed) -> Result<(), String> {
         if let Some(d) = &v.description {
             item.insert("description".into(), json!(d));
         }
-        variables::insert(conn, &item, &format!("$.variables[{i}]"))
-            .map_err(|e| format!("variables[{i}] ({}): {}", v.api_name, e.body()))?;
+        variables::insert(conn, &item, &format!("$.variables[{i}]")).map_err(|e| {
+            entry(
+                format!("variables[{i}] ({})", v.api_name),
+                e.body().to_string(),
+            )
+        })?;
     }
     Ok(())
 }
 
-fn add_field(conn: &Connection, module: &str, f: &FieldSeed, at: &str) -> Result<(), String> {
+fn add_field(conn: &Connection, module: &str, f: &FieldSeed, at: &str) -> Result<(), LoadError> {
     let at = format!("{at} ({})", f.api_name);
-    let m = meta::module_by_name(conn, module)
-        .map_err(db)?
-        .ok_or_else(|| format!("{at}: unknown module {module:?}"))?;
+    let m = meta::module_by_name(conn, module)?
+        .ok_or_else(|| entry(&at, format!("unknown module {module:?}")))?;
     if !standard::CREATABLE_TYPES
         .iter()
         .any(|(t, _)| *t == f.data_type)
     {
-        return Err(format!("{at}: unsupported data_type {:?}", f.data_type));
+        return Err(entry(
+            at,
+            format!("unsupported data_type {:?}", f.data_type),
+        ));
     }
-    if meta::fields_of(conn, &m.api_name)
-        .map_err(db)?
+    if meta::fields_of(conn, &m.api_name)?
         .iter()
         .any(|x| x.api_name.eq_ignore_ascii_case(&f.api_name))
     {
-        return Err(format!("{at}: the module already has this field"));
+        return Err(entry(at, "the module already has this field"));
     }
     let lookup_module = match (&f.lookup, f.data_type.as_str()) {
         (Some(target), "lookup") => Some(
-            meta::module_by_name(conn, target)
-                .map_err(db)?
-                .ok_or_else(|| format!("{at}: lookup names unknown module {target:?}"))?
+            meta::module_by_name(conn, target)?
+                .ok_or_else(|| entry(&at, format!("lookup names unknown module {target:?}")))?
                 .api_name,
         ),
-        (None, "lookup") => return Err(format!("{at}: a lookup field needs `lookup: <module>`")),
-        (Some(_), _) => return Err(format!("{at}: only lookup fields take `lookup`")),
+        (None, "lookup") => return Err(entry(at, "a lookup field needs `lookup: <module>`")),
+        (Some(_), _) => return Err(entry(at, "only lookup fields take `lookup`")),
         (None, _) => None,
     };
     meta::insert_field(
@@ -329,8 +386,7 @@ fn add_field(conn: &Connection, module: &str, f: &FieldSeed, at: &str) -> Result
             pick_list: f.pick_list_values.clone(),
             ..NewField::system(&f.api_name, &f.field_label, &f.data_type, false)
         },
-    )
-    .map_err(db)?;
+    )?;
     Ok(())
 }
 
@@ -340,7 +396,7 @@ fn resolve_refs(
     keys: &HashMap<String, String>,
     users: &HashMap<String, String>,
     at: &str,
-) -> Result<Value, String> {
+) -> Result<Value, LoadError> {
     let Value::Object(o) = value else {
         return Ok(value.clone());
     };
@@ -348,14 +404,14 @@ fn resolve_refs(
         let key = key.as_str().unwrap_or_default();
         let id = keys
             .get(key)
-            .ok_or_else(|| format!("{at}: _ref names unknown record key {key:?}"))?;
+            .ok_or_else(|| entry(at, format!("_ref names unknown record key {key:?}")))?;
         return Ok(json!({ "id": id }));
     }
     if let Some(email) = o.get("_user") {
         let email = email.as_str().unwrap_or_default();
         let id = users
             .get(&email.to_lowercase())
-            .ok_or_else(|| format!("{at}: _user names unknown user {email:?}"))?;
+            .ok_or_else(|| entry(at, format!("_user names unknown user {email:?}")))?;
         return Ok(json!({ "id": id }));
     }
     Ok(value.clone())
@@ -367,21 +423,24 @@ fn load_records(
     users: &HashMap<String, String>,
     owner: &str,
     now: i64,
-) -> Result<(), String> {
+) -> Result<(), LoadError> {
     // Pass 1: ids for every record, so references may point forwards or across modules.
     let total: usize = seed.records.values().map(Vec::len).sum();
-    let mut ids = reserve_ids(conn, total as u64).map_err(db)?;
+    let mut ids = reserve_ids(conn, total as u64)?;
     let mut keys: HashMap<String, String> = HashMap::new();
     let mut planned: Vec<(&str, usize, String)> = Vec::with_capacity(total);
     for (module, records) in &seed.records {
         for (i, r) in records.iter().enumerate() {
             let id = ids.next().expect("reserved enough ids");
             if let Some(key) = r.get("_key") {
-                let key = key
-                    .as_str()
-                    .ok_or_else(|| format!("records.{module}[{i}]: _key must be a string"))?;
+                let key = key.as_str().ok_or_else(|| {
+                    entry(format!("records.{module}[{i}]"), "_key must be a string")
+                })?;
                 if keys.insert(key.to_string(), id.clone()).is_some() {
-                    return Err(format!("records.{module}[{i}]: duplicate _key {key:?}"));
+                    return Err(entry(
+                        format!("records.{module}[{i}]"),
+                        format!("duplicate _key {key:?}"),
+                    ));
                 }
             }
             planned.push((module.as_str(), i, id));
@@ -392,10 +451,9 @@ fn load_records(
     for (module, i, id) in planned {
         let at = format!("records.{module}[{i}]");
         if !schemas.contains_key(module) {
-            let m = meta::module_by_name(conn, module)
-                .map_err(db)?
-                .ok_or_else(|| format!("{at}: unknown module {module:?}"))?;
-            schemas.insert(module, Schema::load(conn, m).map_err(db)?);
+            let m = meta::module_by_name(conn, module)?
+                .ok_or_else(|| entry(&at, format!("unknown module {module:?}")))?;
+            schemas.insert(module, Schema::load(conn, m)?);
         }
         let schema = &schemas[module];
         let raw = &seed.records[module][i];
@@ -410,7 +468,7 @@ fn load_records(
                 continue;
             }
             if schema.field(k).is_none() {
-                return Err(format!("{at}: module {module} has no field {k:?}"));
+                return Err(entry(at, format!("module {module} has no field {k:?}")));
             }
             input.insert(
                 k.clone(),
@@ -419,52 +477,56 @@ fn load_records(
         }
         let json_path = format!("$.records.{module}[{i}]");
         let record = values::normalize(conn, schema, &input, &json_path, false)
-            .map_err(|e| format!("{at}: {}", e.body()))?;
+            .map_err(|e| entry(&at, e.body().to_string()))?;
         if let Some(e) =
             values::missing_mandatory(schema, &with_derived(schema, &record), &json_path)
         {
-            return Err(format!("{at}: {}", e.body()));
+            return Err(entry(at, e.body().to_string()));
         }
-        writes::insert_seeded(conn, schema, &id, record, owner, created_ms, modified_ms)
-            .map_err(db)?;
+        writes::insert_seeded(conn, schema, &id, record, owner, created_ms, modified_ms)?;
     }
     Ok(())
 }
 
 /// When a seeded record was created and last modified: its `Created_Time` and
 /// `Modified_Time` when the seed gives them (an org's history), else the time of loading.
-fn seed_times(raw: &Map<String, Value>, at: &str, now: i64) -> Result<(i64, i64), String> {
-    let time = |key: &str| -> Result<Option<i64>, String> {
+fn seed_times(raw: &Map<String, Value>, at: &str, now: i64) -> Result<(i64, i64), LoadError> {
+    let time = |key: &str| -> Result<Option<i64>, LoadError> {
         match raw.get(key) {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => super::db::parse_iso(s).map(Some).ok_or_else(|| {
-                format!("{at}.{key}: not a timestamp like 2026-01-05T10:00:00+00:00")
-            }),
-            Some(_) => Err(format!(
-                "{at}.{key}: not a timestamp like 2026-01-05T10:00:00+00:00"
-            )),
+            Some(Value::String(s)) => super::db::parse_iso(s)
+                .map(Some)
+                .ok_or_else(|| not_a_timestamp(at, key)),
+            Some(_) => Err(not_a_timestamp(at, key)),
         }
     };
     let modified = time("Modified_Time")?;
     let created = time("Created_Time")?.unwrap_or(modified.unwrap_or(now).min(now));
     let modified = modified.unwrap_or(created);
     if modified < created {
-        return Err(format!("{at}: Modified_Time is before Created_Time"));
+        return Err(entry(at, "Modified_Time is before Created_Time"));
     }
     Ok((created, modified))
 }
 
+fn not_a_timestamp(at: &str, key: &str) -> LoadError {
+    entry(
+        format!("{at}.{key}"),
+        "not a timestamp like 2026-01-05T10:00:00+00:00",
+    )
+}
+
 /// A seed's `Tag: [Imported, ...]` (names, or the API's `{name}` objects) in the API's form.
-fn seed_tags(value: &Value, at: &str) -> Result<Value, String> {
+fn seed_tags(value: &Value, at: &str) -> Result<Value, LoadError> {
     let Value::Array(items) = value else {
-        return Err(format!("{at}: Tag must be a list of tag names"));
+        return Err(entry(at, "Tag must be a list of tag names"));
     };
     items
         .iter()
         .map(|item| match item {
             Value::String(name) => Ok(json!({ "name": name })),
             Value::Object(_) => Ok(item.clone()),
-            _ => Err(format!("{at}: Tag must be a list of tag names")),
+            _ => Err(entry(at, "Tag must be a list of tag names")),
         })
         .collect::<Result<Vec<_>, _>>()
         .map(Value::Array)
@@ -487,7 +549,7 @@ mod tests {
     #[test]
     fn seeded_records_keep_the_history_the_seed_gives() {
         let now = 1_800_000_000_000;
-        assert_eq!(seed_times(&raw(json!({})), "r", now), Ok((now, now)));
+        assert_eq!(seed_times(&raw(json!({})), "r", now).unwrap(), (now, now));
         let created = "2026-01-05T10:00:00+00:00";
         let modified = "2026-02-05T10:00:00+01:00";
         let c = super::super::db::parse_iso(created).unwrap();
@@ -497,27 +559,30 @@ mod tests {
                 &raw(json!({"Created_Time": created, "Modified_Time": modified})),
                 "r",
                 now
-            ),
-            Ok((c, m))
+            )
+            .unwrap(),
+            (c, m)
         );
         assert_eq!(
-            seed_times(&raw(json!({"Created_Time": created})), "r", now),
-            Ok((c, c))
+            seed_times(&raw(json!({"Created_Time": created})), "r", now).unwrap(),
+            (c, c)
         );
         assert_eq!(
-            seed_times(&raw(json!({"Modified_Time": created})), "r", now),
-            Ok((c, c))
+            seed_times(&raw(json!({"Modified_Time": created})), "r", now).unwrap(),
+            (c, c)
         );
         let backwards = json!({"Created_Time": modified, "Modified_Time": created});
         assert!(
             seed_times(&raw(backwards), "r", now)
                 .unwrap_err()
+                .to_string()
                 .contains("before")
         );
         let garbage = json!({"Created_Time": "yesterday"});
         assert!(
             seed_times(&raw(garbage), "r", now)
                 .unwrap_err()
+                .to_string()
                 .contains("r.Created_Time")
         );
     }

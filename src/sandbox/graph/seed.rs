@@ -98,15 +98,37 @@ pub fn user_id_for(upn: &str) -> String {
     guid_from_bytes(&bytes)
 }
 
+/// Why the Graph part of a seed does not load.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{0}")]
+    Database(#[from] rusqlite::Error),
+    /// A seed entry at fault: `at` names it (`tenant t1 user sam@example.com`).
+    #[error("{at}: {reason}")]
+    Entry { at: String, reason: String },
+}
+
+/// What loading items carries from one to the next: the prepared insert, the change
+/// sequence reached and the time every seeded item was made.
+struct ItemWriter<'c> {
+    save: rusqlite::Statement<'c>,
+    seq: i64,
+    now: String,
+}
+
 /// Loads tenants into an empty database (inside the caller's transaction).
-pub fn load(conn: &Connection, tenants: &[TenantSeed]) -> Result<(), String> {
-    let sql = |e: rusqlite::Error| e.to_string();
-    let mut seq = db::current_seq(conn).map_err(sql)?;
-    let mut save = db::prepare_save(conn).map_err(sql)?;
-    let now = render::now();
+pub fn load(conn: &Connection, tenants: &[TenantSeed]) -> Result<(), LoadError> {
+    let mut writer = ItemWriter {
+        seq: db::current_seq(conn)?,
+        save: db::prepare_save(conn)?,
+        now: render::now(),
+    };
     for tenant in tenants {
         conn.execute("INSERT INTO graph_tenants (id) VALUES (?1)", [&tenant.id])
-            .map_err(|e| format!("tenant {}: {e}", tenant.id))?;
+            .map_err(|e| LoadError::Entry {
+                at: format!("tenant {}", tenant.id),
+                reason: e.to_string(),
+            })?;
         for app in &tenant.apps {
             conn.execute(
                 "INSERT INTO graph_apps (tenant, client_id, client_secret, roles) VALUES (?1,?2,?3,?4)",
@@ -117,99 +139,123 @@ pub fn load(conn: &Connection, tenants: &[TenantSeed]) -> Result<(), String> {
                     serde_json::to_string(&app.roles).unwrap_or_default()
                 ],
             )
-            .map_err(|e| format!("tenant {} app {}: {e}", tenant.id, app.client_id))?;
+            .map_err(|e| LoadError::Entry {
+                at: format!("tenant {} app {}", tenant.id, app.client_id),
+                reason: e.to_string(),
+            })?;
         }
         for u in &tenant.users {
-            let at = |what: &str| {
-                format!(
-                    "tenant {} user {}: {what}",
-                    tenant.id, u.user_principal_name
-                )
-            };
-            let user = db::User {
-                id: u
-                    .id
-                    .clone()
-                    .unwrap_or_else(|| user_id_for(&u.user_principal_name)),
-                tenant: tenant.id.clone(),
-                upn: u.user_principal_name.clone(),
-                mail: Some(
-                    u.mail
-                        .clone()
-                        .unwrap_or_else(|| u.user_principal_name.clone()),
-                ),
-                display_name: u.display_name.clone(),
-                given_name: u.given_name.clone(),
-                surname: u.surname.clone(),
-                job_title: u.job_title.clone(),
-                has_mailbox: u.mailbox,
-            };
-            db::insert_user(conn, &user).map_err(|e| at(&e.to_string()))?;
-            if !u.mailbox {
-                if !u.calendars.is_empty() || !u.contact_folders.is_empty() {
-                    return Err(at("has calendars or contact folders but no mailbox"));
-                }
-                continue;
-            }
-            let default = new_folder(&user.id, DEFAULT_CALENDAR, true);
-            db::insert_folder(conn, Kind::Event, &default).map_err(sql)?;
-            let calendars = u.calendars.iter().map(|c| (c.name.as_str(), &c.events));
-            let folders = u
-                .contact_folders
-                .iter()
-                .map(|c| (c.name.as_str(), &c.contacts));
-            let mut names: Vec<(Kind, String)> =
-                vec![(Kind::Event, DEFAULT_CALENDAR.to_lowercase())];
-            for (kind, (name, items)) in calendars
-                .map(|c| (Kind::Event, c))
-                .chain(folders.map(|f| (Kind::Contact, f)))
-            {
-                let folder = if kind == Kind::Event && name.eq_ignore_ascii_case(DEFAULT_CALENDAR) {
-                    default.clone()
-                } else {
-                    let key = (kind, name.to_lowercase());
-                    if names.contains(&key) {
-                        return Err(at(&format!(
-                            "the {} name {name:?} is used twice",
-                            kind.folder()
-                        )));
-                    }
-                    names.push(key);
-                    let f = new_folder(&user.id, name, false);
-                    db::insert_folder(conn, kind, &f).map_err(sql)?;
-                    f
-                };
-                for (i, doc) in items.iter().enumerate() {
-                    let write = render::parse_write_value(kind, Value::Object(doc.clone()), true)
-                        .map_err(|e| {
-                        at(&format!(
-                            "{} {name} item {}: {}",
-                            kind.folder(),
-                            i + 1,
-                            e.message
-                        ))
-                    })?;
-                    seq += 1;
-                    let mut ext = Vec::new();
-                    render::merge_ext(&mut ext, write.ext);
-                    let item = Item {
-                        id: render::new_id(),
-                        user_id: user.id.clone(),
-                        folder_id: folder.id.clone(),
-                        doc: write.doc,
-                        ext,
-                        created: now.clone(),
-                        modified: now.clone(),
-                        change_key: render::new_change_key(),
-                        seq,
-                        deleted: false,
-                    };
-                    db::save_item_with(&mut save, kind, &item).map_err(sql)?;
-                }
-            }
+            load_user(conn, &mut writer, tenant, u)?;
         }
     }
     Ok(())
+}
+
+/// One user, and with a mailbox its calendars and contact folders with their items.
+fn load_user(
+    conn: &Connection,
+    writer: &mut ItemWriter<'_>,
+    tenant: &TenantSeed,
+    u: &GraphUserSeed,
+) -> Result<(), LoadError> {
+    let at = |what: &str| LoadError::Entry {
+        at: format!("tenant {} user {}", tenant.id, u.user_principal_name),
+        reason: what.to_string(),
+    };
+    let user = db::User {
+        id: u
+            .id
+            .clone()
+            .unwrap_or_else(|| user_id_for(&u.user_principal_name)),
+        tenant: tenant.id.clone(),
+        upn: u.user_principal_name.clone(),
+        mail: Some(
+            u.mail
+                .clone()
+                .unwrap_or_else(|| u.user_principal_name.clone()),
+        ),
+        display_name: u.display_name.clone(),
+        given_name: u.given_name.clone(),
+        surname: u.surname.clone(),
+        job_title: u.job_title.clone(),
+        has_mailbox: u.mailbox,
+    };
+    db::insert_user(conn, &user).map_err(|e| at(&e.to_string()))?;
+    if !u.mailbox {
+        if !u.calendars.is_empty() || !u.contact_folders.is_empty() {
+            return Err(at("has calendars or contact folders but no mailbox"));
+        }
+        return Ok(());
+    }
+    let default = new_folder(&user.id, DEFAULT_CALENDAR, true);
+    db::insert_folder(conn, Kind::Event, &default)?;
+    let calendars = u.calendars.iter().map(|c| (c.name.as_str(), &c.events));
+    let folders = u
+        .contact_folders
+        .iter()
+        .map(|c| (c.name.as_str(), &c.contacts));
+    let mut names: Vec<(Kind, String)> = vec![(Kind::Event, DEFAULT_CALENDAR.to_lowercase())];
+    for (kind, (name, items)) in calendars
+        .map(|c| (Kind::Event, c))
+        .chain(folders.map(|f| (Kind::Contact, f)))
+    {
+        let folder = if kind == Kind::Event && name.eq_ignore_ascii_case(DEFAULT_CALENDAR) {
+            default.clone()
+        } else {
+            let key = (kind, name.to_lowercase());
+            if names.contains(&key) {
+                return Err(at(&format!(
+                    "the {} name {name:?} is used twice",
+                    kind.folder()
+                )));
+            }
+            names.push(key);
+            let f = new_folder(&user.id, name, false);
+            db::insert_folder(conn, kind, &f)?;
+            f
+        };
+        for (i, doc) in items.iter().enumerate() {
+            let write =
+                render::parse_write_value(kind, Value::Object(doc.clone()), true).map_err(|e| {
+                    at(&format!(
+                        "{} {name} item {}: {}",
+                        kind.folder(),
+                        i + 1,
+                        e.message
+                    ))
+                })?;
+            writer.save_item(kind, &folder, write)?;
+        }
+    }
+    Ok(())
+}
+
+impl ItemWriter<'_> {
+    /// Saves one seeded item into `folder`, next in the change sequence.
+    fn save_item(
+        &mut self,
+        kind: Kind,
+        folder: &Folder,
+        write: render::Write,
+    ) -> Result<(), LoadError> {
+        self.seq += 1;
+        let mut ext = Vec::new();
+        render::merge_ext(&mut ext, write.ext);
+        let item = Item {
+            id: render::new_id(),
+            user_id: folder.user_id.clone(),
+            folder_id: folder.id.clone(),
+            doc: write.doc,
+            ext,
+            created: self.now.clone(),
+            modified: self.now.clone(),
+            change_key: render::new_change_key(),
+            seq: self.seq,
+            deleted: false,
+        };
+        db::save_item_with(&mut self.save, kind, &item)?;
+        Ok(())
+    }
 }
 
 fn new_folder(user: &str, name: &str, is_default: bool) -> Folder {
@@ -384,7 +430,7 @@ mod tests {
         }]))
         .unwrap();
         let store = Store::open(None).unwrap();
-        let err = store.with(|c| load(c, &tenants)).unwrap_err();
+        let err = store.with(|c| load(c, &tenants)).unwrap_err().to_string();
         assert!(err.contains("a@x.example"), "{err}");
         assert!(err.contains("Work item 2"), "{err}");
     }
