@@ -166,8 +166,64 @@ fn contact_history(today: chrono::NaiveDate, i: usize) -> (String, String) {
 pub fn generate(opts: &GenerateOptions) -> Seed {
     let mut rng = Rng(opts.seed);
     let users = opts.users.max(2);
+    // The random draws run in a fixed order (users, accounts, contacts, deals, portals), so
+    // one seed number always gives the same org.
+    let user_seeds = generate_users(&mut rng, users);
+    let active_users: Vec<String> = user_seeds
+        .iter()
+        .filter(|u| u.status == UserStatus::Active && u.confirmed)
+        .map(|u| u.email.clone())
+        .collect();
 
-    // Users: the admin, the portal owner, then everyone else.
+    let mut records: BTreeMap<String, Vec<Map<String, Value>>> = BTreeMap::new();
+    let (accounts, account_names) = generate_accounts(&mut rng, opts, &active_users);
+    records.insert("Accounts".into(), accounts);
+    let (contacts, contact_emails) = generate_contacts(&mut rng, opts);
+    records.insert("Contacts".into(), contacts);
+    records.insert("Deals".into(), generate_deals(&mut rng, opts));
+    owned_records::add(&mut records, opts, &user_seeds);
+
+    let portals = generate_portals(
+        &mut rng,
+        opts,
+        &account_names,
+        &contact_emails,
+        &active_users,
+    );
+    let tenants = generate_tenants(opts, &user_seeds);
+
+    Seed {
+        tenants,
+        org: OrgSeed {
+            company_name: format!("Generated Org {}", opts.seed),
+            domain_name: Some(format!("generated{}", opts.seed)),
+            primary_email: Some(ADMIN_EMAIL.into()),
+            licenses: Some(users as u64),
+            ..OrgSeed::default()
+        },
+        oauth_clients: vec![oauth_client()],
+        roles: roles(),
+        profiles: ["Administrator", "Standard", "Sales"]
+            .iter()
+            .map(|name| ProfileSeed {
+                name: name.to_string(),
+                description: None,
+                permissions: BTreeMap::new(),
+            })
+            .collect(),
+        users: user_seeds,
+        modules: vec![],
+        fields: BTreeMap::from([("Deals".to_string(), vec![project_status_field()])]),
+        records,
+        variables: vec![],
+        portals,
+        // Generated orgs get the throttle Zoho enforces; a run that wants more sets it.
+        projects_throttle: None,
+    }
+}
+
+/// Users: the admin, the portal owner, then everyone else.
+fn generate_users(rng: &mut Rng, users: usize) -> Vec<UserSeed> {
     let mut user_seeds = vec![
         UserSeed {
             email: ADMIN_EMAIL.into(),
@@ -212,14 +268,15 @@ pub fn generate(opts: &GenerateOptions) -> Seed {
             reporting_to: Some(ADMIN_EMAIL.into()),
         });
     }
-    let active_users: Vec<String> = user_seeds
-        .iter()
-        .filter(|u| u.status == UserStatus::Active && u.confirmed)
-        .map(|u| u.email.clone())
-        .collect();
+    user_seeds
+}
 
-    // Accounts: about 1% reuse an earlier name, as real orgs do.
-    let mut records: BTreeMap<String, Vec<Map<String, Value>>> = BTreeMap::new();
+/// Accounts, with their names: about 1% reuse an earlier name, as real orgs do.
+fn generate_accounts(
+    rng: &mut Rng,
+    opts: &GenerateOptions,
+    active_users: &[String],
+) -> (Vec<Map<String, Value>>, Vec<String>) {
     let mut account_names: Vec<String> = Vec::with_capacity(opts.accounts);
     let accounts: Vec<Map<String, Value>> = (0..opts.accounts)
         .map(|i| {
@@ -252,8 +309,14 @@ pub fn generate(opts: &GenerateOptions) -> Seed {
             ])
         })
         .collect();
-    records.insert("Accounts".into(), accounts);
+    (accounts, account_names)
+}
 
+/// Contacts, most of them at an account, with their emails.
+fn generate_contacts(
+    rng: &mut Rng,
+    opts: &GenerateOptions,
+) -> (Vec<Map<String, Value>>, Vec<String>) {
     let mut contact_emails = Vec::with_capacity(opts.contacts);
     let today = opts
         .today
@@ -279,9 +342,12 @@ pub fn generate(opts: &GenerateOptions) -> Seed {
             ])
         })
         .collect();
-    records.insert("Contacts".into(), contacts);
+    (contacts, contact_emails)
+}
 
-    let deals: Vec<Map<String, Value>> = (0..opts.deals.unwrap_or(opts.accounts / 2))
+/// Deals (half as many as accounts unless asked), each at an account.
+fn generate_deals(rng: &mut Rng, opts: &GenerateOptions) -> Vec<Map<String, Value>> {
+    (0..opts.deals.unwrap_or(opts.accounts / 2))
         .map(|i| {
             let account = if opts.accounts > 0 {
                 json!({ "_ref": format!("a{}", rng.below(opts.accounts)) })
@@ -303,131 +369,93 @@ pub fn generate(opts: &GenerateOptions) -> Seed {
                 ("Account_Name", account),
             ])
         })
-        .collect();
-    records.insert("Deals".into(), deals);
-    owned_records::add(&mut records, opts, &user_seeds);
+        .collect()
+}
 
-    let portals = generate_portals(
-        &mut rng,
-        opts,
-        &account_names,
-        &contact_emails,
-        &active_users,
-    );
-
-    let tenants = if opts.mailboxes == 0 {
-        Vec::new()
-    } else {
-        let emails: Vec<String> = user_seeds.iter().map(|u| u.email.clone()).collect();
-        vec![graph_seed::generate(
-            &graph_seed::GenerateTenantOptions {
-                mailboxes: opts.mailboxes,
-                events_per_mailbox: opts.events_per_mailbox,
-                contacts_per_mailbox: opts.contacts_per_mailbox,
-                seed: opts.seed,
-            },
-            &emails,
-        )]
-    };
-
-    Seed {
-        tenants,
-        org: OrgSeed {
-            company_name: format!("Generated Org {}", opts.seed),
-            domain_name: Some(format!("generated{}", opts.seed)),
-            primary_email: Some(ADMIN_EMAIL.into()),
-            licenses: Some(users as u64),
-            ..OrgSeed::default()
+/// A Graph tenant whose mailboxes are the users', when mailboxes are asked for.
+fn generate_tenants(
+    opts: &GenerateOptions,
+    user_seeds: &[UserSeed],
+) -> Vec<graph_seed::TenantSeed> {
+    if opts.mailboxes == 0 {
+        return Vec::new();
+    }
+    let emails: Vec<String> = user_seeds.iter().map(|u| u.email.clone()).collect();
+    vec![graph_seed::generate(
+        &graph_seed::GenerateTenantOptions {
+            mailboxes: opts.mailboxes,
+            events_per_mailbox: opts.events_per_mailbox,
+            contacts_per_mailbox: opts.contacts_per_mailbox,
+            seed: opts.seed,
         },
-        oauth_clients: vec![OAuthClientSeed {
-            client_id: CLIENT_ID.into(),
-            client_secret: CLIENT_SECRET.into(),
-            refresh_tokens: vec![
-                RefreshTokenSeed {
-                    token: ADMIN_REFRESH_TOKEN.into(),
-                    user: ADMIN_EMAIL.into(),
-                    scopes: [
-                        "ZohoCRM.settings.ALL",
-                        "ZohoCRM.modules.ALL",
-                        "ZohoCRM.users.ALL",
-                        "ZohoCRM.org.READ",
-                        "ZohoProjects.portals.READ",
-                        "ZohoProjects.projects.ALL",
-                        "ZohoProjects.users.ALL",
-                        "ZohoProjects.clients.ALL",
-                    ]
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect(),
-                },
-                RefreshTokenSeed {
-                    token: OWNER_REFRESH_TOKEN.into(),
-                    user: OWNER_EMAIL.into(),
-                    scopes: [
-                        "ZohoProjects.portals.READ",
-                        "ZohoProjects.projects.ALL",
-                        "ZohoProjects.users.ALL",
-                        "ZohoProjects.clients.ALL",
-                    ]
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect(),
-                },
-            ],
-        }],
-        roles: vec![
-            RoleSeed {
-                name: "CEO".into(),
-                reports_to: None,
-                description: None,
+        &emails,
+    )]
+}
+
+/// The OAuth client with the admin's and the portal owner's refresh tokens.
+fn oauth_client() -> OAuthClientSeed {
+    let scopes = |list: &[&str]| list.iter().map(|s| s.to_string()).collect();
+    OAuthClientSeed {
+        client_id: CLIENT_ID.into(),
+        client_secret: CLIENT_SECRET.into(),
+        refresh_tokens: vec![
+            RefreshTokenSeed {
+                token: ADMIN_REFRESH_TOKEN.into(),
+                user: ADMIN_EMAIL.into(),
+                scopes: scopes(&[
+                    "ZohoCRM.settings.ALL",
+                    "ZohoCRM.modules.ALL",
+                    "ZohoCRM.users.ALL",
+                    "ZohoCRM.org.READ",
+                    "ZohoProjects.portals.READ",
+                    "ZohoProjects.projects.ALL",
+                    "ZohoProjects.users.ALL",
+                    "ZohoProjects.clients.ALL",
+                ]),
             },
-            RoleSeed {
-                name: "Manager".into(),
-                reports_to: Some("CEO".into()),
-                description: None,
-            },
-            RoleSeed {
-                name: "Sales Rep".into(),
-                reports_to: Some("Manager".into()),
-                description: None,
-            },
-            RoleSeed {
-                name: "Delivery Lead".into(),
-                reports_to: Some("Manager".into()),
-                description: None,
+            RefreshTokenSeed {
+                token: OWNER_REFRESH_TOKEN.into(),
+                user: OWNER_EMAIL.into(),
+                scopes: scopes(&[
+                    "ZohoProjects.portals.READ",
+                    "ZohoProjects.projects.ALL",
+                    "ZohoProjects.users.ALL",
+                    "ZohoProjects.clients.ALL",
+                ]),
             },
         ],
-        profiles: ["Administrator", "Standard", "Sales"]
-            .iter()
-            .map(|name| ProfileSeed {
-                name: name.to_string(),
-                description: None,
-                permissions: BTreeMap::new(),
-            })
-            .collect(),
-        users: user_seeds,
-        modules: vec![],
-        fields: BTreeMap::from([(
-            "Deals".to_string(),
-            vec![FieldSeed {
-                api_name: "Project_Status__c".into(),
-                field_label: "Project Status".into(),
-                data_type: "text".into(),
-                length: None,
-                lookup: None,
-                related_list_label: None,
-                pick_list_values: vec![],
-                unique: false,
-                mandatory: false,
-                tooltip: None,
-                description: None,
-            }],
-        )]),
-        records,
-        variables: vec![],
-        portals,
-        // Generated orgs get the throttle Zoho enforces; a run that wants more sets it.
-        projects_throttle: None,
+    }
+}
+
+/// The role hierarchy generated users fill.
+fn roles() -> Vec<RoleSeed> {
+    let role = |name: &str, reports_to: Option<&str>| RoleSeed {
+        name: name.into(),
+        reports_to: reports_to.map(Into::into),
+        description: None,
+    };
+    vec![
+        role("CEO", None),
+        role("Manager", Some("CEO")),
+        role("Sales Rep", Some("Manager")),
+        role("Delivery Lead", Some("Manager")),
+    ]
+}
+
+/// The Deals field the generated integration maps a project's status into.
+fn project_status_field() -> FieldSeed {
+    FieldSeed {
+        api_name: "Project_Status__c".into(),
+        field_label: "Project Status".into(),
+        data_type: "text".into(),
+        length: None,
+        lookup: None,
+        related_list_label: None,
+        pick_list_values: vec![],
+        unique: false,
+        mandatory: false,
+        tooltip: None,
+        description: None,
     }
 }
 
@@ -452,7 +480,29 @@ fn generate_portals(
             json!({ "email": email, "role": if i % 4 == 0 { "Manager" } else { "Employee" } })
         })
         .collect();
-    // Clients: most match an account name, some match none.
+    let clients = generate_clients(rng, opts, account_names, contact_emails);
+    let projects = generate_projects(rng, opts, &members, &clients);
+    let portal = json!([{
+        "name": "Generated Delivery",
+        "owner": OWNER_EMAIL,
+        "plan": "Enterprise",
+        "users": users,
+        "custom_fields": [{ "label_name": "Budget Code", "column_name": "UDF_CHAR1", "field_type": "text" }],
+        "templates": [{ "name": "Standard Delivery" }],
+        "clients": clients,
+        "projects": projects,
+    }]);
+    serde_json::from_value(portal).expect("generated portals follow the seed format")
+}
+
+/// Client companies: most match an account name, some match none; each has at most one
+/// client user, who belongs to no other client.
+fn generate_clients(
+    rng: &mut Rng,
+    opts: &GenerateOptions,
+    account_names: &[String],
+    contact_emails: &[String],
+) -> Vec<Value> {
     let client_count = opts
         .clients
         .unwrap_or((opts.accounts / 10).max(1))
@@ -484,7 +534,17 @@ fn generate_portals(
             client["users"] = json!([]);
         }
     }
-    let projects: Vec<Value> = (0..opts.projects)
+    clients
+}
+
+/// Projects owned by portal members, some of them at a client.
+fn generate_projects(
+    rng: &mut Rng,
+    opts: &GenerateOptions,
+    members: &[&String],
+    clients: &[Value],
+) -> Vec<Value> {
+    (0..opts.projects)
         .map(|i| {
             let owner = if members.is_empty() {
                 OWNER_EMAIL.to_string()
@@ -513,18 +573,7 @@ fn generate_portals(
             }
             project
         })
-        .collect();
-    let portal = json!([{
-        "name": "Generated Delivery",
-        "owner": OWNER_EMAIL,
-        "plan": "Enterprise",
-        "users": users,
-        "custom_fields": [{ "label_name": "Budget Code", "column_name": "UDF_CHAR1", "field_type": "text" }],
-        "templates": [{ "name": "Standard Delivery" }],
-        "clients": clients,
-        "projects": projects,
-    }]);
-    serde_json::from_value(portal).expect("generated portals follow the seed format")
+        .collect()
 }
 
 #[cfg(test)]
