@@ -50,12 +50,8 @@ impl Clients {
         }
     }
 
-    /// The linked contacts of `user`'s synced folder: (item id, CRM record id).
-    pub fn synced_contacts(
-        &self,
-        harness: &Harness,
-        user: &str,
-    ) -> (String, Vec<(String, String)>) {
+    /// `user`'s mailbox and synced contacts folder: (mailbox id, folder id).
+    fn contacts_folder(&self, harness: &Harness, user: &str) -> (String, String) {
         harness.runtime.block_on(async {
             let mailbox = self
                 .graph
@@ -74,20 +70,32 @@ impl Clients {
                 .into_iter()
                 .find(|f| f.name == FOLDER)
                 .unwrap();
-            let items = self
-                .graph
-                .items(&mailbox, ItemKind::Contact, &folder.id, &[LINK_PROPERTY])
-                .await
-                .unwrap();
-            let linked = items
-                .into_iter()
-                .filter_map(|item| {
-                    let link = ItemLink::parse(item.extended.get(LINK_PROPERTY)?)?;
-                    Some((item.id, link.crm_id))
-                })
-                .collect();
-            (mailbox, linked)
+            (mailbox, folder.id)
         })
+    }
+
+    /// The linked contacts of `user`'s synced folder: (item id, CRM record id).
+    pub fn synced_contacts(
+        &self,
+        harness: &Harness,
+        user: &str,
+    ) -> (String, Vec<(String, String)>) {
+        let (mailbox, folder) = self.contacts_folder(harness, user);
+        let items = harness
+            .runtime
+            .block_on(
+                self.graph
+                    .items(&mailbox, ItemKind::Contact, &folder, &[LINK_PROPERTY]),
+            )
+            .unwrap();
+        let linked = items
+            .into_iter()
+            .filter_map(|item| {
+                let link = ItemLink::parse(item.extended.get(LINK_PROPERTY)?)?;
+                Some((item.id, link.crm_id))
+            })
+            .collect();
+        (mailbox, linked)
     }
 
     /// Deletes `count` of `user`'s synced contacts in Outlook; the CRM ids of their twins.
@@ -151,29 +159,19 @@ impl Clients {
 
     /// Adds contacts to `user`'s synced folder in Outlook, as its owner would.
     pub fn create_in_outlook(&self, harness: &Harness, user: &str, bodies: &[serde_json::Value]) {
-        let (mailbox, _) = self.synced_contacts(harness, user);
-        harness.runtime.block_on(async {
-            let folder = self
-                .graph
-                .folders(&mailbox, ItemKind::Contact)
-                .await
-                .unwrap()
-                .into_iter()
-                .find(|f| f.name == FOLDER)
+        let (mailbox, folder) = self.contacts_folder(harness, user);
+        for body in bodies {
+            harness
+                .runtime
+                .block_on(self.graph.create_item(
+                    &mailbox,
+                    ItemKind::Contact,
+                    &folder,
+                    body.as_object().unwrap(),
+                    &Default::default(),
+                ))
                 .unwrap();
-            for body in bodies {
-                self.graph
-                    .create_item(
-                        &mailbox,
-                        ItemKind::Contact,
-                        &folder.id,
-                        body.as_object().unwrap(),
-                        &Default::default(),
-                    )
-                    .await
-                    .unwrap();
-            }
-        });
+        }
     }
 
     /// The `Last_Name` of every CRM Contacts record, one per record.

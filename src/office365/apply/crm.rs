@@ -81,29 +81,18 @@ pub(super) async fn crm_phase<C: CrmApi, G: GraphApi>(
             }
         }
         let mut written: Vec<Written> = Vec::new();
-        for batch in creates.chunks(RECORDS_PER_WRITE) {
-            let records: Vec<Map<String, Value>> = batch.iter().map(|p| p.record.clone()).collect();
-            let results = crm.insert_records(module, &records).await;
-            settle(
-                plan,
-                runs,
-                batch,
-                results.map(written_ids),
-                &mut written,
-                counter,
-            );
-        }
-        for batch in updates.chunks(RECORDS_PER_WRITE) {
-            let records: Vec<Map<String, Value>> = batch.iter().map(|p| p.record.clone()).collect();
-            let results = crm.update_records(module, &records).await;
-            settle(
-                plan,
-                runs,
-                batch,
-                results.map(written_ids),
-                &mut written,
-                counter,
-            );
+        for (pending, update) in [(&creates, false), (&updates, true)] {
+            for batch in pending.chunks(RECORDS_PER_WRITE) {
+                let records: Vec<Map<String, Value>> =
+                    batch.iter().map(|p| p.record.clone()).collect();
+                let results = if update {
+                    crm.update_records(module, &records).await
+                } else {
+                    crm.insert_records(module, &records).await
+                };
+                let results = results.map(written_ids);
+                settle(plan, runs, batch, results, &mut written, counter);
+            }
         }
         for batch in deletes.chunks(RECORDS_PER_WRITE) {
             let ids: Vec<String> = batch
