@@ -125,12 +125,36 @@ async fn delta(
         })?
         .ok_or_else(GraphError::item_not_found)?;
     let now_ms = chrono::Utc::now().timestamp_millis();
+    let round = round_state(&state, kind, &opts, &folder.id, now_ms)?;
+    let asked = max_page_size(&headers);
+    let page_size = asked.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
+    let page = read_page(&state, kind, &folder.id, &round, page_size)?;
+    let link_base = format!("{}{}", state.base_url, uri.path());
+    let body = page_body(&state, kind, round, page, &link_base, now_ms);
+    let mut response = Json(body).into_response();
+    if asked.is_some()
+        && let Ok(v) = HeaderValue::from_str(&format!("odata.maxpagesize={page_size}"))
+    {
+        response.headers_mut().insert("Preference-Applied", v);
+    }
+    Ok(response)
+}
+
+/// The round a request continues (a skip token), starts after (a delta token) or begins
+/// (neither: a full round, in the query's window for events).
+fn round_state(
+    state: &AppState,
+    kind: Kind,
+    opts: &Options,
+    folder_id: &str,
+    now_ms: i64,
+) -> Result<SyncState, GraphError> {
     let ttl_ms = i64::try_from(state.config.graph.delta_token_ttl.as_millis()).unwrap_or(i64::MAX);
     let current = state.store.with(|c| db::current_seq(c))?;
 
     let resumed = |token: &str| -> Result<SyncState, GraphError> {
         let st = decode(token).ok_or_else(GraphError::sync_state_not_found)?;
-        if st.f != folder.id || st.t > now_ms || now_ms.saturating_sub(st.t) >= ttl_ms {
+        if st.f != folder_id || st.t > now_ms || now_ms.saturating_sub(st.t) >= ttl_ms {
             return Err(GraphError::sync_state_not_found());
         }
         Ok(st)
@@ -148,13 +172,13 @@ async fn delta(
         }
     } else {
         let (s, e) = if kind == Kind::Event {
-            let (s, e) = super::calendar_view::range(&opts)?;
+            let (s, e) = super::calendar_view::range(opts)?;
             (Some(render::graph_local(s)), Some(render::graph_local(e)))
         } else {
             (None, None)
         };
         SyncState {
-            f: folder.id.clone(),
+            f: folder_id.to_string(),
             a: 0,
             u: current,
             c: 0,
@@ -166,6 +190,25 @@ async fn delta(
             l: opts.select.clone(),
         }
     };
+    Ok(round)
+}
+
+/// One page of a round: the items (and tombstones) served, the last sequence served, and
+/// whether the round is over.
+struct Page {
+    value: Vec<serde_json::Value>,
+    cursor: i64,
+    exhausted: bool,
+}
+
+/// Reads changes past the round's cursor until the page is full or the round runs out.
+fn read_page(
+    state: &AppState,
+    kind: Kind,
+    folder_id: &str,
+    round: &SyncState,
+    page_size: usize,
+) -> Result<Page, GraphError> {
     let window = match (&round.s, &round.e) {
         (Some(s), Some(e)) => parse_time(s).zip(parse_time(e)),
         _ => None,
@@ -175,16 +218,13 @@ async fn delta(
         expand: round.x.clone(),
         ..Options::default()
     };
-    let asked = max_page_size(&headers);
-    let page_size = asked.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
-
     let mut value = Vec::new();
     let mut cursor = round.c;
     let exhausted = loop {
         let want = page_size - value.len();
         let batch = state
             .store
-            .with(|c| db::changes(c, &folder.id, round.a, round.u, cursor, want))?;
+            .with(|c| db::changes(c, folder_id, round.a, round.u, cursor, want))?;
         let fetched = batch.len();
         for item in batch {
             cursor = item.seq;
@@ -210,21 +250,36 @@ async fn delta(
             // A full page: the round goes on only if changes remain past the cursor.
             let more = state
                 .store
-                .with(|c| db::changes(c, &folder.id, round.a, round.u, cursor, 1))?;
+                .with(|c| db::changes(c, folder_id, round.a, round.u, cursor, 1))?;
             break more.is_empty();
         }
     };
+    Ok(Page {
+        value,
+        cursor,
+        exhausted,
+    })
+}
 
-    let link_base = format!("{}{}", state.base_url, uri.path());
+/// The page as Graph answers it: a next link with a skip token while the round goes on,
+/// a delta link with a delta token on its last page.
+fn page_body(
+    state: &AppState,
+    kind: Kind,
+    round: SyncState,
+    page: Page,
+    link_base: &str,
+    now_ms: i64,
+) -> serde_json::Value {
     let mut body = json!({
         "@odata.context": format!(
             "{}/graph/v1.0/$metadata#Collection({})",
             state.base_url,
             kind.item()
         ),
-        "value": value,
+        "value": page.value,
     });
-    if exhausted {
+    if page.exhausted {
         let token = encode(&SyncState {
             a: round.u,
             u: 0,
@@ -238,17 +293,14 @@ async fn delta(
             url_encode_pairs([("$deltatoken", token.as_str())].into_iter())
         ));
     } else {
-        let token = encode(&SyncState { c: cursor, ..round });
+        let token = encode(&SyncState {
+            c: page.cursor,
+            ..round
+        });
         body["@odata.nextLink"] = json!(format!(
             "{link_base}?{}",
             url_encode_pairs([("$skiptoken", token.as_str())].into_iter())
         ));
     }
-    let mut response = Json(body).into_response();
-    if asked.is_some()
-        && let Ok(v) = HeaderValue::from_str(&format!("odata.maxpagesize={page_size}"))
-    {
-        response.headers_mut().insert("Preference-Applied", v);
-    }
-    Ok(response)
+    body
 }
