@@ -46,8 +46,8 @@ use crm::{
     Variable, VariableUpdate, WriteResult,
 };
 use projects::{
-    Client, ClientUser, NewClient, NewProject, Portal, PortalUserFilter, Project, ProjectClient,
-    ProjectCustomField, ProjectFilter, ProjectUpdate, ProjectsUser,
+    Client, ClientUser, ListingHead, ListingPages, NewClient, NewProject, Portal, PortalUserFilter,
+    Project, ProjectClient, ProjectCustomField, ProjectFilter, ProjectUpdate, ProjectsUser,
 };
 
 /// Default bound on requests in flight per service (Zoho's sub-concurrency limit for heavy
@@ -397,6 +397,14 @@ pub trait ProjectsApi: Send + Sync {
         portal_id: &str,
         filter: PortalUserFilter,
     ) -> impl Future<Output = Result<Vec<ProjectsUser>, ZohoError>> + Send;
+    /// The portal's users, the first page or all, with Zoho's count of them all (see
+    /// [`ListingHead`]).
+    fn portal_users_counted(
+        &self,
+        portal_id: &str,
+        filter: PortalUserFilter,
+        pages: ListingPages,
+    ) -> impl Future<Output = Result<ListingHead<ProjectsUser>, ZohoError>> + Send;
     fn add_portal_users(
         &self,
         portal_id: &str,
@@ -425,6 +433,12 @@ pub trait ProjectsApi: Send + Sync {
         &self,
         portal_id: &str,
     ) -> impl Future<Output = Result<Vec<Client>, ZohoError>> + Send;
+    /// The portal's client companies, the first page or all, with Zoho's count of them all.
+    fn clients_counted(
+        &self,
+        portal_id: &str,
+        pages: ListingPages,
+    ) -> impl Future<Output = Result<ListingHead<Client>, ZohoError>> + Send;
     fn create_client(
         &self,
         portal_id: &str,

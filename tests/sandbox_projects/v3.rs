@@ -312,6 +312,6 @@ async fn v3_paging_parameters_are_checked() {
     assert_eq!(clients["clients"], json!([]));
     assert_eq!(
         clients["page_info"],
-        json!({"page": 1, "per_page": 100, "has_next_page": false})
+        json!({"page": 1, "per_page": 100, "has_next_page": false, "count": 0})
     );
 }

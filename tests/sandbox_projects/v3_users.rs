@@ -51,17 +51,19 @@ async fn v3_portal_users_page_and_filter_by_view_type() {
     assert_eq!(emails(&all), everyone, "all by default, the owner first");
     assert_eq!(
         all["page_info"],
-        json!({"page": 1, "per_page": 50, "has_next_page": false})
+        json!({"page": 1, "per_page": 50, "has_next_page": false, "count": 4})
     );
     let first = users_page(&env, &t, &path, "1").await.1;
     assert_eq!(emails(&first), everyone[..2]);
     assert_eq!(first["page_info"]["has_next_page"], true);
+    assert_eq!(first["page_info"]["count"], 4, "the whole listing's count");
     let second = users_page(&env, &t, &path, "2").await.1;
     assert_eq!(emails(&second), everyone[2..]);
     assert_eq!(second["page_info"]["has_next_page"], false);
     assert_eq!(second["page_info"]["page"], 2);
     let active = env.v3_get(&t, &path, &[("view_type", "active")]).await.1;
     assert_eq!(emails(&active), everyone[..3]);
+    assert_eq!(active["page_info"]["count"], 3, "counted as filtered");
     let inactive = env.v3_get(&t, &path, &[("view_type", "inactive")]).await.1;
     assert_eq!(emails(&inactive), ["sam@acme.com"]);
     assert_eq!(inactive["users"][0]["status"], "inactive");

@@ -90,6 +90,15 @@ impl ProjectsApi for ProjectsClient {
         ProjectsClient::portal_users(self, portal_id, filter)
     }
 
+    fn portal_users_counted(
+        &self,
+        portal_id: &str,
+        filter: PortalUserFilter,
+        pages: ListingPages,
+    ) -> impl Future<Output = Result<ListingHead<ProjectsUser>, ZohoError>> + Send {
+        ProjectsClient::portal_users_counted(self, portal_id, filter, pages)
+    }
+
     fn add_portal_users(
         &self,
         portal_id: &str,
@@ -131,6 +140,14 @@ impl ProjectsApi for ProjectsClient {
         portal_id: &str,
     ) -> impl Future<Output = Result<Vec<Client>, ZohoError>> + Send {
         ProjectsClient::clients(self, portal_id)
+    }
+
+    fn clients_counted(
+        &self,
+        portal_id: &str,
+        pages: ListingPages,
+    ) -> impl Future<Output = Result<ListingHead<Client>, ZohoError>> + Send {
+        ProjectsClient::clients_counted(self, portal_id, pages)
     }
 
     fn create_client(

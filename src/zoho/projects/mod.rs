@@ -208,6 +208,25 @@ impl ProjectsClient {
         .await
     }
 
+    /// The portal's users, the first page or all, with the count Zoho gives for them all;
+    /// through the legacy API, which gives no count, every user (`more: false`).
+    pub async fn portal_users_counted(
+        &self,
+        portal_id: &str,
+        filter: PortalUserFilter,
+        pages: ListingPages,
+    ) -> Result<ListingHead<ProjectsUser>, ZohoError> {
+        self.via(
+            Capability::PortalUsers,
+            || self.v3.portal_users_counted(portal_id, filter, pages),
+            || async {
+                let all = self.legacy.portal_users(portal_id, filter).await?;
+                Ok(ListingHead::whole(all))
+            },
+        )
+        .await
+    }
+
     /// The names of the roles users can be given in the portal. Read through the capability
     /// that gives roles: a portal whose V3 has no roles rule adds users through legacy too.
     pub async fn portal_roles(&self, portal_id: &str) -> Result<Vec<String>, ZohoError> {
@@ -293,6 +312,24 @@ impl ProjectsClient {
             Capability::Clients,
             || self.v3.clients(portal_id),
             || self.legacy.clients(portal_id),
+        )
+        .await
+    }
+
+    /// The portal's client companies, the first page or all, with the count Zoho gives for
+    /// them all; through the legacy API, which gives no count, every client (`more: false`).
+    pub async fn clients_counted(
+        &self,
+        portal_id: &str,
+        pages: ListingPages,
+    ) -> Result<ListingHead<Client>, ZohoError> {
+        self.via(
+            Capability::Clients,
+            || self.v3.clients_counted(portal_id, pages),
+            || async {
+                let all = self.legacy.clients(portal_id).await?;
+                Ok(ListingHead::whole(all))
+            },
         )
         .await
     }

@@ -139,6 +139,36 @@ impl PortalUserFilter {
     }
 }
 
+/// How much of a listing to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListingPages {
+    /// The first page only (at the largest page size).
+    First,
+    /// Every page.
+    All,
+}
+
+/// A listing as read: its items, whether more pages follow them, and the number of items
+/// Zoho says the whole listing holds (`page_info.count` of its first page, when it says).
+/// The legacy API gives no count and is always read to its end (`more: false`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListingHead<T> {
+    pub items: Vec<T>,
+    pub more: bool,
+    pub count: Option<u64>,
+}
+
+impl<T> ListingHead<T> {
+    /// A listing read to its end without a count.
+    pub fn whole(items: Vec<T>) -> ListingHead<T> {
+        ListingHead {
+            items,
+            more: false,
+            count: None,
+        }
+    }
+}
+
 /// A client company.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Client {

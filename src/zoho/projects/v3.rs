@@ -68,7 +68,27 @@ impl V3 {
         W: DeserializeOwned,
         T: From<W>,
     {
+        let listing = self
+            .counted_pages::<W, T>(request, key, per_page, ListingPages::All)
+            .await?;
+        Ok(listing.items)
+    }
+
+    /// The items of a listing's first page or of all its pages, whether more follow, and
+    /// the first page's `page_info.count`.
+    pub(super) async fn counted_pages<W, T>(
+        &self,
+        request: ApiRequest,
+        key: Option<&str>,
+        per_page: usize,
+        pages: ListingPages,
+    ) -> Result<ListingHead<T>, ZohoError>
+    where
+        W: DeserializeOwned,
+        T: From<W>,
+    {
         let mut all = Vec::new();
+        let mut count = None;
         for page in 1..=MAX_PAGES {
             let paged = request
                 .clone()
@@ -76,6 +96,9 @@ impl V3 {
                 .query(wire::PARAM_PER_PAGE, per_page.to_string());
             let (body, description) = self.body(paged).await?;
             let body = body.unwrap_or_else(|| Value::Array(Vec::new()));
+            if page == 1 {
+                count = wire::listing_count(&body);
+            }
             // `page_info.has_next_page` where the listing has one; else a full page means more.
             let said_more = body.get("page_info").map(|_| wire::has_next_page(&body));
             let items = items_of(body, key, &description)?;
@@ -88,9 +111,14 @@ impl V3 {
                 )?));
             }
             let done = got == 0 || !said_more.unwrap_or(got >= per_page);
-            self.transport.page_read(&request, page, all.len(), done);
-            if done {
-                return Ok(all);
+            let stop = done || pages == ListingPages::First;
+            self.transport.page_read(&request, page, all.len(), stop);
+            if stop {
+                return Ok(ListingHead {
+                    items: all,
+                    more: !done,
+                    count,
+                });
             }
         }
         Err(endless_listing(&self.transport.describe(&request)))

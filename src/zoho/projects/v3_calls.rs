@@ -165,6 +165,25 @@ impl V3 {
         .await
     }
 
+    /// `GET /users?type=portal_user&view_type=`, its first page or all, with its count.
+    pub(super) async fn portal_users_counted(
+        &self,
+        portal_id: &str,
+        filter: PortalUserFilter,
+        pages: ListingPages,
+    ) -> Result<ListingHead<ProjectsUser>, ZohoError> {
+        let request = ApiRequest::get(wire::users(pid(portal_id)?))
+            .query(wire::PARAM_USER_TYPE, wire::USER_TYPE_PORTAL)
+            .query(wire::PARAM_VIEW_TYPE, filter.as_str());
+        self.counted_pages::<wire::UserWire, ProjectsUser>(
+            request,
+            Some(wire::KEY_USERS),
+            wire::MAX_USERS_PER_PAGE,
+            pages,
+        )
+        .await
+    }
+
     /// The `{"users":[{"email","role":{"id"}}]}` body of a user add.
     async fn user_adds(
         &self,
@@ -281,6 +300,22 @@ impl V3 {
             request,
             Some(wire::KEY_CLIENTS),
             wire::MAX_PER_PAGE,
+        )
+        .await
+    }
+
+    /// `GET /clients`, its first page or all, with its count.
+    pub(super) async fn clients_counted(
+        &self,
+        portal_id: &str,
+        pages: ListingPages,
+    ) -> Result<ListingHead<Client>, ZohoError> {
+        let request = ApiRequest::get(wire::clients(pid(portal_id)?));
+        self.counted_pages::<wire::ClientWire, Client>(
+            request,
+            Some(wire::KEY_CLIENTS),
+            wire::MAX_PER_PAGE,
+            pages,
         )
         .await
     }

@@ -231,6 +231,17 @@ pub struct ClientWire {
     pub phone: Option<String>,
 }
 
+/// `page_info.count`: how many items the whole listing holds. Shown for the v3.1 users
+/// listing by one unattributed client spec only (confidence I in zoho-projects-v3.md), so
+/// it is read as a change signal, never as the truth: absent or unreadable gives `None`.
+pub fn listing_count(body: &Value) -> Option<u64> {
+    match body.get("page_info")?.get("count")? {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
 /// `page_info.has_next_page`, false when absent.
 pub fn has_next_page(body: &Value) -> bool {
     body.get("page_info")

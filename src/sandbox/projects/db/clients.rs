@@ -118,6 +118,15 @@ pub fn clients(
     rows.collect()
 }
 
+/// How many client companies [`clients`] lists, over all its pages.
+pub fn count_clients(conn: &Connection, portal_id: i64) -> rusqlite::Result<i64> {
+    conn.query_row(
+        "SELECT COUNT(*) FROM prj_clients WHERE portal_id = ?1",
+        params![portal_id],
+        |r| r.get(0),
+    )
+}
+
 pub fn insert_client_user(
     conn: &Connection,
     portal_id: i64,

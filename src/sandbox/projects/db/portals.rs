@@ -241,6 +241,27 @@ pub fn members(
     rows.collect()
 }
 
+/// How many users [`members`] lists with `filter`, over all its pages.
+pub fn count_members(
+    conn: &Connection,
+    portal_id: i64,
+    filter: UserFilter,
+) -> rusqlite::Result<i64> {
+    let condition = match filter {
+        UserFilter::Active => "AND u.active = 1",
+        UserFilter::Inactive => "AND u.active = 0",
+        UserFilter::All => "",
+    };
+    conn.query_row(
+        &format!(
+            "SELECT COUNT(*) FROM prj_portal_users u JOIN prj_zusers z ON z.email = u.email
+             WHERE u.portal_id = ?1 {condition}"
+        ),
+        params![portal_id],
+        |r| r.get(0),
+    )
+}
+
 pub fn set_member_role(conn: &Connection, zpuid: i64, role: Role) -> rusqlite::Result<()> {
     conn.execute(
         "UPDATE prj_portal_users SET role = ?2 WHERE zpuid = ?1",

@@ -29,7 +29,8 @@ pub async fn list(State(state): State<AppState>, req: V3Request) -> V3Result<Res
         )?;
         let (rows, more) = paging.cut(rows);
         let items = rows.iter().map(render::client).collect();
-        Ok(Json(paging.envelope("clients", items, more)).into_response())
+        let count = db::count_clients(conn, caller.portal.id)?;
+        Ok(Json(paging.counted_envelope("clients", items, more, count)).into_response())
     })
 }
 

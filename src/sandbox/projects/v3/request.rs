@@ -172,6 +172,22 @@ impl Paging {
         );
         Value::Object(body)
     }
+
+    /// [`Self::envelope`] with `page_info.count`, the number of items the whole listing
+    /// holds. Zoho shows `count` only in a v3.1 users spec of one unattributed client
+    /// (confidence I, zoho-projects-v3.md); the twin gives it on the portal users and client
+    /// companies listings, where projectlink reads it as a change signal only.
+    pub fn counted_envelope(
+        &self,
+        key: &str,
+        items: Vec<Value>,
+        has_next_page: bool,
+        count: i64,
+    ) -> Value {
+        let mut body = self.envelope(key, items, has_next_page);
+        body["page_info"]["count"] = json!(count);
+        body
+    }
 }
 
 /// Checks the token and `scope`, then runs `f` on the database atomically.

@@ -77,7 +77,8 @@ fn portal_users(
         .iter()
         .map(|m| render::user(caller.portal.id, m, m.role))
         .collect();
-    Ok(paging.envelope("users", items, more))
+    let count = db::count_members(conn, caller.portal.id, filter)?;
+    Ok(paging.counted_envelope("users", items, more, count))
 }
 
 /// Client users, of the companies in `company_ids` or of all; they are never inactive.
