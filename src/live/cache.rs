@@ -15,7 +15,7 @@ use super::snapshot::Observed;
 use crate::zoho::crm::Record;
 
 /// Format of the cache file; a cache of any other format is ignored (full observation).
-/// 2: module fields and metadata stamps (`crm_metadata`).
+/// 2: module fields and metadata stamps (`crm_metadata`), Projects listing counts.
 pub const CACHE_FORMAT: u32 = 2;
 /// Watermark key of the CRM reads.
 pub const CRM_SOURCE: &str = "crm";
@@ -55,6 +55,29 @@ pub struct ObservationCache {
     pub crm_metadata: CrmMetadata,
     /// The observation itself.
     pub observed: Observed,
+    /// What the Projects listings said about their size, to tell the next observation
+    /// whether they changed (absent in an older cache: those listings are read whole).
+    #[serde(default)]
+    pub projects: ProjectsSignals,
+}
+
+/// The counts Zoho Projects gave for listings that grow with the org (`page_info.count`),
+/// as that observation saw them. They are compared as Zoho reported them, never with the
+/// length of a list, so whatever Zoho counts, a changed number means the listing is read
+/// whole again; `None` (not read, or no count given) means it is read whole.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectsSignals {
+    /// Of the portal's users (`view_type=all`).
+    pub users: Option<ListingCount>,
+    /// Of the portal's client companies.
+    pub clients: Option<ListingCount>,
+}
+
+/// The count Zoho gave for one listing of one portal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListingCount {
+    pub portal_id: String,
+    pub count: u64,
 }
 
 impl ObservationCache {

@@ -19,6 +19,7 @@ fn cache() -> ObservationCache {
         listings: BTreeMap::new(),
         crm_metadata: Default::default(),
         observed: Observed::default(),
+        projects: Default::default(),
     }
 }
 

@@ -96,6 +96,7 @@ pub async fn observe_cached<C: CrmApi, P: ProjectsApi>(
                 .map(|s| (s.to_string(), watermark))
                 .collect(),
             crm_metadata: reads.metadata().kept(),
+            projects: reads.projects_signals(),
             listings: reads.into_listings(),
             observed: observed.clone(),
         };

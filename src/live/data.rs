@@ -12,6 +12,7 @@ pub use super::creation_tag::creation_tag_text;
 use super::creation_tag::{creation_tag, without_creation_tag};
 use super::incremental::CrmReads;
 use super::observe::{ObserveError, reading};
+use super::portal_lists::{ListedClients, complete_clients};
 use super::projects_read::{PROJECTS_SOURCE, PriorProjects};
 use super::snapshot::Observed;
 use super::{IntegrationState, MarkerFacts};
@@ -367,12 +368,13 @@ pub async fn observe_data<C: CrmApi, P: ProjectsApi>(
             .map(|ts| ts.into_iter().map(|t| (t.id, t.name)).collect())
             .map_err(reading("Zoho Projects project templates"))
     };
-    let clients = async {
-        projects
-            .clients(&portal_id)
-            .await
-            .map_err(reading("Zoho Projects client companies"))
-    };
+    // Read whole while the one-time automatic mapping, which matches them by name, is due.
+    let clients = super::portal_lists::clients(
+        projects,
+        &portal_id,
+        reads,
+        mapping_pending && desired.clients.auto,
+    );
     let (accounts, contacts, link_records, value_records, portal_projects, templates, clients) = futures::try_join!(
         accounts,
         contacts,
@@ -435,28 +437,6 @@ pub async fn observe_data<C: CrmApi, P: ProjectsApi>(
         super::projects_read::read_clients(projects, &portal_id, &mut projects_facts, |p| {
             wants_accounts && !account_linked.contains(p.id.as_str())
         });
-    let client_user_reads = try_join_all(
-        clients
-            .iter()
-            .enumerate()
-            // On a first activation the Contacts mapping field does not exist yet (this plan
-            // creates it), and the client users are what the one-time mapping matches.
-            .filter(|_| {
-                (mapping_pending && desired.clients.auto)
-                    || !desired.clients.user_overrides.is_empty()
-                    || !desired.imports.client_users.is_empty()
-            })
-            .map(|(i, c)| {
-                let portal_id = &portal_id;
-                async move {
-                    let users = projects
-                        .client_users(portal_id, &c.id)
-                        .await
-                        .map_err(reading(format!("users of client \"{}\"", c.name)))?;
-                    Ok::<_, ObserveError>((i, users))
-                }
-            }),
-    );
     let project_user_reads = try_join_all(imported.iter().map(|(id, name)| {
         let portal_id = &portal_id;
         async move {
@@ -470,33 +450,21 @@ pub async fn observe_data<C: CrmApi, P: ProjectsApi>(
             Ok::<_, ObserveError>((id.clone(), emails))
         }
     }));
-    let (_, client_user_reads, project_users) =
-        futures::try_join!(client_reads, client_user_reads, project_user_reads)?;
-    let mut client_facts: Vec<ClientFacts> = clients
-        .iter()
-        .map(|c| ClientFacts {
-            id: c.id.clone(),
-            name: c.name.clone(),
-            users: None,
-        })
-        .collect();
-    for (i, users) in client_user_reads {
-        let mut users: Vec<ClientUserFacts> = users
-            .into_iter()
-            .map(|u| ClientUserFacts {
-                id: u.id,
-                email: u.email.to_ascii_lowercase(),
-                project_ids: {
-                    let mut ids = u.project_ids;
-                    ids.sort();
-                    ids
-                },
-            })
-            .collect();
-        users.sort_by(|a, b| a.email.cmp(&b.email));
-        client_facts[i].users = Some(users);
-    }
-    client_facts.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+    let (_, project_users) = futures::try_join!(client_reads, project_user_reads)?;
+    // On a first activation the Contacts mapping field does not exist yet (this plan creates
+    // it), and the client users are what the one-time mapping matches.
+    let wants_client_users = (mapping_pending && desired.clients.auto)
+        || !desired.clients.user_overrides.is_empty()
+        || !desired.imports.client_users.is_empty();
+    let client_facts = client_facts(
+        projects,
+        &portal_id,
+        reads,
+        clients,
+        &projects_facts,
+        wants_client_users,
+    )
+    .await?;
     projects_facts.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
     let mut templates: Vec<(String, String)> = templates;
     templates.sort();
@@ -515,6 +483,62 @@ pub async fn observe_data<C: CrmApi, P: ProjectsApi>(
         project_users: project_users.into_iter().collect(),
         records: value_records.into_iter().collect(),
     }))
+}
+
+/// The client companies as listed, with their client users when `wants_users`, sorted by
+/// name. A list the cache gave is read whole again first when a project names a client
+/// company it lacks.
+async fn client_facts<P: ProjectsApi>(
+    projects: &P,
+    portal_id: &str,
+    reads: &CrmReads<'_>,
+    mut listed: ListedClients,
+    portal_projects: &[ProjectFacts],
+    wants_users: bool,
+) -> Result<Vec<ClientFacts>, ObserveError> {
+    complete_clients(projects, portal_id, reads, &mut listed, portal_projects).await?;
+    let user_reads = try_join_all(
+        listed
+            .clients
+            .iter()
+            .enumerate()
+            .filter(|_| wants_users)
+            .map(|(i, c)| async move {
+                let users = projects
+                    .client_users(portal_id, &c.id)
+                    .await
+                    .map_err(reading(format!("users of client \"{}\"", c.name)))?;
+                Ok::<_, ObserveError>((i, users))
+            }),
+    )
+    .await?;
+    let mut facts: Vec<ClientFacts> = listed
+        .clients
+        .into_iter()
+        .map(|c| ClientFacts {
+            id: c.id,
+            name: c.name,
+            users: None,
+        })
+        .collect();
+    for (i, users) in user_reads {
+        let mut users: Vec<ClientUserFacts> = users
+            .into_iter()
+            .map(|u| ClientUserFacts {
+                id: u.id,
+                email: u.email.to_ascii_lowercase(),
+                project_ids: {
+                    let mut ids = u.project_ids;
+                    ids.sort();
+                    ids
+                },
+            })
+            .collect();
+        users.sort_by(|a, b| a.email.cmp(&b.email));
+        facts[i].users = Some(users);
+    }
+    facts.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+    Ok(facts)
 }
 
 fn accounts_facts(records: &[Record]) -> Vec<AccountFacts> {

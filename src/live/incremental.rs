@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 
-use super::cache::{CRM_SOURCE, CachedListing, ObservationCache, listing_key};
+use super::cache::{CRM_SOURCE, CachedListing, ObservationCache, ProjectsSignals, listing_key};
 use super::metadata::MetadataReads;
 use super::snapshot::CrmUserFacts;
 use crate::zoho::crm::{CrmUser, DeletedRecord, Org, Record, RecordQuery, UserType};
@@ -27,6 +27,8 @@ pub struct CrmReads<'a> {
     read: Mutex<BTreeMap<String, CachedListing>>,
     /// Fields and profile permissions, read when their stamps moved (see [`super::metadata`]).
     metadata: MetadataReads<'a>,
+    /// The Projects listing counts this observation saw, for the next cache.
+    projects: Mutex<ProjectsSignals>,
 }
 
 impl<'a> CrmReads<'a> {
@@ -47,6 +49,7 @@ impl<'a> CrmReads<'a> {
             org: None,
             read: Mutex::default(),
             metadata: MetadataReads::on(&cache.observed, &cache.crm_metadata, since),
+            projects: Mutex::default(),
         }
     }
 
@@ -116,6 +119,21 @@ impl<'a> CrmReads<'a> {
     /// The metadata reads of this observation: module fields and profile permissions.
     pub fn metadata(&self) -> &MetadataReads<'a> {
         &self.metadata
+    }
+
+    /// The Projects listing counts of the cached observation, when incremental.
+    pub fn prior_projects(&self) -> Option<&'a ProjectsSignals> {
+        self.prior.map(|(cache, _)| &cache.projects)
+    }
+
+    /// Keeps what `note` sets of the Projects listing counts, for the next cache.
+    pub fn note_projects(&self, note: impl FnOnce(&mut ProjectsSignals)) {
+        note(&mut self.projects.lock().expect("projects signals lock"));
+    }
+
+    /// The Projects listing counts this observation saw.
+    pub fn projects_signals(&self) -> ProjectsSignals {
+        self.projects.lock().expect("projects signals lock").clone()
     }
 
     /// The listings read, for the next cache.

@@ -13,6 +13,7 @@ pub mod marker;
 pub mod metadata;
 pub mod names;
 pub mod observe;
+pub mod portal_lists;
 pub mod projects_read;
 pub mod snapshot;
 

@@ -11,7 +11,6 @@ use super::metadata::MetadataReads;
 use super::snapshot::*;
 use crate::plan::Desired;
 use crate::zoho::crm::{CrmUser, Field, Module, Org, Profile, Variable};
-use crate::zoho::projects::{PortalUserFilter, ProjectsUser};
 use crate::zoho::{CrmApi, ProjectsApi, ZohoError};
 
 /// A read that failed, with what was being read.
@@ -27,9 +26,6 @@ pub(crate) fn reading(what: impl Into<String>) -> impl FnOnce(ZohoError) -> Obse
     let what = what.into();
     move |source| ObserveError { what, source }
 }
-
-/// The Projects profile name Zoho gives a portal's owner.
-const PORTAL_OWNER_PROFILE: &str = "Portal Owner";
 
 /// Reads everything `plan` needs for `desired`. `projects_grant` says which grant `projects`
 /// carries; with [`ProjectsGrant::PortalOwnerMissing`] Projects is not read at all.
@@ -56,7 +52,7 @@ pub async fn observe_with<C: CrmApi, P: ProjectsApi>(
         if projects_grant == ProjectsGrant::PortalOwnerMissing {
             return Ok((Vec::new(), None, Vec::new()));
         }
-        observe_projects(desired, projects).await
+        observe_projects(desired, projects, reads).await
     };
     let (crm_facts, (portals, portal_users, custom_fields)) =
         futures::try_join!(crm_side, projects_side)?;
@@ -352,6 +348,7 @@ type ProjectsFacts = (
 async fn observe_projects<P: ProjectsApi>(
     desired: &Desired,
     projects: &P,
+    reads: &CrmReads<'_>,
 ) -> Result<ProjectsFacts, ObserveError> {
     let mut portals: Vec<PortalFacts> = projects
         .portals()
@@ -372,12 +369,9 @@ async fn observe_projects<P: ProjectsApi>(
         .iter()
         .flat_map(|m| &m.field_map)
         .any(|m| m.project_field.to_ascii_uppercase().starts_with("UDF_"));
-    let users = async {
-        projects
-            .portal_users(&portal.id, PortalUserFilter::All)
-            .await
-            .map_err(reading(format!("users of portal \"{}\"", portal.name)))
-    };
+    // The first page and Zoho's count of them all when a cached observation can give the
+    // rest (see `portal_lists`).
+    let users = super::portal_lists::portal_users(projects, portal, reads);
     let custom = async {
         if !wants_custom_fields {
             return Ok(Vec::new());
@@ -390,9 +384,7 @@ async fn observe_projects<P: ProjectsApi>(
                 portal.name
             )))
     };
-    let (users, custom) = futures::try_join!(users, custom)?;
-    let mut users: Vec<PortalUserFacts> = users.iter().map(portal_user_facts).collect();
-    users.sort_by(|a, b| a.email.cmp(&b.email));
+    let ((users, _), custom) = futures::try_join!(users, custom)?;
     let mut custom: Vec<ProjectCustomFieldFacts> = custom
         .into_iter()
         .map(|c| ProjectCustomFieldFacts {
@@ -404,15 +396,4 @@ async fn observe_projects<P: ProjectsApi>(
         .collect();
     custom.sort_by(|a, b| a.column_name.cmp(&b.column_name));
     Ok((portals, Some(users), custom))
-}
-
-fn portal_user_facts(u: &ProjectsUser) -> PortalUserFacts {
-    PortalUserFacts {
-        id: u.id.clone(),
-        email: u.email.to_ascii_lowercase(),
-        name: u.name.clone(),
-        role: u.role.clone().unwrap_or_default(),
-        active: u.active,
-        owner: u.portal_profile_name.as_deref() == Some(PORTAL_OWNER_PROFILE),
-    }
 }
