@@ -130,22 +130,29 @@ fn tooltip(value: &Value, path: &str) -> Result<Option<String>, CrmError> {
     }
 }
 
+/// A string member of a request item, `None` when absent or null.
+fn str_at<'a>(
+    item: &'a Map<String, Value>,
+    p: &str,
+    key: &str,
+) -> Result<Option<&'a str>, CrmError> {
+    match item.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.as_str())),
+        Some(_) => Err(CrmError::expected_type(
+            key,
+            &format!("{p}.{key}"),
+            "string",
+        )),
+    }
+}
+
 fn create_one(conn: &Connection, module: &ModuleRow, item: &Value, index: usize) -> ItemResult {
     let p = format!("$.fields[{index}]");
     let item = item
         .as_object()
         .ok_or_else(|| CrmError::expected_type("fields", &p, "jsonobject"))?;
-    let str_of = |key: &str| -> Result<Option<&str>, CrmError> {
-        match item.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.as_str())),
-            Some(_) => Err(CrmError::expected_type(
-                key,
-                &format!("{p}.{key}"),
-                "string",
-            )),
-        }
-    };
+    let str_of = |key: &str| str_at(item, &p, key);
     let label = str_of("field_label")?
         .filter(|l| !l.trim().is_empty())
         .ok_or_else(|| CrmError::mandatory_missing("field_label", &format!("{p}.field_label")))?
@@ -158,95 +165,16 @@ fn create_one(conn: &Connection, module: &ModuleRow, item: &Value, index: usize)
             50,
         ));
     }
-    let data_type = str_of("data_type")?
-        .ok_or_else(|| CrmError::mandatory_missing("data_type", &format!("{p}.data_type")))?;
-    if !standard::CREATABLE_TYPES
-        .iter()
-        .any(|(t, _)| *t == data_type)
-    {
-        let mut e = CrmError::invalid_data("data_type", &format!("{p}.data_type"));
-        e.details["supported_values"] = json!(
-            standard::CREATABLE_TYPES
-                .iter()
-                .map(|(t, _)| *t)
-                .collect::<Vec<_>>()
-        );
-        return Err(e);
-    }
-    let api_name = match str_of("api_name")? {
-        Some(a) if !valid_api_name(a) => {
-            return Err(CrmError::invalid_data("api_name", &format!("{p}.api_name")));
-        }
-        Some(a) => a.to_string(),
-        None => api_name_from_label(&label),
-    };
-    if api_name.is_empty() {
-        return Err(CrmError::invalid_data(
-            "field_label",
-            &format!("{p}.field_label"),
-        ));
-    }
-    let existing = meta::fields_of(conn, &module.api_name)?;
-    if existing
-        .iter()
-        .any(|f| f.field_label.eq_ignore_ascii_case(&label))
-    {
-        return Err(CrmError::duplicate(
-            "field_label",
-            &format!("{p}.field_label"),
-        ));
-    }
-    if existing
-        .iter()
-        .any(|f| f.api_name.eq_ignore_ascii_case(&api_name))
-    {
-        return Err(CrmError::duplicate("api_name", &format!("{p}.api_name")));
-    }
-    let length = match item.get("length") {
-        None | Some(Value::Null) => None,
-        Some(v) => {
-            let n = v.as_i64().ok_or_else(|| {
-                CrmError::expected_type("length", &format!("{p}.length"), "integer")
-            })?;
-            let max = standard::default_length(data_type).max(255);
-            if n < 1 || n > max {
-                return Err(CrmError::invalid_data("length", &format!("{p}.length")));
-            }
-            Some(n)
-        }
-    };
+    let data_type = creatable_type(str_of("data_type")?, &p)?;
+    let api_name = new_api_name(conn, module, str_of("api_name")?, &label, &p)?;
+    let length = field_length(item, data_type, &p)?;
     let mut new = NewField {
         custom: true,
         length,
         ..NewField::system(&api_name, &label, data_type, false)
     };
     if data_type == "lookup" {
-        let lp = format!("{p}.lookup");
-        let lookup = item
-            .get("lookup")
-            .and_then(Value::as_object)
-            .ok_or_else(|| CrmError::mandatory_missing("lookup", &lp))?;
-        let target = lookup
-            .get("module")
-            .and_then(|m| m.get("api_name").or(Some(m)))
-            .and_then(Value::as_str)
-            .ok_or_else(|| CrmError::mandatory_missing("module", &format!("{lp}.module")))?;
-        let target = meta::module_by_name(conn, target)?
-            .ok_or_else(|| CrmError::invalid_data("module", &format!("{lp}.module")))?;
-        new.lookup_module = Some(target.api_name);
-        new.rl_label = lookup
-            .get("display_label")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        new.rl_api_name = match lookup.get("api_name").and_then(Value::as_str) {
-            Some(a) if !valid_api_name(a) => {
-                return Err(CrmError::invalid_data(
-                    "api_name",
-                    &format!("{lp}.api_name"),
-                ));
-            }
-            other => other.map(str::to_string),
-        };
+        lookup_target(conn, item, &p, &mut new)?;
     }
     if matches!(data_type, "picklist" | "multiselectpicklist") {
         let pp = format!("{p}.pick_list_values");
@@ -275,6 +203,125 @@ fn create_one(conn: &Connection, module: &ModuleRow, item: &Value, index: usize)
     new.description = str_of("description")?.map(str::to_string);
     let field = meta::insert_field(conn, module, new)?;
     Ok(success("field created", json!({ "id": field.id })))
+}
+
+/// The item's `data_type`, which must be one a field can be created with.
+fn creatable_type<'a>(data_type: Option<&'a str>, p: &str) -> Result<&'a str, CrmError> {
+    let data_type = data_type
+        .ok_or_else(|| CrmError::mandatory_missing("data_type", &format!("{p}.data_type")))?;
+    if !standard::CREATABLE_TYPES
+        .iter()
+        .any(|(t, _)| *t == data_type)
+    {
+        let mut e = CrmError::invalid_data("data_type", &format!("{p}.data_type"));
+        e.details["supported_values"] = json!(
+            standard::CREATABLE_TYPES
+                .iter()
+                .map(|(t, _)| *t)
+                .collect::<Vec<_>>()
+        );
+        return Err(e);
+    }
+    Ok(data_type)
+}
+
+/// The new field's api name (given, or made from its label), refused when the label or the
+/// api name is the module's already.
+fn new_api_name(
+    conn: &Connection,
+    module: &ModuleRow,
+    given: Option<&str>,
+    label: &str,
+    p: &str,
+) -> Result<String, CrmError> {
+    let api_name = match given {
+        Some(a) if !valid_api_name(a) => {
+            return Err(CrmError::invalid_data("api_name", &format!("{p}.api_name")));
+        }
+        Some(a) => a.to_string(),
+        None => api_name_from_label(label),
+    };
+    if api_name.is_empty() {
+        return Err(CrmError::invalid_data(
+            "field_label",
+            &format!("{p}.field_label"),
+        ));
+    }
+    let existing = meta::fields_of(conn, &module.api_name)?;
+    if existing
+        .iter()
+        .any(|f| f.field_label.eq_ignore_ascii_case(label))
+    {
+        return Err(CrmError::duplicate(
+            "field_label",
+            &format!("{p}.field_label"),
+        ));
+    }
+    if existing
+        .iter()
+        .any(|f| f.api_name.eq_ignore_ascii_case(&api_name))
+    {
+        return Err(CrmError::duplicate("api_name", &format!("{p}.api_name")));
+    }
+    Ok(api_name)
+}
+
+/// The item's `length`, between 1 and the type's longest (at least 255).
+fn field_length(
+    item: &Map<String, Value>,
+    data_type: &str,
+    p: &str,
+) -> Result<Option<i64>, CrmError> {
+    match item.get("length") {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => {
+            let n = v.as_i64().ok_or_else(|| {
+                CrmError::expected_type("length", &format!("{p}.length"), "integer")
+            })?;
+            let max = standard::default_length(data_type).max(255);
+            if n < 1 || n > max {
+                return Err(CrmError::invalid_data("length", &format!("{p}.length")));
+            }
+            Ok(Some(n))
+        }
+    }
+}
+
+/// A lookup field's `lookup`: the module it points at and its related list's label and
+/// api name.
+fn lookup_target(
+    conn: &Connection,
+    item: &Map<String, Value>,
+    p: &str,
+    new: &mut NewField,
+) -> Result<(), CrmError> {
+    let lp = format!("{p}.lookup");
+    let lookup = item
+        .get("lookup")
+        .and_then(Value::as_object)
+        .ok_or_else(|| CrmError::mandatory_missing("lookup", &lp))?;
+    let target = lookup
+        .get("module")
+        .and_then(|m| m.get("api_name").or(Some(m)))
+        .and_then(Value::as_str)
+        .ok_or_else(|| CrmError::mandatory_missing("module", &format!("{lp}.module")))?;
+    let target = meta::module_by_name(conn, target)?
+        .ok_or_else(|| CrmError::invalid_data("module", &format!("{lp}.module")))?;
+    new.lookup_module = Some(target.api_name);
+    new.rl_label = lookup
+        .get("display_label")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    new.rl_api_name = match lookup.get("api_name").and_then(Value::as_str) {
+        Some(a) if !valid_api_name(a) => {
+            return Err(CrmError::invalid_data(
+                "api_name",
+                &format!("{lp}.api_name"),
+            ));
+        }
+        other => other.map(str::to_string),
+    };
+    Ok(())
 }
 
 /// `POST /settings/fields?module=`.

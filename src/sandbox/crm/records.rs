@@ -246,68 +246,21 @@ pub async fn list(
         // The sandbox has no custom views; Zoho rejects a cvid it does not know.
         return Err(CrmError::invalid_param("cvid", "invalid data"));
     }
-    let mut sort_by = params.get("sort_by").unwrap_or("id").to_string();
-    let mut sort_order = params.get("sort_order").unwrap_or("desc").to_string();
-    let mut since = headers
-        .get("If-Modified-Since")
-        .and_then(|v| v.to_str().ok())
-        .and_then(parse_iso);
-    let (offset, page, start) = match params.get("page_token") {
-        Some(raw) => {
-            if params.get("page").is_some() {
-                return Err(CrmError::invalid_param("page", "invalid data"));
-            }
-            let token = PageToken::decode(raw)
-                .filter(|t| t.m.eq_ignore_ascii_case(&schema.module.api_name))
-                .ok_or_else(|| CrmError::invalid_param("page_token", "invalid data"))?;
-            if token.e < now_ms() {
-                return Err(CrmError::invalid_param("page_token", "invalid data"));
-            }
-            sort_by = token.s;
-            sort_order = token.o;
-            since = token.t;
-            let start = match token.a {
-                Some(id) => Start::After { id, value: token.v },
-                None => Start::Offset(token.f),
-            };
-            (token.f, token.f / per_page + 1, start)
-        }
-        None => {
-            let page = params.number("page")?.unwrap_or(1);
-            if page * per_page > DISCRETE_PAGING_LIMIT {
-                return Err(CrmError::discrete_pagination_limit());
-            }
-            let offset = (page - 1) * per_page;
-            (offset, page, Start::Offset(offset))
-        }
-    };
-    if offset >= TOKEN_PAGING_LIMIT {
-        return Err(CrmError::pagination_limit());
-    }
-    let column = match sort_by.as_str() {
-        "id" => "id",
-        "Created_Time" => "created_ms",
-        "Modified_Time" => "modified_ms",
-        _ => return Err(CrmError::invalid_param("sort_by", "invalid data")),
-    };
-    let ascending = match sort_order.as_str() {
-        "asc" => true,
-        "desc" => false,
-        _ => return Err(CrmError::invalid_param("sort_order", "invalid data")),
-    };
+    let at = Paging::read(&params, &headers, &schema, per_page)?;
+    let (column, ascending) = sort_column(&at.sort_by, &at.sort_order)?;
     let listing = Listing {
         module: &schema.module.api_name,
-        since,
+        since: at.since,
         ids: &ids,
         column,
         ascending,
     };
     let (mut rows, any) = state.store.with(|c| {
-        let rows = listing.rows(c, &start, per_page + 1)?;
+        let rows = listing.rows(c, &at.start, per_page + 1)?;
         let any = !rows.is_empty() || listing.any(c)?;
         Ok::<_, rusqlite::Error>((rows, any))
     })?;
-    if !any && since.is_some() {
+    if !any && at.since.is_some() {
         return Ok(respond::not_modified());
     }
     if rows.is_empty() {
@@ -324,23 +277,122 @@ pub async fn list(
             })
             .collect::<rusqlite::Result<Vec<Value>>>()
     })?;
+    let info = page_info(&schema, at, &rows, per_page, more, column);
+    Ok(respond::json(
+        StatusCode::OK,
+        json!({ "data": data, "info": info }),
+    ))
+}
+
+/// Where a listing request starts: a page number, or a page token that carries the first
+/// page's order and `If-Modified-Since` along.
+struct Paging {
+    sort_by: String,
+    sort_order: String,
+    since: Option<i64>,
+    offset: u64,
+    page: u64,
+    start: Start,
+}
+
+impl Paging {
+    fn read(
+        params: &Params,
+        headers: &HeaderMap,
+        schema: &Schema,
+        per_page: u64,
+    ) -> Result<Paging, CrmError> {
+        let mut sort_by = params.get("sort_by").unwrap_or("id").to_string();
+        let mut sort_order = params.get("sort_order").unwrap_or("desc").to_string();
+        let mut since = headers
+            .get("If-Modified-Since")
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_iso);
+        let (offset, page, start) = match params.get("page_token") {
+            Some(raw) => {
+                if params.get("page").is_some() {
+                    return Err(CrmError::invalid_param("page", "invalid data"));
+                }
+                let token = PageToken::decode(raw)
+                    .filter(|t| t.m.eq_ignore_ascii_case(&schema.module.api_name))
+                    .ok_or_else(|| CrmError::invalid_param("page_token", "invalid data"))?;
+                if token.e < now_ms() {
+                    return Err(CrmError::invalid_param("page_token", "invalid data"));
+                }
+                sort_by = token.s;
+                sort_order = token.o;
+                since = token.t;
+                let start = match token.a {
+                    Some(id) => Start::After { id, value: token.v },
+                    None => Start::Offset(token.f),
+                };
+                (token.f, token.f / per_page + 1, start)
+            }
+            None => {
+                let page = params.number("page")?.unwrap_or(1);
+                if page * per_page > DISCRETE_PAGING_LIMIT {
+                    return Err(CrmError::discrete_pagination_limit());
+                }
+                let offset = (page - 1) * per_page;
+                (offset, page, Start::Offset(offset))
+            }
+        };
+        if offset >= TOKEN_PAGING_LIMIT {
+            return Err(CrmError::pagination_limit());
+        }
+        Ok(Paging {
+            sort_by,
+            sort_order,
+            since,
+            offset,
+            page,
+            start,
+        })
+    }
+}
+
+/// The column a `sort_by` sorts on, and whether `sort_order` is ascending.
+fn sort_column(sort_by: &str, sort_order: &str) -> Result<(&'static str, bool), CrmError> {
+    let column = match sort_by {
+        "id" => "id",
+        "Created_Time" => "created_ms",
+        "Modified_Time" => "modified_ms",
+        _ => return Err(CrmError::invalid_param("sort_by", "invalid data")),
+    };
+    let ascending = match sort_order {
+        "asc" => true,
+        "desc" => false,
+        _ => return Err(CrmError::invalid_param("sort_order", "invalid data")),
+    };
+    Ok((column, ascending))
+}
+
+/// The page's `info`, with a token for the next page when there is one within reach.
+fn page_info(
+    schema: &Schema,
+    at: Paging,
+    rows: &[Row],
+    per_page: u64,
+    more: bool,
+    column: &str,
+) -> Value {
     let mut info = json!({
         "per_page": per_page,
         "count": rows.len(),
-        "page": page,
+        "page": at.page,
         "more_records": more,
-        "sort_by": sort_by,
-        "sort_order": sort_order,
+        "sort_by": at.sort_by,
+        "sort_order": at.sort_order,
     });
-    if more && offset + per_page < TOKEN_PAGING_LIMIT {
+    if more && at.offset + per_page < TOKEN_PAGING_LIMIT {
         let expiry = now_ms() + PAGE_TOKEN_LIFETIME_MS;
         let (last_id, _, last_value) = rows.last().expect("rows is not empty");
         let token = PageToken {
             m: schema.module.api_name.clone(),
-            s: sort_by,
-            o: sort_order,
-            t: since,
-            f: offset + per_page,
+            s: at.sort_by,
+            o: at.sort_order,
+            t: at.since,
+            f: at.offset + per_page,
             e: expiry,
             a: Some(last_id.clone()),
             v: (column != "id").then_some(*last_value),
@@ -348,10 +400,7 @@ pub async fn list(
         info["next_page_token"] = Value::String(token.encode());
         info["page_token_expiry"] = Value::String(iso(expiry));
     }
-    Ok(respond::json(
-        StatusCode::OK,
-        json!({ "data": data, "info": info }),
-    ))
+    info
 }
 
 /// `GET /{module}/{id}`.
