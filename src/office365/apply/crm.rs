@@ -171,20 +171,13 @@ fn created(change: &ItemChange, result: &Result<WrittenId, String>) -> Value {
     }
 }
 
-/// Links the Outlook items of the written records, at the modification time Zoho returned
-/// (read back for any record whose write response did not carry it).
-async fn link_written<C: CrmApi, G: GraphApi>(
-    plan: &SyncPlan,
-    runs: &mut [FolderRun],
+/// The new `Modified_Time` of each written record: as Zoho answered the write, or read back
+/// when it did not say; with why a read back failed, if one did.
+async fn modified_times<C: CrmApi>(
     kind: SyncKind,
-    written: Vec<Written<'_>>,
+    written: &[Written<'_>],
     crm: &C,
-    graph: &G,
-    counter: &Counter<'_>,
-) {
-    if written.is_empty() {
-        return;
-    }
+) -> (HashMap<String, DateTime<Utc>>, Option<String>) {
     let unknown: Vec<String> = written
         .iter()
         .filter(|w| w.3.is_none())
@@ -208,6 +201,24 @@ async fn link_written<C: CrmApi, G: GraphApi>(
             Err(e) => read_failure = Some(e.to_string()),
         }
     }
+    (modified, read_failure)
+}
+
+/// Links the Outlook items of the written records, at the modification time Zoho returned
+/// (read back for any record whose write response did not carry it).
+async fn link_written<C: CrmApi, G: GraphApi>(
+    plan: &SyncPlan,
+    runs: &mut [FolderRun],
+    kind: SyncKind,
+    written: Vec<Written<'_>>,
+    crm: &C,
+    graph: &G,
+    counter: &Counter<'_>,
+) {
+    if written.is_empty() {
+        return;
+    }
+    let (modified, read_failure) = modified_times(kind, &written, crm).await;
     let outcomes: Vec<(usize, Result<GraphItem, Failure>)> = stream::iter(0..written.len())
         .map(|w| {
             let (index, change, id, _) = written[w].clone();

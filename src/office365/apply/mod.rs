@@ -194,14 +194,44 @@ pub async fn apply<C: CrmApi, G: GraphApi>(
     }
     futures::future::join_all(closing).await;
 
-    let foreign = foreign_changes(plan, &runs, crm).await;
-    let settled_at = settle_clock(&runs).await;
     let prior = context.observed.state.state();
+    let state = next_sync_state(plan, prior, &mut runs, crm, &mut applied).await;
+    applied.state_saved = if prior == Some(&state) {
+        true
+    } else {
+        let what = format!("save the sync state (org variable {STATE_VARIABLE})");
+        let result = save_state(plan, &state, crm).await;
+        counter.record(&what, &result, Value::Null);
+        match result {
+            Ok(()) => true,
+            Err(e) => {
+                applied.failures.push(Failure {
+                    what,
+                    error: e.to_string(),
+                });
+                false
+            }
+        }
+    };
+    applied
+}
+
+/// The sync state to save: the prior one with the progress of each folder whose every change
+/// succeeded; every folder's counts and failures go to `applied`.
+async fn next_sync_state<C: CrmApi>(
+    plan: &SyncPlan,
+    prior: Option<&SyncState>,
+    runs: &mut [FolderRun],
+    crm: &C,
+    applied: &mut Applied365,
+) -> SyncState {
+    let foreign = foreign_changes(plan, runs, crm).await;
+    let settled_at = settle_clock(runs).await;
     let mut state = prior
         .cloned()
         .unwrap_or_else(|| SyncState::new(&plan.owner));
     state.owner = plan.owner.clone();
-    for (folder, run) in plan.folders.iter().zip(&mut runs) {
+    for (folder, run) in plan.folders.iter().zip(runs.iter_mut()) {
         applied.items += run.items;
         applied.folders += usize::from(run.folder_written);
         let clean = run.failures.is_empty();
@@ -231,24 +261,7 @@ pub async fn apply<C: CrmApi, G: GraphApi>(
             }
         }
     }
-    applied.state_saved = if prior == Some(&state) {
-        true
-    } else {
-        let what = format!("save the sync state (org variable {STATE_VARIABLE})");
-        let result = save_state(plan, &state, crm).await;
-        counter.record(&what, &result, Value::Null);
-        match result {
-            Ok(()) => true,
-            Err(e) => {
-                applied.failures.push(Failure {
-                    what,
-                    error: e.to_string(),
-                });
-                false
-            }
-        }
-    };
-    applied
+    state
 }
 
 /// The users (per kind) whose CRM records someone other than this run created or changed
@@ -366,60 +379,15 @@ async fn outlook_phase<G: GraphApi>(
             .and_then(|s| s.delta_link.clone()),
         ..FolderRun::default()
     };
+    if !folder_phase(folder, graph, counter, &mut run).await {
+        return run;
+    }
     let kind = item_kind(folder.kind);
     let mailbox = folder.mailbox_id.as_str();
     let fail = |what: String, e: ZohoError| Failure {
         what,
         error: e.to_string(),
     };
-    match folder.folder_action {
-        FolderAction::Keep => {}
-        FolderAction::Forget => {
-            run.folder_written = true;
-            counter.tick();
-        }
-        FolderAction::Delete => {
-            let id = folder.folder_id.clone().unwrap_or_default();
-            let what = format!(
-                "{} {}: delete folder \"{}\"",
-                folder.kind,
-                folder.user,
-                folder.kind.folder_name()
-            );
-            let result = graph.delete_folder(mailbox, kind, &id).await;
-            counter.record(&what, &result, Value::Null);
-            match result {
-                Ok(()) => run.folder_written = true,
-                Err(e) => run.failures.push(fail(what, e)),
-            }
-            counter.tick();
-            return run;
-        }
-        FolderAction::Create => {
-            let what = format!(
-                "{} {}: create folder \"{}\"",
-                folder.kind,
-                folder.user,
-                folder.kind.folder_name()
-            );
-            let window = folder.next_state.as_ref().and_then(|s| s.window);
-            let result = create_folder(folder.kind, mailbox, window, graph).await;
-            counter.record(&what, &result, Value::Null);
-            match result {
-                Ok((id, link)) => {
-                    run.folder_id = Some(id);
-                    run.delta_link = link;
-                    run.folder_written = true;
-                }
-                Err(e) => {
-                    // Without the folder none of its items can be written.
-                    run.failures.push(fail(what, e));
-                    return run;
-                }
-            }
-            counter.tick();
-        }
-    }
     let folder_id = run.folder_id.clone().unwrap_or_default();
     let outlook_changes: Vec<usize> = (0..folder.changes.len())
         .filter(|&i| {
@@ -473,6 +441,65 @@ async fn outlook_phase<G: GraphApi>(
         }
     }
     run
+}
+
+/// The folder itself: created, deleted or forgotten as planned. Whether its item writes go
+/// on (not once the folder is deleted, or could not be made).
+async fn folder_phase<G: GraphApi>(
+    folder: &FolderPlan,
+    graph: &G,
+    counter: &Counter<'_>,
+    run: &mut FolderRun,
+) -> bool {
+    let kind = item_kind(folder.kind);
+    let mailbox = folder.mailbox_id.as_str();
+    let fail = |what: String, e: ZohoError| Failure {
+        what,
+        error: e.to_string(),
+    };
+    let what = |verb: &str| {
+        let (kind, user, name) = (folder.kind, &folder.user, folder.kind.folder_name());
+        format!("{kind} {user}: {verb} folder \"{name}\"")
+    };
+    match folder.folder_action {
+        FolderAction::Keep => {}
+        FolderAction::Forget => {
+            run.folder_written = true;
+            counter.tick();
+        }
+        FolderAction::Delete => {
+            let id = folder.folder_id.clone().unwrap_or_default();
+            let what = what("delete");
+            let result = graph.delete_folder(mailbox, kind, &id).await;
+            counter.record(&what, &result, Value::Null);
+            match result {
+                Ok(()) => run.folder_written = true,
+                Err(e) => run.failures.push(fail(what, e)),
+            }
+            counter.tick();
+            return false;
+        }
+        FolderAction::Create => {
+            let what = what("create");
+            let window = folder.next_state.as_ref().and_then(|s| s.window);
+            let result = create_folder(folder.kind, mailbox, window, graph).await;
+            counter.record(&what, &result, Value::Null);
+            match result {
+                Ok((id, link)) => {
+                    run.folder_id = Some(id);
+                    run.delta_link = link;
+                    run.folder_written = true;
+                }
+                Err(e) => {
+                    // Without the folder none of its items can be written.
+                    run.failures.push(fail(what, e));
+                    return false;
+                }
+            }
+            counter.tick();
+        }
+    }
+    true
 }
 
 /// What one Outlook write did.
