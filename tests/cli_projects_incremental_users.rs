@@ -1,8 +1,8 @@
 //! End-to-end tests of the portal users and client companies between full observations: the
 //! real binary against the sandbox over HTTP. A no-change plan reads one page of each
-//! whatever the org's size; a portal user added or a client company created between two
-//! runs changes Zoho's count of the listing and is in the next incremental plan; a role
-//! changed past the first page, which Zoho does not signal, waits for the full resync.
+//! whatever the org's size; a portal user added or removed or a client company created
+//! between two runs changes Zoho's count of the listing and is in the next incremental plan;
+//! a role changed past the first page, which Zoho does not signal, waits for the full resync.
 
 mod cli_support;
 
@@ -331,4 +331,66 @@ fn a_client_company_created_between_runs_is_in_the_next_incremental_plan() {
     assert_eq!(org.cache()["observed"]["data"]["clients"], incremental);
     assert_eq!(doc["plan"]["fingerprints"], full["plan"]["fingerprints"]);
     assert_eq!(doc["plan"]["changes"], full["plan"]["changes"]);
+}
+
+#[test]
+fn a_portal_user_removed_between_runs_is_gone_from_the_next_incremental_plan() {
+    let org = Org::applied(70, 10);
+    org.plan(&[]);
+    let zoho = org.zoho();
+    let portal = org.portal_id(&zoho);
+    // Past the first page: only Zoho's count of the listing tells it went.
+    let gone = "member0065@generated.example";
+    let zpuid = org.h.runtime.block_on(async {
+        let users = zoho
+            .projects
+            .portal_users(&portal, PortalUserFilter::All)
+            .await
+            .unwrap();
+        users
+            .into_iter()
+            .find(|u| u.email == gone)
+            .and_then(|u| u.zpuid)
+            .unwrap()
+    });
+    // Through the legacy API's `DELETE /users/{UID}/`: the client has no removal, since
+    // projectlink never removes portal users.
+    org.h.runtime.block_on(async {
+        let http = reqwest::Client::new();
+        let token: Value = http
+            .post(format!("{}/oauth/v2/token", org.h.url))
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("client_id", generate::CLIENT_ID),
+                ("client_secret", generate::CLIENT_SECRET),
+                ("refresh_token", generate::OWNER_REFRESH_TOKEN),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = token["access_token"].as_str().unwrap();
+        let removed = http
+            .delete(format!(
+                "{}/restapi/portal/{portal}/users/{zpuid}/",
+                org.h.url
+            ))
+            .header("Authorization", format!("Zoho-oauthtoken {token}"))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            removed.status().is_success(),
+            "{}",
+            removed.text().await.unwrap()
+        );
+    });
+    let (doc, calls) = org.plan(&[]);
+    assert_eq!(observation_kind(&doc), "incremental", "{doc:#}");
+    assert!(!cached_users(&org.cache()).contains(&gone.to_string()));
+    assert!(calls_to(&calls, "/users") > 1, "read whole: {calls:#?}");
+    let (full, _) = org.plan(&["--full-resync"]);
+    assert_eq!(doc["plan"]["fingerprints"], full["plan"]["fingerprints"]);
 }

@@ -1,4 +1,4 @@
-//! Portal users (list, add with role, update) and project users (list, add).
+//! Portal users (list, add with role, update, remove) and project users (list, add).
 
 use super::projects::zpuid_of;
 use super::*;
@@ -174,6 +174,37 @@ async fn updating_a_portal_users_role() {
         404,
         6404,
     );
+}
+
+#[tokio::test]
+async fn removing_a_portal_user_but_never_the_owner() {
+    let (env, ids) = Env::start().await;
+    let t = env.token("owner@acme.com", ALL_SCOPES);
+    let delete = |path: String| {
+        let req = env
+            .http
+            .delete(env.url(&path))
+            .header("Authorization", format!("Zoho-oauthtoken {t}"));
+        env.send(req)
+    };
+    let eve = zpuid_of(&env, &t, &ids.acme, "eve@acme.com").await;
+    let path = format!("{}{eve}/", users_path(&ids.acme));
+    let (status, body) = delete(path.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["response"], "User removed successfully");
+    let listed = env
+        .get(&t, &users_path(&ids.acme), &[("user_type", "all")])
+        .await
+        .1;
+    assert!(!emails(&listed).contains(&"eve@acme.com".to_string()));
+    error(&delete(path).await, 404, 6404);
+    let owner = zpuid_of(&env, &t, &ids.acme, "owner@acme.com").await;
+    let msg = error(
+        &delete(format!("{}{owner}/", users_path(&ids.acme))).await,
+        400,
+        6831,
+    );
+    assert!(msg.contains("owner"), "{msg}");
 }
 
 #[tokio::test]

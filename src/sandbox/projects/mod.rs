@@ -63,7 +63,7 @@ pub fn router() -> Router<AppState> {
         ),
         (
             "/portal/{portal_id}/users/{user_id}",
-            post(users::update_portal_user),
+            post(users::update_portal_user).delete(users::remove_portal_user),
         ),
         (
             "/portal/{portal_id}/projects/{project_id}/users",

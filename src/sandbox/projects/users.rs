@@ -1,8 +1,8 @@
-//! Portal users (list, add with a role, change role) and project users (list, add).
+//! Portal users (list, add with a role, change role, remove) and project users (list, add).
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use super::db::{self, UserFilter};
@@ -82,6 +82,21 @@ pub async fn update_portal_user(
             "users",
             vec![render::user(&updated, updated.role)],
         ))
+    })
+}
+
+/// DELETE /restapi/portal/{portal_id}/users/{user_id}/
+pub async fn remove_portal_user(
+    State(state): State<AppState>,
+    req: ApiRequest,
+) -> ApiResult<Response> {
+    in_portal(&state, &req, scope::USERS_DELETE, |conn, caller| {
+        caller.require_role(permission::MANAGE_PORTAL_USERS, "remove portal users")?;
+        let user_id = req.path_id("user_id", "User")?;
+        let member = db::member_by_user_id(conn, caller.portal.id, user_id)?
+            .ok_or_else(|| ApiError::not_found("User not found"))?;
+        rules::remove_portal_user(conn, member)?;
+        Ok(axum::Json(serde_json::json!({"response": wire::PORTAL_USER_REMOVED})).into_response())
     })
 }
 

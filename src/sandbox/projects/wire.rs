@@ -123,6 +123,7 @@ pub mod scope {
     pub const USERS_READ: &str = "ZohoProjects.users.READ";
     pub const USERS_CREATE: &str = "ZohoProjects.users.CREATE";
     pub const USERS_UPDATE: &str = "ZohoProjects.users.UPDATE";
+    pub const USERS_DELETE: &str = "ZohoProjects.users.DELETE";
     pub const CLIENTS_READ: &str = "ZohoProjects.clients.READ";
     /// Creating client companies and client users, and adding a client to a project.
     pub const CLIENTS_CREATE: &str = "ZohoProjects.clients.CREATE";
@@ -157,6 +158,9 @@ pub fn plan_seats(plan: &str) -> i64 {
 
 /// Response of a successful project delete.
 pub const PROJECT_TRASHED: &str = "Project Trashed successfully";
+/// Response of a successful portal user removal (chosen: the legacy docs list the endpoint,
+/// `DELETE /users/{UID}/`, but not its answer).
+pub const PORTAL_USER_REMOVED: &str = "User removed successfully";
 
 /// Zoho Projects' web UI (US data centre). The sandbox serves no web UI, so project links
 /// point where Zoho's would; they must not depend on the sandbox's own address, which changes

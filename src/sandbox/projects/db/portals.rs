@@ -262,6 +262,28 @@ pub fn count_members(
     )
 }
 
+/// Whether the portal user owns a project (trashed ones included).
+pub fn owns_projects(conn: &Connection, zpuid: i64) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM prj_projects WHERE owner_zpuid = ?1)",
+        params![zpuid],
+        |r| r.get(0),
+    )
+}
+
+/// Removes a portal user, and with them their place in every project.
+pub fn delete_member(conn: &Connection, zpuid: i64) -> rusqlite::Result<()> {
+    conn.execute(
+        "DELETE FROM prj_project_users WHERE zpuid = ?1",
+        params![zpuid],
+    )?;
+    conn.execute(
+        "DELETE FROM prj_portal_users WHERE zpuid = ?1",
+        params![zpuid],
+    )?;
+    Ok(())
+}
+
 pub fn set_member_role(conn: &Connection, zpuid: i64, role: Role) -> rusqlite::Result<()> {
     conn.execute(
         "UPDATE prj_portal_users SET role = ?2 WHERE zpuid = ?1",

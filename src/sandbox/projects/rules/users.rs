@@ -61,6 +61,28 @@ pub fn change_role(conn: &Connection, member: Member, role: Role) -> RuleResult<
     Ok(Member { role, ..member })
 }
 
+/// Removes a portal user from the portal and its projects. The owner stays, and so does a
+/// user who owns projects (chosen: Zoho's answer for them is not documented).
+pub fn remove_portal_user(conn: &Connection, member: Member) -> RuleResult<()> {
+    if member.is_owner {
+        return Err(RuleError::Conflict {
+            field: Field::Email,
+            message: "The portal owner cannot be removed".into(),
+        });
+    }
+    if db::owns_projects(conn, member.zpuid)? {
+        return Err(RuleError::Conflict {
+            field: Field::Email,
+            message: format!(
+                "{} owns projects; give them another owner first",
+                member.email
+            ),
+        });
+    }
+    db::delete_member(conn, member.zpuid)?;
+    Ok(())
+}
+
 /// Adds the active portal user `email` to a project, in `role` or else their portal role
 /// (admins acting as managers). Nobody is invited to the portal on the way.
 pub fn add_project_user(
