@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::diff_lines;
-use crate::plan::{Action, Plan, Severity};
+use crate::plan::{Action, Change, Plan, PlanDiagnostic, Severity};
 
 const RESET: &str = "\x1b[0m";
 const BOLD: &str = "\x1b[1m";
@@ -58,9 +58,22 @@ pub fn render(plan: &Plan, color: bool) -> String {
         );
         let _ = writeln!(out);
     }
+    write_changes(&mut out, &p, &plan.changes);
+    if let Some(report) = &plan.client_mapping {
+        let _ = writeln!(out, "{}", super::mapping::text(report));
+    }
+    if !plan.diagnostics.is_empty() {
+        write_diagnostics(&mut out, &p, &plan.diagnostics);
+    }
+    write_summary(&mut out, &p, plan);
+    out
+}
+
+/// Every change; long runs of the same kind of change (thousands of link records) are
+/// summarized after their first `RUN_SHOWN`.
+fn write_changes(out: &mut String, p: &Paint, changes: &[Change]) {
     let mut run: Option<(&str, Action, usize)> = None;
-    for (index, change) in plan.changes.iter().enumerate() {
-        // Long runs of the same kind of change (thousands of link records) are summarized.
+    for (index, change) in changes.iter().enumerate() {
         let kind = change.address.kind.as_str();
         let seen = match run {
             Some((k, a, n)) if k == kind && a == change.action => n + 1,
@@ -68,8 +81,7 @@ pub fn render(plan: &Plan, color: bool) -> String {
         };
         run = Some((kind, change.action, seen));
         if seen > RUN_SHOWN {
-            let next_differs = plan
-                .changes
+            let next_differs = changes
                 .get(index + 1)
                 .is_none_or(|n| n.address.kind != change.address.kind || n.action != change.action);
             if next_differs {
@@ -84,63 +96,70 @@ pub fn render(plan: &Plan, color: bool) -> String {
             }
             continue;
         }
-        let color = action_color(change.action);
-        let mut head = format!(
-            "{} {} {}",
-            change.action.sign(),
-            change.address,
-            change.action.label()
-        );
-        if change.destructive {
-            head.push_str("  [destructive]");
-        }
-        let _ = writeln!(out, "  {}", p.paint(&format!("{BOLD}{color}"), &head));
+        write_change(out, p, change);
+    }
+}
+
+/// One change: its address and action, its reason and its diff.
+fn write_change(out: &mut String, p: &Paint, change: &Change) {
+    let color = action_color(change.action);
+    let mut head = format!(
+        "{} {} {}",
+        change.action.sign(),
+        change.address,
+        change.action.label()
+    );
+    if change.destructive {
+        head.push_str("  [destructive]");
+    }
+    let _ = writeln!(out, "  {}", p.paint(&format!("{BOLD}{color}"), &head));
+    let _ = writeln!(
+        out,
+        "      {}",
+        p.paint(DIM, &format!("# {}", change.reason))
+    );
+    for (sign, line) in diff_lines(change.before.as_ref(), change.after.as_ref()) {
+        let text = format!("{sign} {line}");
+        let painted = match sign {
+            '+' => p.paint(GREEN, &text),
+            '-' => p.paint(RED, &text),
+            _ => text,
+        };
+        let _ = writeln!(out, "      {painted}");
+    }
+    let _ = writeln!(out);
+}
+
+fn write_diagnostics(out: &mut String, p: &Paint, diagnostics: &[PlanDiagnostic]) {
+    let _ = writeln!(out, "Diagnostics:");
+    for d in diagnostics {
+        let color = match d.severity {
+            Severity::Error => RED,
+            Severity::Warning => YELLOW,
+            Severity::Info => CYAN,
+        };
+        let label = format!("{}[{:?}]", d.severity.label(), d.code);
         let _ = writeln!(
             out,
-            "      {}",
-            p.paint(DIM, &format!("# {}", change.reason))
+            "  {} {}",
+            p.paint(&format!("{BOLD}{color}"), &label),
+            d.message
         );
-        for (sign, line) in diff_lines(change.before.as_ref(), change.after.as_ref()) {
-            let text = format!("{sign} {line}");
-            let painted = match sign {
-                '+' => p.paint(GREEN, &text),
-                '-' => p.paint(RED, &text),
-                _ => text,
-            };
-            let _ = writeln!(out, "      {painted}");
+        if let Some(spec_at) = &d.spec_at {
+            let _ = writeln!(out, "      in the spec at {spec_at}");
         }
-        let _ = writeln!(out);
-    }
-    if let Some(report) = &plan.client_mapping {
-        let _ = writeln!(out, "{}", super::mapping::text(report));
-    }
-    if !plan.diagnostics.is_empty() {
-        let _ = writeln!(out, "Diagnostics:");
-        for d in &plan.diagnostics {
-            let color = match d.severity {
-                Severity::Error => RED,
-                Severity::Warning => YELLOW,
-                Severity::Info => CYAN,
-            };
-            let label = format!("{}[{:?}]", d.severity.label(), d.code);
-            let _ = writeln!(
-                out,
-                "  {} {}",
-                p.paint(&format!("{BOLD}{color}"), &label),
-                d.message
-            );
-            if let Some(spec_at) = &d.spec_at {
-                let _ = writeln!(out, "      in the spec at {spec_at}");
-            }
-            if let Some(address) = &d.address {
-                let _ = writeln!(out, "      at {address}");
-            }
-            if let Some(hint) = &d.hint {
-                let _ = writeln!(out, "      hint: {hint}");
-            }
+        if let Some(address) = &d.address {
+            let _ = writeln!(out, "      at {address}");
         }
-        let _ = writeln!(out);
+        if let Some(hint) = &d.hint {
+            let _ = writeln!(out, "      hint: {hint}");
+        }
     }
+    let _ = writeln!(out);
+}
+
+/// The summary line, the cost, the observation, then what stops the plan from applying.
+fn write_summary(out: &mut String, p: &Paint, plan: &Plan) {
     let s = &plan.summary;
     let _ = writeln!(
         out,
@@ -182,5 +201,4 @@ pub fn render(plan: &Plan, color: bool) -> String {
             "policy.observeOnly is set: this plan is a drift report and will not be applied."
         );
     }
-    out
 }
