@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::diff_lines;
-use crate::plan::Plan;
+use crate::plan::{Change, Plan, PlanDiagnostic};
 
 /// Upper bound for the rendered comment; GitHub rejects comments above 65,536 characters.
 pub const MAX_CHARS: usize = 65_000;
@@ -14,7 +14,6 @@ pub fn render(plan: &Plan, target: &str) -> String {
 }
 
 pub fn render_with_limit(plan: &Plan, target: &str, limit: usize) -> String {
-    let s = &plan.summary;
     let mut head = String::new();
     let _ = writeln!(head, "### projectlink plan for `{}`", plan.integration);
     let _ = writeln!(head);
@@ -27,6 +26,24 @@ pub fn render_with_limit(plan: &Plan, target: &str, limit: usize) -> String {
         );
         let _ = writeln!(head);
     }
+    write_summary(&mut head, plan);
+    if let Some(report) = &plan.client_mapping {
+        // At most half the comment: the diagnostics and changes need room too.
+        head.push_str(&super::mapping::markdown(report, limit / 2));
+    }
+    if !plan.diagnostics.is_empty() {
+        write_diagnostics(&mut head, &plan.diagnostics);
+    }
+    if plan.changes.is_empty() {
+        return head;
+    }
+    let body = changes_block(&plan.changes, limit, head.len());
+    head + &body
+}
+
+/// The summary table, the cost and observation, and what stops the plan from applying.
+fn write_summary(head: &mut String, plan: &Plan) {
+    let s = &plan.summary;
     let _ = writeln!(
         head,
         "| Create | Update | Delete | Adopt | Destructive | Errors | Warnings | API calls (est.) |"
@@ -60,79 +77,84 @@ pub fn render_with_limit(plan: &Plan, target: &str, limit: usize) -> String {
             "> [!NOTE]\n> `policy.observeOnly` is set: this plan is a drift report only.\n"
         );
     }
-    if let Some(report) = &plan.client_mapping {
-        // At most half the comment: the diagnostics and changes need room too.
-        head.push_str(&super::mapping::markdown(report, limit / 2));
-    }
-    if !plan.diagnostics.is_empty() {
-        let _ = writeln!(head, "**Diagnostics**");
-        let _ = writeln!(head);
-        for d in &plan.diagnostics {
-            let mut line = format!(
-                "- **{}** `{:?}`: {}",
-                d.severity.label(),
-                d.code,
-                escape(&d.message)
-            );
-            if let Some(spec_at) = &d.spec_at {
-                let _ = write!(line, " (spec: `{}`)", spec_at.replace('`', "'"));
-            }
-            if let Some(hint) = &d.hint {
-                let _ = write!(line, " — _{}_", escape(hint));
-            }
-            let _ = writeln!(head, "{line}");
+}
+
+fn write_diagnostics(head: &mut String, diagnostics: &[PlanDiagnostic]) {
+    let _ = writeln!(head, "**Diagnostics**");
+    let _ = writeln!(head);
+    for d in diagnostics {
+        let mut line = format!(
+            "- **{}** `{:?}`: {}",
+            d.severity.label(),
+            d.code,
+            escape(&d.message)
+        );
+        if let Some(spec_at) = &d.spec_at {
+            let _ = write!(line, " (spec: `{}`)", spec_at.replace('`', "'"));
         }
-        let _ = writeln!(head);
+        if let Some(hint) = &d.hint {
+            let _ = write!(line, " — _{}_", escape(hint));
+        }
+        let _ = writeln!(head, "{line}");
     }
-    if plan.changes.is_empty() {
-        return head;
-    }
+    let _ = writeln!(head);
+}
+
+/// The changes as a collapsed diff, as many as fit in what `limit` leaves after the
+/// `head_len` characters before them.
+fn changes_block(changes: &[Change], limit: usize, head_len: usize) -> String {
     let closing = "```\n\n</details>\n";
     let mut body = String::new();
     let _ = writeln!(
         body,
         "<details><summary>{} change(s)</summary>\n",
-        plan.changes.len()
+        changes.len()
     );
     let _ = writeln!(body, "```diff");
-    let budget = limit.saturating_sub(head.len() + closing.len() + 200);
+    let budget = limit.saturating_sub(head_len + closing.len() + 200);
     let mut shown = 0;
-    for change in &plan.changes {
-        let mut block = String::new();
-        let marker = if change.destructive {
-            " [destructive]"
-        } else {
-            ""
-        };
-        let sign = match change.action.sign() {
-            "~" | "&" => "!",
-            other => other,
-        };
-        let _ = writeln!(
-            block,
-            "{sign} {} ({}){marker}",
-            change.address,
-            change.action.label()
-        );
-        let _ = writeln!(block, "#   {}", change.reason.replace("```", "'''"));
-        for (sign, line) in diff_lines(change.before.as_ref(), change.after.as_ref()) {
-            let _ = writeln!(block, "{sign}   {}", line.replace("```", "'''"));
-        }
+    for change in changes {
+        let block = change_lines(change);
         if body.len() + block.len() > budget {
             break;
         }
         body.push_str(&block);
         shown += 1;
     }
-    if shown < plan.changes.len() {
+    if shown < changes.len() {
         let _ = writeln!(
             body,
             "# … {} more change(s) not shown to stay within the comment size limit; see `projectlink plan --format json`.",
-            plan.changes.len() - shown
+            changes.len() - shown
         );
     }
     body.push_str(closing);
-    head + &body
+    body
+}
+
+/// One change in the diff: its address and action, its reason and its diff.
+fn change_lines(change: &Change) -> String {
+    let mut block = String::new();
+    let marker = if change.destructive {
+        " [destructive]"
+    } else {
+        ""
+    };
+    let sign = match change.action.sign() {
+        "~" | "&" => "!",
+        other => other,
+    };
+    let _ = writeln!(
+        block,
+        "{sign} {} ({}){marker}",
+        change.address,
+        change.action.label()
+    );
+    let _ = writeln!(block, "#   {}", change.reason.replace("```", "'''"));
+    for (sign, line) in diff_lines(change.before.as_ref(), change.after.as_ref()) {
+        let _ = writeln!(block, "{sign}   {}", line.replace("```", "'''"));
+    }
+    block
 }
 
 fn escape(text: &str) -> String {
