@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Ctx, ProjectRequest, ToCrmWrite};
 use crate::live::creation_tag::without_creation_tag;
-use crate::live::data::{creation_tag_text, lookup_id, value_text};
+use crate::live::data::{ProjectFacts, creation_tag_text, lookup_id, value_text};
 use crate::live::{Address, PermissionKind};
 use crate::plan::desired::{FieldMapping, MapDirection};
 use crate::plan::diagnostics::{DiagnosticCode as Code, PlanDiagnostic};
@@ -219,73 +219,19 @@ fn plan_project(ctx: &mut Ctx<'_>, source: Source<'_>) {
         .cloned();
 
     if let Some(existing) = ctx.index.project_named_folded(&source.name) {
-        let link = ctx.index.link_of_project(&existing.id);
-        let conflicting = link.is_some_and(|l| {
-            lookup_field
-                .as_ref()
-                .and_then(|f| l.lookups.get(f))
-                .is_some_and(|id| id != &source.record_id)
-                || source.request_record_id.is_some()
-        });
-        // Only a project this activation created is adopted: associations of an earlier
-        // activation are not restored, and a hand-made project is never taken over.
-        let ours =
-            existing.created_by.as_ref() == Some(&(ctx.desired.owner.clone(), ctx.generation));
-        if conflicting || !ours {
-            ctx.diag(
-                PlanDiagnostic::warning(
-                    Code::ProjectNameTaken,
-                    format!("a project named \"{}\" already exists and was not created for this record in this activation; not created ({})", source.name, source.reason),
-                )
-                .hint("project names are unique in a portal: rename the request or the Deal, or link the existing project by hand")
-                .at(source.address),
-            );
-            return;
-        }
-        // Found by name and not linked elsewhere: a project an interrupted run created.
-        let plan = ctx.links.entry(existing.id.clone()).or_default();
-        plan.adopted = true;
-        plan.reason = Some(format!(
-            "adopt existing project \"{}\": {}",
-            source.name, source.reason
-        ));
-        if plan.record_id.is_none() {
-            plan.record_id = source.request_record_id.clone();
-        }
-        for (field, value) in &lookups {
-            if let Some(id) = lookup_id(Some(value)) {
-                plan.lookups.insert(field.clone(), id);
-            }
-        }
-        if let (Some(client), Some(clients)) = (&client, &existing.clients)
-            && !clients.iter().any(|c| &c.id == client)
-        {
-            plan.client_to_add = Some(client.clone());
-        }
+        adopt_project(
+            ctx,
+            &source,
+            existing,
+            lookup_field.as_ref(),
+            &lookups,
+            client.as_ref(),
+        );
         return;
     }
 
-    let template_id = match ctx
-        .desired
-        .deal_conversion
-        .as_ref()
-        .and_then(|d| d.template.clone())
-    {
-        None => None,
-        Some(name) => match ctx.data.templates.iter().find(|(_, n)| n == &name) {
-            Some((id, _)) => Some(id.clone()),
-            None => {
-                ctx.diag(
-                    PlanDiagnostic::warning(
-                        Code::TemplateNotFound,
-                        format!("project template \"{name}\" does not exist in the portal; \"{}\" is not created", source.name),
-                    )
-                    .hint("create the template in Zoho Projects, or remove dealConversion.template")
-                    .at(source.address),
-                );
-                return;
-            }
-        },
+    let Some(template_id) = template_id(ctx, &source) else {
+        return;
     };
     let mut request = ProjectRequest {
         name: source.name.clone(),
@@ -296,6 +242,115 @@ fn plan_project(ctx: &mut Ctx<'_>, source: Source<'_>) {
         client_id: client,
         ..Default::default()
     };
+    fill_request(ctx, &source, &mut request);
+    let mut depends_on = ctx.link_deps.clone();
+    if let Some(account) = &account
+        && let Some(mapping) = ctx.mapping_change_of_account.get(account)
+    {
+        depends_on.push(mapping.clone());
+    }
+    ctx.index.note_created_project(&request.name);
+    ctx.push(Change {
+        address: source.address,
+        action: Action::Create,
+        reason: source.reason,
+        before: None,
+        after: Some(creation_after(&request)),
+        destructive: false,
+        depends_on,
+        operation: Operation::CreateLinkedProject {
+            portal_id: ctx.data.portal_id.clone(),
+            link_module: ctx.link_module().to_string(),
+            request,
+        },
+    });
+}
+
+/// A project of the name exists: adopted when this activation created it for this record
+/// (an interrupted run), reported and left alone otherwise.
+fn adopt_project(
+    ctx: &mut Ctx<'_>,
+    source: &Source<'_>,
+    existing: &ProjectFacts,
+    lookup_field: Option<&String>,
+    lookups: &Map<String, Value>,
+    client: Option<&String>,
+) {
+    let link = ctx.index.link_of_project(&existing.id);
+    let conflicting = link.is_some_and(|l| {
+        lookup_field
+            .and_then(|f| l.lookups.get(f))
+            .is_some_and(|id| id != &source.record_id)
+            || source.request_record_id.is_some()
+    });
+    // Only a project this activation created is adopted: associations of an earlier
+    // activation are not restored, and a hand-made project is never taken over.
+    let ours = existing.created_by.as_ref() == Some(&(ctx.desired.owner.clone(), ctx.generation));
+    if conflicting || !ours {
+        ctx.diag(
+            PlanDiagnostic::warning(
+                Code::ProjectNameTaken,
+                format!("a project named \"{}\" already exists and was not created for this record in this activation; not created ({})", source.name, source.reason),
+            )
+            .hint("project names are unique in a portal: rename the request or the Deal, or link the existing project by hand")
+            .at(source.address.clone()),
+        );
+        return;
+    }
+    // Found by name and not linked elsewhere: a project an interrupted run created.
+    let plan = ctx.links.entry(existing.id.clone()).or_default();
+    plan.adopted = true;
+    plan.reason = Some(format!(
+        "adopt existing project \"{}\": {}",
+        source.name, source.reason
+    ));
+    if plan.record_id.is_none() {
+        plan.record_id = source.request_record_id.clone();
+    }
+    for (field, value) in lookups {
+        if let Some(id) = lookup_id(Some(value)) {
+            plan.lookups.insert(field.clone(), id);
+        }
+    }
+    if let (Some(client), Some(clients)) = (client, &existing.clients)
+        && !clients.iter().any(|c| &c.id == client)
+    {
+        plan.client_to_add = Some(client.clone());
+    }
+}
+
+/// The id of the template `dealConversion.template` names (`Some(None)` when it names
+/// none); `None` when the portal has no such template, which is reported.
+fn template_id(ctx: &mut Ctx<'_>, source: &Source<'_>) -> Option<Option<String>> {
+    Some(
+        match ctx
+            .desired
+            .deal_conversion
+            .as_ref()
+            .and_then(|d| d.template.clone())
+        {
+            None => None,
+            Some(name) => match ctx.data.templates.iter().find(|(_, n)| n == &name) {
+                Some((id, _)) => Some(id.clone()),
+                None => {
+                    ctx.diag(
+                    PlanDiagnostic::warning(
+                        Code::TemplateNotFound,
+                        format!("project template \"{name}\" does not exist in the portal; \"{}\" is not created", source.name),
+                    )
+                    .hint("create the template in Zoho Projects, or remove dealConversion.template")
+                    .at(source.address.clone()),
+                );
+                    return None;
+                }
+            },
+        },
+    )
+}
+
+/// What the module's field maps put into the request: values from the record for
+/// `ToProject` maps, write-backs for `ToCrm` maps.
+fn fill_request(ctx: &mut Ctx<'_>, source: &Source<'_>, request: &mut ProjectRequest) {
     let maps: Vec<_> = ctx
         .desired
         .modules
@@ -307,7 +362,7 @@ fn plan_project(ctx: &mut Ctx<'_>, source: Source<'_>) {
         match m.direction {
             MapDirection::ToProject => {
                 if let Some(record) = source.record {
-                    fill_from_crm(ctx, &mut request, m, record, &source.name);
+                    fill_from_crm(ctx, request, m, record, &source.name);
                 }
             }
             MapDirection::ToCrm => {
@@ -334,27 +389,6 @@ fn plan_project(ctx: &mut Ctx<'_>, source: Source<'_>) {
             }
         }
     }
-    let mut depends_on = ctx.link_deps.clone();
-    if let Some(account) = &account
-        && let Some(mapping) = ctx.mapping_change_of_account.get(account)
-    {
-        depends_on.push(mapping.clone());
-    }
-    ctx.index.note_created_project(&request.name);
-    ctx.push(Change {
-        address: source.address,
-        action: Action::Create,
-        reason: source.reason,
-        before: None,
-        after: Some(creation_after(&request)),
-        destructive: false,
-        depends_on,
-        operation: Operation::CreateLinkedProject {
-            portal_id: ctx.data.portal_id.clone(),
-            link_module: ctx.link_module().to_string(),
-            request,
-        },
-    });
 }
 
 /// What a creation shows in the plan: the project, every field its maps fill (the
