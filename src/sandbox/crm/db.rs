@@ -13,6 +13,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 /// Seven-digit prefix every id of the sandbox org starts with, as Zoho ids carry their org's.
 const ID_PREFIX: &str = "4876876";
 
+// A data table: the CRM schema, one SQL statement per table and index.
 pub(crate) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS crm_meta (

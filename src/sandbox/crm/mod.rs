@@ -42,6 +42,7 @@ pub(crate) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     db::migrate(conn)
 }
 
+// A data table: every CRM v8 route and its handler.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/crm/v8/org", get(org::get_org))

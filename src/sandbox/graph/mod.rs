@@ -150,6 +150,7 @@ pub(crate) fn open_mailbox(
 }
 
 /// The token endpoint and Graph v1.0, ready to merge into the sandbox's router.
+// A data table: every Graph route and its handler.
 pub fn router() -> Router<AppState> {
     let v1 = Router::new()
         .route("/users", get(users::list))
