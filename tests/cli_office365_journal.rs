@@ -18,7 +18,7 @@ use serde_json::json;
 const ADMIN: &str = "admin@acme.com";
 /// New Outlook contacts: more than Outlook's four writes at once, so linking them takes
 /// several rounds of the sandbox's latency, the window the kill falls in.
-const NEW: usize = 12;
+const NEW: usize = 20;
 
 fn journal_of(harness: &Harness) -> Record {
     let path = journal::path(&harness.path("state"), "office365", "acme-o365");
