@@ -249,3 +249,27 @@ pub fn has_next_page(body: &Value) -> bool {
         .and_then(Value::as_bool)
         .unwrap_or(false)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_listing_count_is_read_as_a_number_or_numeric_text_and_otherwise_not_at_all() {
+        let body = |count: Value| json!({"users": [], "page_info": {"page": 1, "count": count}});
+        assert_eq!(listing_count(&body(json!(4000))), Some(4000));
+        assert_eq!(listing_count(&body(json!("4000"))), Some(4000));
+        assert_eq!(listing_count(&body(json!(-1))), None);
+        assert_eq!(listing_count(&body(json!("many"))), None);
+        assert_eq!(
+            listing_count(&json!({"users": [], "page_info": {"page": 1}})),
+            None
+        );
+        assert_eq!(
+            listing_count(&json!([])),
+            None,
+            "a bare array has no page_info"
+        );
+    }
+}
