@@ -6,18 +6,25 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use projectlink::sandbox::generate::GenerateOptions;
+use projectlink::sandbox::generate::{GenerateOptions, generate};
 use projectlink::zoho::pacing::RateLimit;
 use serde_json::Value;
 
-/// Records per page of CRM and Zoho Projects listings at their documented maxima.
+/// Records per page of CRM and Zoho Projects listings at their documented maxima (CRM's
+/// `per_page` 200; V3's "1–200"; the legacy API's `range` ≤ 200).
 const PAGE: usize = 200;
+/// Users per page of the V3.1 portal users listing ("default 50 (Zoho max)").
+const USERS_PAGE: usize = 50;
 
-/// The strictest limit reported for the real Zoho Projects service.
-const ZOHO_LIMIT: RateLimit = RateLimit {
+/// The strictest limit reported for the real Zoho Projects service: 100 calls per API per
+/// 2 minutes.
+pub const ZOHO_LIMIT: RateLimit = RateLimit {
     calls: 100,
     window: Duration::from_secs(120),
 };
+/// The pace the client keeps by default: at most this many calls per API in any window,
+/// below [`ZOHO_LIMIT`], so a run never trips it.
+pub const CLIENT_PACE: RateLimit = RateLimit::DEFAULT;
 
 /// The listings the benchmark's spec needs observed: CRM users, Accounts, Deals and the
 /// link module's records; the portal's projects, client companies and users.
@@ -31,15 +38,25 @@ pub struct Counts {
     pub accounts: usize,
     pub deals: usize,
     pub clients: usize,
+    /// Users of the generated portal, its owner included.
+    pub portal_users: usize,
 }
 
 fn pages(n: usize) -> u64 {
-    n.div_ceil(PAGE).max(1) as u64
+    pages_of(n, PAGE)
+}
+
+fn pages_of(n: usize, per_page: usize) -> u64 {
+    n.div_ceil(per_page).max(1) as u64
 }
 
 impl Counts {
     pub fn of(o: &GenerateOptions) -> Counts {
+        // The portal's users are a slice of the active CRM users: counted in what the
+        // generator makes of these options, not guessed from them.
+        let portal_users = generate(o).portals.first().map_or(0, |p| p.users.len() + 1);
         Counts {
+            portal_users,
             projects: o.projects,
             users: o.users,
             accounts: o.accounts,
@@ -66,14 +83,19 @@ impl Counts {
     }
 
     /// Every listing read to its end at the maximum page size: what a full observation of
-    /// this org needs (one link record per project).
+    /// this org needs (one link record per project; the portal's users 50 to a page). The
+    /// clients of projects without an Account link, one read each, are left out: which
+    /// projects those are depends on the apply, not on the generated counts alone, and the
+    /// bound stays a bound without them.
     pub fn full_observation_bound(&self) -> Bound {
         Bound {
             crm: pages(self.users)
                 + pages(self.accounts)
                 + pages(self.deals)
                 + pages(self.projects),
-            projects: pages(self.projects) + pages(self.clients) + pages(self.users),
+            projects: pages(self.projects)
+                + pages(self.clients)
+                + pages_of(self.portal_users, USERS_PAGE),
         }
     }
 }
@@ -126,13 +148,20 @@ impl Usage {
         self.crm + self.projects
     }
 
-    /// The time Zoho Projects' limit makes these calls take: the busiest API decides.
+    /// The time these calls take at the client's pace ([`CLIENT_PACE`]), which keeps each
+    /// API under Zoho Projects' limit: each API is a lane of its own, and the busiest one
+    /// decides (its calls wait for their windows whatever the other APIs do).
     pub fn paced(&self) -> Duration {
         self.projects_by_api
             .values()
-            .map(|n| ZOHO_LIMIT.paced_duration(*n))
+            .map(|n| CLIENT_PACE.paced_duration(*n))
             .max()
             .unwrap_or_default()
+    }
+
+    /// The most calls of one Zoho Projects API.
+    pub fn busiest_api(&self) -> u64 {
+        self.projects_by_api.values().copied().max().unwrap_or(0)
     }
 
     pub fn header() -> String {

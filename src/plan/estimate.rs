@@ -264,4 +264,71 @@ mod tests {
         };
         assert!(!is_batched_write(&deletion));
     }
+
+    fn measured<'a>(
+        incremental: bool,
+        crm: u64,
+        by_api: &[(&str, u64)],
+        listings: &'a BTreeMap<String, usize>,
+        share: f64,
+    ) -> ObservationReads<'a> {
+        let projects_by_api: BTreeMap<String, u64> =
+            by_api.iter().map(|(k, n)| (k.to_string(), *n)).collect();
+        ObservationReads {
+            incremental,
+            crm_calls: crm,
+            projects_calls: projects_by_api.values().sum(),
+            projects_by_api,
+            next_listings: Some(listings),
+            repeated_share: share,
+        }
+    }
+
+    #[test]
+    fn an_incremental_apply_carries_changed_projects_over_unless_the_overlap_reads_them() {
+        let listings = BTreeMap::from([("Accounts?Account_Name".to_string(), 900)]);
+        let by_api = [
+            ("GET /api/v3/portal/{id}", 1),
+            ("GET /restapi/portal/{id}/projects", 1),
+            ("GET /api/v3/portal/{id}/projects/{id}", 30),
+            ("GET /restapi/portal/{id}/projects/{id}/clients", 10),
+        ];
+        let observed = Observed::default();
+        let none = apply_reads(&observed, &measured(true, 12, &by_api, &listings, 0.0));
+        assert_eq!(
+            none,
+            ReadCost {
+                crm: 12,
+                projects: 2
+            }
+        );
+        let half = apply_reads(&observed, &measured(true, 12, &by_api, &listings, 0.5));
+        assert_eq!(half.projects, 22);
+        assert_eq!(half.credits(), 12, "a credit per CRM read");
+        let unwritten = ObservationReads {
+            next_listings: None,
+            ..measured(true, 12, &by_api, &listings, 0.0)
+        };
+        assert_eq!(
+            apply_reads(&observed, &unwritten).projects,
+            42,
+            "read again"
+        );
+    }
+
+    #[test]
+    fn after_a_full_observation_each_cached_listing_costs_two_probes() {
+        // 900 Accounts in 5 pages and 450 Contacts in 3, 250 users in 2: 10 listing calls of
+        // 14; the apply reads each listing's changes and deletions and the users' changes.
+        let listings = BTreeMap::from([
+            ("Accounts?Account_Name".to_string(), 900),
+            ("Contacts?Email".to_string(), 450),
+        ]);
+        let observed = Observed {
+            users: vec![Default::default(); 250],
+            ..Observed::default()
+        };
+        let cost = apply_reads(&observed, &measured(false, 14, &[], &listings, 0.0));
+        assert_eq!(cost.crm, 14 - 10 + 2 * 2 + 1);
+    }
 }
