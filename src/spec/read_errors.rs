@@ -134,6 +134,15 @@ pub(crate) fn type_error(
     credentials_hint: &str,
 ) -> (Diagnostic, Position) {
     let error = error.without_snippet();
+    let (path, position) = locate(error, positions);
+    let (summary, hint) = explain(error, &path, positions, credentials_hint);
+    let mut diagnostic = Diagnostic::error(summary).with_path(path.to_string());
+    diagnostic.hint = hint;
+    (diagnostic, position)
+}
+
+/// The spec path an error is about, and where in the file to point at.
+fn locate(error: &YamlError, positions: &DocumentPositions) -> (FieldPath, Position) {
     let location = error
         .location()
         .filter(|l| l.line() > 0)
@@ -156,32 +165,31 @@ pub(crate) fn type_error(
                 width: 1,
             }),
     };
-    let within = |p: &FieldPath| {
-        if p.is_root() {
-            String::new()
-        } else {
-            format!(" in {p}")
-        }
-    };
+    (path, position)
+}
 
-    let (summary, hint) = match error {
+/// `" in <path>"`, or nothing at the document's root.
+fn within(p: &FieldPath) -> String {
+    if p.is_root() {
+        String::new()
+    } else {
+        format!(" in {p}")
+    }
+}
+
+/// The summary and hint for an error at `path`.
+fn explain(
+    error: &YamlError,
+    path: &FieldPath,
+    positions: &DocumentPositions,
+    credentials_hint: &str,
+) -> (String, Option<String>) {
+    match error {
         YamlError::SerdeUnknownField {
             field, expected, ..
-        } => {
-            let mut hint = format!("expected one of: {}", expected.join(", "));
-            if looks_like_credential(field) {
-                hint = format!("credentials never appear in a spec: {credentials_hint}");
-            }
-            if let Some(guess) = suggest(field, expected.iter().copied()) {
-                hint = format!("did you mean {guess:?}? {hint}");
-            }
-            (
-                format!("unknown field {field:?}{}", within(&path.parent())),
-                Some(hint),
-            )
-        }
+        } => unknown_field(field, expected, path, credentials_hint),
         YamlError::SerdeMissingField { field, .. } => (
-            format!("missing field {field:?}{}", within(&path)),
+            format!("missing field {field:?}{}", within(path)),
             Some(if path.is_root() {
                 format!("add `{field}:` at the top level of the document")
             } else {
@@ -196,7 +204,7 @@ pub(crate) fn type_error(
                 hint = format!("did you mean {guess:?}? {hint}");
             }
             (
-                format!("unknown value {variant:?}{}", within(&path)),
+                format!("unknown value {variant:?}{}", within(path)),
                 Some(hint),
             )
         }
@@ -214,31 +222,16 @@ pub(crate) fn type_error(
             (
                 format!(
                     "wrong type{}: expected {expected}, found {unexpected}",
-                    within(&path)
+                    within(path)
                 ),
                 type_hint(&expected),
             )
         }
         YamlError::InvalidScalar { ty, .. } | YamlError::Unexpected { expected: ty, .. } => {
-            let expected = describe_expected(ty);
-            let empty = positions.node(&path).is_some_and(Node::is_null);
-            match (empty, expected.as_str()) {
-                (true, "a list") => (
-                    format!("missing value{}: expected a list", within(&path)),
-                    Some("write [] for an empty list, or leave the key out".to_owned()),
-                ),
-                (true, "a mapping") => (
-                    format!("missing value{}: expected a mapping", within(&path)),
-                    Some("write {} for an empty mapping, or leave the key out".to_owned()),
-                ),
-                _ => (
-                    format!("wrong type{}: expected {expected}", within(&path)),
-                    type_hint(&expected),
-                ),
-            }
+            missing_or_wrong(ty, path, positions)
         }
         YamlError::NullIntoString { .. } => (
-            format!("missing value{}", within(&path)),
+            format!("missing value{}", within(path)),
             Some("write a value, or \"\" for an empty text".to_owned()),
         ),
         YamlError::DuplicateMappingKey { key, .. } => (
@@ -253,10 +246,50 @@ pub(crate) fn type_error(
             let message = serde_saphyr::DefaultMessageFormatter.format_message(other);
             (message.into_owned(), None)
         }
-    };
-    let mut diagnostic = Diagnostic::error(summary).with_path(path.to_string());
-    diagnostic.hint = hint;
-    (diagnostic, position)
+    }
+}
+
+fn unknown_field(
+    field: &str,
+    expected: &[&str],
+    path: &FieldPath,
+    credentials_hint: &str,
+) -> (String, Option<String>) {
+    let mut hint = format!("expected one of: {}", expected.join(", "));
+    if looks_like_credential(field) {
+        hint = format!("credentials never appear in a spec: {credentials_hint}");
+    }
+    if let Some(guess) = suggest(field, expected.iter().copied()) {
+        hint = format!("did you mean {guess:?}? {hint}");
+    }
+    (
+        format!("unknown field {field:?}{}", within(&path.parent())),
+        Some(hint),
+    )
+}
+
+/// A scalar of the wrong type, or an empty value where a list or mapping belongs.
+fn missing_or_wrong(
+    ty: &str,
+    path: &FieldPath,
+    positions: &DocumentPositions,
+) -> (String, Option<String>) {
+    let expected = describe_expected(ty);
+    let empty = positions.node(path).is_some_and(Node::is_null);
+    match (empty, expected.as_str()) {
+        (true, "a list") => (
+            format!("missing value{}: expected a list", within(path)),
+            Some("write [] for an empty list, or leave the key out".to_owned()),
+        ),
+        (true, "a mapping") => (
+            format!("missing value{}: expected a mapping", within(path)),
+            Some("write {} for an empty mapping, or leave the key out".to_owned()),
+        ),
+        _ => (
+            format!("wrong type{}: expected {expected}", within(path)),
+            type_hint(&expected),
+        ),
+    }
 }
 
 /// Whether the error is about a field that looks like a credential, whose value must then
