@@ -305,14 +305,14 @@ pub async fn create(
 
 /// The new module's singular and plural labels, each present and at most 25 characters.
 fn labels(item: &Map<String, Value>, p: &str) -> Result<(String, String), CrmError> {
-    let singular = opt_str(&item, "singular_label", p)?
+    let singular = opt_str(item, "singular_label", p)?
         .filter(|s| !s.trim().is_empty())
         .ok_or_else(|| {
             CrmError::mandatory_missing("singular_label", &format!("{p}.singular_label"))
         })?
         .trim()
         .to_string();
-    let plural = opt_str(&item, "plural_label", p)?
+    let plural = opt_str(item, "plural_label", p)?
         .filter(|s| !s.trim().is_empty())
         .ok_or_else(|| CrmError::mandatory_missing("plural_label", &format!("{p}.plural_label")))?
         .trim()
@@ -333,7 +333,7 @@ fn new_api_name(
     p: &str,
     plural: &str,
 ) -> Result<String, CrmError> {
-    let api_name = match opt_str(&item, "api_name", p)? {
+    let api_name = match opt_str(item, "api_name", p)? {
         Some(a) => a.to_string(),
         None => fields::api_name_from_label(plural),
     };
