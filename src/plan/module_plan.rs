@@ -11,7 +11,7 @@ use super::field_map::{MappingProblem, check_mapping};
 use super::link_module::{self, LINK_MODULE_PLURAL, LINK_MODULE_SINGULAR};
 use super::model::*;
 use super::planner::Planner;
-use crate::live::{Address, PermissionKind};
+use crate::live::{Address, LinkModuleFacts, PermissionKind};
 
 impl<'a> Planner<'a> {
     /// Plans the module and its fields; returns the address of the module's creation.
@@ -22,27 +22,9 @@ impl<'a> Planner<'a> {
         for m in &self.desired.modules {
             declared.push(link_module::lookup_field(&m.lookup_field, &m.module));
         }
-        let Some(live) = &self.observed.link_module else {
-            let profile_ids = self.profiles_for_module_creation();
-            self.push(Change {
-                address: module_address.clone(),
-                action: Action::Create,
-                reason: format!("custom module holding one record per project association; its label \"{LINK_MODULE_PLURAL}\" names the related list"),
-                before: None,
-                after: Some(json!({"api_name": module_name, "plural_label": LINK_MODULE_PLURAL})),
-                destructive: false,
-                depends_on: after_marker.cloned().into_iter().collect(),
-                operation: Operation::CreateLinkModule {
-                    api_name: module_name.clone(),
-                    singular_label: LINK_MODULE_SINGULAR.into(),
-                    plural_label: LINK_MODULE_PLURAL.into(),
-                    description: format!("Projects linked to CRM records. {}", self.owner_tag()),
-                    profile_ids,
-                },
-            });
-            for field in declared {
-                self.plan_field_create(&module_name, field, Some(&module_address));
-            }
+        let observed = self.observed;
+        let Some(live) = &observed.link_module else {
+            self.plan_module_create(&module_name, &module_address, declared, after_marker);
             return Some(module_address);
         };
         if live.owner.as_deref() != Some(self.desired.owner.as_str()) {
@@ -63,9 +45,52 @@ impl<'a> Planner<'a> {
         }
         let declared_names: BTreeSet<String> =
             declared.iter().map(|f| f.api_name.clone()).collect();
+        self.plan_declared_fields(live, &module_name, declared);
+        self.plan_stale_lookups(live, &module_name, &declared_names);
+        None
+    }
+
+    /// The module does not exist: create it, then every declared field in it.
+    fn plan_module_create(
+        &mut self,
+        module_name: &str,
+        module_address: &Address,
+        declared: Vec<FieldSpec>,
+        after_marker: Option<&Address>,
+    ) {
+        let profile_ids = self.profiles_for_module_creation();
+        self.push(Change {
+            address: module_address.clone(),
+            action: Action::Create,
+            reason: format!("custom module holding one record per project association; its label \"{LINK_MODULE_PLURAL}\" names the related list"),
+            before: None,
+            after: Some(json!({"api_name": module_name, "plural_label": LINK_MODULE_PLURAL})),
+            destructive: false,
+            depends_on: after_marker.cloned().into_iter().collect(),
+            operation: Operation::CreateLinkModule {
+                api_name: module_name.to_string(),
+                singular_label: LINK_MODULE_SINGULAR.into(),
+                plural_label: LINK_MODULE_PLURAL.into(),
+                description: format!("Projects linked to CRM records. {}", self.owner_tag()),
+                profile_ids,
+            },
+        });
+        for field in declared {
+            self.plan_field_create(module_name, field, Some(module_address));
+        }
+    }
+
+    /// Each declared field: created when missing, adopted when an unmanaged one matches,
+    /// reported when one of the name has another shape.
+    fn plan_declared_fields(
+        &mut self,
+        live: &LinkModuleFacts,
+        module_name: &str,
+        declared: Vec<FieldSpec>,
+    ) {
         for field in declared {
             match live.fields.iter().find(|f| f.api_name == field.api_name) {
-                None => self.plan_field_create(&module_name, field, None),
+                None => self.plan_field_create(module_name, field, None),
                 Some(existing)
                     if !link_module::same_shape(
                         &field,
@@ -82,37 +107,46 @@ impl<'a> Planner<'a> {
                         None => field.data_type.clone(),
                     };
                     self.diag(
-                        PlanDiagnostic::error(
-                            Code::LinkFieldConflict,
-                            format!("field {module_name}.{} is a {have}, but projectlink needs a {want}", field.api_name),
-                        )
-                        .hint("CRM cannot change a field's type: delete or rename that field in CRM, then plan again")
-                        .at(Address::crm("field", format!("{module_name}.{}", field.api_name))),
-                    );
+                    PlanDiagnostic::error(
+                        Code::LinkFieldConflict,
+                        format!("field {module_name}.{} is a {have}, but projectlink needs a {want}", field.api_name),
+                    )
+                    .hint("CRM cannot change a field's type: delete or rename that field in CRM, then plan again")
+                    .at(Address::crm("field", format!("{module_name}.{}", field.api_name))),
+                );
                 }
                 Some(existing)
                     if existing.owner.as_deref() == Some(self.desired.owner.as_str()) => {}
                 Some(existing) => {
                     let tooltip = self.owner_tag();
                     self.push(Change {
-                        address: Address::crm("field", format!("{module_name}.{}", field.api_name)),
-                        action: Action::Adopt,
-                        reason: "an unmanaged field already matches the declared one; mark it as managed".into(),
-                        before: Some(json!({"owner": existing.owner})),
-                        after: Some(json!({"owner": self.desired.owner})),
-                        destructive: false,
-                        depends_on: vec![],
-                        operation: Operation::AdoptField {
-                            module: module_name.clone(),
-                            field_id: existing.id.clone(),
-                            api_name: existing.api_name.clone(),
-                            tooltip,
-                        },
-                    });
+                    address: Address::crm("field", format!("{module_name}.{}", field.api_name)),
+                    action: Action::Adopt,
+                    reason: "an unmanaged field already matches the declared one; mark it as managed".into(),
+                    before: Some(json!({"owner": existing.owner})),
+                    after: Some(json!({"owner": self.desired.owner})),
+                    destructive: false,
+                    depends_on: vec![],
+                    operation: Operation::AdoptField {
+                        module: module_name.to_string(),
+                        field_id: existing.id.clone(),
+                        api_name: existing.api_name.clone(),
+                        tooltip,
+                    },
+                });
                 }
             }
         }
-        // Lookups we own that the spec no longer lists: their related lists and associations go.
+    }
+
+    /// Lookups we own that the spec no longer lists: their related lists and associations
+    /// go, with the prune opt-in.
+    fn plan_stale_lookups(
+        &mut self,
+        live: &LinkModuleFacts,
+        module_name: &str,
+        declared_names: &BTreeSet<String>,
+    ) {
         for field in &live.fields {
             let ours = field.owner.as_deref() == Some(self.desired.owner.as_str());
             if !ours || field.data_type != "lookup" || declared_names.contains(&field.api_name) {
@@ -122,31 +156,30 @@ impl<'a> Planner<'a> {
             let target = field.lookup_module.clone().unwrap_or_default();
             if self.prune {
                 self.push(Change {
-                    address,
-                    action: Action::Delete,
-                    reason: format!("{target} is no longer in relatedLists.modules: its related list and associations are removed"),
-                    before: Some(json!({"data_type": "lookup", "lookup": target})),
-                    after: None,
-                    destructive: true,
-                    depends_on: vec![],
-                    operation: Operation::DeleteField {
-                        module: module_name.clone(),
-                        field_id: field.id.clone(),
-                        api_name: field.api_name.clone(),
-                    },
-                });
+                address,
+                action: Action::Delete,
+                reason: format!("{target} is no longer in relatedLists.modules: its related list and associations are removed"),
+                before: Some(json!({"data_type": "lookup", "lookup": target})),
+                after: None,
+                destructive: true,
+                depends_on: vec![],
+                operation: Operation::DeleteField {
+                    module: module_name.to_string(),
+                    field_id: field.id.clone(),
+                    api_name: field.api_name.clone(),
+                },
+            });
             } else {
                 self.diag(
-                    PlanDiagnostic::info(
-                        Code::PruneDisabled,
-                        format!("{target} is no longer in relatedLists.modules; its lookup {module_name}.{} stays until pruned", field.api_name),
-                    )
-                    .hint("apply with --prune (or policy.prune: true) to remove it and its associations")
-                    .at(address),
-                );
+                PlanDiagnostic::info(
+                    Code::PruneDisabled,
+                    format!("{target} is no longer in relatedLists.modules; its lookup {module_name}.{} stays until pruned", field.api_name),
+                )
+                .hint("apply with --prune (or policy.prune: true) to remove it and its associations")
+                .at(address),
+            );
             }
         }
-        None
     }
 
     pub(super) fn plan_field_create(
