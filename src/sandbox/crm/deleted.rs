@@ -95,7 +95,32 @@ pub async fn list(
         .and_then(parse_iso);
     let now = now_ms();
     let bin_start = now - RECYCLE_BIN_MS;
+    let (filter, args) = deleted_filter(kind, since, bin_start);
+    let offset = (page - 1).saturating_mul(per_page);
+    let module_name = schema.module.api_name.clone();
+    let query = DeletedQuery {
+        module_name: &module_name,
+        filter: &filter,
+        args: &args,
+    };
+    let (rows, any) = state.store.with(|c| query.read(c, per_page, offset))?;
+    if !any && since.is_some() {
+        return Ok(respond::not_modified());
+    }
+    if rows.is_empty() {
+        return Ok(respond::no_content());
+    }
+    let more = rows.len() as u64 > per_page;
+    let shown = &rows[..rows.len().min(per_page as usize)];
+    let data = state.store.with(|c| render_deleted(c, shown, bin_start))?;
+    Ok(respond::json(
+        StatusCode::OK,
+        json!({ "data": data, "info": respond::info(per_page, shown.len(), page, more) }),
+    ))
+}
 
+/// The SQL filter (after the module) for a `type` and `If-Modified-Since`, and its values.
+fn deleted_filter(kind: Kind, since: Option<i64>, bin_start: i64) -> (String, Vec<i64>) {
     let mut filter = String::from("module = ?");
     let mut args: Vec<i64> = Vec::new();
     match kind {
@@ -113,14 +138,36 @@ pub async fn list(
         filter.push_str(" AND deleted_ms >= ?");
         args.push(t);
     }
-    let offset = (page - 1).saturating_mul(per_page);
-    let module_name = schema.module.api_name.clone();
-    let bind = || {
-        std::iter::once(rusqlite::types::Value::Text(module_name.clone()))
-            .chain(args.iter().map(|a| rusqlite::types::Value::Integer(*a)))
-    };
-    type Row = (String, Option<String>, Option<String>, String, i64);
-    let (rows, any) = state.store.with(|c| {
+    (filter, args)
+}
+
+type DeletedRow = (String, Option<String>, Option<String>, String, i64);
+
+/// One listing of a module's deletions: its filter and the values it binds.
+struct DeletedQuery<'q> {
+    module_name: &'q str,
+    filter: &'q str,
+    args: &'q [i64],
+}
+
+impl DeletedQuery<'_> {
+    fn bind(&self) -> impl Iterator<Item = rusqlite::types::Value> + '_ {
+        std::iter::once(rusqlite::types::Value::Text(self.module_name.to_string())).chain(
+            self.args
+                .iter()
+                .map(|a| rusqlite::types::Value::Integer(*a)),
+        )
+    }
+
+    /// A page of deletions (one more than `per_page`, to tell whether more follow), and
+    /// whether any deletion matches at all (what decides 304 for If-Modified-Since).
+    fn read(
+        &self,
+        c: &Connection,
+        per_page: u64,
+        offset: u64,
+    ) -> rusqlite::Result<(Vec<DeletedRow>, bool)> {
+        let filter = self.filter;
         let mut stmt = c.prepare(&format!(
             "SELECT id, display_name, created_by, deleted_by, deleted_ms
              FROM crm_deleted_records WHERE {filter}
@@ -128,56 +175,50 @@ pub async fn list(
             per_page + 1
         ))?;
         let rows = stmt
-            .query_map(params_from_iter(bind()), |r| {
+            .query_map(params_from_iter(self.bind()), |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
             })?
-            .collect::<rusqlite::Result<Vec<Row>>>()?;
+            .collect::<rusqlite::Result<Vec<DeletedRow>>>()?;
         let any = !rows.is_empty()
             || c.query_row(
                 &format!("SELECT EXISTS(SELECT 1 FROM crm_deleted_records WHERE {filter})"),
-                params_from_iter(bind()),
+                params_from_iter(self.bind()),
                 |r| r.get::<_, bool>(0),
             )?;
-        Ok::<_, rusqlite::Error>((rows, any))
-    })?;
-    if !any && since.is_some() {
-        return Ok(respond::not_modified());
+        Ok((rows, any))
     }
-    if rows.is_empty() {
-        return Ok(respond::no_content());
-    }
-    let more = rows.len() as u64 > per_page;
-    let shown = &rows[..rows.len().min(per_page as usize)];
-    let data = state.store.with(|c| {
-        let mut renderer = Renderer::new(c);
-        let mut user = |id: Option<&str>| -> rusqlite::Result<Value> {
-            let Some(id) = id else {
-                return Ok(Value::Null);
-            };
-            let mut v = renderer.user(id)?;
-            if let Some(o) = v.as_object_mut() {
-                o.remove("email");
-            }
-            Ok(v)
+}
+
+/// Deletions as Zoho lists them, with who created and deleted each record (without emails).
+fn render_deleted(
+    c: &Connection,
+    shown: &[DeletedRow],
+    bin_start: i64,
+) -> rusqlite::Result<Vec<Value>> {
+    let mut renderer = Renderer::new(c);
+    let mut user = |id: Option<&str>| -> rusqlite::Result<Value> {
+        let Some(id) = id else {
+            return Ok(Value::Null);
         };
-        shown
-            .iter()
-            .map(|(id, display_name, created_by, deleted_by, ms)| {
-                Ok(json!({
-                    "deleted_by": user(Some(deleted_by))?,
-                    "id": id,
-                    "display_name": display_name.clone().unwrap_or_default(),
-                    "type": if *ms >= bin_start { "recycle" } else { "permanent" },
-                    "created_by": user(created_by.as_deref())?,
-                    "deleted_time": iso(*ms),
-                }))
-            })
-            .collect::<rusqlite::Result<Vec<Value>>>()
-    })?;
-    Ok(respond::json(
-        StatusCode::OK,
-        json!({ "data": data, "info": respond::info(per_page, shown.len(), page, more) }),
-    ))
+        let mut v = renderer.user(id)?;
+        if let Some(o) = v.as_object_mut() {
+            o.remove("email");
+        }
+        Ok(v)
+    };
+    shown
+        .iter()
+        .map(|(id, display_name, created_by, deleted_by, ms)| {
+            Ok(json!({
+                "deleted_by": user(Some(deleted_by))?,
+                "id": id,
+                "display_name": display_name.clone().unwrap_or_default(),
+                "type": if *ms >= bin_start { "recycle" } else { "permanent" },
+                "created_by": user(created_by.as_deref())?,
+                "deleted_time": iso(*ms),
+            }))
+        })
+        .collect::<rusqlite::Result<Vec<Value>>>()
 }
 
 #[cfg(test)]
