@@ -302,40 +302,8 @@ pub fn generate(opts: &GenerateTenantOptions, emails: &[String]) -> TenantSeed {
                 .cloned()
                 .unwrap_or_else(|| format!("mailbox{m}@generated.example"));
             let local = upn.split('@').next().unwrap_or("user").to_string();
-            let events = (0..opts.events_per_mailbox)
-                .map(|i| {
-                    let start = base
-                        + chrono::Duration::hours((next() % (365 * 24)) as i64)
-                        + chrono::Duration::minutes(30 * (next() % 2) as i64);
-                    let end = start + chrono::Duration::minutes(30 * (1 + (next() % 4) as i64));
-                    let mut e = json!({
-                        "subject": format!("Meeting {i} of {local}"),
-                        "body": {"contentType": "text", "content": format!("Agenda item {}", next() % 1000)},
-                        "start": {"dateTime": render::graph_local(start), "timeZone": "UTC"},
-                        "end": {"dateTime": render::graph_local(end), "timeZone": "UTC"},
-                        "location": {"displayName": format!("Room {}", next() % 40)},
-                    });
-                    if i % 10 == 0 {
-                        e["singleValueExtendedProperties"] = json!([{
-                            "id": "String {66f5a359-4659-4830-9070-00047ec6ac6e} Name projectlinkCrmId",
-                            "value": format!("{}", 5_000_000 + m * 100_000 + i),
-                        }]);
-                    }
-                    as_map(e)
-                })
-                .collect();
-            let contacts = (0..opts.contacts_per_mailbox)
-                .map(|i| {
-                    as_map(json!({
-                        "givenName": format!("Given{}", next() % 500),
-                        "surname": format!("Surname{i}"),
-                        "emailAddresses": [{"address": format!("contact{i}.{m}@example.org"), "name": format!("Contact {i}")}],
-                        "businessPhones": [format!("+1 555 {:04}", next() % 10_000)],
-                        "companyName": format!("Company {}", next() % 300),
-                        "jobTitle": "Buyer",
-                    }))
-                })
-                .collect();
+            let events = generated_events(&mut next, base, m, &local, opts.events_per_mailbox);
+            let contacts = generated_contacts(&mut next, m, opts.contacts_per_mailbox);
             GraphUserSeed {
                 id: None,
                 user_principal_name: upn.clone(),
@@ -369,6 +337,58 @@ pub fn generate(opts: &GenerateTenantOptions, emails: &[String]) -> TenantSeed {
         }],
         users,
     }
+}
+
+/// `count` events of mailbox `m` over the year from `base`, every tenth linked to a CRM id.
+fn generated_events(
+    next: &mut impl FnMut() -> u64,
+    base: chrono::NaiveDateTime,
+    m: usize,
+    local: &str,
+    count: usize,
+) -> Vec<Map<String, Value>> {
+    (0..count)
+        .map(|i| {
+            let start = base
+                + chrono::Duration::hours((next() % (365 * 24)) as i64)
+                + chrono::Duration::minutes(30 * (next() % 2) as i64);
+            let end = start + chrono::Duration::minutes(30 * (1 + (next() % 4) as i64));
+            let mut e = json!({
+                "subject": format!("Meeting {i} of {local}"),
+                "body": {"contentType": "text", "content": format!("Agenda item {}", next() % 1000)},
+                "start": {"dateTime": render::graph_local(start), "timeZone": "UTC"},
+                "end": {"dateTime": render::graph_local(end), "timeZone": "UTC"},
+                "location": {"displayName": format!("Room {}", next() % 40)},
+            });
+            if i % 10 == 0 {
+                e["singleValueExtendedProperties"] = json!([{
+                    "id": "String {66f5a359-4659-4830-9070-00047ec6ac6e} Name projectlinkCrmId",
+                    "value": format!("{}", 5_000_000 + m * 100_000 + i),
+                }]);
+            }
+            as_map(e)
+        })
+        .collect()
+}
+
+/// `count` contacts of mailbox `m`.
+fn generated_contacts(
+    next: &mut impl FnMut() -> u64,
+    m: usize,
+    count: usize,
+) -> Vec<Map<String, Value>> {
+    (0..count)
+        .map(|i| {
+            as_map(json!({
+                "givenName": format!("Given{}", next() % 500),
+                "surname": format!("Surname{i}"),
+                "emailAddresses": [{"address": format!("contact{i}.{m}@example.org"), "name": format!("Contact {i}")}],
+                "businessPhones": [format!("+1 555 {:04}", next() % 10_000)],
+                "companyName": format!("Company {}", next() % 300),
+                "jobTitle": "Buyer",
+            }))
+        })
+        .collect()
 }
 
 fn as_map(v: Value) -> Map<String, Value> {
