@@ -198,6 +198,14 @@ fn projects_created_updated_and_trashed_between_runs_are_in_the_next_incremental
 
 /// The projects of the observation cache in the state directory, by name; `when` names the
 /// run for failure messages.
+/// Lets the last writes fall more than a second before the next run's watermark. The
+/// watermark is set back by how far this machine's clock seems ahead of the sandbox's,
+/// measured from whole-second `Date` headers, so writes within that second are read again:
+/// safe, but not the "nothing changed" these tests count.
+fn settle() {
+    std::thread::sleep(std::time::Duration::from_millis(1_500));
+}
+
 fn cached_projects(h: &Harness, when: &str) -> BTreeMap<String, Value> {
     let dir = h.path("state").join("observations");
     let file = std::fs::read_dir(&dir)
@@ -226,6 +234,7 @@ fn a_client_association_alone_waits_for_the_full_resync() {
             .await
             .unwrap()
     });
+    settle();
     // Seen as a project without clients: nothing to link yet.
     let seen = plan(&h, &[]);
     assert_eq!(observation_kind(&seen), "incremental", "{seen:#}");
@@ -304,6 +313,7 @@ fn steady_projects_calls(projects: usize) -> BTreeMap<String, u64> {
     };
     let applied = run(&["apply", "-f", spec, "--auto-approve"]);
     ok(&applied);
+    settle();
     ok(&run(&["plan", "-f", spec]));
     let before = h.sandbox().counters.snapshot();
     let steady = run(&[

@@ -30,8 +30,9 @@ pub struct ApiStats {
     crm_credits_remaining: AtomicU64,
     /// Zoho Projects requests per API (method and path pattern), which its limit counts.
     projects_by_api: Mutex<BTreeMap<String, u64>>,
-    /// How far this machine's clock ran ahead of the services' at most, in milliseconds
-    /// (`i64::MIN`: no answer carried a `Date` yet). See [`ApiStats::clock_ahead`].
+    /// The tightest bound seen on how far this machine's clock runs ahead of the services',
+    /// in milliseconds (`i64::MAX`: no answer carried a `Date` yet). See
+    /// [`ApiStats::clock_ahead`].
     clock_ahead_ms: ClockAhead,
     /// Projects calls waiting for their API's limit now, and since when one has been.
     pacing_waiters: Mutex<(u32, Option<std::time::Instant>)>,
@@ -59,13 +60,13 @@ impl Drop for PacingWait<'_> {
     }
 }
 
-/// The largest clock difference seen; starts at "none seen".
+/// The smallest clock difference seen; starts at "none seen".
 #[derive(Debug)]
 struct ClockAhead(AtomicI64);
 
 impl Default for ClockAhead {
     fn default() -> ClockAhead {
-        ClockAhead(AtomicI64::new(i64::MIN))
+        ClockAhead(AtomicI64::new(i64::MAX))
     }
 }
 
@@ -160,16 +161,18 @@ impl ApiStats {
             return;
         };
         let ahead = (received - server.with_timezone(&chrono::Utc)).num_milliseconds();
-        self.clock_ahead_ms.0.fetch_max(ahead, Ordering::Relaxed);
+        self.clock_ahead_ms.0.fetch_min(ahead, Ordering::Relaxed);
     }
 
-    /// How far this machine's clock ran ahead of Zoho's (or Graph's) at most in this run,
-    /// as measured from the answers' `Date` headers; `None` when none carried one. The
-    /// header counts whole seconds and the answer takes time to arrive, so the figure errs
-    /// up to about a second high, never low: a watermark set back by it stays safe.
+    /// How far this machine's clock runs ahead of Zoho's (or Graph's), from the answers'
+    /// `Date` headers; `None` when none carried one. The header truncates the server's clock
+    /// to the second and the answer takes time to arrive, so each answer's difference is at
+    /// least the true lead: the smallest difference seen is the tightest bound that is still
+    /// never low, and a watermark set back by it stays safe. Answers landing at every phase
+    /// of the second bring it within milliseconds of the true lead.
     pub fn clock_ahead(&self) -> Option<chrono::Duration> {
         let ms = self.clock_ahead_ms.0.load(Ordering::Relaxed);
-        (ms != i64::MIN).then(|| chrono::Duration::milliseconds(ms))
+        (ms != i64::MAX).then(|| chrono::Duration::milliseconds(ms))
     }
 
     pub(crate) fn record_call(&self, system: System) {
@@ -266,7 +269,7 @@ mod tests {
     }
 
     #[test]
-    fn the_clock_difference_is_the_largest_seen_and_ignores_unreadable_dates() {
+    fn the_clock_difference_is_the_smallest_seen_and_ignores_unreadable_dates() {
         let stats = ApiStats::default();
         assert_eq!(stats.clock_ahead(), None);
         let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().to_utc();
@@ -274,11 +277,13 @@ mod tests {
         assert_eq!(stats.clock_ahead(), None);
         let date = Some("Thu, 03 Dec 2026 10:00:00 GMT");
         stats.note_server_date(date, at("2026-12-03T10:00:02.500Z"));
-        stats.note_server_date(date, at("2026-12-03T09:59:30Z"));
+        stats.note_server_date(date, at("2026-12-03T10:00:03.900Z"));
         assert_eq!(
             stats.clock_ahead(),
             Some(chrono::Duration::milliseconds(2500))
         );
+        stats.note_server_date(date, at("2026-12-03T09:59:30Z"));
+        assert_eq!(stats.clock_ahead(), Some(chrono::Duration::seconds(-30)));
     }
 
     #[test]
