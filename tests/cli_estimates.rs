@@ -18,26 +18,6 @@ use projectlink::zoho::projects::{ProjectFilter, ProjectUpdate};
 use projectlink::zoho::{ClientOptions, Credentials, Endpoints, ZohoClients, ZohoCredentials};
 use serde_json::Value;
 
-const SPEC: &str = r#"
-apiVersion: projectlink.dev/v1alpha1
-kind: ProjectsIntegration
-metadata: {name: estimates}
-spec:
-  connection: {dataCenter: us, secretRef: {name: zoho-oauth}, portalSecretRef: {name: pm-admin-oauth}}
-  portal: {name: Generated Delivery}
-  clients: {accountMapping: Auto}
-  relatedLists:
-    modules:
-      - module: Accounts
-      - module: Deals
-  permissions:
-    profiles:
-      - profile: Administrator
-        access: false
-        relatedList: {view: true, create: true, edit: true, delete: true}
-  dealConversion: {stage: Closed Won, template: Standard Delivery}
-"#;
-
 /// The number after `label` in `text`.
 fn number_after(text: &str, label: &str) -> u64 {
     let (_, rest) = text
@@ -49,7 +29,10 @@ fn number_after(text: &str, label: &str) -> u64 {
 
 /// Plans into `name.json` and returns the estimated calls and credits of its apply.
 fn estimate(h: &Harness, common: &[&str], name: &str) -> (u64, u64, usize) {
-    let spec = h.write("estimates.yaml", SPEC);
+    let spec = h.write(
+        "estimates.yaml",
+        &cli_support::generated_spec("estimates", &["Accounts", "Deals"], true),
+    );
     let saved = h.path(&format!("{name}.json"));
     let mut args = common.to_vec();
     args.extend(["plan", "-f", spec.to_str().unwrap()]);
@@ -202,7 +185,10 @@ fn small_and_medium_changes_of_an_applied_org_spend_what_their_plans_estimated()
     let projects = 120;
     let (h, common) = generated_org(projects);
     let common = strs(&common);
-    let spec = h.write("estimates.yaml", SPEC);
+    let spec = h.write(
+        "estimates.yaml",
+        &cli_support::generated_spec("estimates", &["Accounts", "Deals"], true),
+    );
     let mut converge = common.clone();
     converge.extend(["apply", "-f", spec.to_str().unwrap(), "--auto-approve"]);
     assert_eq!(h.run(&converge).code, 0);

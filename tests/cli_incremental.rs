@@ -322,34 +322,16 @@ fn a_corrupt_cache_means_a_full_observation_with_a_warning() {
     assert_eq!(changes(&next), changes(&first));
 }
 
-const GENERATED_SPEC: &str = r#"
-apiVersion: projectlink.dev/v1alpha1
-kind: ProjectsIntegration
-metadata: {name: steady}
-spec:
-  connection: {dataCenter: us, secretRef: {name: zoho-oauth}, portalSecretRef: {name: pm-admin-oauth}}
-  portal: {name: Generated Delivery}
-  clients: {accountMapping: Auto}
-  relatedLists:
-    modules:
-      - module: Accounts
-      - module: Contacts
-      - module: Deals
-  permissions:
-    profiles:
-      - profile: Administrator
-        access: false
-        relatedList: {view: true, create: true, edit: true, delete: true}
-  dealConversion: {stage: Closed Won, template: Standard Delivery}
-"#;
-
 type Calls = std::collections::BTreeMap<String, u64>;
 
 /// CRM calls of a full plan and of the incremental no-change plan after it, by endpoint.
 fn crm_calls_of_two_plans(options: &GenerateOptions) -> (Calls, Calls) {
     let seed = generate::generate(options);
     let h = Harness::with_seed_text(&seed.to_yaml().unwrap());
-    let spec = h.write("steady.yaml", GENERATED_SPEC);
+    let spec = h.write(
+        "steady.yaml",
+        &cli_support::generated_spec("steady", &["Accounts", "Contacts", "Deals"], true),
+    );
     let creds = h.write("credentials.yaml", &cli_support::generated_credentials());
     let crm_calls = || -> Calls {
         let mut calls = h.sandbox().counters.snapshot();

@@ -271,24 +271,7 @@ fn generated(projects: usize) -> (Harness, std::path::PathBuf, std::path::PathBu
     let h = Harness::with_seed_text(&seed);
     let spec = h.write(
         "steady.yaml",
-        r#"
-apiVersion: projectlink.dev/v1alpha1
-kind: ProjectsIntegration
-metadata: {name: steady}
-spec:
-  connection: {dataCenter: us, secretRef: {name: zoho-oauth}, portalSecretRef: {name: pm-admin-oauth}}
-  portal: {name: Generated Delivery}
-  clients: {accountMapping: Auto}
-  relatedLists:
-    modules:
-      - module: Accounts
-      - module: Deals
-  permissions:
-    profiles:
-      - profile: Administrator
-        access: false
-        relatedList: {view: true, create: true, edit: true, delete: true}
-"#,
+        &cli_support::generated_spec("steady", &["Accounts", "Deals"], false),
     );
     let credentials = h.write("credentials.yaml", &cli_support::generated_credentials());
     (h, spec, credentials)

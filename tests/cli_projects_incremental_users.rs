@@ -62,7 +62,10 @@ impl Org {
             config.projects_throttle =
                 Some(ProjectsThrottle::per(100_000, Duration::from_secs(120)));
         });
-        let spec = h.write("steady.yaml", SPEC);
+        let spec = h.write(
+            "steady.yaml",
+            &cli_support::generated_spec("steady", &["Accounts", "Deals"], false),
+        );
         let credentials = h.write("credentials.yaml", &cli_support::generated_credentials());
         let org = Org {
             h,
@@ -150,25 +153,6 @@ impl Org {
         serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap()
     }
 }
-
-const SPEC: &str = r#"
-apiVersion: projectlink.dev/v1alpha1
-kind: ProjectsIntegration
-metadata: {name: steady}
-spec:
-  connection: {dataCenter: us, secretRef: {name: zoho-oauth}, portalSecretRef: {name: pm-admin-oauth}}
-  portal: {name: Generated Delivery}
-  clients: {accountMapping: Auto}
-  relatedLists:
-    modules:
-      - module: Accounts
-      - module: Deals
-  permissions:
-    profiles:
-      - profile: Administrator
-        access: false
-        relatedList: {view: true, create: true, edit: true, delete: true}
-"#;
 
 fn observation_kind(doc: &Value) -> &str {
     doc["plan"]["observation"]["kind"].as_str().unwrap()

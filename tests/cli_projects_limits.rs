@@ -12,26 +12,6 @@ use projectlink::sandbox::generate::{self, GenerateOptions};
 use projectlink::sandbox::projects_throttle::ProjectsThrottle;
 use serde_json::Value;
 
-const GENERATED_SPEC: &str = r#"
-apiVersion: projectlink.dev/v1alpha1
-kind: ProjectsIntegration
-metadata: {name: paced}
-spec:
-  connection: {dataCenter: us, secretRef: {name: zoho-oauth}, portalSecretRef: {name: pm-admin-oauth}}
-  portal: {name: Generated Delivery}
-  clients: {accountMapping: Auto}
-  relatedLists:
-    modules:
-      - module: Accounts
-      - module: Deals
-  permissions:
-    profiles:
-      - profile: Administrator
-        access: false
-        relatedList: {view: true, create: true, edit: true, delete: true}
-  dealConversion: {stage: Closed Won, template: Standard Delivery}
-"#;
-
 /// Projects requests the sandbox refused for its throttle.
 fn refused(h: &Harness) -> u64 {
     h.sandbox().limits.projects_throttled()
@@ -56,7 +36,10 @@ fn a_generated_org_applies_and_plans_under_a_shrunk_window_without_a_lock() {
             ..ProjectsThrottle::per(20, Duration::from_secs(3))
         });
     });
-    let spec = h.write("paced.yaml", GENERATED_SPEC);
+    let spec = h.write(
+        "paced.yaml",
+        &cli_support::generated_spec("paced", &["Accounts", "Deals"], true),
+    );
     let creds = h.write("credentials.yaml", &cli_support::generated_credentials());
     let common = [
         "--credentials",

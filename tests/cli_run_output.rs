@@ -190,19 +190,6 @@ fn json_logs_carry_each_call_as_fields_and_the_waits_as_events() {
     assert_eq!(org["fields"]["attempt"], 1);
 }
 
-const GENERATED_SPEC: &str = r#"
-apiVersion: projectlink.dev/v1alpha1
-kind: ProjectsIntegration
-metadata: {name: large}
-spec:
-  connection: {dataCenter: us, secretRef: {name: zoho-oauth}, portalSecretRef: {name: pm-admin-oauth}}
-  portal: {name: Generated Delivery}
-  clients: {accountMapping: Auto}
-  relatedLists:
-    modules:
-      - module: Accounts
-"#;
-
 #[test]
 fn observing_a_large_org_off_a_terminal_prints_progress_lines_as_it_goes() {
     let seed = generate::generate(&GenerateOptions {
@@ -216,7 +203,10 @@ fn observing_a_large_org_off_a_terminal_prints_progress_lines_as_it_goes() {
         ..GenerateOptions::default()
     });
     let h = Harness::with_seed_text(&seed.to_yaml().unwrap());
-    let spec = h.write("large.yaml", GENERATED_SPEC);
+    let spec = h.write(
+        "large.yaml",
+        &cli_support::generated_spec("large", &["Accounts"], false),
+    );
     let creds = h.write("credentials.yaml", &cli_support::generated_credentials());
     let run = h.run(&[
         "--credentials",

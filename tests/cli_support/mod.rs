@@ -211,6 +211,39 @@ pub fn generated_credentials() -> String {
     )
 }
 
+/// The spec the generated-org tests plan: integration `name` on the generated portal, with
+/// automatic client mapping, a related list in each of `modules`, the Administrator profile's
+/// related-list rights, and, with `deal_conversion`, projects from won Deals.
+pub fn generated_spec(name: &str, modules: &[&str], deal_conversion: bool) -> String {
+    let modules: String = modules
+        .iter()
+        .map(|m| format!("      - module: {m}\n"))
+        .collect();
+    let conversion = if deal_conversion {
+        "  dealConversion: {stage: Closed Won, template: Standard Delivery}\n"
+    } else {
+        ""
+    };
+    format!(
+        r#"
+apiVersion: projectlink.dev/v1alpha1
+kind: ProjectsIntegration
+metadata: {{name: {name}}}
+spec:
+  connection: {{dataCenter: us, secretRef: {{name: zoho-oauth}}, portalSecretRef: {{name: pm-admin-oauth}}}}
+  portal: {{name: Generated Delivery}}
+  clients: {{accountMapping: Auto}}
+  relatedLists:
+    modules:
+{modules}  permissions:
+    profiles:
+      - profile: Administrator
+        access: false
+        relatedList: {{view: true, create: true, edit: true, delete: true}}
+{conversion}"#
+    )
+}
+
 impl Harness {
     /// API clients of the demo org acting with `crm_token` (a seeded refresh token), and with
     /// `portal_token` for Projects when given: for tests that change the org between runs.
