@@ -212,6 +212,10 @@ impl Cli {
         // The org was generated and applied moments ago, so every project sits inside the
         // default 5-minute overlap and would be read again; a steady state has had quiet
         // minutes since. The overlap is what the bench cannot wait for, not what it measures.
+        // It does wait two seconds: the watermark is set back by this machine's clock lead
+        // over the sandbox's, measured from whole-second `Date` headers (up to a second), and
+        // writes inside it would be read again.
+        std::thread::sleep(std::time::Duration::from_secs(2));
         let mut args = vec![
             "plan",
             "-f",
@@ -280,7 +284,7 @@ fn run(
     );
     println!();
     println!(
-        "plans run with --observation-overlap 0s: everything here changed in the last minutes, which a 5-minute overlap would read again"
+        "plans run with --observation-overlap 0s, 2 s after the last write: everything here changed in the last minutes, which a 5-minute overlap would read again"
     );
     println!("{}", Usage::header());
     let mut steady = BTreeMap::new();
