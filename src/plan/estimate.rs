@@ -165,27 +165,29 @@ pub fn apply_reads(observed: &Observed, reads: &ObservationReads) -> ReadCost {
         let users = crm_pages(observed.users.len());
         let probes = CRM_LISTING_PROBES * listings.len() as u64 + 1;
         crm = (crm + probes).saturating_sub(listed + users);
-        // The projects are listed by their changes when the data plane runs on the portal.
-        let active = observed
-            .data
+    }
+    // The projects are listed by their changes when the data plane runs on the portal: after
+    // a full observation instead of every page, after an incremental one instead of the
+    // pages of the changes it found (the apply finds only those made since).
+    let active = observed
+        .data
+        .as_ref()
+        .is_some_and(|d| d.mode == DataMode::Active);
+    if active {
+        let listing: u64 = reads
+            .projects_by_api
+            .iter()
+            .filter(|(api, _)| is_projects_listing(api))
+            .map(|(_, n)| n)
+            .sum();
+        // The templates share the listing's API; the next observation reads them again.
+        let templates = observed
+            .names
+            .templates
             .as_ref()
-            .is_some_and(|d| d.mode == DataMode::Active);
-        if active {
-            let listing: u64 = reads
-                .projects_by_api
-                .iter()
-                .filter(|(api, _)| is_projects_listing(api))
-                .map(|(_, n)| n)
-                .sum();
-            // The templates share the listing's API; the next observation reads them again.
-            let templates = observed
-                .names
-                .templates
-                .as_ref()
-                .map_or(0, |t| projects_pages(t.len()));
-            let pages = listing.saturating_sub(templates);
-            projects = (projects + PROJECTS_PROBES).saturating_sub(pages);
-        }
+            .map_or(0, |t| projects_pages(t.len()));
+        let pages = listing.saturating_sub(templates);
+        projects = (projects + PROJECTS_PROBES).saturating_sub(pages);
     }
     ReadCost { crm, projects }
 }
