@@ -97,6 +97,29 @@ pub fn full_name(first: Option<&str>, last: &str) -> String {
     }
 }
 
+/// The org's first Administrator as Zoho shows a last modifier (`{name, id, email}`), or
+/// `{name: "", id: null}` when the org has none.
+pub fn first_admin(conn: &Connection) -> rusqlite::Result<Value> {
+    let admin = conn
+        .query_row(
+            "SELECT u.id, u.first_name, u.last_name, u.email FROM crm_users u
+             JOIN crm_profiles p ON p.id = u.profile_id
+             WHERE p.name = 'Administrator' ORDER BY u.id LIMIT 1",
+            [],
+            |r| {
+                let first: Option<String> = r.get(1)?;
+                let last: String = r.get(2)?;
+                Ok(json!({
+                    "name": full_name(first.as_deref(), &last),
+                    "id": r.get::<_, String>(0)?,
+                    "email": r.get::<_, String>(3)?,
+                }))
+            },
+        )
+        .optional()?;
+    Ok(admin.unwrap_or_else(|| json!({ "name": "", "id": null })))
+}
+
 /// Checks the caller's profile holds `action` (View/Create/Edit/Delete) on the module.
 pub fn require_permission(
     conn: &Connection,

@@ -9,7 +9,9 @@ use axum::response::{IntoResponse, Response};
 use rusqlite::{Connection, params};
 use serde_json::{Map, Value, json};
 
-use super::context::{Params, caller, json_object, param_module, require_admin, wrapper_array};
+use super::context::{
+    Params, caller, json_object, opt_str, param_module, require_admin, wrapper_array,
+};
 use super::db::now_ms;
 use super::field_json::render;
 use super::meta::{self, ModuleRow, NewField};
@@ -130,29 +132,12 @@ fn tooltip(value: &Value, path: &str) -> Result<Option<String>, CrmError> {
     }
 }
 
-/// A string member of a request item, `None` when absent or null.
-fn str_at<'a>(
-    item: &'a Map<String, Value>,
-    p: &str,
-    key: &str,
-) -> Result<Option<&'a str>, CrmError> {
-    match item.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.as_str())),
-        Some(_) => Err(CrmError::expected_type(
-            key,
-            &format!("{p}.{key}"),
-            "string",
-        )),
-    }
-}
-
 fn create_one(conn: &Connection, module: &ModuleRow, item: &Value, index: usize) -> ItemResult {
     let p = format!("$.fields[{index}]");
     let item = item
         .as_object()
         .ok_or_else(|| CrmError::expected_type("fields", &p, "jsonobject"))?;
-    let str_of = |key: &str| str_at(item, &p, key);
+    let str_of = |key: &str| opt_str(item, key, &p);
     let label = str_of("field_label")?
         .filter(|l| !l.trim().is_empty())
         .ok_or_else(|| CrmError::mandatory_missing("field_label", &format!("{p}.field_label")))?

@@ -9,7 +9,9 @@ use axum::response::{IntoResponse, Response};
 use rusqlite::{Connection, params};
 use serde_json::{Map, Value, json};
 
-use super::context::{Params, caller, json_object, opt_str, require_admin, wrapper_array};
+use super::context::{
+    Params, caller, first_admin, json_object, opt_str, require_admin, wrapper_array,
+};
 use super::db::iso;
 use super::fields;
 use super::meta::{self, ModuleRow, NewModule};
@@ -42,7 +44,8 @@ pub fn render(conn: &Connection, m: &ModuleRow, detail: bool) -> rusqlite::Resul
         .iter()
         .find(|f| f.api_name == m.display_field)
         .map(|f| f.id.clone());
-    let admin = first_admin(conn);
+    // The module shows the first Administrator as its last modifier.
+    let admin = first_admin(conn).unwrap_or_else(|_| json!({ "name": "", "id": null }));
     let related = if detail {
         related_lists::related_lists(conn, m)?
     } else {
@@ -69,26 +72,6 @@ fn viewing_profiles(conn: &Connection, m: &ModuleRow) -> rusqlite::Result<Vec<Va
         Ok(json!({ "id": r.get::<_, String>(0)?, "name": r.get::<_, String>(1)? }))
     })?
     .collect::<rusqlite::Result<_>>()
-}
-
-/// The first Administrator, whom the module shows as its last modifier.
-fn first_admin(conn: &Connection) -> Value {
-    conn.query_row(
-        "SELECT u.id, u.first_name, u.last_name, u.email FROM crm_users u
-             JOIN crm_profiles p ON p.id = u.profile_id
-             WHERE p.name = 'Administrator' ORDER BY u.id LIMIT 1",
-        [],
-        |r| {
-            let first: Option<String> = r.get(1)?;
-            let last: String = r.get(2)?;
-            Ok(json!({
-                "name": super::context::full_name(first.as_deref(), &last),
-                "id": r.get::<_, String>(0)?,
-                "email": r.get::<_, String>(3)?,
-            }))
-        },
-    )
-    .unwrap_or_else(|_| json!({ "name": "", "id": null }))
 }
 
 // A data table: the module's identity and what it supports.

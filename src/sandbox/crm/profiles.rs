@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::{Value, json};
 
-use super::context::{caller, json_object, require_admin, wrapper_array};
+use super::context::{caller, first_admin, json_object, require_admin, wrapper_array};
 use super::db::{iso, now_ms};
 use super::meta::{self, ADMIN_PROFILE};
 use super::respond::{self, success};
@@ -109,24 +109,7 @@ fn render(conn: &Connection, id: &str) -> rusqlite::Result<Option<Value>> {
             "module": module.api_name,
         }));
     }
-    let admin = conn
-        .query_row(
-            "SELECT u.id, u.first_name, u.last_name, u.email FROM crm_users u
-             JOIN crm_profiles p ON p.id = u.profile_id
-             WHERE p.name = 'Administrator' ORDER BY u.id LIMIT 1",
-            [],
-            |r| {
-                let first: Option<String> = r.get(1)?;
-                let last: String = r.get(2)?;
-                Ok(json!({
-                    "name": super::context::full_name(first.as_deref(), &last),
-                    "id": r.get::<_, String>(0)?,
-                    "email": r.get::<_, String>(3)?,
-                }))
-            },
-        )
-        .optional()?
-        .unwrap_or_else(|| json!({ "name": "", "id": null }));
+    let admin = first_admin(conn)?;
     Ok(Some(json!({
         "name": name,
         "display_label": name,
