@@ -8,7 +8,7 @@ mod cli_support;
 
 use std::path::PathBuf;
 
-use cli_support::{Harness, Run, example};
+use cli_support::{Harness, Run, change_lines, example};
 use projectlink::sandbox::generate::{self, GenerateOptions};
 use projectlink::zoho::ZohoClients;
 use projectlink::zoho::crm::{Record, RecordQuery, UserType, UserUpdate};
@@ -32,25 +32,6 @@ fn plan_json(h: &Harness, extra: &[&str]) -> Value {
     let run = h.run(&args);
     assert_ok(&run);
     serde_json::from_str(&run.stdout).unwrap()
-}
-
-/// The plan's changes as `kind key action`, sorted.
-fn changes(doc: &Value) -> Vec<String> {
-    let mut list: Vec<String> = doc["plan"]["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            format!(
-                "{} {} {}",
-                c["address"]["kind"].as_str().unwrap_or_default(),
-                c["address"]["key"].as_str().unwrap_or_default(),
-                c["action"].as_str().unwrap_or_default()
-            )
-        })
-        .collect();
-    list.sort();
-    list
 }
 
 fn observation(doc: &Value) -> &Value {
@@ -171,7 +152,7 @@ fn crm_creates_updates_and_deletes_between_runs_are_in_the_next_incremental_plan
     );
     let quiet = plan_json(&h, &["--detailed-exitcode"]);
     assert_eq!(observation(&quiet)["kind"], "incremental", "{quiet:#}");
-    assert_eq!(changes(&quiet), Vec::<String>::new());
+    assert_eq!(change_lines(&quiet), Vec::<String>::new());
 
     let crm = h.demo_admin();
     // Update: a linked Deal's project status, which the plan sets back.
@@ -192,7 +173,7 @@ fn crm_creates_updates_and_deletes_between_runs_are_in_the_next_incremental_plan
             .cloned()
     };
     assert_eq!(user(&merged).unwrap()["active"], false, "{merged:#}");
-    let seen = changes(&incremental);
+    let seen = change_lines(&incremental);
     assert_eq!(seen.len(), 3, "{seen:#?}");
     assert!(
         seen.contains(&format!("record Deals/{initech} Update")),
@@ -216,7 +197,11 @@ fn crm_creates_updates_and_deletes_between_runs_are_in_the_next_incremental_plan
     let full = plan_json(&h, &["--full-resync"]);
     assert_eq!(observation(&full)["kind"], "full");
     assert_eq!(observation(&full)["reason"], "forced");
-    assert_eq!(changes(&full), seen, "a full observation plans the same");
+    assert_eq!(
+        change_lines(&full),
+        seen,
+        "a full observation plans the same"
+    );
     assert_eq!(crm_facts(&h), merged, "and observes the same CRM facts");
 }
 
@@ -228,7 +213,7 @@ fn a_change_inside_the_overlap_window_is_in_the_next_plan() {
     // The apply created the mapped fields, so this plan lists those modules whole once more;
     // from here on they are read incrementally.
     let settled = plan_json(&h, &["--detailed-exitcode"]);
-    assert_eq!(changes(&settled), Vec::<String>::new());
+    assert_eq!(change_lines(&settled), Vec::<String>::new());
     let crm = h.demo_admin();
     let initech = set_project_status(&h, &crm, "Initech Intranet", "on hold");
     // The last observation started (by this machine's clock) just after the change: its
@@ -243,7 +228,7 @@ fn a_change_inside_the_overlap_window_is_in_the_next_plan() {
     std::fs::write(&path, &edited).unwrap();
     let blind = plan_json(&h, &["--observation-overlap", "0s"]);
     assert_eq!(observation(&blind)["kind"], "incremental");
-    assert_eq!(changes(&blind), Vec::<String>::new());
+    assert_eq!(change_lines(&blind), Vec::<String>::new());
 
     std::fs::write(&path, &edited).unwrap();
     let overlapped = plan_json(&h, &[]);
@@ -252,7 +237,7 @@ fn a_change_inside_the_overlap_window_is_in_the_next_plan() {
         serde_json::from_value(observation(&overlapped)["since"].clone()).unwrap();
     assert_eq!(since, after_change - chrono::Duration::minutes(5));
     assert_eq!(
-        changes(&overlapped),
+        change_lines(&overlapped),
         [format!("record Deals/{initech} Update")]
     );
 }
@@ -267,8 +252,8 @@ fn a_removed_cache_means_a_full_observation_and_the_same_plan() {
     );
     let second = plan_json(&h, &[]);
     assert_eq!(observation(&second)["kind"], "incremental");
-    assert!(!changes(&second).is_empty());
-    assert_eq!(changes(&second), changes(&first));
+    assert!(!change_lines(&second).is_empty());
+    assert_eq!(change_lines(&second), change_lines(&first));
     assert_eq!(
         second["plan"]["fingerprints"],
         first["plan"]["fingerprints"]
@@ -291,7 +276,7 @@ fn a_removed_cache_means_a_full_observation_and_the_same_plan() {
         observation(&third),
         &json!({"kind": "full", "reason": "no_cache"})
     );
-    assert_eq!(changes(&third), changes(&first));
+    assert_eq!(change_lines(&third), change_lines(&first));
 }
 
 #[test]
@@ -319,7 +304,7 @@ fn a_corrupt_cache_means_a_full_observation_with_a_warning() {
     // The full observation wrote a good cache again, and plans the same.
     let next = plan_json(&h, &[]);
     assert_eq!(observation(&next)["kind"], "incremental");
-    assert_eq!(changes(&next), changes(&first));
+    assert_eq!(change_lines(&next), change_lines(&first));
 }
 
 type Calls = std::collections::BTreeMap<String, u64>;

@@ -89,27 +89,10 @@ fn settle() {
 
 /// The metadata changes of a plan (fields and profile permissions) as `kind key action`.
 fn metadata_changes(doc: &Value) -> Vec<String> {
-    let mut list: Vec<String> = doc["plan"]["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| {
-            matches!(
-                c["address"]["kind"].as_str(),
-                Some("field" | "profile-permissions")
-            )
-        })
-        .map(|c| {
-            format!(
-                "{} {} {}",
-                c["address"]["kind"].as_str().unwrap_or_default(),
-                c["address"]["key"].as_str().unwrap_or_default(),
-                c["action"].as_str().unwrap_or_default()
-            )
-        })
-        .collect();
-    list.sort();
-    list
+    cli_support::change_lines(doc)
+        .into_iter()
+        .filter(|line| line.starts_with("field ") || line.starts_with("profile-permissions "))
+        .collect()
 }
 
 /// Whether the plan says the mapped field `Deals.Delivery_Notes` does not exist.

@@ -211,6 +211,25 @@ pub fn generated_credentials() -> String {
     )
 }
 
+/// A JSON plan's changes as `kind key action` lines, sorted.
+pub fn change_lines(doc: &serde_json::Value) -> Vec<String> {
+    let mut list: Vec<String> = doc["plan"]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {} {}",
+                c["address"]["kind"].as_str().unwrap_or_default(),
+                c["address"]["key"].as_str().unwrap_or_default(),
+                c["action"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    list.sort();
+    list
+}
+
 /// The spec the generated-org tests plan: integration `name` on the generated portal, with
 /// automatic client mapping, a related list in each of `modules`, the Administrator profile's
 /// related-list rights, and, with `deal_conversion`, projects from won Deals.
