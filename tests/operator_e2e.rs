@@ -41,12 +41,18 @@ struct World {
 
 impl World {
     async fn start() -> World {
+        World::start_with(Duration::ZERO).await
+    }
+
+    /// A world whose sandbox adds `latency` to every request.
+    async fn start_with(latency: Duration) -> World {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
         let seed = Seed::parse(DEMO_SEED_YAML, "demo seed").unwrap();
         let sandbox = Sandbox::start(SandboxConfig {
             db: Some(dir.path().join("sandbox.db")),
             seed: Some(seed),
+            latency,
             ..SandboxConfig::default()
         })
         .await
@@ -76,6 +82,8 @@ impl World {
             identity: identity.into(),
             leader_election: None,
             observation_cache: Default::default(),
+            // Below `Running::shutdown`'s 30 s, so a stop that hangs fails the test.
+            shutdown_grace: Duration::from_secs(10),
         }
     }
 
@@ -674,6 +682,32 @@ async fn of_two_replicas_one_leads_and_the_other_takes_over_when_it_stops() {
     })
     .await;
     standby.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_cancels_a_reconcile_still_running_after_the_shutdown_grace() {
+    // Every request takes 2 s: the first reconcile of acme needs dozens of them.
+    let world = World::start_with(Duration::from_secs(2)).await;
+    world.create_secrets().await;
+    let mut config = world.config("solo");
+    config.shutdown_grace = Duration::from_secs(1);
+    let running = world.spawn(config);
+    world.create(&acme("acme")).await;
+    eventually("a reconcile talking to Zoho", || async {
+        (!world.sandbox.counters.snapshot().is_empty()).then_some(())
+    })
+    .await;
+    let stopping = tokio::time::Instant::now();
+    running.shutdown().await;
+    let took = stopping.elapsed();
+    assert!(
+        took < Duration::from_secs(8),
+        "the stop waited {took:?}, not the 1 s grace"
+    );
+    assert!(
+        !is_ready_at_current_generation(&world, "acme"),
+        "the reconcile was cut short"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

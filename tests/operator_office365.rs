@@ -80,6 +80,7 @@ impl World {
             identity: "solo".into(),
             leader_election: None,
             observation_cache: Default::default(),
+            shutdown_grace: Duration::from_secs(10),
         }
     }
 

@@ -70,6 +70,10 @@ pub struct OperatorArgs {
     /// reconcile observes everything.
     #[arg(long, value_name = "DIR", env = "PROJECTLINK_OBSERVATION_CACHE_DIR")]
     pub observation_cache_dir: Option<std::path::PathBuf>,
+    /// On SIGTERM, how long reconciles in flight get to finish before they are cancelled
+    /// (keep it below the pod's terminationGracePeriodSeconds, 30 s by default).
+    #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = parse_duration)]
+    pub shutdown_grace: Duration,
 }
 
 pub use super::logging::{ApiLog, LogFormat};
@@ -163,6 +167,7 @@ pub async fn run(global: &GlobalArgs, args: &OperatorArgs) -> anyhow::Result<()>
                 .map(crate::live::cache::CacheStore::new),
             policy: global.observation.policy(),
         },
+        shutdown_grace: args.shutdown_grace,
         ..OperatorConfig::default()
     };
     let client = kube::Client::try_default().await.context(

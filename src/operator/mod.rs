@@ -37,6 +37,10 @@ pub use reconcile::{Context, FIELD_MANAGER, FINALIZER};
 /// Default time between drift checks of a resource.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(600);
 
+/// Default wait for reconciles in flight when the operator stops: below Kubernetes' default
+/// termination grace period of 30 s, so the pod ends on its own rather than by SIGKILL.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+
 /// Everything the operator can be told.
 #[derive(Debug, Clone)]
 pub struct OperatorConfig {
@@ -65,6 +69,10 @@ pub struct OperatorConfig {
     /// The observation cache of ProjectsIntegration resources; without a store every
     /// reconcile observes everything.
     pub observation_cache: crate::live::cached::CacheUse,
+    /// How long a stop waits for reconciles in flight (and for the Lease's release) before
+    /// cancelling them. A reconcile can be waiting out Zoho's pacing for minutes; Kubernetes
+    /// kills the pod 30 s after SIGTERM by default, so this stays below that.
+    pub shutdown_grace: Duration,
 }
 
 /// Where the Lease that elects the active replica lives.
@@ -91,6 +99,7 @@ impl Default for OperatorConfig {
             identity: "projectlink".into(),
             leader_election: None,
             observation_cache: Default::default(),
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
         }
     }
 }
@@ -172,10 +181,20 @@ pub async fn run(
     }
     // Dropping the last receiver makes the lease task release the Lease and end.
     drop(leader);
-    match task.await {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => Err(OperatorError::LeaderElection(e)),
-        Err(e) => Err(OperatorError::LeaderTask(e.to_string())),
+    let abort = task.abort_handle();
+    match tokio::time::timeout(config.shutdown_grace, task).await {
+        Ok(Ok(Ok(_))) => Ok(()),
+        Ok(Ok(Err(e))) => Err(OperatorError::LeaderElection(e)),
+        Ok(Err(e)) => Err(OperatorError::LeaderTask(e.to_string())),
+        Err(_) => {
+            abort.abort();
+            tracing::warn!(
+                identity = %config.identity,
+                grace = ?config.shutdown_grace,
+                "the Lease was not released in time; another replica takes over once it expires ({duration} s)"
+            );
+            Ok(())
+        }
     }
 }
 
@@ -184,7 +203,9 @@ async fn wait_true(mut signal: watch::Receiver<bool>) {
 }
 
 /// Per kind, one controller per watched namespace (or one over all namespaces), stopped
-/// gracefully — reconciles in flight finish — when `stop` completes.
+/// gracefully when `stop` completes: reconciles in flight get `shutdown_grace` to finish and
+/// are cancelled after it. A cancelled apply is safe to cut short: every write is idempotent
+/// and the next reconcile plans from what it then observes.
 async fn run_controllers(ctx: Arc<Context>, stop: impl Future<Output = ()>) {
     let mut stoppers = Vec::new();
     let mut controllers = controllers_of::<ProjectsIntegration>(&ctx, &mut stoppers);
@@ -198,7 +219,14 @@ async fn run_controllers(ctx: Arc<Context>, stop: impl Future<Output = ()>) {
             for stopper in stoppers {
                 let _ = stopper.send(());
             }
-            all.await;
+            let grace = ctx.config.shutdown_grace;
+            if tokio::time::timeout(grace, &mut all).await.is_err() {
+                // Dropping the controllers' streams aborts the reconcile tasks they run.
+                tracing::warn!(
+                    ?grace,
+                    "reconciles still running after the shutdown grace period were cancelled; the next reconcile plans from what it observes then (an apply cut short leaves the org's apply lease to expire on its own)"
+                );
+            }
         }
     }
 }
