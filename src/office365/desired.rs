@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::mapping::Mapping;
+use super::mapping::{Mapping, PathError};
 use super::state::SyncKind;
 use crate::engine::safety::Policy;
 use crate::graph::EventWindow;
@@ -74,7 +74,7 @@ impl Desired365 {
     pub fn from_spec(
         owner: &str,
         spec: &crate::spec::Office365IntegrationSpec,
-    ) -> Result<Desired365, String> {
+    ) -> Result<Desired365, PathError> {
         let lower = |users: &[String]| -> BTreeSet<String> {
             users
                 .iter()

@@ -5,25 +5,49 @@
 use crate::zoho::crm::{CrmUser, NamedRef, NewUser, UserType};
 use crate::zoho::{CrmApi, ZohoError};
 
+/// Why an invite did not bring the user into CRM.
+#[derive(Debug, thiserror::Error)]
+pub enum InviteError {
+    /// CRM refused the invite, and no user it meant to add is there.
+    #[error("{0}")]
+    Refused(ZohoError),
+    /// CRM answered `DUPLICATE_DATA` and the users could not be read to see whether the
+    /// duplicate is this invite's own earlier request.
+    #[error("{refused}; and it could not be checked: {check}")]
+    Unchecked {
+        refused: ZohoError,
+        check: ZohoError,
+    },
+    /// Another user has the email.
+    #[error(
+        "a CRM user with this email already exists (id {id}, profile {profile}, role {role}) and is not the one this invite would add"
+    )]
+    Taken {
+        id: String,
+        profile: String,
+        role: String,
+    },
+}
+
 /// Adds `user` to CRM; `Ok` also when it is already there exactly as asked.
-pub(super) async fn invite<C: CrmApi>(crm: &C, user: &NewUser) -> Result<(), String> {
+pub(super) async fn invite<C: CrmApi>(crm: &C, user: &NewUser) -> Result<(), InviteError> {
     let refused = match crm.add_user(user).await {
         Ok(_) => return Ok(()),
         Err(e) if e.code() == Some("DUPLICATE_DATA") => e,
-        Err(e) => return Err(e.to_string()),
+        Err(e) => return Err(InviteError::Refused(e)),
     };
-    let existing = existing_user(crm, &user.email)
-        .await
-        .map_err(|e| format!("{refused}; and it could not be checked: {e}"))?;
+    let existing = match existing_user(crm, &user.email).await {
+        Ok(existing) => existing,
+        Err(check) => return Err(InviteError::Unchecked { refused, check }),
+    };
     match existing {
         Some(found) if is_the_invited(&found, user) => Ok(()),
-        Some(found) => Err(format!(
-            "a CRM user with this email already exists (id {}, profile {}, role {}) and is not the one this invite would add",
-            found.id,
-            named(&found.profile),
-            named(&found.role)
-        )),
-        None => Err(refused.to_string()),
+        Some(found) => Err(InviteError::Taken {
+            profile: named(&found.profile),
+            role: named(&found.role),
+            id: found.id,
+        }),
+        None => Err(InviteError::Refused(refused)),
     }
 }
 

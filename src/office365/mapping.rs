@@ -26,6 +26,17 @@ enum Segment {
     Index(usize),
 }
 
+/// Why a text is not a Graph property path; each names the text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PathError {
+    #[error("\"{0}\" is not a property path")]
+    NotAPath(String),
+    #[error("\"{0}\" has an unclosed [")]
+    Unclosed(String),
+    #[error("\"{0}\" has a non-numeric index")]
+    NonNumericIndex(String),
+}
+
 /// A Graph property path such as `emailAddresses[0].address` or `businessAddress.city`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GraphPath {
@@ -34,7 +45,7 @@ pub struct GraphPath {
 }
 
 impl GraphPath {
-    pub fn parse(text: &str) -> Result<GraphPath, String> {
+    pub fn parse(text: &str) -> Result<GraphPath, PathError> {
         let mut segments = Vec::new();
         for part in text.split('.') {
             let (key, rest) = match part.find('[') {
@@ -42,22 +53,22 @@ impl GraphPath {
                 None => (part, ""),
             };
             if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric()) {
-                return Err(format!("\"{text}\" is not a property path"));
+                return Err(PathError::NotAPath(text.to_string()));
             }
             segments.push(Segment::Key(key.to_string()));
             let mut rest = rest;
             while let Some(inner) = rest.strip_prefix('[') {
                 let end = inner
                     .find(']')
-                    .ok_or_else(|| format!("\"{text}\" has an unclosed ["))?;
+                    .ok_or_else(|| PathError::Unclosed(text.to_string()))?;
                 let index = inner[..end]
                     .parse()
-                    .map_err(|_| format!("\"{text}\" has a non-numeric index"))?;
+                    .map_err(|_| PathError::NonNumericIndex(text.to_string()))?;
                 segments.push(Segment::Index(index));
                 rest = &inner[end + 1..];
             }
             if !rest.is_empty() {
-                return Err(format!("\"{text}\" is not a property path"));
+                return Err(PathError::NotAPath(text.to_string()));
             }
         }
         Ok(GraphPath {
@@ -167,7 +178,7 @@ impl Mapping {
     pub fn contacts(
         entries: impl IntoIterator<Item = (String, String, Direction)>,
         lookups: &[&str],
-    ) -> Result<Mapping, String> {
+    ) -> Result<Mapping, PathError> {
         let mut rules = Vec::new();
         for (crm_field, graph, direction) in entries {
             let lookup = lookups.contains(&crm_field.as_str());
@@ -441,9 +452,18 @@ mod tests {
         );
         assert_eq!(path.get(&item), Some(&json!("b@x.com")));
         assert_eq!(path.root(), "emailAddresses");
-        assert!(GraphPath::parse("a..b").is_err());
-        assert!(GraphPath::parse("a[x]").is_err());
-        assert!(GraphPath::parse("a[0").is_err());
+        assert_eq!(
+            GraphPath::parse("a..b").unwrap_err().to_string(),
+            "\"a..b\" is not a property path"
+        );
+        assert_eq!(
+            GraphPath::parse("a[x]"),
+            Err(PathError::NonNumericIndex("a[x]".into()))
+        );
+        assert_eq!(
+            GraphPath::parse("a[0"),
+            Err(PathError::Unclosed("a[0".into()))
+        );
     }
 
     #[test]

@@ -131,7 +131,7 @@ pub async fn observe_on<C: CrmApi, G: GraphApi>(
                 },
                 Err(error) => StateRead::Unreadable {
                     variable_id: variable.id.clone(),
-                    error,
+                    error: error.to_string(),
                 },
             }
         }

@@ -146,6 +146,15 @@ pub struct FolderState {
     pub window: Option<EventWindow>,
 }
 
+/// Why the org variable's content cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("{0}")]
+    Json(#[from] serde_json::Error),
+    #[error("unknown state version {0}")]
+    UnknownVersion(u32),
+}
+
 /// The org variable's content.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -165,10 +174,10 @@ impl SyncState {
         }
     }
 
-    pub fn parse(value: &str) -> Result<SyncState, String> {
-        let state: SyncState = serde_json::from_str(value).map_err(|e| e.to_string())?;
+    pub fn parse(value: &str) -> Result<SyncState, StateError> {
+        let state: SyncState = serde_json::from_str(value)?;
         if state.version != STATE_VERSION {
-            return Err(format!("unknown state version {}", state.version));
+            return Err(StateError::UnknownVersion(state.version));
         }
         Ok(state)
     }
@@ -254,8 +263,16 @@ mod tests {
         let back = SyncState::parse(&state.to_value()).unwrap();
         assert_eq!(back, state);
         assert_eq!(back.folders().next().unwrap().0, key);
-        assert!(SyncState::parse("{\"owner\":\"x\",\"version\":9}").is_err());
-        assert!(SyncState::parse("not json").is_err());
+        assert_eq!(
+            SyncState::parse("{\"owner\":\"x\",\"version\":9}")
+                .unwrap_err()
+                .to_string(),
+            "unknown state version 9"
+        );
+        assert!(matches!(
+            SyncState::parse("not json"),
+            Err(StateError::Json(_))
+        ));
     }
 
     #[test]

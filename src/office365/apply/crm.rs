@@ -4,6 +4,7 @@
 //! time.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
@@ -19,7 +20,7 @@ use crate::office365::model::{FolderAction, ItemChange, SyncPlan, Work};
 use crate::office365::observe::item_kind;
 use crate::office365::observed::CrmRecord;
 use crate::office365::state::{ItemLink, SyncKind};
-use crate::zoho::{CrmApi, ZohoError};
+use crate::zoho::{CrmApi, ItemError, ZohoError};
 
 /// A CRM write waiting in a batch: which folder and change it belongs to.
 struct Pending<'p> {
@@ -116,7 +117,17 @@ type Written<'p> = (usize, &'p ItemChange, String, Option<DateTime<Utc>>);
 /// A written record's id and, when Zoho said, its new `Modified_Time`.
 type WrittenId = (String, Option<DateTime<Utc>>);
 
-type WrittenIds = Vec<Result<WrittenId, crate::zoho::ItemError>>;
+type WrittenIds = Vec<Result<WrittenId, ItemError>>;
+
+/// Why one record of a batch was not written: Zoho refused it, or the whole call failed
+/// (shared by every record the call carried).
+#[derive(Debug, thiserror::Error)]
+enum WriteError {
+    #[error("{0}")]
+    Record(ItemError),
+    #[error("{0}")]
+    Call(Arc<ZohoError>),
+}
 
 fn written_ids(results: Vec<crate::zoho::crm::WriteResult>) -> WrittenIds {
     results
@@ -134,12 +145,18 @@ fn settle<'p>(
     written: &mut Vec<Written<'p>>,
     counter: &Counter<'_>,
 ) {
-    let results: Vec<Result<WrittenId, String>> = match results {
+    let results: Vec<Result<WrittenId, WriteError>> = match results {
         Ok(results) => results
             .into_iter()
-            .map(|r| r.map_err(|e| e.to_string()))
+            .map(|r| r.map_err(WriteError::Record))
             .collect(),
-        Err(e) => batch.iter().map(|_| Err(e.to_string())).collect(),
+        Err(e) => {
+            let e = Arc::new(e);
+            batch
+                .iter()
+                .map(|_| Err(WriteError::Call(e.clone())))
+                .collect()
+        }
     };
     for (pending, result) in batch.iter().zip(results) {
         let what = describe(&plan.folders[pending.folder], pending.change);
@@ -155,14 +172,17 @@ fn settle<'p>(
                 run.crm_written.insert(id.clone());
                 written.push((pending.folder, pending.change, id, modified));
             }
-            Err(error) => runs[pending.folder].failures.push(Failure { what, error }),
+            Err(error) => runs[pending.folder].failures.push(Failure {
+                what,
+                error: error.to_string(),
+            }),
         }
     }
 }
 
 /// What the journal keeps of a CRM record created for an Outlook item: until the item is
 /// linked to it, a resumed apply links the item instead of creating the record again.
-fn created(change: &ItemChange, result: &Result<WrittenId, String>) -> Value {
+fn created(change: &ItemChange, result: &Result<WrittenId, WriteError>) -> Value {
     match (&change.work, result, &change.item_id) {
         (Work::CreateRecord { .. }, Ok((record, _)), Some(item)) => {
             json!({ "created": { "item": item, "record": record } })

@@ -172,7 +172,10 @@ pub async fn apply<C: CrmApi, G: GraphApi>(
         counter.record(&what, &result, Value::Null);
         match result {
             Ok(()) => applied.invites += 1,
-            Err(error) => applied.failures.push(Failure { what, error }),
+            Err(error) => applied.failures.push(Failure {
+                what,
+                error: error.to_string(),
+            }),
         }
         counter.tick();
     }
