@@ -19,10 +19,12 @@ use super::observed::{
 use super::state::{
     FolderKey, FolderState, ItemLink, LINK_PROPERTY, STATE_VARIABLE, SyncKind, SyncState,
 };
-use crate::graph::{DeltaFrom, DeltaOutcome, EventWindow, GraphApi, GraphItem, ItemKind};
+use crate::graph::{
+    DeltaFrom, DeltaOutcome, EventWindow, GraphApi, GraphItem, GraphUser, ItemKind,
+};
 use crate::live::observe::{ObserveError, reading};
 use crate::zoho::CrmApi;
-use crate::zoho::crm::UserType;
+use crate::zoho::crm::{CrmUser, UserType, Variable};
 
 /// Items per delta page asked of Graph (its maximum).
 pub const DELTA_PAGE_SIZE: u32 = 1000;
@@ -98,69 +100,12 @@ pub async fn observe_on<C: CrmApi, G: GraphApi>(
         async { crm.roles().await.map_err(reading("CRM roles")) },
         async { graph.users().await.map_err(reading("Office 365 users")) },
     )?;
-    // The contact map is checked against the org's own Contacts fields before anything syncs.
-    let contact_fields = if desired.setting(SyncKind::Contacts).users.is_empty() {
-        None
-    } else {
-        let fields = crm
-            .fields(SyncKind::Contacts.crm_module())
-            .await
-            .map_err(reading("CRM Contacts fields"))?;
-        Some(
-            fields
-                .into_iter()
-                .map(|f| CrmFieldRef {
-                    api_name: f.api_name,
-                    data_type: f.data_type,
-                })
-                .collect(),
-        )
-    };
-    let state = match variables.iter().find(|v| v.api_name == STATE_VARIABLE) {
-        None => StateRead::Absent,
-        Some(variable) => {
-            let value = variable.value.as_str().unwrap_or_default();
-            match SyncState::parse(value) {
-                Ok(state) if state.owner == desired.owner => StateRead::Ours {
-                    variable_id: variable.id.clone(),
-                    state,
-                },
-                Ok(state) => StateRead::Foreign {
-                    variable_id: variable.id.clone(),
-                    owner: state.owner,
-                },
-                Err(error) => StateRead::Unreadable {
-                    variable_id: variable.id.clone(),
-                    error: error.to_string(),
-                },
-            }
-        }
-    };
-    let crm_users: Vec<CrmUserRef> = users
-        .iter()
-        .map(|u| CrmUserRef {
-            id: u.id.clone(),
-            email: u.email.to_ascii_lowercase(),
-            active: u.status.eq_ignore_ascii_case("active"),
-        })
-        .collect();
-    let mailboxes: Vec<MailboxRef> = mailboxes
-        .into_iter()
-        .map(|u| MailboxRef {
-            email: u
-                .mail
-                .clone()
-                .unwrap_or_else(|| u.user_principal_name.clone())
-                .to_ascii_lowercase(),
-            id: u.id,
-            display_name: u.display_name,
-        })
-        .collect();
+    let contact_fields = contact_fields(desired, crm).await?;
     let mut observed = Observed365 {
         observed_at,
-        state,
-        crm_users,
-        mailboxes,
+        state: state_read(&variables, &desired.owner),
+        crm_users: users.iter().map(crm_user_ref).collect(),
+        mailboxes: mailboxes.into_iter().map(mailbox_ref).collect(),
         profiles: profiles.into_iter().map(|p| (p.name, p.id)).collect(),
         roles: roles.into_iter().map(|r| (r.name, r.id)).collect(),
         crm: BTreeMap::new(),
@@ -168,9 +113,105 @@ pub async fn observe_on<C: CrmApi, G: GraphApi>(
         calendar_window: Some(calendar_window),
         contact_fields,
     };
+    let wanted = wanted_folders(desired, &observed, calendar_window);
+    observed.folders = observe_folders(graph, &observed.state, wanted).await?;
+    for kind in SyncKind::ALL {
+        let enabled: Vec<&FolderObservation> = observed
+            .folders
+            .iter()
+            .filter(|f| f.key.kind == kind && desired.enabled(kind, &f.key.user))
+            .collect();
+        if enabled.is_empty() {
+            continue;
+        }
+        let since = changes_since(desired, &observed.state, kind, &enabled);
+        let view = read_crm(desired, crm, kind, since, &enabled).await?;
+        observed.crm.insert(kind, view);
+    }
+    Ok(observed)
+}
 
-    // The folders to look at: enabled ones whose user is paired, and saved ones turned off.
-    let mut wanted: Vec<(FolderKey, String, String, bool)> = Vec::new();
+/// The org's Contacts fields, which the contact map is checked against before anything
+/// syncs; `None` when no user's contacts sync.
+async fn contact_fields<C: CrmApi>(
+    desired: &Desired365,
+    crm: &C,
+) -> Result<Option<Vec<CrmFieldRef>>, ObserveError> {
+    if desired.setting(SyncKind::Contacts).users.is_empty() {
+        return Ok(None);
+    }
+    let fields = crm
+        .fields(SyncKind::Contacts.crm_module())
+        .await
+        .map_err(reading("CRM Contacts fields"))?;
+    Ok(Some(
+        fields
+            .into_iter()
+            .map(|f| CrmFieldRef {
+                api_name: f.api_name,
+                data_type: f.data_type,
+            })
+            .collect(),
+    ))
+}
+
+/// What the org variable holding the sync state says, for the integration `owner`.
+fn state_read(variables: &[Variable], owner: &str) -> StateRead {
+    let Some(variable) = variables.iter().find(|v| v.api_name == STATE_VARIABLE) else {
+        return StateRead::Absent;
+    };
+    let variable_id = variable.id.clone();
+    match SyncState::parse(variable.value.as_str().unwrap_or_default()) {
+        Ok(state) if state.owner == owner => StateRead::Ours { variable_id, state },
+        Ok(state) => StateRead::Foreign {
+            variable_id,
+            owner: state.owner,
+        },
+        Err(error) => StateRead::Unreadable {
+            variable_id,
+            error: error.to_string(),
+        },
+    }
+}
+
+fn crm_user_ref(user: &CrmUser) -> CrmUserRef {
+    CrmUserRef {
+        id: user.id.clone(),
+        email: user.email.to_ascii_lowercase(),
+        active: user.status.eq_ignore_ascii_case("active"),
+    }
+}
+
+/// A tenant user's mailbox, known by its mail address (its sign-in name when it has none).
+fn mailbox_ref(user: GraphUser) -> MailboxRef {
+    MailboxRef {
+        email: user
+            .mail
+            .clone()
+            .unwrap_or_else(|| user.user_principal_name.clone())
+            .to_ascii_lowercase(),
+        id: user.id,
+        display_name: user.display_name,
+    }
+}
+
+/// The folders to look at: enabled ones whose user is paired, and saved ones turned off.
+fn wanted_folders(
+    desired: &Desired365,
+    observed: &Observed365,
+    calendar_window: EventWindow,
+) -> Vec<FolderRef> {
+    let folder = |key: FolderKey, crm_user_id: String, mailbox_id: String, enabled: bool| {
+        let window = (key.kind == SyncKind::Calendar).then_some(calendar_window);
+        FolderRef {
+            key,
+            crm_user_id,
+            mailbox_id,
+            enabled,
+            window,
+        }
+    };
+    let mut wanted = Vec::new();
     for kind in SyncKind::ALL {
         for user in &desired.setting(kind).users {
             let (Some(crm_user), Some(mailbox)) = (observed.crm_user(user), observed.mailbox(user))
@@ -182,7 +223,7 @@ pub async fn observe_on<C: CrmApi, G: GraphApi>(
                     kind,
                     user: user.clone(),
                 };
-                wanted.push((key, crm_user.id.clone(), mailbox.id.clone(), true));
+                wanted.push(folder(key, crm_user.id.clone(), mailbox.id.clone(), true));
             }
         }
     }
@@ -190,66 +231,62 @@ pub async fn observe_on<C: CrmApi, G: GraphApi>(
         for (key, _) in state.folders() {
             if !desired.enabled(key.kind, &key.user) {
                 let mailbox = observed.mailbox(&key.user).map(|m| m.id.clone());
-                wanted.push((key, String::new(), mailbox.unwrap_or_default(), false));
+                wanted.push(folder(
+                    key,
+                    String::new(),
+                    mailbox.unwrap_or_default(),
+                    false,
+                ));
             }
         }
     }
-    let state = &observed.state;
-    let folders: Vec<FolderObservation> = stream::iter(wanted)
-        .map(|(key, crm_user_id, mailbox_id, enabled)| {
-            let prior = state.folder(&key).cloned();
-            let window = (key.kind == SyncKind::Calendar).then_some(calendar_window);
-            let folder = FolderRef {
-                key,
-                crm_user_id,
-                mailbox_id,
-                enabled,
-                window,
-            };
+    wanted
+}
+
+/// Observes the folders, [`FOLDERS_AT_ONCE`] at a time, in the order given.
+async fn observe_folders<G: GraphApi>(
+    graph: &G,
+    state: &StateRead,
+    wanted: Vec<FolderRef>,
+) -> Result<Vec<FolderObservation>, ObserveError> {
+    stream::iter(wanted)
+        .map(|folder| {
+            let prior = state.folder(&folder.key).cloned();
             async move { observe_folder(graph, folder, prior).await }
         })
         .buffered(FOLDERS_AT_ONCE)
         .collect::<Vec<_>>()
         .await
         .into_iter()
-        .collect::<Result<_, _>>()?;
-    observed.folders = folders;
+        .collect()
+}
 
-    for kind in SyncKind::ALL {
-        let enabled: Vec<&FolderObservation> = observed
-            .folders
-            .iter()
-            .filter(|f| f.key.kind == kind && desired.enabled(kind, &f.key.user))
-            .collect();
-        if enabled.is_empty() {
-            continue;
-        }
-        let fingerprint = desired.setting(kind).mapping.fingerprint();
-        let priors: Vec<Option<&FolderState>> = enabled
-            .iter()
-            .map(|f| observed.state.folder(&f.key))
-            .collect();
-        let needs_everything = enabled.iter().zip(&priors).any(|(f, prior)| {
-            prior.is_none_or(|p| p.mapping != fingerprint)
-                || match &f.feed {
-                    ChangeFeed::Restarted { .. } => true,
-                    ChangeFeed::Incremental { removed, .. } => *removed > 0,
-                }
-        });
-        let since = if needs_everything {
-            None
-        } else {
-            priors
-                .iter()
-                .flatten()
-                .map(|p| p.synced_through)
-                .min()
-                .map(|t| t - WATERMARK_MARGIN)
-        };
-        let view = read_crm(desired, crm, kind, since, &enabled).await?;
-        observed.crm.insert(kind, view);
+/// Where the listing of one kind's CRM changes starts: `None` (everything) when some folder
+/// needs a full comparison, otherwise a margin before the oldest watermark.
+fn changes_since(
+    desired: &Desired365,
+    state: &StateRead,
+    kind: SyncKind,
+    enabled: &[&FolderObservation],
+) -> Option<DateTime<Utc>> {
+    let fingerprint = desired.setting(kind).mapping.fingerprint();
+    let priors: Vec<Option<&FolderState>> = enabled.iter().map(|f| state.folder(&f.key)).collect();
+    let needs_everything = enabled.iter().zip(&priors).any(|(f, prior)| {
+        prior.is_none_or(|p| p.mapping != fingerprint)
+            || match &f.feed {
+                ChangeFeed::Restarted { .. } => true,
+                ChangeFeed::Incremental { removed, .. } => *removed > 0,
+            }
+    });
+    if needs_everything {
+        return None;
     }
-    Ok(observed)
+    priors
+        .iter()
+        .flatten()
+        .map(|p| p.synced_through)
+        .min()
+        .map(|t| t - WATERMARK_MARGIN)
 }
 
 /// One folder to observe.
@@ -262,24 +299,36 @@ struct FolderRef {
     window: Option<EventWindow>,
 }
 
+impl FolderRef {
+    fn item_kind(&self) -> ItemKind {
+        item_kind(self.key.kind)
+    }
+
+    /// Names a part of this folder in a reading error.
+    fn what(&self, part: &str) -> String {
+        format!("{part} of {} for {}", self.key.kind, self.key.user)
+    }
+}
+
+/// Where a folder's change feed stands after its saved delta link was tried.
+enum SavedFeed {
+    /// The round since the saved link is in the observation.
+    Read { folder_id: String },
+    /// The feed starts over.
+    Restart { folder_id: String, reason: String },
+    /// The folder was deleted in Office 365.
+    Gone,
+}
+
 async fn observe_folder<G: GraphApi>(
     graph: &G,
     folder: FolderRef,
     prior: Option<FolderState>,
 ) -> Result<FolderObservation, ObserveError> {
-    let FolderRef {
-        key,
-        crm_user_id,
-        mailbox_id,
-        enabled,
-        window,
-    } = folder;
-    let kind = item_kind(key.kind);
-    let what = |part: &str| format!("{part} of {} for {}", key.kind, key.user);
     let mut observation = FolderObservation {
-        key: key.clone(),
-        crm_user_id,
-        mailbox_id: mailbox_id.clone(),
+        key: folder.key.clone(),
+        crm_user_id: folder.crm_user_id.clone(),
+        mailbox_id: folder.mailbox_id.clone(),
         folder_id: None,
         items: Vec::new(),
         feed: ChangeFeed::Restarted {
@@ -287,96 +336,36 @@ async fn observe_folder<G: GraphApi>(
         },
         next_delta_link: None,
     };
-    if mailbox_id.is_empty() {
+    if folder.mailbox_id.is_empty() {
         return Ok(observation);
     }
-    let find_folder = || async {
-        let listed = graph
-            .folders(&mailbox_id, kind)
-            .await
-            .map_err(reading(what("mailbox folders")))?;
-        Ok::<_, ObserveError>(
-            listed
-                .into_iter()
-                .find(|f| f.name.eq_ignore_ascii_case(key.kind.folder_name()))
-                .map(|f| f.id),
-        )
-    };
     // A saved folder is read straight away; only a missing one is looked up by name.
-    let saved = prior.as_ref().filter(|_| enabled);
-    let mut folder_id = match saved {
+    let saved = prior.as_ref().filter(|_| folder.enabled);
+    let folder_id = match saved {
         Some(p) => Some(p.folder_id.clone()),
-        None => find_folder().await?,
+        None => find_folder(graph, &folder).await?,
     };
-    let Some(mut id) = folder_id.clone() else {
+    let Some(id) = folder_id else {
         return Ok(observation);
     };
-    if !enabled {
-        observation.folder_id = folder_id;
+    if !folder.enabled {
+        observation.folder_id = Some(id);
         return Ok(observation);
     }
-    let mut restart_reason = None;
-    let moved = window.filter(|w| saved.is_some_and(|p| p.window != Some(*w)));
-    match saved.and_then(|p| p.delta_link.clone()) {
-        None => restart_reason = Some("no saved delta link for this folder".to_string()),
-        // The saved link only ever reports the old window's events.
-        Some(_) if moved.is_some() => {
-            let window = moved.expect("checked");
-            restart_reason = Some(format!("the calendar window moved to {window}"));
-        }
-        Some(link) => {
-            let outcome = graph
-                .delta(
-                    &mailbox_id,
-                    kind,
-                    &id,
-                    &DeltaFrom::Link(link),
-                    DELTA_PAGE_SIZE,
-                )
-                .await;
-            match outcome {
-                Ok(DeltaOutcome::Round(round)) => {
-                    // A removal of an item that is still there is an event moved out of the
-                    // window: changed in Outlook all the same.
-                    let removed = round.removed.len();
-                    let changed = round.changed.into_iter().map(|i| i.id);
-                    observation.feed = ChangeFeed::Incremental {
-                        changed: changed.chain(round.removed).collect(),
-                        removed,
-                    };
-                    observation.next_delta_link = Some(round.delta_link);
-                }
-                Ok(DeltaOutcome::Expired) => {
-                    restart_reason = Some("the saved delta link expired".into());
-                }
-                Err(e) if e.status() == Some(404) => {
-                    folder_id = find_folder().await?;
-                    match &folder_id {
-                        Some(found) => id = found.clone(),
-                        None => {
-                            observation.feed = ChangeFeed::Restarted {
-                                reason: "the folder was deleted in Office 365".into(),
-                            };
-                            return Ok(observation);
-                        }
-                    }
-                    restart_reason = Some("the saved folder was replaced".into());
-                }
-                Err(e) => return Err(reading(what("changes"))(e)),
-            }
-        }
-    }
+    let (id, restart_reason) =
+        match read_saved_feed(graph, &folder, saved, id, &mut observation).await? {
+            SavedFeed::Read { folder_id } => (folder_id, None),
+            SavedFeed::Restart { folder_id, reason } => (folder_id, Some(reason)),
+            SavedFeed::Gone => return Ok(observation),
+        };
     observation.folder_id = Some(id.clone());
-    let folder = crate::graph::GraphFolder {
-        id,
-        name: key.kind.folder_name().to_string(),
-    };
     if let Some(reason) = restart_reason {
-        let from = window.map_or(DeltaFrom::Start, DeltaFrom::Window);
+        let from = folder.window.map_or(DeltaFrom::Start, DeltaFrom::Window);
+        let kind = folder.item_kind();
         match graph
-            .delta(&mailbox_id, kind, &folder.id, &from, DELTA_PAGE_SIZE)
+            .delta(&folder.mailbox_id, kind, &id, &from, DELTA_PAGE_SIZE)
             .await
-            .map_err(reading(what("changes")))?
+            .map_err(reading(folder.what("changes")))?
         {
             DeltaOutcome::Round(round) => observation.next_delta_link = Some(round.delta_link),
             DeltaOutcome::Expired => {}
@@ -384,13 +373,94 @@ async fn observe_folder<G: GraphApi>(
         observation.feed = ChangeFeed::Restarted { reason };
     }
     observation.items = graph
-        .items(&mailbox_id, kind, &folder.id, &[LINK_PROPERTY])
+        .items(
+            &folder.mailbox_id,
+            folder.item_kind(),
+            &id,
+            &[LINK_PROPERTY],
+        )
         .await
-        .map_err(reading(what("items")))?
+        .map_err(reading(folder.what("items")))?
         .into_iter()
         .map(outlook_item)
         .collect();
     Ok(observation)
+}
+
+/// The folder's id, looked up by its name in the mailbox.
+async fn find_folder<G: GraphApi>(
+    graph: &G,
+    folder: &FolderRef,
+) -> Result<Option<String>, ObserveError> {
+    let listed = graph
+        .folders(&folder.mailbox_id, folder.item_kind())
+        .await
+        .map_err(reading(folder.what("mailbox folders")))?;
+    Ok(listed
+        .into_iter()
+        .find(|f| f.name.eq_ignore_ascii_case(folder.key.kind.folder_name()))
+        .map(|f| f.id))
+}
+
+/// Reads the changes since the folder's saved delta link into `observation`, or says why
+/// the feed starts over: no saved link, a moved calendar window, an expired link, or a
+/// folder replaced in Office 365 (whose new id it then carries).
+async fn read_saved_feed<G: GraphApi>(
+    graph: &G,
+    folder: &FolderRef,
+    saved: Option<&FolderState>,
+    folder_id: String,
+    observation: &mut FolderObservation,
+) -> Result<SavedFeed, ObserveError> {
+    let restart = |folder_id, reason: &str| {
+        let reason = reason.to_string();
+        Ok(SavedFeed::Restart { folder_id, reason })
+    };
+    let moved = folder
+        .window
+        .filter(|w| saved.is_some_and(|p| p.window != Some(*w)));
+    let link = match (saved.and_then(|p| p.delta_link.clone()), moved) {
+        (None, _) => return restart(folder_id, "no saved delta link for this folder"),
+        // The saved link only ever reports the old window's events.
+        (Some(_), Some(window)) => {
+            return restart(folder_id, &format!("the calendar window moved to {window}"));
+        }
+        (Some(link), None) => link,
+    };
+    let outcome = graph
+        .delta(
+            &folder.mailbox_id,
+            folder.item_kind(),
+            &folder_id,
+            &DeltaFrom::Link(link),
+            DELTA_PAGE_SIZE,
+        )
+        .await;
+    match outcome {
+        Ok(DeltaOutcome::Round(round)) => {
+            // A removal of an item that is still there is an event moved out of the
+            // window: changed in Outlook all the same.
+            let removed = round.removed.len();
+            let changed = round.changed.into_iter().map(|i| i.id);
+            observation.feed = ChangeFeed::Incremental {
+                changed: changed.chain(round.removed).collect(),
+                removed,
+            };
+            observation.next_delta_link = Some(round.delta_link);
+            Ok(SavedFeed::Read { folder_id })
+        }
+        Ok(DeltaOutcome::Expired) => restart(folder_id, "the saved delta link expired"),
+        Err(e) if e.status() == Some(404) => match find_folder(graph, folder).await? {
+            Some(found) => restart(found, "the saved folder was replaced"),
+            None => {
+                observation.feed = ChangeFeed::Restarted {
+                    reason: "the folder was deleted in Office 365".into(),
+                };
+                Ok(SavedFeed::Gone)
+            }
+        },
+        Err(e) => Err(reading(folder.what("changes"))(e)),
+    }
 }
 
 /// The CRM side of one kind: everything (`since` is `None`), or the records changed and
