@@ -36,7 +36,8 @@ pub trait ProgressSink: Send + Sync {
 pub struct NoProgress;
 impl ProgressSink for NoProgress {}
 
-/// Executes `plan` and reports the outcome of every change, in plan order.
+/// Executes `plan` and reports the outcome of every change, in plan order. `progress` hears
+/// of each change as soon as the call that made it has answered (a journal flushes it then).
 pub async fn execute<C: CrmApi, P: ProjectsApi>(
     plan: &Plan,
     crm: &C,
@@ -55,33 +56,46 @@ pub async fn execute<C: CrmApi, P: ProjectsApi>(
                 continue;
             }
             if let Some(blocker) = change.depends_on.iter().find(|d| not_done.contains(d)) {
-                let outcome = outcome(
-                    change,
-                    OutcomeStatus::Skipped {
-                        reason: format!("depends on {blocker}, which did not succeed"),
-                    },
-                );
-                progress.finished(&outcome);
-                outcomes.insert(index, outcome);
-                not_done.insert(change.address.clone());
+                let reason = format!("depends on {blocker}, which did not succeed");
+                let status = OutcomeStatus::Skipped { reason };
+                finish(plan, progress, &mut outcomes, &mut not_done, index, status);
                 continue;
             }
             runnable.push((index, change));
         }
-        for (index, status) in run_phase(&runnable, crm, projects, options.concurrency.max(1)).await
-        {
-            let change = &plan.changes[index];
-            let outcome = outcome(change, status);
-            if !outcome.succeeded() {
-                not_done.insert(change.address.clone());
-            }
-            progress.finished(&outcome);
-            outcomes.insert(index, outcome);
-        }
+        let concurrency = options.concurrency.max(1);
+        run_phase(
+            &runnable,
+            crm,
+            projects,
+            concurrency,
+            &mut |index, status| {
+                finish(plan, progress, &mut outcomes, &mut not_done, index, status)
+            },
+        )
+        .await;
     }
     ApplyReport {
         outcomes: outcomes.into_values().collect(),
     }
+}
+
+/// Records the outcome of change `index` and tells `progress` of it.
+fn finish(
+    plan: &Plan,
+    progress: &dyn ProgressSink,
+    outcomes: &mut BTreeMap<usize, ChangeOutcome>,
+    not_done: &mut BTreeSet<Address>,
+    index: usize,
+    status: OutcomeStatus,
+) {
+    let change = &plan.changes[index];
+    let outcome = outcome(change, status);
+    if !outcome.succeeded() {
+        not_done.insert(change.address.clone());
+    }
+    progress.finished(&outcome);
+    outcomes.insert(index, outcome);
 }
 
 fn outcome(change: &Change, status: OutcomeStatus) -> ChangeOutcome {
@@ -108,12 +122,15 @@ enum Unit<'a> {
     Data(super::data_ops::DataUnit<'a>),
 }
 
+/// Runs one phase's changes, `concurrency` units at a time, handing each outcome to
+/// `record` as soon as its unit has finished.
 async fn run_phase<C: CrmApi, P: ProjectsApi>(
     changes: &[(usize, &Change)],
     crm: &C,
     projects: &P,
     concurrency: usize,
-) -> Vec<(usize, OutcomeStatus)> {
+    record: &mut (dyn FnMut(usize, OutcomeStatus) + Send),
+) {
     let mut fields: BTreeMap<String, Vec<(usize, &Change)>> = BTreeMap::new();
     let mut users: BTreeMap<(String, String), Vec<(usize, &Change)>> = BTreeMap::new();
     let mut units = Vec::new();
@@ -156,13 +173,12 @@ async fn run_phase<C: CrmApi, P: ProjectsApi>(
         .into_iter()
         .map(|unit| run_unit(unit, crm, projects))
         .collect();
-    futures::stream::iter(work)
-        .buffer_unordered(concurrency)
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .flatten()
-        .collect()
+    let mut finished = futures::stream::iter(work).buffer_unordered(concurrency);
+    while let Some(outcomes) = finished.next().await {
+        for (index, status) in outcomes {
+            record(index, status);
+        }
+    }
 }
 
 async fn run_unit<C: CrmApi, P: ProjectsApi>(

@@ -5,6 +5,7 @@
 
 mod data_ops;
 mod executor;
+pub mod journal;
 pub mod lease;
 mod linked_projects;
 mod ops;

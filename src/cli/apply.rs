@@ -12,7 +12,7 @@ use super::progress::TerminalProgress;
 use super::target;
 use super::workflow::{client_options, load_specs, plan_integration};
 use super::{GlobalArgs, exit, office365, office365_saved};
-use crate::apply::{ApplyOptions, ApplyReport, OutcomeStatus, execute};
+use crate::apply::{ApplyOptions, ApplyReport, OutcomeStatus, execute, journal};
 use crate::engine::saved::check_fresh;
 use crate::plan::planner::{PlanOptions, plan};
 use crate::plan::render::{json::PlanDocument, text};
@@ -121,7 +121,7 @@ pub async fn run(
             global,
             args,
             &planned.plan,
-            &planned.connected.clients,
+            (&planned.connected.clients, &planned.connected.id),
             recheck,
             out,
             err,
@@ -154,7 +154,7 @@ async fn confirm_and_execute(
     global: &GlobalArgs,
     args: &ApplyArgs,
     plan: &Plan,
-    clients: &ZohoClients,
+    (clients, target): (&ZohoClients, &str),
     recheck: Recheck<'_>,
     out: &mut dyn Write,
     err: &mut dyn Write,
@@ -171,7 +171,7 @@ async fn confirm_and_execute(
     let lease = lease::take(&args.lock, &clients.crm, err).await?;
     let result = async {
         if !lease.as_ref().is_some_and(|l| l.moved()) {
-            return execute_and_report(global, plan, clients, out, err).await;
+            return execute_and_report(global, plan, (clients, target), out, err).await;
         }
         let color = global.stdout_color();
         let fresh = match lease::recheck(&recheck, plan, clients, color, out, err).await? {
@@ -181,7 +181,7 @@ async fn confirm_and_execute(
         if let Some(code) = gate(args, &fresh, out, err)? {
             return Ok(code);
         }
-        execute_and_report(global, &fresh, clients, out, err).await
+        execute_and_report(global, &fresh, (clients, target), out, err).await
     }
     .await;
     lease::release(lease, err).await?;
@@ -252,14 +252,22 @@ fn gate(
     Ok(None)
 }
 
-/// Executes a plan and prints its report.
+/// Executes a plan and prints its report, journaling every change as it is made
+/// (`<state-dir>/journal/projects-NAME.jsonl`) so a killed apply leaves what it did on disk.
 async fn execute_and_report(
     global: &GlobalArgs,
     plan: &Plan,
-    clients: &ZohoClients,
+    (clients, target): (&ZohoClients, &str),
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<u8> {
+    let state_dir = &global.state_dir;
+    let stopped = journal::stopped(state_dir, &plan.integration)?;
+    if let Some(stopped) = &stopped {
+        writeln!(out, "{}\n", stopped.notice(&plan.integration))?;
+    }
+    let resumed = stopped.map_or(0, |s| s.done);
+    let journal = journal::start(state_dir, &plan.integration, target, resumed)?;
     let progress = TerminalProgress::new();
     let report = execute(
         plan,
@@ -268,9 +276,13 @@ async fn execute_and_report(
         &ApplyOptions {
             concurrency: global.concurrency as usize,
         },
-        &progress,
+        &journal::Journaled {
+            journal: &journal,
+            inner: &progress,
+        },
     )
     .await;
+    journal.finish(report.is_complete());
     progress.finish();
     write!(out, "{}", render_report(&report))?;
     if let Some(planned) = &plan.client_mapping {
@@ -280,7 +292,7 @@ async fn execute_and_report(
     if let Some(quota) = clients.crm.quota_exhausted() {
         writeln!(err, "Stopped calling Zoho CRM: {quota}.")?;
     }
-    save_journal(&global.state_dir, &plan.integration, &report);
+    save_report(state_dir, &plan.integration, &report);
     Ok(if report.is_complete() {
         exit::OK
     } else {
@@ -342,7 +354,7 @@ pub fn render_report(report: &ApplyReport) -> String {
 }
 
 /// Keeps the last apply's report beside the embedded sandbox, for `cat` after a failure.
-fn save_journal(state_dir: &Path, integration: &str, report: &ApplyReport) {
+fn save_report(state_dir: &Path, integration: &str, report: &ApplyReport) {
     let path = state_dir.join(format!("last-apply-{integration}.json"));
     if std::fs::create_dir_all(state_dir).is_ok()
         && let Ok(json) = serde_json::to_string_pretty(report)
@@ -409,7 +421,8 @@ async fn apply_saved(
         desired: &document.desired,
         grant: connected.grant.clone(),
     };
-    confirm_and_execute(global, args, &plan, &connected.clients, recheck, out, err).await
+    let target = (&connected.clients, connected.id.as_str());
+    confirm_and_execute(global, args, &plan, target, recheck, out, err).await
 }
 
 /// The first change where a saved plan and a fresh plan of the same spec and state differ.
