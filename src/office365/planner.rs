@@ -62,85 +62,109 @@ pub fn plan(desired: &Desired365, observed: &Observed365) -> SyncPlan {
         diagnostics.extend(problems);
         blocked
     });
-    let invited = |email: &str| plan.invites.iter().any(|i| i.email == email);
     for kind in SyncKind::ALL {
         if kind == SyncKind::Contacts && contacts_blocked {
             continue;
         }
-        let setting = desired.setting(kind);
-        for user in &setting.users {
-            let Some(crm_user) = observed.crm_user(user) else {
-                if invited(user) {
-                    diagnostics.push(diagnostic(
-                        Severity::Info,
-                        format!("{kind} sync of {user} starts once the invited user is in CRM"),
-                        None,
-                    ));
-                } else {
-                    diagnostics.push(diagnostic(
-                        Severity::Error,
-                        format!("{kind} sync: {user} is not a CRM user"),
-                        Some("list the user under `users` to invite them from Office 365"),
-                    ));
-                }
-                continue;
-            };
-            if !crm_user.active {
-                diagnostics.push(diagnostic(
-                    Severity::Warning,
-                    format!("{kind} sync of {user} waits: the CRM user is not active"),
-                    None,
-                ));
-                continue;
-            }
-            if observed.mailbox(user).is_none() {
-                diagnostics.push(diagnostic(
-                    Severity::Error,
-                    format!("{kind} sync: {user} has no Office 365 mailbox in the tenant"),
-                    Some("sync needs a CRM user whose email is an Office 365 user's mail address"),
-                ));
-                continue;
-            }
-            let Some(observation) = observed
-                .folders
-                .iter()
-                .find(|f| f.key.kind == kind && f.key.user == *user)
-            else {
-                continue;
-            };
-            let input = FolderInput {
-                observation,
-                setting,
-                crm: observed.crm.get(&kind).unwrap_or(&EMPTY_VIEW),
-                prior: observed.state.folder(&observation.key),
-                observed_at: observed.observed_at,
-                window: observed
-                    .calendar_window
-                    .filter(|_| kind == SyncKind::Calendar),
-            };
-            plan.folders.push(plan_folder(&input));
+        for user in &desired.setting(kind).users {
+            let folder = plan_enabled(
+                desired,
+                observed,
+                &plan.invites,
+                kind,
+                user,
+                &mut diagnostics,
+            );
+            plan.folders.extend(folder);
         }
     }
-    if let Some(state) = observed.state.state() {
-        for (key, prior) in state.folders() {
-            if desired.enabled(key.kind, &key.user) {
-                continue;
-            }
-            let observation = observed.folders.iter().find(|f| f.key == key);
-            plan.folders.push(plan_disabled(
-                &key,
-                prior,
-                observation.is_some_and(|o| o.folder_id.is_some()),
-                observation
-                    .map(|o| o.mailbox_id.clone())
-                    .unwrap_or_default(),
-            ));
-        }
-    }
+    plan.folders.extend(plan_turned_off(desired, observed));
     plan.folders.sort_by_key(FolderPlan::key);
     plan.diagnostics = diagnostics;
     plan.refusal = super::safety::review(&plan, observed, &desired.policy);
     plan
+}
+
+/// The plan of `user`'s folder of `kind`, whose sync is on; `None`, with a diagnostic saying
+/// why, while the user cannot sync yet.
+fn plan_enabled(
+    desired: &Desired365,
+    observed: &Observed365,
+    invites: &[Invite],
+    kind: SyncKind,
+    user: &str,
+    diagnostics: &mut Vec<Diagnostic365>,
+) -> Option<FolderPlan> {
+    let Some(crm_user) = observed.crm_user(user) else {
+        if invites.iter().any(|i| i.email == user) {
+            diagnostics.push(diagnostic(
+                Severity::Info,
+                format!("{kind} sync of {user} starts once the invited user is in CRM"),
+                None,
+            ));
+        } else {
+            diagnostics.push(diagnostic(
+                Severity::Error,
+                format!("{kind} sync: {user} is not a CRM user"),
+                Some("list the user under `users` to invite them from Office 365"),
+            ));
+        }
+        return None;
+    };
+    if !crm_user.active {
+        diagnostics.push(diagnostic(
+            Severity::Warning,
+            format!("{kind} sync of {user} waits: the CRM user is not active"),
+            None,
+        ));
+        return None;
+    }
+    if observed.mailbox(user).is_none() {
+        diagnostics.push(diagnostic(
+            Severity::Error,
+            format!("{kind} sync: {user} has no Office 365 mailbox in the tenant"),
+            Some("sync needs a CRM user whose email is an Office 365 user's mail address"),
+        ));
+        return None;
+    }
+    let observation = observed
+        .folders
+        .iter()
+        .find(|f| f.key.kind == kind && f.key.user == user)?;
+    let input = FolderInput {
+        observation,
+        setting: desired.setting(kind),
+        crm: observed.crm.get(&kind).unwrap_or(&EMPTY_VIEW),
+        prior: observed.state.folder(&observation.key),
+        observed_at: observed.observed_at,
+        window: observed
+            .calendar_window
+            .filter(|_| kind == SyncKind::Calendar),
+    };
+    Some(plan_folder(&input))
+}
+
+/// The saved folders whose sync was turned off.
+fn plan_turned_off(desired: &Desired365, observed: &Observed365) -> Vec<FolderPlan> {
+    let Some(state) = observed.state.state() else {
+        return Vec::new();
+    };
+    let mut folders = Vec::new();
+    for (key, prior) in state.folders() {
+        if desired.enabled(key.kind, &key.user) {
+            continue;
+        }
+        let observation = observed.folders.iter().find(|f| f.key == key);
+        folders.push(plan_disabled(
+            &key,
+            prior,
+            observation.is_some_and(|o| o.folder_id.is_some()),
+            observation
+                .map(|o| o.mailbox_id.clone())
+                .unwrap_or_default(),
+        ));
+    }
+    folders
 }
 
 static EMPTY_VIEW: std::sync::LazyLock<super::observed::CrmView> =
