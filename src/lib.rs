@@ -5,6 +5,7 @@
 
 pub mod apply;
 pub mod cli;
+pub mod domain;
 pub mod engine;
 pub mod graph;
 pub mod live;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::Args;
 
+use super::duration::DurationError;
 use super::lease::{self, LockArgs, Recheck};
 use super::progress::TerminalProgress;
 use super::target;
@@ -50,17 +51,19 @@ pub struct ApplyArgs {
 }
 
 /// `90`, `90s`, `30m` or `2h`.
-pub(super) fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+pub(super) fn parse_duration(text: &str) -> Result<std::time::Duration, DurationError> {
     let t = text.trim();
     let (digits, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
-    let n: u64 = digits
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration like 90s, 30m or 2h"))?;
+    let malformed = || DurationError::Malformed {
+        text: text.to_string(),
+        examples: "like 90s, 30m or 2h",
+    };
+    let n: u64 = digits.parse().map_err(|_| malformed())?;
     let secs = match unit {
         "" | "s" => n,
         "m" => n.saturating_mul(60),
         "h" => n.saturating_mul(3600),
-        _ => return Err(format!("{text:?} is not a duration like 90s, 30m or 2h")),
+        _ => return Err(malformed()),
     };
     Ok(std::time::Duration::from_secs(secs))
 }

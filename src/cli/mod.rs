@@ -5,6 +5,7 @@ pub mod apply;
 pub mod completions;
 pub mod crd;
 pub mod doctor;
+pub mod duration;
 pub mod export;
 pub mod lease;
 pub mod logging;

@@ -9,6 +9,7 @@ use chrono::{Duration, Utc};
 use clap::Args;
 
 use super::GlobalArgs;
+use super::duration::DurationError;
 use super::target::Connected;
 use crate::live::Observed;
 use crate::live::cache::{CacheStore, ObservationKind, ResyncPolicy};
@@ -49,11 +50,14 @@ impl ObservationArgs {
 }
 
 /// `90`, `90s`, `30m`, `2h` or `1d`.
-fn parse_span(text: &str) -> Result<Duration, String> {
+fn parse_span(text: &str) -> Result<Duration, DurationError> {
     let t = text.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (digits, unit) = t.split_at(split);
-    let bad = || format!("{text:?} is not a duration like 90s, 30m, 24h or 1d");
+    let bad = || DurationError::Malformed {
+        text: text.to_string(),
+        examples: "like 90s, 30m, 24h or 1d",
+    };
     let n: i64 = digits.parse().map_err(|_| bad())?;
     let unit_secs = match unit {
         "" | "s" => 1,
@@ -65,7 +69,9 @@ fn parse_span(text: &str) -> Result<Duration, String> {
     n.checked_mul(unit_secs)
         .filter(|s| *s <= 366 * 86_400)
         .map(Duration::seconds)
-        .ok_or_else(|| format!("{text:?} is longer than a year"))
+        .ok_or_else(|| DurationError::TooLong {
+            text: text.to_string(),
+        })
 }
 
 /// The cache in `--state-dir` and the schedule, or no cache with `--no-observation-cache`.
@@ -174,11 +180,17 @@ mod tests {
         assert_eq!(parse_span("24h").unwrap(), Duration::hours(24));
         assert_eq!(parse_span("2d").unwrap(), Duration::days(2));
         assert_eq!(parse_span("0s").unwrap(), Duration::zero());
-        assert!(parse_span("5 weeks").unwrap_err().contains("90s, 30m"));
+        assert!(
+            parse_span("5 weeks")
+                .unwrap_err()
+                .to_string()
+                .contains("90s, 30m")
+        );
         assert!(parse_span("-5m").is_err());
         assert!(
             parse_span("400d")
                 .unwrap_err()
+                .to_string()
                 .contains("longer than a year")
         );
     }

@@ -76,11 +76,19 @@ pub struct OperatorArgs {
     pub shutdown_grace: Duration,
 }
 
+use super::duration::DurationError;
 pub use super::logging::{ApiLog, LogFormat};
 
+/// The examples in `--interval`'s and `--shutdown-grace`'s errors.
+const DURATION_EXAMPLES: &str = "(use e.g. 90s, 10m, 1h)";
+
 /// Parses `90s`, `10m`, `1h`, `1h30m` or a number of seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     let text = text.trim();
+    let malformed = || DurationError::Malformed {
+        text: text.to_string(),
+        examples: DURATION_EXAMPLES,
+    };
     if let Ok(seconds) = text.parse::<u64>() {
         return Ok(Duration::from_secs(seconds));
     }
@@ -95,22 +103,17 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             's' => 1,
             'm' => 60,
             'h' => 3600,
-            _ => {
-                return Err(format!(
-                    "{text:?} is not a duration (use e.g. 90s, 10m, 1h)"
-                ));
-            }
+            _ => return Err(malformed()),
         };
-        let n: u64 = digits
-            .parse()
-            .map_err(|_| format!("{text:?} is not a duration (use e.g. 90s, 10m, 1h)"))?;
+        let n: u64 = digits.parse().map_err(|_| malformed())?;
         total = total.saturating_add(n.saturating_mul(unit));
         digits.clear();
     }
     if !digits.is_empty() || total == 0 {
-        return Err(format!(
-            "{text:?} is not a positive duration (use e.g. 90s, 10m, 1h)"
-        ));
+        return Err(DurationError::NotPositive {
+            text: text.to_string(),
+            examples: DURATION_EXAMPLES,
+        });
     }
     Ok(Duration::from_secs(total))
 }

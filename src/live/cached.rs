@@ -14,7 +14,7 @@ use super::incremental::CrmReads;
 use super::observe::{ObserveError, observe_with, reading};
 use super::projects_read::PROJECTS_SOURCE;
 use super::snapshot::{Observed, ProjectsGrant};
-use crate::plan::Desired;
+use crate::domain::Desired;
 use crate::zoho::{CrmApi, ProjectsApi};
 
 /// Where the cache lives and when a full observation runs; no store means every

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::incremental::CrmReads;
 use super::observe::{ObserveError, reading};
 use super::snapshot::{Observed, ProjectsGrant};
-use crate::plan::Desired;
+use crate::domain::Desired;
 use crate::zoho::crm::UserType;
 use crate::zoho::projects::ProjectFilter;
 use crate::zoho::{CrmApi, ProjectsApi};

@@ -9,7 +9,7 @@ use super::incremental::CrmReads;
 use super::marker::{MARKER_VARIABLE, Marker};
 use super::metadata::MetadataReads;
 use super::snapshot::*;
-use crate::plan::Desired;
+use crate::domain::Desired;
 use crate::zoho::crm::{CrmUser, Field, Module, Org, Profile, Variable};
 use crate::zoho::{CrmApi, ProjectsApi, ZohoError};
 

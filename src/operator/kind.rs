@@ -11,8 +11,11 @@ use kube::{Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::office365::FieldMapError;
 use super::outcome::Outcome;
 use super::reconcile::Context;
+use crate::live::observe::ObserveError;
+use crate::zoho::ZohoError;
 
 /// A kind the operator reconciles.
 pub(crate) trait IntegrationKind:
@@ -45,7 +48,10 @@ pub(crate) trait IntegrationKind:
 
     /// Undoes the integration before the resource goes away: the number of changes made, or
     /// why it could not finish (retried with backoff).
-    fn deactivate(&self, ctx: &Context) -> impl Future<Output = Result<usize, String>> + Send;
+    fn deactivate(
+        &self,
+        ctx: &Context,
+    ) -> impl Future<Output = Result<usize, DeactivationError>> + Send;
 
     /// The status to write: `conditions` already merged, the rest from `outcome` or, where
     /// this run learnt nothing new, from the previous status.
@@ -55,6 +61,45 @@ pub(crate) trait IntegrationKind:
         conditions: Vec<Condition>,
         now: &Time,
     ) -> serde_json::Value;
+}
+
+/// Why undoing an integration on deletion did not finish; the finalizer retries it with
+/// backoff and publishes the message as a `DeactivationFailed` Event.
+#[derive(Debug, thiserror::Error)]
+pub enum DeactivationError {
+    /// Connecting was refused (credentials, Secret, rate limit): the message a blocked run
+    /// would have put on the `Ready` condition.
+    #[error("{0}")]
+    Connect(String),
+    #[error(transparent)]
+    FieldMap(#[from] FieldMapError),
+    #[error(transparent)]
+    Observe(#[from] ObserveError),
+    /// The deactivation plan has errors or was refused: each problem as the plan words it.
+    #[error("{}", .0.join("; "))]
+    Refused(Vec<String>),
+    /// Some changes of the deactivation failed or were skipped.
+    #[error("{applied} applied, {failed} failed, {skipped} skipped")]
+    Unfinished {
+        applied: usize,
+        failed: usize,
+        skipped: usize,
+    },
+    /// Some changes failed; each failure as apply worded it.
+    #[error("{written} applied, {} failed: {}", failures.len(), failures.join("; "))]
+    Failed {
+        written: usize,
+        failures: Vec<String>,
+    },
+    /// The saved Office 365 sync state could not be read.
+    #[error(transparent)]
+    ReadState(ZohoError),
+    /// The emptied Office 365 sync state could not be deleted.
+    #[error("cannot delete the sync state ({variable}): {source}")]
+    DeleteState {
+        variable: &'static str,
+        source: ZohoError,
+    },
 }
 
 /// `namespace/name`: who owns what the integration writes (markers, saved state), exactly

@@ -7,7 +7,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::ResourceExt;
 
 use super::connect::{claim_org, claimed_message, graph_client, zoho_clients};
-use super::kind::{IntegrationKind, owner, slot};
+use super::kind::{DeactivationError, IntegrationKind, owner, slot};
 use super::outcome::{
     ANNOTATION_ALLOW_DESTRUCTIVE, ApplyFacts, Next, Outcome, PlanFacts, PlanSummary, decide,
     finish_apply, is_annotated, observe_failure,
@@ -16,6 +16,7 @@ use super::reconcile::{Context, record_api};
 use crate::graph::GraphClient;
 use crate::live::observe::ObserveError;
 use crate::office365::apply::{Applied365, ApplyContext, apply};
+use crate::office365::mapping::PathError;
 use crate::office365::model::{FolderAction, FolderPlan, Severity, Target};
 use crate::office365::observe::observe;
 use crate::office365::observed::StateRead;
@@ -55,7 +56,7 @@ impl IntegrationKind for Office365Integration {
         run(self, ctx).await
     }
 
-    async fn deactivate(&self, ctx: &Context) -> Result<usize, String> {
+    async fn deactivate(&self, ctx: &Context) -> Result<usize, DeactivationError> {
         deactivate(self, ctx).await
     }
 
@@ -264,8 +265,13 @@ impl<'a> Usage<'a> {
     }
 }
 
-fn desired_of(owner: &str, spec: &Office365IntegrationSpec) -> Result<Desired365, String> {
-    Desired365::from_spec(owner, spec).map_err(|e| format!("spec.contactsSync.fieldMap: {e}"))
+/// A field map that validation would have refused, named by where it sits in the spec.
+#[derive(Debug, thiserror::Error)]
+#[error("spec.contactsSync.fieldMap: {0}")]
+pub struct FieldMapError(#[source] PathError);
+
+fn desired_of(owner: &str, spec: &Office365IntegrationSpec) -> Result<Desired365, FieldMapError> {
+    Desired365::from_spec(owner, spec).map_err(FieldMapError)
 }
 
 async fn run(resource: &Office365Integration, ctx: &Context) -> Outcome {
@@ -276,7 +282,7 @@ async fn run(resource: &Office365Integration, ctx: &Context) -> Outcome {
         .collect();
     let desired = desired_of(&owner(resource), &resource.spec);
     if let Err(problem) = &desired {
-        errors.push(problem.clone());
+        errors.push(problem.to_string());
     }
     let mut desired = match desired {
         Ok(desired) if errors.is_empty() => desired,
@@ -343,7 +349,10 @@ async fn run(resource: &Office365Integration, ctx: &Context) -> Outcome {
 /// Turns every sync off: plans with no invites and no sync users, which deletes each synced
 /// user's "Zoho CRM" calendar and "Zoho CRM Contacts" folder from Office 365 and leaves
 /// CRM's records as they are, applies that, and then drops the emptied sync state.
-async fn deactivate(resource: &Office365Integration, ctx: &Context) -> Result<usize, String> {
+async fn deactivate(
+    resource: &Office365Integration,
+    ctx: &Context,
+) -> Result<usize, DeactivationError> {
     let mut spec = resource.spec.clone();
     spec.users.clear();
     spec.calendar_sync.users.clear();
@@ -351,12 +360,10 @@ async fn deactivate(resource: &Office365Integration, ctx: &Context) -> Result<us
     let desired = desired_of(&owner(resource), &spec)?;
     let (crm, graph, _) = connect(resource, ctx)
         .await
-        .map_err(|outcome| outcome.message())?;
+        .map_err(|outcome| DeactivationError::Connect(outcome.message()))?;
     let usage = Usage::start(&crm, &graph);
     let result = async {
-        let observed = observe(&desired, &crm.crm, &graph)
-            .await
-            .map_err(|e| e.to_string())?;
+        let observed = observe(&desired, &crm.crm, &graph).await?;
         let plan = plan(&desired, &observed);
         if plan.has_errors() {
             let errors: Vec<String> = plan
@@ -365,7 +372,7 @@ async fn deactivate(resource: &Office365Integration, ctx: &Context) -> Result<us
                 .filter(|d| d.severity == Severity::Error)
                 .map(|d| d.message.clone())
                 .collect();
-            return Err(errors.join("; "));
+            return Err(DeactivationError::Refused(errors));
         }
         let context = ApplyContext {
             observed: &observed,
@@ -375,12 +382,10 @@ async fn deactivate(resource: &Office365Integration, ctx: &Context) -> Result<us
         let applied = apply(&plan, &context, &crm.crm, &graph).await;
         let facts = apply_facts(&plan, &applied);
         if !facts.complete {
-            return Err(format!(
-                "{} applied, {} failed: {}",
-                facts.written,
-                facts.failed.len(),
-                facts.failed.join("; ")
-            ));
+            return Err(DeactivationError::Failed {
+                written: facts.written,
+                failures: facts.failed,
+            });
         }
         forget_state(&crm.crm, &desired.owner).await?;
         Ok(facts.written)
@@ -392,8 +397,11 @@ async fn deactivate(resource: &Office365Integration, ctx: &Context) -> Result<us
 
 /// Deletes the saved sync state once it holds no folder, so the CRM org is free for another
 /// integration (whose name would otherwise meet this one's in a Conflict).
-async fn forget_state(crm: &CrmClient, owner: &str) -> Result<(), String> {
-    let variables = crm.variables().await.map_err(|e| e.to_string())?;
+async fn forget_state(crm: &CrmClient, owner: &str) -> Result<(), DeactivationError> {
+    let variables = crm
+        .variables()
+        .await
+        .map_err(DeactivationError::ReadState)?;
     let Some(variable) = variables.iter().find(|v| v.api_name == STATE_VARIABLE) else {
         return Ok(());
     };
@@ -402,7 +410,10 @@ async fn forget_state(crm: &CrmClient, owner: &str) -> Result<(), String> {
         Ok(state) if state.owner == owner && state.folders().next().is_none() => crm
             .delete_variable(&variable.id)
             .await
-            .map_err(|e| format!("cannot delete the sync state ({STATE_VARIABLE}): {e}")),
+            .map_err(|source| DeactivationError::DeleteState {
+                variable: STATE_VARIABLE,
+                source,
+            }),
         _ => Ok(()),
     }
 }

@@ -6,7 +6,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::ResourceExt;
 
 use super::connect::{claim_org, claimed_message, zoho_clients};
-use super::kind::{IntegrationKind, owner, slot};
+use super::kind::{DeactivationError, IntegrationKind, owner, slot};
 use super::outcome::{
     ANNOTATION_ALLOW_DESTRUCTIVE, ApplyFacts, Next, Outcome, PlanFacts, PlanSummary, decide,
     finish_apply, is_annotated, observe_failure,
@@ -50,7 +50,7 @@ impl IntegrationKind for ProjectsIntegration {
         run(self, ctx).await
     }
 
-    async fn deactivate(&self, ctx: &Context) -> Result<usize, String> {
+    async fn deactivate(&self, ctx: &Context) -> Result<usize, DeactivationError> {
         deactivate(self, ctx).await
     }
 
@@ -234,20 +234,21 @@ async fn execute_plan(plan: &Plan, clients: &ZohoClients, concurrency: usize) ->
 }
 
 /// Plans the spec with `state: Deactivated` and applies it.
-async fn deactivate(resource: &ProjectsIntegration, ctx: &Context) -> Result<usize, String> {
+async fn deactivate(
+    resource: &ProjectsIntegration,
+    ctx: &Context,
+) -> Result<usize, DeactivationError> {
     let namespace = resource.namespace().unwrap_or_default();
     let (clients, grant) =
         zoho_clients(ctx, &slot(resource), &namespace, &resource.spec.connection)
             .await
-            .map_err(|outcome| outcome.message())?;
+            .map_err(|outcome| DeactivationError::Connect(outcome.message()))?;
     let before = clients.stats.snapshot();
     let mut spec = resource.spec.clone();
     spec.state = IntegrationState::Deactivated;
     let desired = Desired::from_spec(&owner(resource), &spec);
     let result = async {
-        let observed = observe(&desired, &clients.crm, &clients.projects, grant)
-            .await
-            .map_err(|e| e.to_string())?;
+        let observed = observe(&desired, &clients.crm, &clients.projects, grant).await?;
         let force = is_annotated(resource, ANNOTATION_ALLOW_DESTRUCTIVE);
         let plan = plan(
             &desired,
@@ -265,16 +266,15 @@ async fn deactivate(resource: &ProjectsIntegration, ctx: &Context) -> Result<usi
                 .map(|d| d.message.clone())
                 .collect();
             problems.extend(plan.refusal.as_ref().map(|r| r.reason.clone()));
-            return Err(problems.join("; "));
+            return Err(DeactivationError::Refused(problems));
         }
         let report = execute_plan(&plan, &clients, ctx.config.concurrency).await;
         if !report.is_complete() {
-            return Err(format!(
-                "{} applied, {} failed, {} skipped",
-                report.applied(),
-                report.failed(),
-                report.skipped()
-            ));
+            return Err(DeactivationError::Unfinished {
+                applied: report.applied(),
+                failed: report.failed(),
+                skipped: report.skipped(),
+            });
         }
         Ok(report.applied())
     }

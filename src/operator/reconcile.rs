@@ -18,7 +18,7 @@ use rand::Rng;
 
 use super::OperatorConfig;
 use super::conditions::{CONDITION_CONFLICT, merge, truncate};
-use super::kind::{IntegrationKind, condition_is_true, owner, slot};
+use super::kind::{DeactivationError, IntegrationKind, condition_is_true, owner, slot};
 use super::metrics::{Metrics, ReconcileResult};
 use super::outcome::{ANNOTATION_PAUSED, Next, Outcome, is_annotated};
 use crate::graph::GraphClient;
@@ -84,7 +84,7 @@ pub enum ReconcileError {
     #[error("cannot write the status: {0}")]
     Status(#[source] kube::Error),
     #[error("deactivation did not finish: {0}")]
-    Deactivation(String),
+    Deactivation(#[source] DeactivationError),
     #[error("{0}")]
     Finalizer(String),
 }
@@ -328,14 +328,14 @@ async fn deactivate<K: IntegrationKind>(
                 "Deactivated",
                 format!("deactivated the integration ({changes} change(s))"),
             ),
-            Err(message) => {
+            Err(error) => {
                 publish_events(
                     resource,
                     ctx,
-                    &[(EventType::Warning, "DeactivationFailed", message.clone())],
+                    &[(EventType::Warning, "DeactivationFailed", error.to_string())],
                 )
                 .await;
-                return Err(ReconcileError::Deactivation(message));
+                return Err(ReconcileError::Deactivation(error));
             }
         },
     };

@@ -6,12 +6,10 @@ mod access;
 mod binding;
 pub mod cost;
 pub mod data_plane;
-pub mod desired;
 pub mod diagnostics;
 pub mod estimate;
 pub mod field_map;
 pub mod field_values;
-pub mod link_module;
 pub mod live_checks;
 pub mod model;
 mod module_plan;
@@ -20,6 +18,8 @@ pub mod render;
 pub mod safety;
 pub mod write_batches;
 
+// The desired state and the link module's fields live in `domain`, below `live` and `plan`.
+pub use crate::domain::{desired, link_module};
 pub use desired::{Desired, DesiredModule, DesiredProfile, FieldMapping, MapDirection};
 pub use diagnostics::{DiagnosticCode, PlanDiagnostic, Severity};
 pub use model::*;

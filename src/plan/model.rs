@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::diagnostics::{PlanDiagnostic, Severity};
+pub use crate::domain::FieldSpec;
 use crate::live::{Address, Marker, PermissionKind};
 
 /// Version of the JSON plan format; bumped on incompatible changes (2: saved plans carry
@@ -47,18 +48,6 @@ impl Action {
             Action::NoOp => " ",
         }
     }
-}
-
-/// A field of the link module as projectlink creates it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FieldSpec {
-    pub api_name: String,
-    pub label: String,
-    pub data_type: String,
-    /// For lookups: the module looked up.
-    pub lookup_module: Option<String>,
-    pub unique: bool,
-    pub length: Option<u32>,
 }
 
 /// What the executor does for a change. Kept separate from the human-facing fields so the

@@ -48,7 +48,7 @@ const USERS: Contract = Contract {
 fn listing(
     key: &'static str,
     fields: &'static [(&'static str, Kind)],
-    decode: fn(Value) -> Result<(), String>,
+    decode: fn(Value) -> Result<(), serde_json::Error>,
 ) -> Contract {
     Contract {
         key: Some(key),

@@ -23,7 +23,7 @@ fn contract(
     key: Option<&'static str>,
     fields: &'static [(&'static str, Kind)],
     paging: Paging,
-    decode: fn(Value) -> Result<(), String>,
+    decode: fn(Value) -> Result<(), serde_json::Error>,
 ) -> Contract {
     Contract {
         key,

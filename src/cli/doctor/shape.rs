@@ -64,15 +64,26 @@ pub struct Contract {
     /// Fields every item must have, dotted for nested ones (`profile.name`).
     pub fields: &'static [(&'static str, Kind)],
     pub paging: Paging,
-    /// The client's own decoding of one item: an error message naming the field, or `Ok`.
-    pub decode: fn(Value) -> Result<(), String>,
+    /// The client's own decoding of one item: an error naming the field, or `Ok`.
+    pub decode: fn(Value) -> Result<(), serde_json::Error>,
 }
 
 /// Decodes with the client's wire type `T`.
-pub fn decode_as<T: DeserializeOwned>(value: Value) -> Result<(), String> {
-    serde_json::from_value::<T>(value)
-        .map(drop)
-        .map_err(|e| e.to_string())
+pub fn decode_as<T: DeserializeOwned>(value: Value) -> Result<(), serde_json::Error> {
+    serde_json::from_value::<T>(value).map(drop)
+}
+
+/// Why an answer's items cannot be found where the client looks for them.
+#[derive(Debug, thiserror::Error)]
+enum ItemsProblem {
+    #[error("{key}: missing from the answer")]
+    MissingKey { key: &'static str },
+    #[error("{label}: is {found}, expected {}", if *.single { "an object" } else { "an array" })]
+    WrongType {
+        label: &'static str,
+        found: &'static str,
+        single: bool,
+    },
 }
 
 /// What the check found: how many items were checked, or what differs.
@@ -90,29 +101,26 @@ fn lookup<'a>(item: &'a Value, path: &str) -> Option<&'a Value> {
 }
 
 /// The items of an answer (`None`: no body, as for 204), or why they cannot be found.
-fn items_of<'a>(body: Option<&'a Value>, contract: &Contract) -> Result<Vec<&'a Value>, String> {
+fn items_of<'a>(
+    body: Option<&'a Value>,
+    contract: &Contract,
+) -> Result<Vec<&'a Value>, ItemsProblem> {
     let Some(body) = body else {
         return Ok(Vec::new());
     };
     let list = match contract.key {
-        Some(key) => body
-            .get(key)
-            .ok_or_else(|| format!("{key}: missing from the answer"))?,
+        Some(key) => body.get(key).ok_or(ItemsProblem::MissingKey { key })?,
         None => body,
     };
     let label = contract.key.unwrap_or("the answer");
     match list {
         Value::Array(items) if !contract.single => Ok(items.iter().collect()),
         Value::Object(_) if contract.single => Ok(vec![list]),
-        other => Err(format!(
-            "{label}: is {}, expected {}",
-            type_of(other),
-            if contract.single {
-                "an object"
-            } else {
-                "an array"
-            }
-        )),
+        other => Err(ItemsProblem::WrongType {
+            label,
+            found: type_of(other),
+            single: contract.single,
+        }),
     }
 }
 
@@ -120,7 +128,7 @@ fn items_of<'a>(body: Option<&'a Value>, contract: &Contract) -> Result<Vec<&'a 
 pub fn check(body: Option<&Value>, contract: &Contract) -> Verdict {
     let items = match items_of(body, contract) {
         Ok(items) => items,
-        Err(problem) => return Verdict::Differs(vec![problem]),
+        Err(problem) => return Verdict::Differs(vec![problem.to_string()]),
     };
     let mut problems = paging_problems(body, contract.paging);
     let label = contract.key.unwrap_or("");

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::live::PermissionKind;
+use super::PermissionKind;
+use super::named::{NamedInSpec, named_in_spec};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum MapDirection {
@@ -73,7 +74,7 @@ pub struct Desired {
     pub imports: DesiredImports,
     /// The live names the spec uses (profiles, roles, stage, template) with their spec paths.
     #[serde(default)]
-    pub named: Vec<super::live_checks::NamedInSpec>,
+    pub named: Vec<NamedInSpec>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -237,7 +238,7 @@ impl Desired {
                     .map(|u| (u.email.to_ascii_lowercase(), u.projects.clone()))
                     .collect(),
             },
-            named: super::live_checks::named_in_spec(spec),
+            named: named_in_spec(spec),
         }
     }
 }

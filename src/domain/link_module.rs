@@ -1,7 +1,19 @@
 //! What the link module must contain: its base fields (project details shown in the
 //! related list) and one lookup per enabled module.
 
-use super::model::FieldSpec;
+use serde::{Deserialize, Serialize};
+
+/// A field of the link module as projectlink creates it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldSpec {
+    pub api_name: String,
+    pub label: String,
+    pub data_type: String,
+    /// For lookups: the module looked up.
+    pub lookup_module: Option<String>,
+    pub unique: bool,
+    pub length: Option<u32>,
+}
 
 /// Label of the link module as CRM shows it.
 pub const LINK_MODULE_PLURAL: &str = "Zoho Projects";
