@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use super::Ctx;
+use crate::domain::Record;
 use crate::live::Address;
 use crate::live::ProjectCustomFieldFacts;
 use crate::live::data::{ProjectFacts, value_text};
@@ -14,7 +15,6 @@ use crate::plan::desired::{FieldMapping, MapDirection};
 use crate::plan::diagnostics::{DiagnosticCode as Code, PlanDiagnostic};
 use crate::plan::field_values::{ConvertError, custom_definition, project_value, to_crm};
 use crate::plan::model::{Action, Change, Operation};
-use crate::zoho::crm::Record;
 
 /// Projects whose client company maps to an Account are linked to that Account.
 pub(super) fn associate_client_projects(ctx: &mut Ctx<'_>) {

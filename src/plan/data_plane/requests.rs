@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value, json};
 
 use super::{Ctx, ProjectRequest, ToCrmWrite};
+use crate::domain::Record;
 use crate::live::creation_tag::without_creation_tag;
 use crate::live::data::{ProjectFacts, creation_tag_text, lookup_id, value_text};
 use crate::live::{Address, PermissionKind};
@@ -14,7 +15,6 @@ use crate::plan::desired::{FieldMapping, MapDirection};
 use crate::plan::diagnostics::{DiagnosticCode as Code, PlanDiagnostic};
 use crate::plan::field_values::{builtin_kind, custom_definition, custom_kind, to_project};
 use crate::plan::model::{Action, Change, Operation};
-use crate::zoho::crm::Record;
 
 /// Where a project is asked for.
 struct Source<'r> {
