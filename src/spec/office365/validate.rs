@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use super::contact_fields::{CRM_LOOKUP_CONTACT_FIELDS, OFFICE365_CONTACT_FIELDS};
 use super::{
-    CalendarWindowSpec, ContactsSyncSpec, InvitedUser, Office365Integration,
+    CalendarWindowSpec, ContactFieldMap, ContactsSyncSpec, InvitedUser, Office365Integration,
     Office365IntegrationSpec,
 };
 use crate::graph::MAX_CALENDAR_RANGE_DAYS;
@@ -247,79 +247,128 @@ fn check_field_map(sync: &ContactsSyncSpec, path: &FieldPath, out: &mut Vec<Find
         );
         return;
     }
-    let mut crm_written: HashMap<String, usize> = HashMap::new();
-    let mut office365_written: HashMap<&str, usize> = HashMap::new();
+    let mut writers = Writers::default();
     for (index, mapping) in map.iter().enumerate() {
         let entry = path.index(index);
-        let known = OFFICE365_CONTACT_FIELDS.contains(&mapping.office365_field.as_str());
-        if !known {
-            out.push(
+        let checked = check_field_entry(mapping, &entry, out);
+        if checked.crm_name_plausible && mapping.direction.writes_crm() {
+            writers.crm_field(mapping, index, path, out);
+        }
+        if checked.office365_field_known && mapping.direction.writes_office365() {
+            writers.office365_field(mapping, index, path, out);
+        }
+    }
+}
+
+/// What the checks of one field map entry found usable, for the checks across entries.
+struct CheckedEntry {
+    office365_field_known: bool,
+    crm_name_plausible: bool,
+}
+
+/// One field map entry on its own: a known Office 365 field, a plausible CRM API name, and
+/// no lookup written from Office 365.
+fn check_field_entry(
+    mapping: &ContactFieldMap,
+    entry: &FieldPath,
+    out: &mut Vec<Finding>,
+) -> CheckedEntry {
+    let known = OFFICE365_CONTACT_FIELDS.contains(&mapping.office365_field.as_str());
+    if !known {
+        out.push(
+            Finding::error(
+                entry.key("office365Field"),
+                format!(
+                    "unknown Office 365 contact field {:?}",
+                    mapping.office365_field
+                ),
+            )
+            .hint(office365_field_hint(&mapping.office365_field)),
+        );
+    }
+    let plausible = is_crm_api_name(&mapping.crm_field);
+    if !plausible {
+        out.push(
+            Finding::error(entry.key("crmField"), format!("invalid CRM field name {:?}", mapping.crm_field))
+                .hint("use the Contacts field's API name (letters, digits and underscores, starting with a letter), e.g. First_Name"),
+        );
+    }
+    let direction = mapping.direction;
+    if plausible
+        && direction.writes_crm()
+        && CRM_LOOKUP_CONTACT_FIELDS.contains(&mapping.crm_field.as_str())
+    {
+        out.push(
+            Finding::error(
+                entry.key("crmField"),
+                format!(
+                    "CRM field {:?} is a lookup and cannot be written from Office 365 (direction: {})",
+                    mapping.crm_field,
+                    direction.as_str()
+                ),
+            )
+            .hint("a lookup holds a record reference, which a text from Office 365 cannot name; use direction: toOffice365"),
+        );
+    }
+    CheckedEntry {
+        office365_field_known: known,
+        crm_name_plausible: plausible,
+    }
+}
+
+/// The first field map entry writing each field, so a second one is refused with it.
+#[derive(Default)]
+struct Writers<'a> {
+    /// By lower-case CRM API name (CRM compares them ignoring case).
+    crm: HashMap<String, usize>,
+    office365: HashMap<&'a str, usize>,
+}
+
+impl<'a> Writers<'a> {
+    fn crm_field(
+        &mut self,
+        mapping: &ContactFieldMap,
+        index: usize,
+        path: &FieldPath,
+        out: &mut Vec<Finding>,
+    ) {
+        let key = mapping.crm_field.to_ascii_lowercase();
+        match self.crm.get(&key) {
+            Some(&first) => out.push(
                 Finding::error(
-                    entry.key("office365Field"),
+                    path.index(index).key("crmField"),
+                    format!("CRM field {:?} is written by two entries of contactsSync.fieldMap", mapping.crm_field),
+                )
+                .hint("a CRM field can take its value from one Office 365 field only; remove one entry or make it direction: toOffice365")
+                .related(path.index(first).key("crmField"), "first entry"),
+            ),
+            None => {
+                self.crm.insert(key, index);
+            }
+        }
+    }
+
+    fn office365_field(
+        &mut self,
+        mapping: &'a ContactFieldMap,
+        index: usize,
+        path: &FieldPath,
+        out: &mut Vec<Finding>,
+    ) {
+        match self.office365.get(mapping.office365_field.as_str()) {
+            Some(&first) => out.push(
+                Finding::error(
+                    path.index(index).key("office365Field"),
                     format!(
-                        "unknown Office 365 contact field {:?}",
+                        "Office 365 field {:?} is written by two entries of contactsSync.fieldMap",
                         mapping.office365_field
                     ),
                 )
-                .hint(office365_field_hint(&mapping.office365_field)),
-            );
-        }
-        let plausible = is_crm_api_name(&mapping.crm_field);
-        if !plausible {
-            out.push(
-                Finding::error(entry.key("crmField"), format!("invalid CRM field name {:?}", mapping.crm_field))
-                    .hint("use the Contacts field's API name (letters, digits and underscores, starting with a letter), e.g. First_Name"),
-            );
-        }
-        let direction = mapping.direction;
-        if plausible
-            && direction.writes_crm()
-            && CRM_LOOKUP_CONTACT_FIELDS.contains(&mapping.crm_field.as_str())
-        {
-            out.push(
-                Finding::error(
-                    entry.key("crmField"),
-                    format!(
-                        "CRM field {:?} is a lookup and cannot be written from Office 365 (direction: {})",
-                        mapping.crm_field,
-                        direction.as_str()
-                    ),
-                )
-                .hint("a lookup holds a record reference, which a text from Office 365 cannot name; use direction: toOffice365"),
-            );
-        }
-        if plausible && direction.writes_crm() {
-            let key = mapping.crm_field.to_ascii_lowercase();
-            match crm_written.get(&key) {
-                Some(&first) => out.push(
-                    Finding::error(
-                        entry.key("crmField"),
-                        format!("CRM field {:?} is written by two entries of contactsSync.fieldMap", mapping.crm_field),
-                    )
-                    .hint("a CRM field can take its value from one Office 365 field only; remove one entry or make it direction: toOffice365")
-                    .related(path.index(first).key("crmField"), "first entry"),
-                ),
-                None => {
-                    crm_written.insert(key, index);
-                }
-            }
-        }
-        if known && direction.writes_office365() {
-            match office365_written.get(mapping.office365_field.as_str()) {
-                Some(&first) => out.push(
-                    Finding::error(
-                        entry.key("office365Field"),
-                        format!(
-                            "Office 365 field {:?} is written by two entries of contactsSync.fieldMap",
-                            mapping.office365_field
-                        ),
-                    )
-                    .hint("an Office 365 field can take its value from one CRM field only; remove one entry or make it direction: toCrm")
-                    .related(path.index(first).key("office365Field"), "first entry"),
-                ),
-                None => {
-                    office365_written.insert(&mapping.office365_field, index);
-                }
+                .hint("an Office 365 field can take its value from one CRM field only; remove one entry or make it direction: toCrm")
+                .related(path.index(first).key("office365Field"), "first entry"),
+            ),
+            None => {
+                self.office365.insert(&mapping.office365_field, index);
             }
         }
     }
