@@ -196,8 +196,8 @@ pub struct NewModule {
 pub fn create_module(conn: &Connection, new: NewModule) -> rusqlite::Result<ModuleRow> {
     let now = now_ms();
     let id = next_id(conn)?;
-    let module_name = match new.module_name {
-        Some(n) => n,
+    let module_name = match &new.module_name {
+        Some(n) => n.clone(),
         None => {
             let customs: i64 = conn.query_row(
                 "SELECT COUNT(*) FROM crm_modules WHERE generated_type = 'custom'",
@@ -234,6 +234,15 @@ pub fn create_module(conn: &Connection, new: NewModule) -> rusqlite::Result<Modu
             now
         ],
     )?;
+    add_permissions(conn, &new, &module_name)?;
+    let module = module_by_id(conn, &id)?.expect("module just inserted");
+    add_system_fields(conn, &module, new.custom)?;
+    Ok(module)
+}
+
+/// The module's View/Create/Edit/Delete permissions in every profile: on for the
+/// Administrator and the profiles `new.profiles` names (every profile when it names none).
+fn add_permissions(conn: &Connection, new: &NewModule, module_name: &str) -> rusqlite::Result<()> {
     let admin_id = profile_id_by_name(conn, ADMIN_PROFILE)?;
     let profiles: Vec<String> = {
         let mut stmt = conn.prepare("SELECT id FROM crm_profiles")?;
@@ -248,7 +257,7 @@ pub fn create_module(conn: &Connection, new: NewModule) -> rusqlite::Result<Modu
                 perm_id,
                 new.api_name,
                 action,
-                permission_name(action, &module_name)
+                permission_name(action, module_name)
             ],
         )?;
         for profile in &profiles {
@@ -264,7 +273,11 @@ pub fn create_module(conn: &Connection, new: NewModule) -> rusqlite::Result<Modu
             )?;
         }
     }
-    let module = module_by_id(conn, &id)?.expect("module just inserted");
+    Ok(())
+}
+
+/// The Owner field every module has, and the mandatory Name of a custom module.
+fn add_system_fields(conn: &Connection, module: &ModuleRow, custom: bool) -> rusqlite::Result<()> {
     let owner_label = format!("{} Owner", module.singular_label);
     let mut system = vec![NewField::system(
         "Owner",
@@ -272,7 +285,7 @@ pub fn create_module(conn: &Connection, new: NewModule) -> rusqlite::Result<Modu
         "ownerlookup",
         false,
     )];
-    if new.custom {
+    if custom {
         let name_label = format!("{} Name", module.singular_label);
         system.push(NewField {
             mandatory: true,
@@ -280,9 +293,9 @@ pub fn create_module(conn: &Connection, new: NewModule) -> rusqlite::Result<Modu
         });
     }
     for field in system {
-        insert_field(conn, &module, field)?;
+        insert_field(conn, module, field)?;
     }
-    Ok(module)
+    Ok(())
 }
 
 /// Adds the read-only audit fields every module ends with.

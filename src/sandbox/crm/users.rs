@@ -443,103 +443,9 @@ async fn update(
         Ok(u) => u,
         Err(response) => return Ok(*response),
     };
-    let p = "$.users[0]";
-    let result = state.store.with(|c| -> Result<String, CrmError> {
-        let id = match path_id {
-            Some(id) => id,
-            None => opt_ref_id(&user, "id", p)?
-                .ok_or_else(|| CrmError::mandatory_missing("id", &format!("{p}.id")))?,
-        };
-        let row = c
-            .query_row(
-                "SELECT status, email, extra FROM crm_users WHERE id = ?1",
-                params![id],
-                |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                    ))
-                },
-            )
-            .optional()?
-            .ok_or_else(|| CrmError::invalid_data("id", &format!("{p}.id")))?;
-        let (status, email, extra) = row;
-        let new_status = match opt_str(&user, "status", p)? {
-            None => None,
-            Some("active") => Some("active"),
-            Some("inactive") | Some("disabled") => Some("inactive"),
-            Some(_) => return Err(CrmError::invalid_data("status", &format!("{p}.status"))),
-        };
-        if status != "active" && new_status != Some("active") {
-            let mut e = CrmError::invalid_data("id", &format!("{p}.id"));
-            e.message = "a deactivated user cannot be updated".into();
-            return Err(e);
-        }
-        let primary = super::org::load(c)?
-            .and_then(|o| o["primary_email"].as_str().map(str::to_string))
-            .unwrap_or_default();
-        if new_status == Some("inactive") && email.eq_ignore_ascii_case(&primary) {
-            let mut e = CrmError::invalid_data("status", &format!("{p}.status"));
-            e.message = "the primary contact cannot be deactivated".into();
-            return Err(e);
-        }
-        let mut sets: Vec<(&str, Value)> = Vec::new();
-        if let Some(s) = new_status {
-            sets.push(("status", json!(s)));
-        }
-        if let Some(first) = opt_str(&user, "first_name", p)? {
-            sets.push(("first_name", json!(first)));
-        }
-        if let Some(last) = opt_str(&user, "last_name", p)? {
-            if last.trim().is_empty() {
-                return Err(CrmError::mandatory_missing(
-                    "last_name",
-                    &format!("{p}.last_name"),
-                ));
-            }
-            sets.push(("last_name", json!(last)));
-        }
-        if let Some(role) = opt_ref_id(&user, "role", p)? {
-            if !exists(c, "crm_roles", &role)? {
-                return Err(CrmError::invalid_data("role", &format!("{p}.role")));
-            }
-            sets.push(("role_id", json!(role)));
-        }
-        if let Some(profile) = opt_ref_id(&user, "profile", p)? {
-            if !exists(c, "crm_profiles", &profile)? {
-                return Err(CrmError::invalid_data("profile", &format!("{p}.profile")));
-            }
-            sets.push(("profile_id", json!(profile)));
-        }
-        if let Some(manager) = opt_ref_id(&user, "Reporting_To", p)? {
-            if !exists(c, "crm_users", &manager)? {
-                return Err(CrmError::invalid_data(
-                    "Reporting_To",
-                    &format!("{p}.Reporting_To"),
-                ));
-            }
-            sets.push(("reporting_to", json!(manager)));
-        }
-        let mut extra: Map<String, Value> = serde_json::from_str(&extra).unwrap_or_default();
-        for key in ["phone", "mobile", "time_zone", "country", "city"] {
-            if let Some(v) = opt_str(&user, key, p)? {
-                extra.insert(key.into(), json!(v));
-            }
-        }
-        extra.insert("modified_by".into(), json!(caller.user_id));
-        for (column, value) in sets {
-            c.execute(
-                &format!("UPDATE crm_users SET {column} = ?2 WHERE id = ?1"),
-                params![id, value.as_str()],
-            )?;
-        }
-        c.execute(
-            "UPDATE crm_users SET extra = ?2, modified_ms = ?3 WHERE id = ?1",
-            params![id, Value::Object(extra).to_string(), now_ms()],
-        )?;
-        Ok(id)
-    });
+    let result = state
+        .store
+        .with(|c| apply_update(c, &user, path_id, &caller.user_id));
     Ok(match result {
         Ok(id) => respond::json(
             StatusCode::OK,
@@ -548,4 +454,124 @@ async fn update(
         Err(e) if e.status == StatusCode::BAD_REQUEST => e.wrapped("users"),
         Err(e) => axum::response::IntoResponse::into_response(e),
     })
+}
+
+/// Applies one `PUT /users` item to the user the path or the item's `id` names; the user's
+/// id, or why the change is refused.
+fn apply_update(
+    c: &Connection,
+    user: &Map<String, Value>,
+    path_id: Option<String>,
+    caller_id: &str,
+) -> Result<String, CrmError> {
+    let p = "$.users[0]";
+    let id = match path_id {
+        Some(id) => id,
+        None => opt_ref_id(user, "id", p)?
+            .ok_or_else(|| CrmError::mandatory_missing("id", &format!("{p}.id")))?,
+    };
+    let (status, email, extra) = c
+        .query_row(
+            "SELECT status, email, extra FROM crm_users WHERE id = ?1",
+            params![id],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            },
+        )
+        .optional()?
+        .ok_or_else(|| CrmError::invalid_data("id", &format!("{p}.id")))?;
+    let new_status = status_change(c, user, &status, &email)?;
+    let sets = column_changes(c, user, new_status)?;
+    let mut extra: Map<String, Value> = serde_json::from_str(&extra).unwrap_or_default();
+    for key in ["phone", "mobile", "time_zone", "country", "city"] {
+        if let Some(v) = opt_str(user, key, p)? {
+            extra.insert(key.into(), json!(v));
+        }
+    }
+    extra.insert("modified_by".into(), json!(caller_id));
+    for (column, value) in sets {
+        c.execute(
+            &format!("UPDATE crm_users SET {column} = ?2 WHERE id = ?1"),
+            params![id, value.as_str()],
+        )?;
+    }
+    c.execute(
+        "UPDATE crm_users SET extra = ?2, modified_ms = ?3 WHERE id = ?1",
+        params![id, Value::Object(extra).to_string(), now_ms()],
+    )?;
+    Ok(id)
+}
+
+/// The status an update asks for (`disabled` is Zoho's other word for `inactive`). Only
+/// reactivation may touch a deactivated user, and the org's primary contact stays active.
+fn status_change(
+    c: &Connection,
+    user: &Map<String, Value>,
+    status: &str,
+    email: &str,
+) -> Result<Option<&'static str>, CrmError> {
+    let p = "$.users[0]";
+    let new_status = match opt_str(user, "status", p)? {
+        None => None,
+        Some("active") => Some("active"),
+        Some("inactive") | Some("disabled") => Some("inactive"),
+        Some(_) => return Err(CrmError::invalid_data("status", &format!("{p}.status"))),
+    };
+    if status != "active" && new_status != Some("active") {
+        let mut e = CrmError::invalid_data("id", &format!("{p}.id"));
+        e.message = "a deactivated user cannot be updated".into();
+        return Err(e);
+    }
+    let primary = super::org::load(c)?
+        .and_then(|o| o["primary_email"].as_str().map(str::to_string))
+        .unwrap_or_default();
+    if new_status == Some("inactive") && email.eq_ignore_ascii_case(&primary) {
+        let mut e = CrmError::invalid_data("status", &format!("{p}.status"));
+        e.message = "the primary contact cannot be deactivated".into();
+        return Err(e);
+    }
+    Ok(new_status)
+}
+
+/// The `crm_users` columns an update sets, each checked: a non-blank last name, and a role,
+/// profile and manager that exist.
+fn column_changes(
+    c: &Connection,
+    user: &Map<String, Value>,
+    new_status: Option<&str>,
+) -> Result<Vec<(&'static str, Value)>, CrmError> {
+    let p = "$.users[0]";
+    let mut sets: Vec<(&str, Value)> = Vec::new();
+    if let Some(s) = new_status {
+        sets.push(("status", json!(s)));
+    }
+    if let Some(first) = opt_str(user, "first_name", p)? {
+        sets.push(("first_name", json!(first)));
+    }
+    if let Some(last) = opt_str(user, "last_name", p)? {
+        if last.trim().is_empty() {
+            return Err(CrmError::mandatory_missing(
+                "last_name",
+                &format!("{p}.last_name"),
+            ));
+        }
+        sets.push(("last_name", json!(last)));
+    }
+    for (key, table, column) in [
+        ("role", "crm_roles", "role_id"),
+        ("profile", "crm_profiles", "profile_id"),
+        ("Reporting_To", "crm_users", "reporting_to"),
+    ] {
+        if let Some(id) = opt_ref_id(user, key, p)? {
+            if !exists(c, table, &id)? {
+                return Err(CrmError::invalid_data(key, &format!("{p}.{key}")));
+            }
+            sets.push((column, json!(id)));
+        }
+    }
+    Ok(sets)
 }

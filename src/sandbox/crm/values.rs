@@ -123,20 +123,7 @@ fn normalize_value(
             .as_bool()
             .map(Value::Bool)
             .ok_or_else(|| wrong("boolean")),
-        "date" => {
-            let s = value.as_str().ok_or_else(|| wrong("date"))?;
-            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map_err(|_| CrmError::invalid_data(api, path))?;
-            Ok(Value::String(s.to_string()))
-        }
-        "datetime" => {
-            let s = value.as_str().ok_or_else(|| wrong("datetime"))?;
-            let parsed = chrono::DateTime::parse_from_rfc3339(s)
-                .map_err(|_| CrmError::invalid_data(api, path))?;
-            Ok(Value::String(
-                parsed.format("%Y-%m-%dT%H:%M:%S%:z").to_string(),
-            ))
-        }
+        "date" | "datetime" => time_value(field, value, path),
         "multiselectpicklist" => {
             let items = value.as_array().ok_or_else(|| wrong("jsonarray"))?;
             if items.iter().any(|i| !i.is_string()) {
@@ -144,25 +131,54 @@ fn normalize_value(
             }
             Ok(Value::Array(items.clone()))
         }
-        "lookup" => {
-            let id = reference_id(value).ok_or_else(|| wrong("jsonobject"))?;
-            if check_references {
-                let target = field.lookup_module.as_deref().unwrap_or_default();
-                if !record_exists(conn, target, &id)? {
-                    return Err(CrmError::invalid_data(api, path));
-                }
-            }
-            Ok(json!({ "id": id }))
-        }
-        "ownerlookup" => {
-            let id = reference_id(value).ok_or_else(|| wrong("jsonobject"))?;
-            if check_references && user_name(conn, &id)?.is_none() {
-                return Err(CrmError::invalid_data(api, path));
-            }
-            Ok(json!({ "id": id }))
-        }
+        "lookup" | "ownerlookup" => reference_value(conn, field, value, path, check_references),
         _ => Ok(value.clone()),
     }
+}
+
+/// A `date` (`yyyy-MM-dd`, kept as written) or a `datetime` (RFC 3339, answered with
+/// second precision and its offset).
+fn time_value(field: &FieldRow, value: &Value, path: &str) -> Result<Value, CrmError> {
+    let api = field.api_name.as_str();
+    let ty = field.data_type.as_str();
+    let s = value
+        .as_str()
+        .ok_or_else(|| CrmError::expected_type(api, path, ty))?;
+    if ty == "date" {
+        chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map_err(|_| CrmError::invalid_data(api, path))?;
+        return Ok(Value::String(s.to_string()));
+    }
+    let parsed =
+        chrono::DateTime::parse_from_rfc3339(s).map_err(|_| CrmError::invalid_data(api, path))?;
+    Ok(Value::String(
+        parsed.format("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+    ))
+}
+
+/// A `lookup` (to a record of the field's module) or `ownerlookup` (to a user) as
+/// `{"id": ...}`; with `check_references`, the record or user must exist.
+fn reference_value(
+    conn: &Connection,
+    field: &FieldRow,
+    value: &Value,
+    path: &str,
+    check_references: bool,
+) -> Result<Value, CrmError> {
+    let api = field.api_name.as_str();
+    let id = reference_id(value).ok_or_else(|| CrmError::expected_type(api, path, "jsonobject"))?;
+    if check_references {
+        let exists = if field.data_type == "ownerlookup" {
+            user_name(conn, &id)?.is_some()
+        } else {
+            let target = field.lookup_module.as_deref().unwrap_or_default();
+            record_exists(conn, target, &id)?
+        };
+        if !exists {
+            return Err(CrmError::invalid_data(api, path));
+        }
+    }
+    Ok(json!({ "id": id }))
 }
 
 /// The id of a lookup value: `{"id": "..."}` or a bare id.
