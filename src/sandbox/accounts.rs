@@ -6,6 +6,8 @@
 //! client with `{"error":"invalid_client"}`) rather than a 4xx status. (unconfirmed: widely
 //! reported by client authors; Zoho's pages show only the success body.)
 
+use std::time::Duration;
+
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -235,60 +237,14 @@ pub async fn token(
     let Some(refresh) = param(&params, "refresh_token") else {
         return oauth_error("invalid_request");
     };
-    let now = chrono::Utc::now().timestamp_millis();
+    let grant = RefreshGrant {
+        client_id,
+        client_secret,
+        refresh,
+    };
     let ttl = state.config.token_ttl;
     let limit = state.config.token_requests_per_10_min;
-    let issued = state
-        .store
-        .with(|c| -> rusqlite::Result<Result<(String, String), &str>> {
-            let secret: Option<String> = c
-                .query_row(
-                    "SELECT client_secret FROM oauth_clients WHERE client_id = ?1",
-                    params![client_id],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if secret.as_deref() != Some(client_secret) {
-                return Ok(Err("invalid_client"));
-            }
-            let grant: Option<(String, String)> = c
-                .query_row(
-                    "SELECT user_email, scopes FROM refresh_tokens
-                 WHERE token = ?1 AND client_id = ?2 AND revoked = 0",
-                    params![refresh, client_id],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            let Some((user, scopes)) = grant else {
-                return Ok(Err("invalid_code"));
-            };
-            if let Some(limit) = limit {
-                let recent: i64 = c.query_row(
-                    "SELECT COUNT(*) FROM access_tokens
-                 WHERE refresh_token = ?1 AND issued_at_ms > ?2",
-                    params![refresh, now - 10 * 60 * 1000],
-                    |r| r.get(0),
-                )?;
-                if recent >= i64::from(limit) {
-                    return Ok(Err("Access Denied"));
-                }
-            }
-            let token = random_token();
-            c.execute(
-                "INSERT INTO access_tokens(token, refresh_token, client_id, user_email, scopes,
-                expires_at_ms, issued_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    token,
-                    refresh,
-                    client_id,
-                    user,
-                    scopes,
-                    now + ttl.as_millis() as i64,
-                    now
-                ],
-            )?;
-            Ok(Ok((token, scopes)))
-        });
+    let issued = state.store.with(|c| grant.issue(c, ttl, limit));
     match issued {
         Ok(Ok((token, scopes))) => Json(json!({
             "access_token": token,
@@ -314,6 +270,75 @@ pub async fn token(
             (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({ "error": "server_error" })))
                 .into_response()
         }
+    }
+}
+
+/// A refresh-token grant as `POST /oauth/v2/token` received it.
+struct RefreshGrant<'a> {
+    client_id: &'a str,
+    client_secret: &'a str,
+    refresh: &'a str,
+}
+
+impl RefreshGrant<'_> {
+    /// Issues an access token with the grant's scopes, or names Zoho's error code: a wrong
+    /// client or secret, an unknown or revoked refresh token, or more than `limit` tokens from
+    /// this refresh token in ten minutes.
+    fn issue(
+        &self,
+        c: &Connection,
+        ttl: Duration,
+        limit: Option<u32>,
+    ) -> rusqlite::Result<Result<(String, String), &'static str>> {
+        let (client_id, refresh) = (self.client_id, self.refresh);
+        let now = chrono::Utc::now().timestamp_millis();
+        let secret: Option<String> = c
+            .query_row(
+                "SELECT client_secret FROM oauth_clients WHERE client_id = ?1",
+                params![client_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if secret.as_deref() != Some(self.client_secret) {
+            return Ok(Err("invalid_client"));
+        }
+        let grant: Option<(String, String)> = c
+            .query_row(
+                "SELECT user_email, scopes FROM refresh_tokens
+                 WHERE token = ?1 AND client_id = ?2 AND revoked = 0",
+                params![refresh, client_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((user, scopes)) = grant else {
+            return Ok(Err("invalid_code"));
+        };
+        if let Some(limit) = limit {
+            let recent: i64 = c.query_row(
+                "SELECT COUNT(*) FROM access_tokens
+                 WHERE refresh_token = ?1 AND issued_at_ms > ?2",
+                params![refresh, now - 10 * 60 * 1000],
+                |r| r.get(0),
+            )?;
+            if recent >= i64::from(limit) {
+                return Ok(Err("Access Denied"));
+            }
+        }
+        let token = random_token();
+        c.execute(
+            "INSERT INTO access_tokens(token, refresh_token, client_id, user_email, scopes,
+                expires_at_ms, issued_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                token,
+                refresh,
+                client_id,
+                user,
+                scopes,
+                now + ttl.as_millis() as i64,
+                now
+            ],
+        )?;
+        Ok(Ok((token, scopes)))
     }
 }
 

@@ -382,24 +382,7 @@ fn check_type(name: &str, ty: Ty, value: Value) -> Result<Value, GraphError> {
             }
             true
         }
-        Ty::DateTimeTz => {
-            let dt = value.get("dateTime").and_then(Value::as_str);
-            let tz = value.get("timeZone").and_then(Value::as_str);
-            match (dt.and_then(parse_time), tz) {
-                (Some(_), Some(tz)) if super::zones::resolve(tz).is_none() => {
-                    return Err(super::zones::unsupported(tz));
-                }
-                (Some(t), Some(tz)) => {
-                    return Ok(json!({"dateTime": graph_local(t), "timeZone": tz}));
-                }
-                _ => {
-                    return Err(GraphError::bad_request(format!(
-                        "Invalid value for property '{name}': {{\"dateTime\": \
-                         \"yyyy-MM-ddTHH:mm:ss\", \"timeZone\": \"...\"}} expected."
-                    )));
-                }
-            }
-        }
+        Ty::DateTimeTz => return date_time_tz(name, &value),
     };
     if ok {
         Ok(value)
@@ -413,6 +396,24 @@ fn check_type(name: &str, ty: Ty, value: Value) -> Result<Value, GraphError> {
         }))
     }
 }
+
+/// A `dateTimeTimeZone` in Graph's spelling of its time, in a zone the sandbox knows.
+fn date_time_tz(name: &str, value: &Value) -> Result<Value, GraphError> {
+    let dt = value.get("dateTime").and_then(Value::as_str);
+    let tz = value.get("timeZone").and_then(Value::as_str);
+    match (dt.and_then(parse_time), tz) {
+        (Some(_), Some(tz)) if super::zones::resolve(tz).is_none() => {
+            Err(super::zones::unsupported(tz))
+        }
+        (Some(t), Some(tz)) => Ok(json!({"dateTime": graph_local(t), "timeZone": tz})),
+        _ => Err(GraphError::bad_request(format!(
+            "Invalid value for property '{name}': {DATE_TIME_TZ_FORM} expected."
+        ))),
+    }
+}
+
+/// How an invalid `dateTimeTimeZone` is described in Graph's error.
+const DATE_TIME_TZ_FORM: &str = r#"{"dateTime": "yyyy-MM-ddTHH:mm:ss", "timeZone": "..."}"#;
 
 /// Graph's spelling of a `dateTimeTimeZone` time, e.g. `2026-01-05T10:00:00.0000000`.
 pub fn graph_local(t: NaiveDateTime) -> String {
