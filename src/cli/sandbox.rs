@@ -41,7 +41,7 @@ pub struct ServeArgs {
     #[arg(long)]
     pub seed: Option<PathBuf>,
     /// Zoho CRM edition, which sets the concurrency and credit limits.
-    #[arg(long, default_value = "enterprise", value_parser = parse_edition)]
+    #[arg(long, default_value = "enterprise")]
     pub edition: Edition,
     /// Lifetime of issued access tokens, in seconds.
     #[arg(long, default_value_t = 3600)]
@@ -53,7 +53,7 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 0.0)]
     pub fault_rate: f64,
     /// Kinds of injected faults; `lost` carries the call out, then drops the answer.
-    #[arg(long, value_delimiter = ',', default_value = "500,429,reset,timeout", value_parser = parse_fault_kind)]
+    #[arg(long, value_delimiter = ',', default_value = "500,429,reset,timeout")]
     pub fault_kinds: Vec<FaultKind>,
     /// Override the edition's CRM credits per rolling 24 hours.
     #[arg(long)]
@@ -69,16 +69,16 @@ pub struct ServeArgs {
     /// rolling window, as CALLS/SECONDS; the call past it locks that API for that user.
     /// Default: the seed's `projects_throttle`, else 100/120 (what Zoho was seen to allow).
     /// The same as `--projects-rate-limit` given to `sandbox serve`; this one wins.
-    #[arg(long, value_name = "CALLS/SECONDS", value_parser = parse_rate_limit)]
+    #[arg(long, value_name = "CALLS/SECONDS")]
     pub projects_throttle: Option<RateLimit>,
     /// Zoho Projects throttle: seconds a throttled API stays locked; every call during the
     /// lock starts it again. Default: the seed's `projects_throttle`, else 1200.
-    #[arg(long, value_name = "SECONDS", value_parser = parse_lockout)]
+    #[arg(long, value_name = "SECONDS", value_parser = projects_throttle::parse_seconds)]
     pub projects_lockout_secs: Option<Duration>,
     /// Zoho Projects throttle: how a refused call is answered: 400
     /// URL_ROLLING_THROTTLES_LIMIT_EXCEEDED (what Zoho was seen to do) or 429 with Retry-After
     /// (what Zoho documents). Default: the seed's `projects_throttle`, else 400.
-    #[arg(long, value_name = "400|429", value_parser = parse_throttle_form)]
+    #[arg(long, value_name = "400|429")]
     pub projects_throttle_status: Option<ThrottleForm>,
     /// Serve Projects as a portal without V3 rules: every /api/v3 path answers 400
     /// URL_RULE_NOT_CONFIGURED, so only the legacy /restapi API works.
@@ -132,28 +132,6 @@ pub struct GenerateArgs {
     pub out: Option<PathBuf>,
 }
 
-fn parse_edition(s: &str) -> Result<Edition, String> {
-    s.parse()
-}
-
-fn parse_fault_kind(s: &str) -> Result<FaultKind, String> {
-    s.parse()
-}
-
-fn parse_rate_limit(s: &str) -> Result<RateLimit, String> {
-    s.parse()
-        .map_err(|e: projects_throttle::ThrottleConfigError| e.to_string())
-}
-
-fn parse_lockout(s: &str) -> Result<Duration, String> {
-    projects_throttle::parse_seconds(s).map_err(|e| e.to_string())
-}
-
-fn parse_throttle_form(s: &str) -> Result<ThrottleForm, String> {
-    s.parse()
-        .map_err(|e: projects_throttle::ThrottleConfigError| e.to_string())
-}
-
 /// The Projects throttle `serve` enforces: each flag given wins over the seed's
 /// `projects_throttle` block, which wins over Zoho's observed limits.
 fn projects_throttle(args: &ServeArgs, seed: &Seed) -> ProjectsThrottle {
@@ -186,7 +164,9 @@ pub async fn run(
                 && let Some(limit) = rate_limit
             {
                 serve_args.projects_throttle = Some(
-                    parse_rate_limit(&limit).map_err(|e| anyhow!("--projects-rate-limit: {e}"))?,
+                    limit
+                        .parse::<RateLimit>()
+                        .map_err(|e| anyhow!("--projects-rate-limit: {e}"))?,
                 );
             }
             let db = serve_args
@@ -215,9 +195,32 @@ async fn serve(args: ServeArgs, db: PathBuf) -> anyhow::Result<()> {
             .with_context(|| format!("cannot create {}", folder.display()))?;
     }
     let throttle = projects_throttle(&args, &seed);
-    let config = SandboxConfig {
+    let handle = Sandbox::start(sandbox_config(args, db.clone(), seed, throttle)).await?;
+    let store = crate::sandbox::store::Store::open(Some(&db))
+        .with_context(|| format!("cannot read {}", db.display()))?;
+    let clients = crate::sandbox::accounts::clients(&store)?;
+    let graph_apps = store.with(|c| crate::sandbox::graph::db::apps(c))?;
+    drop(store);
+    print_endpoints(&handle.url, &db, &throttle);
+    print_credentials(&clients, &graph_apps);
+    println!("Press Ctrl-C to stop.");
+    tokio::signal::ctrl_c()
+        .await
+        .context("cannot listen for Ctrl-C")?;
+    handle.stop().await;
+    Ok(())
+}
+
+/// The sandbox `serve` starts: the flags, over `seed` in the database `db`.
+fn sandbox_config(
+    args: ServeArgs,
+    db: PathBuf,
+    seed: Seed,
+    throttle: ProjectsThrottle,
+) -> SandboxConfig {
+    SandboxConfig {
         listen: args.listen,
-        db: Some(db.clone()),
+        db: Some(db),
         seed: Some(seed),
         edition: args.edition,
         token_ttl: Duration::from_secs(args.token_ttl),
@@ -237,17 +240,13 @@ async fn serve(args: ServeArgs, db: PathBuf) -> anyhow::Result<()> {
         projects_throttle: Some(throttle),
         deviations: crate::sandbox::deviations::Deviations {
             projects_legacy_only: args.projects_legacy_only,
-            shape: args.deviate_shape.clone(),
+            shape: args.deviate_shape,
         },
         ..SandboxConfig::default()
-    };
-    let handle = Sandbox::start(config).await?;
-    let store = crate::sandbox::store::Store::open(Some(&db))
-        .with_context(|| format!("cannot read {}", db.display()))?;
-    let clients = crate::sandbox::accounts::clients(&store)?;
-    let graph_apps = store.with(|c| crate::sandbox::graph::db::apps(c))?;
-    drop(store);
-    let url = &handle.url;
+    }
+}
+
+fn print_endpoints(url: &str, db: &Path, throttle: &ProjectsThrottle) {
     println!(
         "projectlink sandbox serving {url} (database {})",
         db.display()
@@ -263,8 +262,16 @@ async fn serve(args: ServeArgs, db: PathBuf) -> anyhow::Result<()> {
         u16::from(throttle.form)
     );
     println!("  Graph:    {url}/graph/v1.0  (tokens: {url}/login/{{tenant}}/oauth2/v2.0/token)");
+}
+
+/// The seeded OAuth clients and Graph apps: demo credentials that only open this sandbox,
+/// printed so a local run can be configured without reading the database.
+fn print_credentials(
+    clients: &[crate::sandbox::accounts::ClientGrants],
+    graph_apps: &[crate::sandbox::graph::db::AppListing],
+) {
     println!("OAuth clients (sandbox-only demo credentials):");
-    for client in &clients {
+    for client in clients {
         println!("  client_id:     {}", client.client_id);
         println!("  client_secret: {}", client.client_secret);
         for (token, user) in &client.grants {
@@ -273,19 +280,13 @@ async fn serve(args: ServeArgs, db: PathBuf) -> anyhow::Result<()> {
     }
     if !graph_apps.is_empty() {
         println!("Graph app registrations (sandbox-only demo credentials):");
-        for (tenant, client_id, secret, roles) in &graph_apps {
+        for (tenant, client_id, secret, roles) in graph_apps {
             println!(
                 "  tenant {tenant}  client_id {client_id}  client_secret {secret}  roles {}",
                 roles.join(",")
             );
         }
     }
-    println!("Press Ctrl-C to stop.");
-    tokio::signal::ctrl_c()
-        .await
-        .context("cannot listen for Ctrl-C")?;
-    handle.stop().await;
-    Ok(())
 }
 
 fn write_generated(args: GenerateArgs) -> anyhow::Result<()> {

@@ -39,8 +39,19 @@ pub enum Edition {
     Ultimate,
 }
 
+/// A `--edition` or `--fault-kinds` value the sandbox does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingError {
+    #[error(
+        "unknown edition {0:?} (expected free, standard, professional, enterprise or ultimate)"
+    )]
+    Edition(String),
+    #[error("unknown fault kind {0:?} (expected 500, 429, reset, timeout or lost)")]
+    FaultKind(String),
+}
+
 impl FromStr for Edition {
-    type Err = String;
+    type Err = SettingError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.to_ascii_lowercase().as_str() {
             "free" => Ok(Edition::Free),
@@ -48,9 +59,7 @@ impl FromStr for Edition {
             "professional" => Ok(Edition::Professional),
             "enterprise" => Ok(Edition::Enterprise),
             "ultimate" => Ok(Edition::Ultimate),
-            other => Err(format!(
-                "unknown edition {other:?} (expected free, standard, professional, enterprise or ultimate)"
-            )),
+            other => Err(SettingError::Edition(other.to_string())),
         }
     }
 }
@@ -99,7 +108,7 @@ pub enum FaultKind {
 }
 
 impl FromStr for FaultKind {
-    type Err = String;
+    type Err = SettingError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim() {
             "500" => Ok(FaultKind::ServerError),
@@ -107,9 +116,7 @@ impl FromStr for FaultKind {
             "reset" => Ok(FaultKind::Reset),
             "timeout" => Ok(FaultKind::Timeout),
             "lost" => Ok(FaultKind::Lost),
-            other => Err(format!(
-                "unknown fault kind {other:?} (expected 500, 429, reset, timeout or lost)"
-            )),
+            other => Err(SettingError::FaultKind(other.to_string())),
         }
     }
 }

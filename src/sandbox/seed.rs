@@ -330,8 +330,8 @@ pub enum LoadError {
     #[error(transparent)]
     Crm(#[from] super::crm::load::LoadError),
     /// The Projects portals' loader words its own reason.
-    #[error("{0}")]
-    Projects(String),
+    #[error(transparent)]
+    Projects(#[from] super::projects::seed::SeedError),
     #[error(transparent)]
     Graph(#[from] super::graph::seed::LoadError),
 }
@@ -348,7 +348,7 @@ pub fn load_if_empty(store: &Store, seed: &Seed) -> Result<(), LoadError> {
         let tx = conn.transaction()?;
         super::crm::load::load(&tx, seed)?;
         super::accounts::load_clients(&tx, &seed.oauth_clients)?;
-        super::projects::seed::load(&tx, &seed.portals).map_err(LoadError::Projects)?;
+        super::projects::seed::load(&tx, &seed.portals)?;
         super::graph::seed::load(&tx, &seed.tenants)?;
         tx.commit()?;
         Ok(())

@@ -171,7 +171,7 @@ impl FieldType {
 
     /// The value as stored and answered, or why it does not fit the type. Dates are
     /// `MM-dd-yyyy` on the wire; `iso_dates` also accepts `yyyy-MM-dd` (the seed's form).
-    pub fn normalize(self, value: &str, iso_dates: bool) -> Result<String, String> {
+    pub fn normalize(self, value: &str, iso_dates: bool) -> Result<String, ValueError> {
         let value = value.trim();
         if value.is_empty() {
             return Ok(String::new());
@@ -187,7 +187,7 @@ impl FieldType {
                 return match value.to_ascii_lowercase().as_str() {
                     "true" => Ok("true".into()),
                     "false" => Ok("false".into()),
-                    _ => Err("expected true or false".into()),
+                    _ => Err(ValueError::Boolean),
                 };
             }
             FieldType::Date => {
@@ -197,15 +197,27 @@ impl FieldType {
                 if iso_dates && let Ok(d) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
                     return Ok(super::params::format_date(d));
                 }
-                return Err("expected a date MM-dd-yyyy".into());
+                return Err(ValueError::Date);
             }
         };
         if ok {
             Ok(value.to_string())
         } else {
-            Err(format!("expected a {} value", self.wire_name()))
+            Err(ValueError::Type(self.wire_name()))
         }
     }
+}
+
+/// Why a custom field value does not fit its field's type (the API's wording).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValueError {
+    #[error("expected true or false")]
+    Boolean,
+    #[error("expected a date MM-dd-yyyy")]
+    Date,
+    /// A number, decimal or email that does not parse; holds the type's wire name.
+    #[error("expected a {0} value")]
+    Type(&'static str),
 }
 
 #[cfg(test)]

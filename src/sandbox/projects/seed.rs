@@ -177,9 +177,10 @@ pub struct ProjectClientSeed {
     pub primary: bool,
 }
 
-/// Why a seed could not be loaded.
+/// Why the Projects part of a seed could not be loaded.
 #[derive(Debug, thiserror::Error)]
-enum SeedError {
+pub enum SeedError {
+    /// The seed breaks an invariant the API keeps; the message names the item at fault.
     #[error("{0}")]
     Invalid(String),
     #[error("database error: {0}")]
@@ -195,7 +196,7 @@ fn invalid<T>(message: String) -> SeedResult<T> {
 /// Loads `portals` into the Projects tables, all or nothing. Errors name the portal and the
 /// item, e.g. `portals[0] (Acme Delivery): project "X": owner bob@acme.com is not an active
 /// user of the portal`.
-pub fn load(conn: &Connection, portals: &[PortalSeed]) -> Result<(), String> {
+pub fn load(conn: &Connection, portals: &[PortalSeed]) -> SeedResult<()> {
     db::atomically(conn, |conn| {
         for (i, portal) in portals.iter().enumerate() {
             load_portal(conn, portal).map_err(|e| match e {
@@ -207,7 +208,6 @@ pub fn load(conn: &Connection, portals: &[PortalSeed]) -> Result<(), String> {
         }
         Ok(())
     })
-    .map_err(|e: SeedError| e.to_string())
 }
 
 fn load_portal(conn: &Connection, seed: &PortalSeed) -> SeedResult<()> {
@@ -226,29 +226,63 @@ fn load_portal(conn: &Connection, seed: &PortalSeed) -> SeedResult<()> {
         .unwrap_or_else(|| name_from_email(&seed.owner));
     let portal = db::insert_portal(conn, name, &seed.plan, &seed.owner, &owner_name)?;
     let portal_id = portal.id;
-
     for user in &seed.users {
-        check_email(&user.email, "user")?;
-        if db::member_by_email(conn, portal_id, &user.email)?.is_some() {
-            return invalid(format!("user {} is listed twice", user.email));
-        }
-        let name = user
-            .name
-            .clone()
-            .unwrap_or_else(|| name_from_email(&user.email));
-        db::insert_member(
-            conn,
-            portal_id,
-            &user.email,
-            &name,
-            user.role,
-            user.active,
-            false,
-        )?;
+        load_user(conn, portal_id, user)?;
     }
+    let fields = load_custom_fields(conn, portal_id, &seed.custom_fields)?;
+    for t in &seed.templates {
+        load_template(conn, portal_id, &fields, t)
+            .map_err(|e| context(e, &format!("template {:?}", t.name)))?;
+    }
+    // Client users name projects, which are loaded after the clients.
+    let mut client_user_projects: Vec<(i64, &str, &Vec<String>)> = Vec::new();
+    for c in &seed.clients {
+        client_user_projects.extend(load_client(conn, portal_id, c)?);
+    }
+    for p in &seed.projects {
+        load_project(conn, portal_id, &fields, p)
+            .map_err(|e| context(e, &format!("project {:?}", p.name)))?;
+    }
+    for (zpuid, email, projects) in client_user_projects {
+        for name in projects {
+            let id = db::project_named(conn, portal_id, name, false, None)?.ok_or_else(|| {
+                SeedError::Invalid(format!("client user {email}: no project named {name:?}"))
+            })?;
+            db::add_client_user_project(conn, zpuid, id)?;
+        }
+    }
+    Ok(())
+}
 
+fn load_user(conn: &Connection, portal_id: i64, user: &PortalUserSeed) -> SeedResult<()> {
+    check_email(&user.email, "user")?;
+    if db::member_by_email(conn, portal_id, &user.email)?.is_some() {
+        return invalid(format!("user {} is listed twice", user.email));
+    }
+    let name = user
+        .name
+        .clone()
+        .unwrap_or_else(|| name_from_email(&user.email));
+    db::insert_member(
+        conn,
+        portal_id,
+        &user.email,
+        &name,
+        user.role,
+        user.active,
+        false,
+    )?;
+    Ok(())
+}
+
+/// The portal's project custom fields as stored, each column named once.
+fn load_custom_fields(
+    conn: &Connection,
+    portal_id: i64,
+    seeds: &[CustomFieldSeed],
+) -> SeedResult<Vec<CustomField>> {
     let mut fields: Vec<CustomField> = Vec::new();
-    for f in &seed.custom_fields {
+    for f in seeds {
         let column = f.column_name.trim();
         if column.is_empty() || f.label_name.trim().is_empty() {
             return invalid("a custom field needs a label_name and a column_name".into());
@@ -268,58 +302,46 @@ fn load_portal(conn: &Connection, seed: &PortalSeed) -> SeedResult<()> {
         db::insert_custom_field(conn, portal_id, &field)?;
         fields.push(field);
     }
+    Ok(fields)
+}
 
-    for t in &seed.templates {
-        load_template(conn, portal_id, &fields, t)
-            .map_err(|e| context(e, &format!("template {:?}", t.name)))?;
+/// Loads a client company and its users; each user's zpuid, email and the project names it
+/// is to be given once the projects exist.
+fn load_client<'a>(
+    conn: &Connection,
+    portal_id: i64,
+    c: &'a ClientSeed,
+) -> SeedResult<Vec<(i64, &'a str, &'a Vec<String>)>> {
+    let what = format!("client {:?}", c.name);
+    if c.name.trim().is_empty() {
+        return invalid("a client needs a name".into());
     }
-
-    let mut client_user_projects: Vec<(i64, &str, &Vec<String>)> = Vec::new();
-    for c in &seed.clients {
-        let what = format!("client {:?}", c.name);
-        if c.name.trim().is_empty() {
-            return invalid("a client needs a name".into());
-        }
-        if db::client_named(conn, portal_id, &c.name)?.is_some() {
-            return invalid(format!("{what} is listed twice"));
-        }
-        let client = db::insert_client(
-            conn,
-            portal_id,
-            c.name.trim(),
-            c.website.as_deref().unwrap_or(""),
-            c.phone.as_deref().unwrap_or(""),
-        )?;
-        for u in &c.users {
-            check_email(&u.email, "client user").map_err(|e| context(e, &what))?;
-            if db::client_user_by_email(conn, portal_id, &u.email)?.is_some()
-                || db::member_by_email(conn, portal_id, &u.email)?.is_some()
-            {
-                return invalid(format!(
-                    "{what}: {} is already a client user or portal user",
-                    u.email
-                ));
-            }
-            let name = u.name.clone().unwrap_or_else(|| name_from_email(&u.email));
-            let user = db::insert_client_user(conn, portal_id, client.id, &u.email, &name)?;
-            client_user_projects.push((user.zpuid, u.email.as_str(), &u.projects));
-        }
+    if db::client_named(conn, portal_id, &c.name)?.is_some() {
+        return invalid(format!("{what} is listed twice"));
     }
-
-    for p in &seed.projects {
-        load_project(conn, portal_id, &fields, p)
-            .map_err(|e| context(e, &format!("project {:?}", p.name)))?;
-    }
-
-    for (zpuid, email, projects) in client_user_projects {
-        for name in projects {
-            let id = db::project_named(conn, portal_id, name, false, None)?.ok_or_else(|| {
-                SeedError::Invalid(format!("client user {email}: no project named {name:?}"))
-            })?;
-            db::add_client_user_project(conn, zpuid, id)?;
+    let client = db::insert_client(
+        conn,
+        portal_id,
+        c.name.trim(),
+        c.website.as_deref().unwrap_or(""),
+        c.phone.as_deref().unwrap_or(""),
+    )?;
+    let mut users = Vec::new();
+    for u in &c.users {
+        check_email(&u.email, "client user").map_err(|e| context(e, &what))?;
+        if db::client_user_by_email(conn, portal_id, &u.email)?.is_some()
+            || db::member_by_email(conn, portal_id, &u.email)?.is_some()
+        {
+            return invalid(format!(
+                "{what}: {} is already a client user or portal user",
+                u.email
+            ));
         }
+        let name = u.name.clone().unwrap_or_else(|| name_from_email(&u.email));
+        let user = db::insert_client_user(conn, portal_id, client.id, &u.email, &name)?;
+        users.push((user.zpuid, u.email.as_str(), &u.projects));
     }
-    Ok(())
+    Ok(users)
 }
 
 fn load_template(
@@ -384,21 +406,7 @@ fn load_project(
                 .ok_or_else(|| SeedError::Invalid(format!("no template named {name:?}")))?,
         ),
     };
-    let mut values = match template_id {
-        Some(t) => db::custom_values(conn, t)?,
-        None => BTreeMap::new(),
-    };
-    values.extend(field_values(fields, &p.custom_fields)?);
-    values.retain(|_, v| !v.is_empty());
-    if let Some(f) = fields
-        .iter()
-        .find(|f| f.is_mandatory && !values.contains_key(&f.column_name))
-    {
-        return invalid(format!(
-            "mandatory custom field {} has no value",
-            f.column_name
-        ));
-    }
+    let values = project_values(conn, fields, template_id, &p.custom_fields)?;
     let status = match p.status {
         SeedProjectStatus::Active => ProjectStatus::Active,
         SeedProjectStatus::Archived => ProjectStatus::Archived,
@@ -428,9 +436,44 @@ fn load_project(
         }
     }
     add_users(conn, portal_id, id, &owner, &p.users)?;
+    add_clients(conn, portal_id, id, &p.clients)
+}
 
+/// A project's custom field values: its template's, overridden by its own; every mandatory
+/// field needs one.
+fn project_values(
+    conn: &Connection,
+    fields: &[CustomField],
+    template_id: Option<i64>,
+    own: &BTreeMap<String, String>,
+) -> SeedResult<BTreeMap<String, String>> {
+    let mut values = match template_id {
+        Some(t) => db::custom_values(conn, t)?,
+        None => BTreeMap::new(),
+    };
+    values.extend(field_values(fields, own)?);
+    values.retain(|_, v| !v.is_empty());
+    if let Some(f) = fields
+        .iter()
+        .find(|f| f.is_mandatory && !values.contains_key(&f.column_name))
+    {
+        return invalid(format!(
+            "mandatory custom field {} has no value",
+            f.column_name
+        ));
+    }
+    Ok(values)
+}
+
+/// Links a project's client companies, each once and at most one of them primary.
+fn add_clients(
+    conn: &Connection,
+    portal_id: i64,
+    id: i64,
+    clients: &[ProjectClientSeed],
+) -> SeedResult<()> {
     let mut primaries = 0;
-    for c in &p.clients {
+    for c in clients {
         let client = db::client_named(conn, portal_id, &c.name)?
             .ok_or_else(|| SeedError::Invalid(format!("no client named {:?}", c.name)))?;
         if db::project_clients(conn, id)?

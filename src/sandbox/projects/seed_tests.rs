@@ -32,8 +32,8 @@ const EXAMPLE: &str = r#"
       custom_fields: {UDF_CHAR1: X-1}
 "#;
 
-fn parse(yaml: &str) -> Result<Vec<PortalSeed>, String> {
-    serde_saphyr::from_str(yaml).map_err(|e| e.to_string())
+fn parse(yaml: &str) -> Result<Vec<PortalSeed>, serde_saphyr::Error> {
+    serde_saphyr::from_str(yaml)
 }
 
 fn memory_db() -> Connection {
@@ -56,13 +56,17 @@ fn the_documented_example_parses_with_typed_values() {
 
 #[test]
 fn unknown_fields_and_bad_enums_are_rejected() {
-    let err = parse("- {name: A, owner: o@a.com, colour: red}").unwrap_err();
+    let err = parse("- {name: A, owner: o@a.com, colour: red}")
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("colour"), "{err}");
-    let err =
-        parse("- {name: A, owner: o@a.com, users: [{email: x@a.com, role: Boss}]}").unwrap_err();
+    let err = parse("- {name: A, owner: o@a.com, users: [{email: x@a.com, role: Boss}]}")
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("Boss"), "{err}");
-    let err =
-        parse("- {name: A, owner: o@a.com, projects: [{name: P, status: template}]}").unwrap_err();
+    let err = parse("- {name: A, owner: o@a.com, projects: [{name: P, status: template}]}")
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("template"), "{err}");
 }
 
@@ -172,7 +176,7 @@ fn invalid_seeds_fail_with_a_located_message_and_leave_nothing_behind() {
     ];
     for (yaml, expected) in cases {
         let conn = memory_db();
-        let err = load(&conn, &parse(yaml).unwrap()).unwrap_err();
+        let err = load(&conn, &parse(yaml).unwrap()).unwrap_err().to_string();
         assert!(err.contains(expected), "{yaml}\n=> {err}");
         let portals: i64 = conn
             .query_row("SELECT COUNT(*) FROM prj_portals", [], |r| r.get(0))

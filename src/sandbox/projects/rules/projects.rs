@@ -82,7 +82,7 @@ pub fn custom_value(field: &CustomField, raw: &str) -> RuleResult<String> {
         .normalize(raw, false)
         .map_err(|why| RuleError::Invalid {
             field: Field::Custom(field.clone()),
-            why,
+            why: why.to_string(),
         })
 }
 
