@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use projectlink::graph::{
     DeltaFrom, DeltaOutcome, DeltaRound, GraphApi, GraphClient, GraphCredentials, GraphEndpoints,
-    GraphItem, ItemKind,
+    GraphError, GraphItem, ItemKind,
 };
 use projectlink::sandbox::graph::seed::{
     GENERATED_CLIENT_ID, GENERATED_CLIENT_SECRET, GENERATED_TENANT, GenerateTenantOptions, generate,
@@ -18,7 +18,7 @@ use projectlink::sandbox::graph::seed::{
 use projectlink::sandbox::graph::{GraphConfig, MailboxBudget};
 use projectlink::sandbox::seed::Seed;
 use projectlink::sandbox::{Sandbox, SandboxConfig, SandboxHandle};
-use projectlink::zoho::{AuthError, ClientOptions, RetryPolicy, ZohoError};
+use projectlink::zoho::{ClientOptions, RetryPolicy};
 use reqwest::Url;
 use serde_json::{Map, Value, json};
 

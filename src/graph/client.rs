@@ -9,16 +9,17 @@ use reqwest::{Method, Url};
 use serde_json::{Map, Value, json};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use super::error::MISSING_MAILBOX_CODES;
 use super::links::{request_for, request_for_relative, segment};
 use super::{
-    DeltaFrom, DeltaOutcome, GraphApi, GraphCredentials, GraphEndpoints, GraphFolder, GraphItem,
-    GraphUser, ItemKind, wire,
+    DeltaFrom, DeltaOutcome, GraphApi, GraphCredentials, GraphEndpoints, GraphError, GraphFolder,
+    GraphItem, GraphUser, ItemKind, wire,
 };
-use crate::zoho::auth::TokenSource;
+use crate::zoho::auth::{AccessToken, TokenSource};
 use crate::zoho::transport::{
     ApiRequest, ApiResponse, MAX_PAGES, Transport, TransportParts, endless_listing,
 };
-use crate::zoho::{ApiStats, ApiStatsSnapshot, ClientOptions, System, ZohoError};
+use crate::zoho::{ApiStats, ApiStatsSnapshot, ClientOptions, System};
 
 /// Outlook serves at most four requests at once per app and mailbox; more are answered 429.
 pub const MAILBOX_CONCURRENCY: usize = 4;
@@ -29,14 +30,6 @@ pub const ITEMS_PAGE: u32 = 1000;
 /// Times an item create is sent when its answers are lost: each loss is followed by a look
 /// for the item before the next send.
 const CREATE_ATTEMPTS: u32 = 3;
-
-/// 404 codes that say the mailbox itself is missing, not the item: never "already deleted".
-const MISSING_MAILBOX_CODES: &[&str] = &[
-    "ErrorInvalidUser",
-    "MailboxNotEnabledForRESTAPI",
-    "MailboxNotSupportedForRESTAPI",
-    "Request_ResourceNotFound",
-];
 
 /// Client for one tenant's Graph. Cheap to clone; clones share the token, the concurrency
 /// limits and the counters.
@@ -54,7 +47,7 @@ impl GraphClient {
         endpoints: &GraphEndpoints,
         credentials: &GraphCredentials,
         options: &ClientOptions,
-    ) -> Result<GraphClient, ZohoError> {
+    ) -> Result<GraphClient, GraphError> {
         let http = options.http_client()?;
         let stats = Arc::new(ApiStats::default());
         let tokens = TokenSource::client_credentials(
@@ -92,6 +85,12 @@ impl GraphClient {
         &self.transport
     }
 
+    /// An app token from the identity platform (the cached one while it lasts); a read-only
+    /// probe reads the app's permissions from it.
+    pub async fn token(&self) -> Result<AccessToken, GraphError> {
+        Ok(self.transport.tokens().token().await?)
+    }
+
     /// Counters of this client's calls (Graph calls, 429s, retries, token requests).
     pub fn stats(&self) -> ApiStatsSnapshot {
         self.transport.stats().snapshot()
@@ -103,7 +102,7 @@ impl GraphClient {
     }
 
     /// Waits for one of the mailbox's request slots.
-    async fn mailbox_slot(&self, user: &str) -> Result<OwnedSemaphorePermit, ZohoError> {
+    async fn mailbox_slot(&self, user: &str) -> Result<OwnedSemaphorePermit, GraphError> {
         let gate = {
             let mut map = self.mailboxes.lock().unwrap_or_else(|e| e.into_inner());
             map.entry(user.to_lowercase())
@@ -112,7 +111,7 @@ impl GraphClient {
         };
         gate.acquire_owned()
             .await
-            .map_err(|_| ZohoError::InvalidInput("the client was shut down".into()))
+            .map_err(|_| GraphError::InvalidInput("the client was shut down".into()))
     }
 
     /// Sends one call, within the mailbox's slots when it concerns a mailbox.
@@ -120,12 +119,12 @@ impl GraphClient {
         &self,
         request: ApiRequest,
         mailbox: Option<&str>,
-    ) -> Result<ApiResponse, ZohoError> {
+    ) -> Result<ApiResponse, GraphError> {
         let _slot = match mailbox {
             Some(user) => Some(self.mailbox_slot(user).await?),
             None => None,
         };
-        self.transport.send(request).await
+        Ok(self.transport.send(request).await?)
     }
 
     /// The request a link from an answer to `answered` stands for, carrying `previous`'s
@@ -135,23 +134,23 @@ impl GraphClient {
         link: &str,
         previous: &ApiRequest,
         answered: &crate::zoho::RequestDescription,
-    ) -> Result<ApiRequest, ZohoError> {
+    ) -> Result<ApiRequest, GraphError> {
         let mut next = request_for(&self.root, link).map_err(|why| {
-            ZohoError::decode(answered, format!("refusing to follow a link that {why}"))
+            GraphError::malformed(answered, format!("refusing to follow a link that {why}"))
         })?;
         next.headers = previous.headers.clone();
         Ok(next)
     }
 
     /// A caller-supplied link (a stored delta link) as a request.
-    pub(super) fn request_from_link(&self, link: &str) -> Result<ApiRequest, ZohoError> {
+    pub(super) fn request_from_link(&self, link: &str) -> Result<ApiRequest, GraphError> {
         let request = if link.starts_with('/') {
             request_for_relative(link)
         } else {
             request_for(&self.root, link)
         };
         request.map_err(|why| {
-            ZohoError::InvalidInput(format!(
+            GraphError::InvalidInput(format!(
                 "refusing to follow a Microsoft Graph link that {why}"
             ))
         })
@@ -162,7 +161,7 @@ impl GraphClient {
         &self,
         first: ApiRequest,
         mailbox: Option<&str>,
-    ) -> Result<Vec<Value>, ZohoError> {
+    ) -> Result<Vec<Value>, GraphError> {
         let mut request = first.clone();
         let mut all = Vec::new();
         for pages in 1..=MAX_PAGES {
@@ -177,14 +176,14 @@ impl GraphClient {
                 None => return Ok(all),
             }
         }
-        Err(endless_listing(&self.describe(&request)))
+        Err(endless_listing(&self.describe(&request)).into())
     }
 
-    pub(super) fn user_path(user: &str) -> Result<String, ZohoError> {
+    pub(super) fn user_path(user: &str) -> Result<String, GraphError> {
         Ok(format!("/users/{}", segment(user, "user")?))
     }
 
-    fn folders_path(user: &str, kind: ItemKind) -> Result<String, ZohoError> {
+    fn folders_path(user: &str, kind: ItemKind) -> Result<String, GraphError> {
         Ok(format!("{}/{}", Self::user_path(user)?, kind.folders()))
     }
 
@@ -192,7 +191,7 @@ impl GraphClient {
         user: &str,
         kind: ItemKind,
         folder_id: &str,
-    ) -> Result<String, ZohoError> {
+    ) -> Result<String, GraphError> {
         Ok(format!(
             "{}/{}",
             Self::folders_path(user, kind)?,
@@ -201,7 +200,7 @@ impl GraphClient {
     }
 
     /// `/users/{u}/events/{id}` or `/users/{u}/contacts/{id}`.
-    fn item_path(user: &str, kind: ItemKind, item_id: &str) -> Result<String, ZohoError> {
+    fn item_path(user: &str, kind: ItemKind, item_id: &str) -> Result<String, GraphError> {
         Ok(format!(
             "{}/{}/{}",
             Self::user_path(user)?,
@@ -210,7 +209,7 @@ impl GraphClient {
         ))
     }
 
-    pub async fn users(&self) -> Result<Vec<GraphUser>, ZohoError> {
+    pub async fn users(&self) -> Result<Vec<GraphUser>, GraphError> {
         let request = ApiRequest::get("/users")
             .query("$top", USERS_PAGE.to_string())
             .query(
@@ -222,7 +221,11 @@ impl GraphClient {
         values.iter().map(|v| wire::user(v, &description)).collect()
     }
 
-    pub async fn folders(&self, user: &str, kind: ItemKind) -> Result<Vec<GraphFolder>, ZohoError> {
+    pub async fn folders(
+        &self,
+        user: &str,
+        kind: ItemKind,
+    ) -> Result<Vec<GraphFolder>, GraphError> {
         let request = ApiRequest::get(Self::folders_path(user, kind)?);
         let description = self.describe(&request);
         let values = self.all_pages(request, Some(user)).await?;
@@ -237,7 +240,7 @@ impl GraphClient {
         user: &str,
         kind: ItemKind,
         name: &str,
-    ) -> Result<GraphFolder, ZohoError> {
+    ) -> Result<GraphFolder, GraphError> {
         let request = ApiRequest::new(Method::POST, Self::folders_path(user, kind)?)
             .json(json!({ kind.folder_name_property(): name }))
             .at_most_once();
@@ -268,7 +271,7 @@ impl GraphClient {
         user: &str,
         kind: ItemKind,
         folder_id: &str,
-    ) -> Result<(), ZohoError> {
+    ) -> Result<(), GraphError> {
         let request = ApiRequest::new(Method::DELETE, Self::folder_path(user, kind, folder_id)?);
         gone_is_fine(self.send(request, Some(user)).await)
     }
@@ -279,7 +282,7 @@ impl GraphClient {
         kind: ItemKind,
         folder_id: &str,
         extended_ids: &[&str],
-    ) -> Result<Vec<GraphItem>, ZohoError> {
+    ) -> Result<Vec<GraphItem>, GraphError> {
         let path = format!(
             "{}/{}",
             Self::folder_path(user, kind, folder_id)?,
@@ -308,7 +311,7 @@ impl GraphClient {
         folder_id: &str,
         body: &Map<String, Value>,
         extended: &BTreeMap<String, String>,
-    ) -> Result<GraphItem, ZohoError> {
+    ) -> Result<GraphItem, GraphError> {
         let path = format!(
             "{}/{}",
             Self::folder_path(user, kind, folder_id)?,
@@ -345,7 +348,7 @@ impl GraphClient {
         kind: ItemKind,
         folder_id: &str,
         extended: &BTreeMap<String, String>,
-    ) -> Result<Option<GraphItem>, ZohoError> {
+    ) -> Result<Option<GraphItem>, GraphError> {
         let ids: Vec<&str> = extended.keys().map(String::as_str).collect();
         let items = self.items(user, kind, folder_id, &ids).await?;
         Ok(items.into_iter().find(|item| {
@@ -364,7 +367,7 @@ impl GraphClient {
         item_id: &str,
         patch: &Map<String, Value>,
         extended: &BTreeMap<String, String>,
-    ) -> Result<GraphItem, ZohoError> {
+    ) -> Result<GraphItem, GraphError> {
         let request = ApiRequest::new(Method::PATCH, Self::item_path(user, kind, item_id)?)
             .json(wire::item_body(patch, extended)?);
         self.write_item(request, user, extended).await
@@ -377,7 +380,7 @@ impl GraphClient {
         request: ApiRequest,
         user: &str,
         extended: &BTreeMap<String, String>,
-    ) -> Result<GraphItem, ZohoError> {
+    ) -> Result<GraphItem, GraphError> {
         let answer = self.send(request, Some(user)).await?;
         let body = answer.body.unwrap_or(Value::Null);
         let ids: Vec<&str> = extended.keys().map(String::as_str).collect();
@@ -393,15 +396,15 @@ impl GraphClient {
         user: &str,
         kind: ItemKind,
         item_id: &str,
-    ) -> Result<(), ZohoError> {
+    ) -> Result<(), GraphError> {
         let request = ApiRequest::new(Method::DELETE, Self::item_path(user, kind, item_id)?);
         gone_is_fine(self.send(request, Some(user)).await)
     }
 }
 
 /// A delete answered 404 for the item or folder itself already happened; a 404 for the
-/// mailbox (unknown user, no mailbox) is still an error.
-fn gone_is_fine(result: Result<ApiResponse, ZohoError>) -> Result<(), ZohoError> {
+/// mailbox (unknown user, no mailbox: [`MISSING_MAILBOX_CODES`]) is still an error.
+fn gone_is_fine(result: Result<ApiResponse, GraphError>) -> Result<(), GraphError> {
     match result {
         Ok(_) => Ok(()),
         Err(e)
@@ -415,7 +418,7 @@ fn gone_is_fine(result: Result<ApiResponse, ZohoError>) -> Result<(), ZohoError>
 }
 
 impl GraphApi for GraphClient {
-    fn users(&self) -> impl Future<Output = Result<Vec<GraphUser>, ZohoError>> + Send {
+    fn users(&self) -> impl Future<Output = Result<Vec<GraphUser>, GraphError>> + Send {
         GraphClient::users(self)
     }
 
@@ -423,7 +426,7 @@ impl GraphApi for GraphClient {
         &self,
         user: &str,
         kind: ItemKind,
-    ) -> impl Future<Output = Result<Vec<GraphFolder>, ZohoError>> + Send {
+    ) -> impl Future<Output = Result<Vec<GraphFolder>, GraphError>> + Send {
         GraphClient::folders(self, user, kind)
     }
 
@@ -432,7 +435,7 @@ impl GraphApi for GraphClient {
         user: &str,
         kind: ItemKind,
         name: &str,
-    ) -> impl Future<Output = Result<GraphFolder, ZohoError>> + Send {
+    ) -> impl Future<Output = Result<GraphFolder, GraphError>> + Send {
         GraphClient::create_folder(self, user, kind, name)
     }
 
@@ -441,7 +444,7 @@ impl GraphApi for GraphClient {
         user: &str,
         kind: ItemKind,
         folder_id: &str,
-    ) -> impl Future<Output = Result<(), ZohoError>> + Send {
+    ) -> impl Future<Output = Result<(), GraphError>> + Send {
         GraphClient::delete_folder(self, user, kind, folder_id)
     }
 
@@ -451,7 +454,7 @@ impl GraphApi for GraphClient {
         kind: ItemKind,
         folder_id: &str,
         extended_ids: &[&str],
-    ) -> impl Future<Output = Result<Vec<GraphItem>, ZohoError>> + Send {
+    ) -> impl Future<Output = Result<Vec<GraphItem>, GraphError>> + Send {
         GraphClient::items(self, user, kind, folder_id, extended_ids)
     }
 
@@ -462,7 +465,7 @@ impl GraphApi for GraphClient {
         folder_id: &str,
         body: &Map<String, Value>,
         extended: &BTreeMap<String, String>,
-    ) -> impl Future<Output = Result<GraphItem, ZohoError>> + Send {
+    ) -> impl Future<Output = Result<GraphItem, GraphError>> + Send {
         GraphClient::create_item(self, user, kind, folder_id, body, extended)
     }
 
@@ -473,7 +476,7 @@ impl GraphApi for GraphClient {
         item_id: &str,
         patch: &Map<String, Value>,
         extended: &BTreeMap<String, String>,
-    ) -> impl Future<Output = Result<GraphItem, ZohoError>> + Send {
+    ) -> impl Future<Output = Result<GraphItem, GraphError>> + Send {
         GraphClient::update_item(self, user, kind, item_id, patch, extended)
     }
 
@@ -482,7 +485,7 @@ impl GraphApi for GraphClient {
         user: &str,
         kind: ItemKind,
         item_id: &str,
-    ) -> impl Future<Output = Result<(), ZohoError>> + Send {
+    ) -> impl Future<Output = Result<(), GraphError>> + Send {
         GraphClient::delete_item(self, user, kind, item_id)
     }
 
@@ -493,7 +496,7 @@ impl GraphApi for GraphClient {
         folder_id: &str,
         from: &DeltaFrom,
         page_size: u32,
-    ) -> impl Future<Output = Result<DeltaOutcome, ZohoError>> + Send {
+    ) -> impl Future<Output = Result<DeltaOutcome, GraphError>> + Send {
         GraphClient::delta(self, user, kind, folder_id, from, page_size)
     }
 }
@@ -501,15 +504,15 @@ impl GraphApi for GraphClient {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::zoho::{ApiError, RequestDescription};
+    use crate::zoho::{ApiError, RequestDescription, ZohoError};
 
-    fn api(status: u16, code: &str) -> Result<ApiResponse, ZohoError> {
+    fn api(status: u16, code: &str) -> Result<ApiResponse, GraphError> {
         let request = RequestDescription {
             system: System::Graph,
             method: "DELETE".into(),
             target: "/users/pat@acme.com/events/x".into(),
         };
-        Err(ApiError::new(status, code, "m", request).into())
+        Err(ZohoError::from(ApiError::new(status, code, "m", request)).into())
     }
 
     #[test]

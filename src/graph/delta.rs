@@ -7,9 +7,8 @@ use std::collections::HashMap;
 use super::client::GraphClient;
 use super::{
     DEFAULT_FUTURE_DAYS, DEFAULT_PAST_DAYS, DeltaFrom, DeltaOutcome, DeltaRound, EventWindow,
-    GraphItem, ItemKind, wire,
+    GraphError, GraphItem, ItemKind, wire,
 };
-use crate::zoho::ZohoError;
 use crate::zoho::transport::ApiRequest;
 
 /// Most pages one round follows. Far above any listing's cap because the caller chooses the
@@ -27,7 +26,7 @@ const EXPIRED_CODES: &[&str] = &[
 ];
 
 /// Whether an error means "start over without a token".
-pub(crate) fn is_expired(error: &ZohoError) -> bool {
+pub(crate) fn is_expired(error: &GraphError) -> bool {
     match error.status() {
         Some(410) => true,
         Some(400) => error
@@ -77,7 +76,7 @@ impl GraphClient {
         kind: ItemKind,
         folder_id: &str,
         from: &DeltaFrom,
-    ) -> Result<ApiRequest, ZohoError> {
+    ) -> Result<ApiRequest, GraphError> {
         match from {
             DeltaFrom::Link(link) => self.request_from_link(link),
             DeltaFrom::Start | DeltaFrom::Window(_) => {
@@ -110,7 +109,7 @@ impl GraphClient {
         folder_id: &str,
         from: &DeltaFrom,
         page_size: u32,
-    ) -> Result<DeltaOutcome, ZohoError> {
+    ) -> Result<DeltaOutcome, GraphError> {
         let mut request = self
             .delta_start(user, kind, folder_id, from)?
             .header("Prefer", format!("odata.maxpagesize={}", page_size.max(1)));
@@ -136,7 +135,7 @@ impl GraphClient {
                 continue;
             }
             let Some(delta_link) = wire::link(&page, "@odata.deltaLink") else {
-                return Err(ZohoError::decode(
+                return Err(GraphError::malformed(
                     &answer.request,
                     "a delta page with neither @odata.nextLink nor @odata.deltaLink",
                 ));
@@ -148,7 +147,7 @@ impl GraphClient {
                 collected.finish(super::links::relative_link(&next_round)),
             ));
         }
-        Err(ZohoError::decode(
+        Err(GraphError::malformed(
             &self.describe(&request),
             format!("the delta round did not end after {MAX_DELTA_PAGES} pages"),
         ))
@@ -158,15 +157,15 @@ impl GraphClient {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::zoho::{ApiError, RequestDescription, System};
+    use crate::zoho::{ApiError, RequestDescription, System, ZohoError};
 
-    fn error(status: u16, code: &str) -> ZohoError {
+    fn error(status: u16, code: &str) -> GraphError {
         let request = RequestDescription {
             system: System::Graph,
             method: "GET".into(),
             target: "/users/u/contactFolders/f/contacts/delta".into(),
         };
-        ApiError::new(status, code, "m", request).into()
+        ZohoError::from(ApiError::new(status, code, "m", request)).into()
     }
 
     #[test]

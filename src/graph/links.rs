@@ -5,15 +5,29 @@
 
 use reqwest::Url;
 
-use crate::zoho::ZohoError;
+use super::GraphError;
 use crate::zoho::transport::ApiRequest;
+
+/// Why a link may not be followed; it reads after "a link that".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum LinkRefusal {
+    #[error("is not an absolute URL")]
+    NotAbsolute,
+    /// Another scheme, host or port, or a URL with userinfo: the token would go elsewhere.
+    #[error("points to {found}, not to the configured Microsoft Graph at {root}")]
+    Elsewhere { found: String, root: String },
+    #[error("is outside the configured Microsoft Graph root {root}")]
+    OutsideRoot { root: String },
+    #[error("is not a path below the Microsoft Graph root")]
+    NotBelowRoot,
+}
 
 /// One path segment, percent-encoded: every byte but ASCII letters, digits, `-._~` and `@`
 /// (user principal names stay readable in messages). External users' names carry `#EXT#`,
 /// and ids may carry `=`, `+` or `/`, none of which may reach the URL raw.
-pub(crate) fn segment(value: &str, what: &str) -> Result<String, ZohoError> {
+pub(crate) fn segment(value: &str, what: &str) -> Result<String, GraphError> {
     if value.is_empty() || value == "." || value == ".." || value.chars().any(char::is_control) {
-        return Err(ZohoError::InvalidInput(format!(
+        return Err(GraphError::InvalidInput(format!(
             "{what} {value:?} cannot name a Microsoft Graph resource"
         )));
     }
@@ -41,26 +55,27 @@ fn origin(url: &Url) -> String {
 
 /// The GET request an absolute Graph link stands for, relative to `root` (e.g.
 /// `https://graph.microsoft.com/v1.0`); `Err` explains why the link may not be followed.
-pub(crate) fn request_for(root: &Url, link: &str) -> Result<ApiRequest, String> {
-    let url = Url::parse(link).map_err(|_| "is not an absolute URL".to_string())?;
+pub(crate) fn request_for(root: &Url, link: &str) -> Result<ApiRequest, LinkRefusal> {
+    let url = Url::parse(link).map_err(|_| LinkRefusal::NotAbsolute)?;
     let same_place = url.scheme() == root.scheme()
         && url.host_str() == root.host_str()
         && url.port_or_known_default() == root.port_or_known_default()
         && url.username().is_empty()
         && url.password().is_none();
     if !same_place {
-        return Err(format!(
-            "points to {}, not to the configured Microsoft Graph at {}",
-            origin(&url),
-            origin(root)
-        ));
+        return Err(LinkRefusal::Elsewhere {
+            found: origin(&url),
+            root: origin(root),
+        });
     }
     let prefix = root.path().trim_end_matches('/');
     let path = url
         .path()
         .strip_prefix(prefix)
         .filter(|rest| rest.starts_with('/'))
-        .ok_or_else(|| format!("is outside the configured Microsoft Graph root {root}"))?;
+        .ok_or_else(|| LinkRefusal::OutsideRoot {
+            root: root.to_string(),
+        })?;
     let mut request = ApiRequest::get(path);
     for (name, value) in url.query_pairs() {
         request = request.query(&name, value);
@@ -70,13 +85,13 @@ pub(crate) fn request_for(root: &Url, link: &str) -> Result<ApiRequest, String> 
 
 /// A stored link in the form [`relative_link`] writes (`/users/…/delta?$deltatoken=…`) as
 /// a request below the configured root.
-pub(crate) fn request_for_relative(link: &str) -> Result<ApiRequest, String> {
+pub(crate) fn request_for_relative(link: &str) -> Result<ApiRequest, LinkRefusal> {
     if !link.starts_with('/') || link.starts_with("//") {
-        return Err("is not a path below the Microsoft Graph root".into());
+        return Err(LinkRefusal::NotBelowRoot);
     }
     let url = Url::parse("http://graph.invalid")
         .and_then(|base| base.join(link))
-        .map_err(|_| "is not a path below the Microsoft Graph root".to_string())?;
+        .map_err(|_| LinkRefusal::NotBelowRoot)?;
     let mut request = ApiRequest::get(url.path());
     for (name, value) in url.query_pairs() {
         request = request.query(&name, value);
@@ -172,7 +187,8 @@ mod tests {
             &root(),
             "https://evil.example/v1.0/users?$deltatoken=SECRETISH",
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("https://evil.example"), "{err}");
         assert!(!err.contains("SECRETISH"), "{err}");
     }

@@ -5,10 +5,11 @@
 //! bounded concurrency, token refresh on 401, retries on 429 and 5xx (a 429 waits exactly the
 //! `Retry-After` Graph names), call counting in [`ApiStats`](crate::zoho::ApiStats). Tokens come
 //! from the Microsoft identity platform by the client-credentials grant. Errors are
-//! [`ZohoError`]s whose requests name [`System::Graph`](crate::zoho::System::Graph).
+//! [`GraphError`]s, worded for Graph and the identity platform.
 
 mod client;
 mod delta;
+mod error;
 mod links;
 mod wire;
 
@@ -20,9 +21,9 @@ use reqwest::Url;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::zoho::ZohoError;
 pub use crate::zoho::credentials::GraphCredentials;
 pub use client::GraphClient;
+pub use error::{GraphAnswer, GraphError};
 
 /// Where the identity platform and Graph live.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -213,26 +214,26 @@ pub enum DeltaOutcome {
 /// tests implement it to script failures. `user` is an object id or a user principal name.
 pub trait GraphApi: Send + Sync {
     /// Every user of the tenant.
-    fn users(&self) -> impl Future<Output = Result<Vec<GraphUser>, ZohoError>> + Send;
+    fn users(&self) -> impl Future<Output = Result<Vec<GraphUser>, GraphError>> + Send;
     /// Every calendar or contact folder of a mailbox.
     fn folders(
         &self,
         user: &str,
         kind: ItemKind,
-    ) -> impl Future<Output = Result<Vec<GraphFolder>, ZohoError>> + Send;
+    ) -> impl Future<Output = Result<Vec<GraphFolder>, GraphError>> + Send;
     fn create_folder(
         &self,
         user: &str,
         kind: ItemKind,
         name: &str,
-    ) -> impl Future<Output = Result<GraphFolder, ZohoError>> + Send;
+    ) -> impl Future<Output = Result<GraphFolder, GraphError>> + Send;
     /// Deletes a folder and everything in it; a folder already gone is not an error.
     fn delete_folder(
         &self,
         user: &str,
         kind: ItemKind,
         folder_id: &str,
-    ) -> impl Future<Output = Result<(), ZohoError>> + Send;
+    ) -> impl Future<Output = Result<(), GraphError>> + Send;
     /// Every item of a folder, with the extended properties named in `extended_ids`.
     fn items(
         &self,
@@ -240,7 +241,7 @@ pub trait GraphApi: Send + Sync {
         kind: ItemKind,
         folder_id: &str,
         extended_ids: &[&str],
-    ) -> impl Future<Output = Result<Vec<GraphItem>, ZohoError>> + Send;
+    ) -> impl Future<Output = Result<Vec<GraphItem>, GraphError>> + Send;
     fn create_item(
         &self,
         user: &str,
@@ -248,7 +249,7 @@ pub trait GraphApi: Send + Sync {
         folder_id: &str,
         body: &Map<String, Value>,
         extended: &BTreeMap<String, String>,
-    ) -> impl Future<Output = Result<GraphItem, ZohoError>> + Send;
+    ) -> impl Future<Output = Result<GraphItem, GraphError>> + Send;
     /// PATCHes an item; extended properties are upserted by id, the others kept.
     fn update_item(
         &self,
@@ -257,14 +258,14 @@ pub trait GraphApi: Send + Sync {
         item_id: &str,
         patch: &Map<String, Value>,
         extended: &BTreeMap<String, String>,
-    ) -> impl Future<Output = Result<GraphItem, ZohoError>> + Send;
+    ) -> impl Future<Output = Result<GraphItem, GraphError>> + Send;
     /// Deletes an item; an item already gone is not an error.
     fn delete_item(
         &self,
         user: &str,
         kind: ItemKind,
         item_id: &str,
-    ) -> impl Future<Output = Result<(), ZohoError>> + Send;
+    ) -> impl Future<Output = Result<(), GraphError>> + Send;
     /// One delta round of a folder, `page_size` items per page.
     fn delta(
         &self,
@@ -273,7 +274,7 @@ pub trait GraphApi: Send + Sync {
         folder_id: &str,
         from: &DeltaFrom,
         page_size: u32,
-    ) -> impl Future<Output = Result<DeltaOutcome, ZohoError>> + Send;
+    ) -> impl Future<Output = Result<DeltaOutcome, GraphError>> + Send;
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::{GraphFolder, GraphItem, GraphUser, ItemKind};
-use crate::zoho::{RequestDescription, ZohoError};
+use super::{GraphError, GraphFolder, GraphItem, GraphUser, ItemKind};
+use crate::zoho::RequestDescription;
 
 pub(crate) const EXTENDED: &str = "singleValueExtendedProperties";
 
@@ -15,14 +15,14 @@ pub(crate) const EXTENDED: &str = "singleValueExtendedProperties";
 pub(crate) fn object(
     body: Option<Value>,
     request: &RequestDescription,
-) -> Result<Map<String, Value>, ZohoError> {
+) -> Result<Map<String, Value>, GraphError> {
     match body {
         Some(Value::Object(map)) => Ok(map),
-        Some(_) => Err(ZohoError::decode(
+        Some(_) => Err(GraphError::malformed(
             request,
             "the answer is not a JSON object",
         )),
-        None => Err(ZohoError::decode(request, "the answer has no body")),
+        None => Err(GraphError::malformed(request, "the answer has no body")),
     }
 }
 
@@ -30,10 +30,10 @@ pub(crate) fn object(
 pub(crate) fn take_values(
     page: &mut Map<String, Value>,
     request: &RequestDescription,
-) -> Result<Vec<Value>, ZohoError> {
+) -> Result<Vec<Value>, GraphError> {
     match page.remove("value") {
         Some(Value::Array(items)) => Ok(items),
-        _ => Err(ZohoError::decode(
+        _ => Err(GraphError::malformed(
             request,
             "the page has no \"value\" array",
         )),
@@ -52,12 +52,12 @@ fn required_str(
     name: &str,
     what: &str,
     request: &RequestDescription,
-) -> Result<String, ZohoError> {
+) -> Result<String, GraphError> {
     obj.get(name)
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
         .map(str::to_string)
-        .ok_or_else(|| ZohoError::decode(request, format!("a {what} without \"{name}\"")))
+        .ok_or_else(|| GraphError::malformed(request, format!("a {what} without \"{name}\"")))
 }
 
 fn optional_str(obj: &Map<String, Value>, name: &str) -> Option<String> {
@@ -68,13 +68,13 @@ fn as_object<'a>(
     value: &'a Value,
     what: &str,
     request: &RequestDescription,
-) -> Result<&'a Map<String, Value>, ZohoError> {
-    value
-        .as_object()
-        .ok_or_else(|| ZohoError::decode(request, format!("a {what} that is not a JSON object")))
+) -> Result<&'a Map<String, Value>, GraphError> {
+    value.as_object().ok_or_else(|| {
+        GraphError::malformed(request, format!("a {what} that is not a JSON object"))
+    })
 }
 
-pub(crate) fn user(value: &Value, request: &RequestDescription) -> Result<GraphUser, ZohoError> {
+pub(crate) fn user(value: &Value, request: &RequestDescription) -> Result<GraphUser, GraphError> {
     let obj = as_object(value, "user", request)?;
     Ok(GraphUser {
         id: required_str(obj, "id", "user", request)?,
@@ -89,7 +89,7 @@ pub(crate) fn folder(
     kind: ItemKind,
     value: &Value,
     request: &RequestDescription,
-) -> Result<GraphFolder, ZohoError> {
+) -> Result<GraphFolder, GraphError> {
     let what = match kind {
         ItemKind::Event => "calendar",
         ItemKind::Contact => "contact folder",
@@ -107,9 +107,9 @@ pub(crate) fn item(
     value: Value,
     requested: &[&str],
     request: &RequestDescription,
-) -> Result<GraphItem, ZohoError> {
+) -> Result<GraphItem, GraphError> {
     let Value::Object(mut obj) = value else {
-        return Err(ZohoError::decode(
+        return Err(GraphError::malformed(
             request,
             "an item that is not a JSON object",
         ));
@@ -124,14 +124,14 @@ pub(crate) fn item(
     let mut extended = BTreeMap::new();
     if let Some(props) = obj.remove(EXTENDED) {
         let Value::Array(props) = props else {
-            return Err(ZohoError::decode(
+            return Err(GraphError::malformed(
                 request,
                 format!("\"{EXTENDED}\" is not an array"),
             ));
         };
         for prop in props {
             let Some(prop_id) = prop.get("id").and_then(Value::as_str) else {
-                return Err(ZohoError::decode(
+                return Err(GraphError::malformed(
                     request,
                     "an extended property without \"id\"",
                 ));
@@ -161,7 +161,7 @@ pub(crate) fn item(
 pub(crate) fn removed_id(
     value: &Value,
     request: &RequestDescription,
-) -> Result<Option<String>, ZohoError> {
+) -> Result<Option<String>, GraphError> {
     if value.get("@removed").is_none() {
         return Ok(None);
     }
@@ -174,9 +174,9 @@ pub(crate) fn removed_id(
 pub(crate) fn item_body(
     properties: &Map<String, Value>,
     extended: &BTreeMap<String, String>,
-) -> Result<Value, ZohoError> {
+) -> Result<Value, GraphError> {
     if properties.contains_key(EXTENDED) {
-        return Err(ZohoError::InvalidInput(format!(
+        return Err(GraphError::InvalidInput(format!(
             "pass extended properties separately, not as \"{EXTENDED}\" in the item's properties"
         )));
     }
@@ -248,7 +248,7 @@ mod tests {
             json!({"id": "x", "singleValueExtendedProperties": [{"value": "a"}]}),
         ] {
             let err = item(bad, &[], &req()).unwrap_err();
-            assert!(matches!(err, ZohoError::Decode { .. }), "{err}");
+            assert!(matches!(err, GraphError::Malformed { .. }), "{err}");
         }
     }
 
@@ -277,7 +277,7 @@ mod tests {
         props.insert(EXTENDED.into(), json!([]));
         assert!(matches!(
             item_body(&props, &ext),
-            Err(ZohoError::InvalidInput(_))
+            Err(GraphError::InvalidInput(_))
         ));
     }
 

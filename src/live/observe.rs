@@ -10,6 +10,7 @@ use super::marker::{MARKER_VARIABLE, Marker};
 use super::metadata::MetadataReads;
 use super::snapshot::*;
 use crate::domain::Desired;
+use crate::graph::GraphError;
 use crate::zoho::crm::{CrmUser, Field, Module, Org, Profile, Variable};
 use crate::zoho::{CrmApi, ProjectsApi, ZohoError};
 
@@ -19,12 +20,34 @@ use crate::zoho::{CrmApi, ProjectsApi, ZohoError};
 pub struct ObserveError {
     pub what: String,
     #[source]
-    pub source: ZohoError,
+    pub source: ReadFailure,
 }
 
-pub(crate) fn reading(what: impl Into<String>) -> impl FnOnce(ZohoError) -> ObserveError {
+/// The failed call under an [`ObserveError`]: a Zoho client's, or (for the Office 365 kind)
+/// the Microsoft Graph client's, each with its own service's wording.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadFailure {
+    #[error(transparent)]
+    Zoho(#[from] ZohoError),
+    /// Boxed: observation results stay small on their `Ok` path.
+    #[error(transparent)]
+    Graph(Box<GraphError>),
+}
+
+impl From<GraphError> for ReadFailure {
+    fn from(e: GraphError) -> ReadFailure {
+        ReadFailure::Graph(Box::new(e))
+    }
+}
+
+pub(crate) fn reading<E: Into<ReadFailure>>(
+    what: impl Into<String>,
+) -> impl FnOnce(E) -> ObserveError {
     let what = what.into();
-    move |source| ObserveError { what, source }
+    move |source| ObserveError {
+        what,
+        source: source.into(),
+    }
 }
 
 /// Reads everything `plan` needs for `desired`. `projects_grant` says which grant `projects`

@@ -297,7 +297,7 @@ async fn run(resource: &Office365Integration, ctx: &Context) -> Outcome {
     let observed = async {
         let org = crm.crm.org().await.map_err(|source| ObserveError {
             what: "the CRM org".into(),
-            source,
+            source: source.into(),
         })?;
         let observed = observe(&desired, &crm.crm, &graph).await?;
         Ok::<_, ObserveError>((org.id, observed))

@@ -11,9 +11,10 @@ use super::conditions::{
 };
 use super::kind::{IntegrationKind, condition_is_true};
 use super::metrics::ReconcileResult;
-use crate::live::observe::ObserveError;
+use crate::graph::GraphError;
+use crate::live::observe::{ObserveError, ReadFailure};
 use crate::spec::{Office365PlanSummary, PlanSummaryStatus};
-use crate::zoho::{ApiStatsSnapshot, AuthError, System, ZohoError};
+use crate::zoho::{ApiStatsSnapshot, ZohoError};
 
 /// Annotation that suspends writes (`"true"`); observing and status continue.
 pub const ANNOTATION_PAUSED: &str = "projectlink.dev/paused";
@@ -163,32 +164,36 @@ fn leak_reason(reason: &str) -> &'static str {
         .unwrap_or("ReconcileFailed")
 }
 
-/// Which side of the Office 365 integration an error came from (Zoho for everything else).
-fn is_microsoft(error: &ZohoError) -> bool {
-    match error {
-        ZohoError::Auth(AuthError::ClientCredentialsRejected { .. }) => true,
-        ZohoError::Auth(AuthError::Malformed { service, .. }) => {
-            matches!(service, System::Graph | System::MicrosoftIdentity)
-        }
-        ZohoError::RetriesExhausted { last, .. } => is_microsoft(last),
-        other => other
-            .request()
-            .is_some_and(|r| matches!(r.system, System::Graph | System::MicrosoftIdentity)),
+/// The condition reason of an error that stopped a run before its plan: whether it was
+/// rate-limited, refused credentials, could not reach its service (Zoho's or Microsoft
+/// Graph) or failed otherwise.
+pub(crate) fn failure_reason(source: &ReadFailure) -> (&'static str, bool) {
+    match source {
+        ReadFailure::Zoho(e) => zoho_failure_reason(e),
+        ReadFailure::Graph(e) => graph_failure_reason(e),
     }
 }
 
-/// The condition reason of an error that stopped a run before its plan.
-pub(crate) fn failure_reason(source: &ZohoError) -> (&'static str, bool) {
+fn zoho_failure_reason(source: &ZohoError) -> (&'static str, bool) {
     if source.is_rate_limited() {
         ("RateLimited", true)
     } else if matches!(source, ZohoError::Auth(_)) || source.status() == Some(401) {
         ("CredentialsRejected", false)
     } else if source.is_retryable() {
-        if is_microsoft(source) {
-            ("GraphUnreachable", false)
-        } else {
-            ("ZohoUnreachable", false)
-        }
+        ("ZohoUnreachable", false)
+    } else {
+        ("ObserveFailed", false)
+    }
+}
+
+/// As for Zoho: a throttled Graph call backs off as long as a rate-limited Zoho one.
+fn graph_failure_reason(source: &GraphError) -> (&'static str, bool) {
+    if source.is_throttled() {
+        ("RateLimited", true)
+    } else if source.is_credentials() {
+        ("CredentialsRejected", false)
+    } else if source.is_retryable() {
+        ("GraphUnreachable", false)
     } else {
         ("ObserveFailed", false)
     }
@@ -198,7 +203,9 @@ pub(crate) fn observe_failure(error: &ObserveError) -> Outcome {
     let (reason, rate_limited) = failure_reason(&error.source);
     let next = match &error.source {
         // Every call during a lock prolongs it: the next attempt waits until it ends.
-        ZohoError::Locked { .. } => Next::AfterLock(error.source.retry_after().unwrap_or_default()),
+        ReadFailure::Zoho(locked @ ZohoError::Locked { .. }) => {
+            Next::AfterLock(locked.retry_after().unwrap_or_default())
+        }
         _ => Next::Backoff { rate_limited },
     };
     Outcome::blocked(reason, error.to_string(), next)
@@ -452,15 +459,19 @@ pub(crate) fn finish_apply<K: IntegrationKind>(
 mod tests {
     use super::*;
     use crate::spec::Office365Integration;
-    use crate::zoho::{ApiError, RequestDescription};
+    use crate::zoho::{ApiError, AuthError, RequestDescription, System};
 
-    fn answered(system: System, status: u16) -> ZohoError {
+    fn answered(system: System, status: u16) -> ReadFailure {
         let request = RequestDescription {
             system,
             method: "GET".into(),
             target: "/users".into(),
         };
-        ApiError::new(status, "Busy", "try later", request).into()
+        let error = ZohoError::from(ApiError::new(status, "Busy", "try later", request));
+        match system {
+            System::Graph => GraphError::from(error).into(),
+            _ => ReadFailure::Zoho(error),
+        }
     }
 
     #[test]
@@ -476,7 +487,7 @@ mod tests {
         };
         let outcome = observe_failure(&ObserveError {
             what: "Zoho Projects portals".into(),
-            source: locked,
+            source: locked.into(),
         });
         let Next::AfterLock(wait) = outcome.next else {
             panic!("not requeued after the lock");
@@ -500,12 +511,15 @@ mod tests {
             failure_reason(&answered(System::Graph, 429)),
             ("RateLimited", true)
         );
-        let rejected = ZohoError::Auth(AuthError::ClientCredentialsRejected {
+        let rejected = GraphError::from(AuthError::ClientCredentialsRejected {
             error: "invalid_client".into(),
             description: None,
             origin: "Secret team-a/acme-graph".into(),
         });
-        assert_eq!(failure_reason(&rejected), ("CredentialsRejected", false));
+        assert_eq!(
+            failure_reason(&rejected.into()),
+            ("CredentialsRejected", false)
+        );
         assert_eq!(
             failure_reason(&answered(System::Graph, 404)),
             ("ObserveFailed", false)

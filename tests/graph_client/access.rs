@@ -119,12 +119,15 @@ async fn refused_credentials_give_clear_errors_without_the_secret() {
     let canary = "canary-graph-secret-5ec2e7-do-not-print";
     let client = client_for(&sandbox, APP, canary);
     let err = client.users().await.unwrap_err();
-    let ZohoError::Auth(AuthError::ClientCredentialsRejected { error, .. }) = &err else {
+    let GraphError::Identity { error, aadsts, .. } = &err else {
         panic!("unexpected error: {err:?}");
     };
     assert_eq!(error, "invalid_client");
+    assert_eq!(aadsts.as_deref(), Some("AADSTS7000215"));
     let text = err.to_string();
     assert!(text.contains("Microsoft identity platform"), "{text}");
+    assert!(text.contains("client secret is wrong or expired"), "{text}");
+    assert!(!text.contains("Zoho"), "{text}");
     assert!(text.contains("AADSTS7000215"), "{text}");
     assert!(text.contains("credentials given in code"), "{text}");
     assert!(!text.contains(canary), "{text}");
@@ -153,7 +156,7 @@ async fn refused_credentials_give_clear_errors_without_the_secret() {
     )
     .unwrap_err();
     assert!(
-        matches!(bad_tenant, ZohoError::InvalidInput(_)),
+        matches!(bad_tenant, GraphError::InvalidInput(_)),
         "{bad_tenant}"
     );
 }
@@ -172,7 +175,7 @@ async fn stored_links_to_another_place_are_refused_before_anything_is_sent() {
             .delta("pat@acme.com", ItemKind::Contact, "x", &DeltaFrom::Link(link.clone()), 10)
             .await
             .unwrap_err();
-        assert!(matches!(err, ZohoError::InvalidInput(_)), "{link}: {err}");
+        assert!(matches!(err, GraphError::InvalidInput(_)), "{link}: {err}");
         assert!(err.to_string().contains("refusing to follow"), "{err}");
     }
     let stats = client.stats();
@@ -219,4 +222,64 @@ async fn a_throttled_wait_is_told_with_its_reason_and_length() {
     assert!(line.contains("/users/pat@acme.com/calendars"), "{line}");
     assert!(line.contains("ApplicationThrottled"), "{line}");
     assert!(!line.contains(SECRET), "{line}");
+}
+
+#[tokio::test]
+async fn a_refused_call_names_microsoft_graph_and_never_the_token() {
+    let sandbox = sandbox(SandboxConfig::default()).await;
+    let reader = client_for(&sandbox, READER_APP, READER_SECRET);
+    let token = reader.token().await.unwrap();
+    let denied = reader
+        .create_folder("pat@acme.com", ItemKind::Event, "Meetings")
+        .await
+        .unwrap_err();
+    let GraphError::Api(answer) = &denied else {
+        panic!("unexpected error: {denied:?}");
+    };
+    assert_eq!(
+        (answer.status, answer.code.as_str()),
+        (403, "ErrorAccessDenied")
+    );
+    assert!(answer.request_id.is_some(), "{answer:?}");
+    let text = denied.to_string();
+    assert!(
+        text.starts_with(
+            "Microsoft Graph refused POST /users/pat@acme.com/calendars: HTTP 403 ErrorAccessDenied"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("(request-id "), "{text}");
+    assert!(text.contains("give admin consent"), "{text}");
+    assert!(!denied.is_retryable() && !denied.is_credentials());
+
+    // A user without a mailbox, and a link that may not be followed: the same wording.
+    let writer = client_for(&sandbox, APP, SECRET);
+    let missing = writer
+        .folders("meetingroom@acme.com", ItemKind::Contact)
+        .await
+        .unwrap_err();
+    assert_eq!(missing.status(), Some(404));
+    assert!(
+        missing.to_string().contains("no Exchange Online mailbox"),
+        "{missing}"
+    );
+    let refused_link = reader
+        .delta(
+            "pat@acme.com",
+            ItemKind::Contact,
+            "x",
+            &DeltaFrom::Link("https://evil.example/v1.0/users".into()),
+            10,
+        )
+        .await
+        .unwrap_err();
+    for error in [&denied, &missing, &refused_link] {
+        let (text, debug) = (error.to_string(), format!("{error:?}"));
+        assert!(text.contains("Microsoft Graph"), "{text}");
+        assert!(!text.to_lowercase().contains("zoho"), "{text}");
+        for secret in [token.value.expose(), READER_SECRET] {
+            assert!(!text.contains(secret), "{text}");
+            assert!(!debug.contains(secret), "{debug}");
+        }
+    }
 }

@@ -226,6 +226,6 @@ async fn items_round_trip_with_extended_properties() {
         )
         .await
         .unwrap_err();
-    assert!(matches!(err, ZohoError::InvalidInput(_)), "{err}");
+    assert!(matches!(err, GraphError::InvalidInput(_)), "{err}");
     assert_eq!(client.stats().graph_calls, calls);
 }

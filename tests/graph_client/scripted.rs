@@ -57,7 +57,7 @@ async fn a_next_link_to_another_host_is_not_followed() {
     .unwrap();
     let err = client.users().await.unwrap_err();
     let text = err.to_string();
-    assert!(matches!(err, ZohoError::Decode { .. }), "{text}");
+    assert!(matches!(err, GraphError::Malformed { .. }), "{text}");
     assert!(text.contains("refusing to follow"), "{text}");
     assert!(text.contains(&other), "{text}");
     assert_eq!(

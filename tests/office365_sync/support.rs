@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use projectlink::graph::{
     GraphClient, GraphCredentials, GraphEndpoints, GraphFolder, GraphItem, ItemKind,
 };
+use projectlink::live::observe::ObserveError;
 use projectlink::office365::apply::{Applied365, ApplyContext, apply};
 use projectlink::office365::observe::{observe, observe_on};
 use projectlink::office365::state::LINK_PROPERTY;
@@ -157,7 +158,7 @@ impl World {
         desired: &Desired365,
         zoho: &ZohoClients,
         graph: &GraphClient,
-    ) -> Result<(SyncPlan, Applied365), ZohoError> {
+    ) -> Result<(SyncPlan, Applied365), ObserveError> {
         self.sync_with_on(desired, zoho, graph, Utc::now()).await
     }
 
@@ -167,10 +168,8 @@ impl World {
         zoho: &ZohoClients,
         graph: &GraphClient,
         today: DateTime<Utc>,
-    ) -> Result<(SyncPlan, Applied365), ZohoError> {
-        let observed = observe_on(desired, &zoho.crm, graph, today)
-            .await
-            .map_err(|e| e.source)?;
+    ) -> Result<(SyncPlan, Applied365), ObserveError> {
+        let observed = observe_on(desired, &zoho.crm, graph, today).await?;
         let planned = plan(desired, &observed);
         assert!(!planned.has_errors(), "{:?}", planned.diagnostics);
         let context = ApplyContext {

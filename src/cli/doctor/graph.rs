@@ -10,7 +10,7 @@ use super::GlobalArgs;
 use super::report::Check;
 use crate::cli::target::{self, Connected};
 use crate::cli::workflow::client_options;
-use crate::graph::{DeltaFrom, EventWindow, GraphClient, ItemKind};
+use crate::graph::{DeltaFrom, EventWindow, GraphClient, GraphError, ItemKind};
 use crate::spec::office365::Office365IntegrationSpec;
 
 /// The application permissions each part of the sync needs; any one of a row's roles will do.
@@ -84,15 +84,12 @@ async fn permissions(
     spec: &Office365IntegrationSpec,
     checks: &mut Vec<Check>,
 ) -> bool {
-    let token = match graph.transport().tokens().token().await {
+    let token = match graph.token().await {
         Ok(token) => token,
         Err(e) => {
             checks.push(Check::fail(
                 "graph",
-                format!(
-                    "tenant {}: the identity platform refused a token: {e}",
-                    spec.tenant
-                ),
+                format!("tenant {}: {e}", spec.tenant),
                 "check the tenant id, client id and secret of the app registration",
             ));
             return false;
@@ -143,7 +140,7 @@ async fn permissions(
     true
 }
 
-fn failed_read(what: String, e: &crate::zoho::ZohoError) -> Check {
+fn failed_read(what: String, e: &GraphError) -> Check {
     Check::fail(
         "graph",
         format!("{what}: {e}"),

@@ -23,9 +23,9 @@ use super::observe::{DELTA_PAGE_SIZE, item_kind};
 use super::observed::Observed365;
 use super::state::{ItemLink, LINK_PROPERTY, SyncKind};
 use crate::engine::journal::Journal;
-use crate::graph::{DeltaFrom, DeltaOutcome, GraphApi, GraphItem};
+use crate::graph::{DeltaFrom, DeltaOutcome, GraphApi, GraphError, GraphItem};
+use crate::zoho::CrmApi;
 use crate::zoho::crm::NewUser;
-use crate::zoho::{CrmApi, ZohoError};
 
 /// Folders written at once.
 const FOLDERS_AT_ONCE: usize = 8;
@@ -235,7 +235,7 @@ async fn outlook_phase<G: GraphApi>(
     }
     let kind = item_kind(folder.kind);
     let mailbox = folder.mailbox_id.as_str();
-    let fail = |what: String, e: ZohoError| Failure {
+    let fail = |what: String, e: GraphError| Failure {
         what,
         error: e.to_string(),
     };
@@ -304,7 +304,7 @@ async fn folder_phase<G: GraphApi>(
 ) -> bool {
     let kind = item_kind(folder.kind);
     let mailbox = folder.mailbox_id.as_str();
-    let fail = |what: String, e: ZohoError| Failure {
+    let fail = |what: String, e: GraphError| Failure {
         what,
         error: e.to_string(),
     };
@@ -402,7 +402,7 @@ async fn create_folder<G: GraphApi>(
     mailbox: &str,
     window: Option<crate::graph::EventWindow>,
     graph: &G,
-) -> Result<(String, Option<String>), ZohoError> {
+) -> Result<(String, Option<String>), GraphError> {
     let graph_kind = item_kind(kind);
     let id = match graph
         .create_folder(mailbox, graph_kind, kind.folder_name())
