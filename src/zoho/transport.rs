@@ -2,24 +2,28 @@
 //! final answer out, with bounded concurrency, token handling (refresh on 401, retry once),
 //! retries with jittered backoff on transient failures (Graph: exactly its `Retry-After`),
 //! call and credit counting, and an optional fault script that tests use to fail chosen calls
-//! before they are sent.
+//! before they are sent. The one retry loop is `send_final` below; `attempt.rs` is one
+//! attempt of it.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::{Method, Url};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
+mod attempt;
+
+use self::attempt::Attempt;
 use super::auth::TokenSource;
 use super::call_log;
 use super::error::{RequestDescription, System, TransportFailure, ZohoError};
-use super::pacing::{self, Pacer};
-use super::quota::{self, QuotaExceeded};
+use super::pacing::Pacer;
+use super::quota::QuotaExceeded;
 use super::response;
 use super::retry::{RetryPolicy, parse_retry_after};
-use super::stats::{ApiStats, crm_credit_cost};
+use super::stats::ApiStats;
 
 /// Most pages any listing follows. Zoho's own reach is 100,000 records (500 pages of 200);
 /// a server that keeps saying "more" past this is answered with an error, not a hang.
@@ -249,43 +253,6 @@ impl Transport {
             .clone()
     }
 
-    /// Fails a call at once when an earlier one met the exhausted daily credits.
-    fn refuse_after_quota(&self, description: &RequestDescription) -> Result<(), ZohoError> {
-        match &*self.exhausted.lock().unwrap_or_else(|e| e.into_inner()) {
-            Some(quota) => Err(ZohoError::Quota(Box::new(
-                quota.for_later_call(description.clone()),
-            ))),
-            None => Ok(()),
-        }
-    }
-
-    /// Recognises a spent daily allowance in a 429, remembers it and names it.
-    fn credits_refusal(
-        &self,
-        answer: &Answer,
-        description: &RequestDescription,
-    ) -> Option<ZohoError> {
-        let retry_after = retry_after_of(&answer.headers);
-        let ZohoError::Api(error) =
-            response::api_error(answer.status, &answer.body, retry_after, description)
-        else {
-            return None;
-        };
-        let resets_at = retry_after
-            .and_then(|d| chrono::Duration::from_std(d).ok())
-            .map(|d| chrono::Utc::now() + d);
-        let quota = quota::credits_exhausted(
-            self.system,
-            answer.status,
-            &answer.headers,
-            &error,
-            resets_at,
-        )?;
-        tracing::debug!(request = %description, "the org's daily API credits are spent");
-        *self.exhausted.lock().unwrap_or_else(|e| e.into_inner()) = Some(quota.clone());
-        Some(ZohoError::Quota(Box::new(quota)))
-    }
-
     /// Tells of a listing's page: `pages` read so far, `items` records so far, and whether
     /// that was the last. `request` is the listing's first request (its path names it).
     pub(crate) fn page_read(&self, request: &ApiRequest, pages: u32, items: usize, done: bool) {
@@ -441,201 +408,6 @@ impl Transport {
             tokio::time::sleep(wait).await;
         }
     }
-
-    async fn attempt(
-        &self,
-        request: &ApiRequest,
-        description: &RequestDescription,
-        attempt: u32,
-    ) -> Result<Attempt, ZohoError> {
-        if let Some(fault) = &self.fault
-            && let Err(injected) = fault(description)
-        {
-            return if injected.is_retryable() {
-                Ok(Attempt::Transient(injected))
-            } else {
-                Err(injected)
-            };
-        }
-        self.refuse_after_quota(description)?;
-        // Only Zoho Projects limits calls per API.
-        let api = match self.system {
-            System::Projects => pacing::api_of(request.method.as_str(), &request.path),
-            _ => String::new(),
-        };
-        let mut ticket = None;
-        if let Some(pacer) = &self.pacer {
-            let waiting = self.stats.pacing_wait();
-            let (granted, _) = pacer
-                .admit(&api)
-                .await
-                .map_err(|locked| ZohoError::Locked {
-                    request: description.clone(),
-                    until: locked.until,
-                    message: "locked earlier in this run".into(),
-                })?;
-            drop(waiting);
-            ticket = Some(granted);
-        }
-        let token = self.tokens.token().await?;
-        let base = match (&token.api_domain, self.follow_api_domain) {
-            (Some(domain), true) if self.system == System::Crm => domain,
-            _ => &self.base,
-        };
-        let mut url = super::dc::join(base, &request.path);
-        if !request.query.is_empty() {
-            url.set_query(Some(&url_query(&request.query)));
-        }
-        let scheme = match self.system {
-            System::Graph => "Bearer",
-            _ => "Zoho-oauthtoken",
-        };
-        let mut auth = HeaderValue::from_str(&format!("{scheme} {}", token.value.expose()))
-            .map_err(|_| {
-                ZohoError::InvalidInput("the access token is not a valid header value".into())
-            })?;
-        auth.set_sensitive(true);
-        let mut builder = self
-            .http
-            .request(request.method.clone(), url)
-            .header(AUTHORIZATION, auth);
-        for (name, value) in &request.headers {
-            builder = builder.header(name.as_str(), value.as_str());
-        }
-        builder = match &request.body {
-            RequestBody::None => builder,
-            RequestBody::Json(value) => builder.json(value),
-            RequestBody::Form(fields) => builder.form(fields),
-        };
-
-        let outcome = {
-            let _permit = self
-                .limiter
-                .acquire()
-                .await
-                .map_err(|_| ZohoError::InvalidInput("the client was shut down".into()))?;
-            self.stats.record_call(self.system);
-            if self.system == System::Projects {
-                self.stats.record_projects_api(&api);
-            }
-            let sent = std::time::Instant::now();
-            let outcome = exchange(builder, description).await;
-            match &outcome {
-                Ok(answer) => call_log::answer(
-                    description,
-                    answer.status,
-                    sent.elapsed(),
-                    attempt,
-                    &answer.body,
-                ),
-                Err(e) => call_log::no_answer(description, e, sent.elapsed(), attempt),
-            }
-            outcome
-        };
-        let answer = match outcome {
-            Ok(answer) => answer,
-            Err(e) if e.is_retryable() => return Ok(Attempt::Transient(e)),
-            Err(e) => return Err(e),
-        };
-        let date = answer.headers.get(reqwest::header::DATE);
-        self.stats
-            .note_server_date(date.and_then(|v| v.to_str().ok()), chrono::Utc::now());
-        if let Some(ticket) = ticket {
-            let header = |name: &str| {
-                answer
-                    .headers
-                    .get(name)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-            };
-            let window = header("RateLimit-Window").map(Duration::from_secs);
-            ticket.answered(header("RateLimit-Remaining"), window);
-        }
-        if self.system == System::Projects
-            && let Some(short) = self.projects_limits(&api, &answer, description)?
-        {
-            return Ok(Attempt::Transient(short));
-        }
-        if self.system == System::Crm
-            && let Some(left) = answer
-                .headers
-                .get("X-API-CREDITS-REMAINING")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-        {
-            self.stats.record_credits_remaining(left);
-        }
-        if answer.status == 429 {
-            self.stats.record_rate_limited(self.system);
-            if let Some(spent) = self.credits_refusal(&answer, description) {
-                return Err(spent);
-            }
-        } else {
-            self.stats
-                .record_credits(self.system, crm_credit_cost(request.records_written));
-        }
-        if answer.status == 401 && response::is_stale_token(self.system, &answer.body) {
-            return Ok(Attempt::StaleToken(token, answer));
-        }
-        if answer.status == 429 || answer.status >= 500 {
-            return Ok(Attempt::Transient(response::api_error(
-                answer.status,
-                &answer.body,
-                retry_after_of(&answer.headers),
-                description,
-            )));
-        }
-        Ok(Attempt::Answer(answer))
-    }
-}
-
-impl Transport {
-    /// Recognises a Zoho Projects lock (HTTP 400
-    /// `URL_ROLLING_THROTTLES_LIMIT_EXCEEDED` as observed, or the documented 429). A lock
-    /// short enough to wait out (up to the retry policy's `max_retry_after`) comes back as a
-    /// transient error to retry once it ends; a longer one is [`ZohoError::Locked`], never
-    /// retried, since every call during a lock prolongs it.
-    fn projects_limits(
-        &self,
-        api: &str,
-        answer: &Answer,
-        description: &RequestDescription,
-    ) -> Result<Option<ZohoError>, ZohoError> {
-        let Some(message) = response::projects_lock(answer.status, &answer.body) else {
-            return Ok(None);
-        };
-        self.stats.record_rate_limited(self.system);
-        let lasting = pacing::lock_duration(retry_after_of(&answer.headers), &message);
-        if lasting <= self.retry.max_retry_after {
-            if let Some(pacer) = &self.pacer {
-                let why = format!("Zoho Projects locked this API for {} s", lasting.as_secs());
-                // A second's margin: a call that arrives just before the lock ends prolongs it.
-                pacer.cool_down(api, lasting + Duration::from_secs(1), &why);
-            }
-            return Ok(Some(response::api_error(
-                answer.status,
-                &answer.body,
-                Some(lasting),
-                description,
-            )));
-        }
-        let until = match &self.pacer {
-            Some(pacer) => pacer.lock(api, lasting),
-            None => chrono::Utc::now() + chrono::Duration::from_std(lasting).unwrap_or_default(),
-        };
-        tracing::debug!(request = %description, %until, "Zoho Projects locked an API");
-        Err(ZohoError::Locked {
-            request: description.clone(),
-            until,
-            message,
-        })
-    }
-}
-
-enum Attempt {
-    Answer(Answer),
-    StaleToken(super::auth::AccessToken, Answer),
-    Transient(ZohoError),
 }
 
 /// `a=1&b=x%20y`, encoded the way `application/x-www-form-urlencoded` queries are.
