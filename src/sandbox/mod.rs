@@ -16,6 +16,7 @@ pub mod generate;
 pub mod graph;
 #[cfg(test)]
 pub(crate) mod hostile_input;
+pub mod limit_settings;
 pub mod limits;
 pub mod owned_records;
 pub mod projects;
