@@ -109,131 +109,192 @@ impl Metrics {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The metrics in the Prometheus text format (version 0.0.4).
+    /// The metrics in the Prometheus text format (version 0.0.4): every family of
+    /// [`FAMILIES`] in order, its `# HELP` and `# TYPE` lines, then its samples.
     pub fn render(&self) -> String {
         let inner = self.lock();
         let mut out = String::new();
-        header(
-            &mut out,
-            "projectlink_reconciles_total",
-            "counter",
-            "Reconciles by kind and result.",
-        );
-        for kind in KINDS {
-            for result in [
-                ReconcileResult::Success,
-                ReconcileResult::Blocked,
-                ReconcileResult::Error,
-            ] {
-                let n = inner.reconciles.get(&(kind, result)).copied().unwrap_or(0);
+        for family in FAMILIES {
+            let _ = writeln!(out, "# HELP {} {}", family.name, family.help);
+            let _ = writeln!(out, "# TYPE {} {}", family.name, family.kind);
+            for sample in (family.samples)(&inner) {
                 let _ = writeln!(
                     out,
-                    "projectlink_reconciles_total{{kind=\"{kind}\",result=\"{}\"}} {n}",
-                    result.label()
+                    "{}{}{} {}",
+                    family.name,
+                    sample.suffix,
+                    labels(&sample.labels),
+                    sample.value
                 );
             }
-        }
-        header(
-            &mut out,
-            "projectlink_reconcile_duration_seconds",
-            "histogram",
-            "Duration of reconciles.",
-        );
-        for (bound, count) in DURATION_BUCKETS.iter().zip(inner.bucket_counts.iter()) {
-            let _ = writeln!(
-                out,
-                "projectlink_reconcile_duration_seconds_bucket{{le=\"{bound}\"}} {count}"
-            );
-        }
-        let _ = writeln!(
-            out,
-            "projectlink_reconcile_duration_seconds_bucket{{le=\"+Inf\"}} {}",
-            inner.duration_count
-        );
-        let _ = writeln!(
-            out,
-            "projectlink_reconcile_duration_seconds_sum {}",
-            inner.duration_sum
-        );
-        let _ = writeln!(
-            out,
-            "projectlink_reconcile_duration_seconds_count {}",
-            inner.duration_count
-        );
-        header(
-            &mut out,
-            "projectlink_api_calls_total",
-            "counter",
-            "API calls by system (accounts, identity: token requests to Zoho and Microsoft).",
-        );
-        for (system, n) in [
-            ("crm", inner.api.crm_calls),
-            ("projects", inner.api.projects_calls),
-            ("accounts", inner.api.accounts_calls),
-            ("graph", inner.api.graph_calls),
-            ("identity", inner.api.identity_calls),
-        ] {
-            let _ = writeln!(
-                out,
-                "projectlink_api_calls_total{{system=\"{system}\"}} {n}"
-            );
-        }
-        header(
-            &mut out,
-            "projectlink_api_rate_limited_total",
-            "counter",
-            "Answers with HTTP 429, by system.",
-        );
-        for (system, n) in [
-            ("crm", inner.api.crm_rate_limited),
-            ("projects", inner.api.projects_rate_limited),
-            ("graph", inner.api.graph_rate_limited),
-        ] {
-            let _ = writeln!(
-                out,
-                "projectlink_api_rate_limited_total{{system=\"{system}\"}} {n}"
-            );
-        }
-        header(
-            &mut out,
-            "projectlink_crm_credits_total",
-            "counter",
-            "Zoho CRM API credits spent.",
-        );
-        let _ = writeln!(
-            out,
-            "projectlink_crm_credits_total {}",
-            inner.api.crm_credits
-        );
-        header(
-            &mut out,
-            "projectlink_leader",
-            "gauge",
-            "Whether this replica is the one reconciling (1) or a standby (0).",
-        );
-        let _ = writeln!(out, "projectlink_leader {}", u8::from(inner.leader));
-        header(
-            &mut out,
-            "projectlink_drifted",
-            "gauge",
-            "1 when the live integration differs from the resource's spec.",
-        );
-        for ((kind, resource), drifted) in &inner.drift {
-            let (namespace, name) = resource.split_once('/').unwrap_or(("", resource));
-            let _ = writeln!(
-                out,
-                "projectlink_drifted{{kind=\"{kind}\",namespace=\"{}\",name=\"{}\"}} {drifted}",
-                escape(namespace),
-                escape(name)
-            );
         }
         out
     }
 }
 
-fn header(out: &mut String, name: &str, kind: &str, help: &str) {
-    let _ = writeln!(out, "# HELP {name} {help}");
-    let _ = writeln!(out, "# TYPE {name} {kind}");
+/// One metric family: its name, Prometheus type and help text, and how its samples are
+/// read from the counters.
+struct Family {
+    name: &'static str,
+    kind: &'static str,
+    help: &'static str,
+    samples: fn(&Inner) -> Vec<Sample>,
+}
+
+/// One line of a family: the suffix after its name (`_bucket` for a histogram), its
+/// labels and its value.
+struct Sample {
+    suffix: &'static str,
+    labels: Vec<(&'static str, String)>,
+    value: String,
+}
+
+impl Sample {
+    fn new(labels: &[(&'static str, &str)], value: impl ToString) -> Sample {
+        Sample::suffixed("", labels, value)
+    }
+
+    fn suffixed(
+        suffix: &'static str,
+        labels: &[(&'static str, &str)],
+        value: impl ToString,
+    ) -> Sample {
+        Sample {
+            suffix,
+            labels: labels.iter().map(|(k, v)| (*k, v.to_string())).collect(),
+            value: value.to_string(),
+        }
+    }
+}
+
+/// Every family the operator exports, in the order they are rendered.
+const FAMILIES: [Family; 7] = [
+    Family {
+        name: "projectlink_reconciles_total",
+        kind: "counter",
+        help: "Reconciles by kind and result.",
+        samples: reconcile_samples,
+    },
+    Family {
+        name: "projectlink_reconcile_duration_seconds",
+        kind: "histogram",
+        help: "Duration of reconciles.",
+        samples: duration_samples,
+    },
+    Family {
+        name: "projectlink_api_calls_total",
+        kind: "counter",
+        help: "API calls by system (accounts, identity: token requests to Zoho and Microsoft).",
+        samples: |inner| {
+            let api = &inner.api;
+            per_system(&[
+                ("crm", api.crm_calls),
+                ("projects", api.projects_calls),
+                ("accounts", api.accounts_calls),
+                ("graph", api.graph_calls),
+                ("identity", api.identity_calls),
+            ])
+        },
+    },
+    Family {
+        name: "projectlink_api_rate_limited_total",
+        kind: "counter",
+        help: "Answers with HTTP 429, by system.",
+        samples: |inner| {
+            let api = &inner.api;
+            per_system(&[
+                ("crm", api.crm_rate_limited),
+                ("projects", api.projects_rate_limited),
+                ("graph", api.graph_rate_limited),
+            ])
+        },
+    },
+    Family {
+        name: "projectlink_crm_credits_total",
+        kind: "counter",
+        help: "Zoho CRM API credits spent.",
+        samples: |inner| vec![Sample::new(&[], inner.api.crm_credits)],
+    },
+    Family {
+        name: "projectlink_leader",
+        kind: "gauge",
+        help: "Whether this replica is the one reconciling (1) or a standby (0).",
+        samples: |inner| vec![Sample::new(&[], u8::from(inner.leader))],
+    },
+    Family {
+        name: "projectlink_drifted",
+        kind: "gauge",
+        help: "1 when the live integration differs from the resource's spec.",
+        samples: drift_samples,
+    },
+];
+
+/// Every kind with every result, so a series exists before its first reconcile.
+fn reconcile_samples(inner: &Inner) -> Vec<Sample> {
+    let results = [
+        ReconcileResult::Success,
+        ReconcileResult::Blocked,
+        ReconcileResult::Error,
+    ];
+    KINDS
+        .iter()
+        .flat_map(|kind| results.iter().map(move |result| (*kind, *result)))
+        .map(|(kind, result)| {
+            let n = inner.reconciles.get(&(kind, result)).copied().unwrap_or(0);
+            Sample::new(&[("kind", kind), ("result", result.label())], n)
+        })
+        .collect()
+}
+
+/// The cumulative buckets, then `+Inf`, the sum and the count.
+fn duration_samples(inner: &Inner) -> Vec<Sample> {
+    let mut samples: Vec<Sample> = DURATION_BUCKETS
+        .iter()
+        .zip(inner.bucket_counts.iter())
+        .map(|(bound, count)| Sample::suffixed("_bucket", &[("le", &bound.to_string())], count))
+        .collect();
+    samples.push(Sample::suffixed(
+        "_bucket",
+        &[("le", "+Inf")],
+        inner.duration_count,
+    ));
+    samples.push(Sample::suffixed("_sum", &[], inner.duration_sum));
+    samples.push(Sample::suffixed("_count", &[], inner.duration_count));
+    samples
+}
+
+fn per_system(counts: &[(&str, u64)]) -> Vec<Sample> {
+    counts
+        .iter()
+        .map(|(system, n)| Sample::new(&[("system", system)], n))
+        .collect()
+}
+
+/// One gauge per resource, its `namespace/name` split into two labels.
+fn drift_samples(inner: &Inner) -> Vec<Sample> {
+    inner
+        .drift
+        .iter()
+        .map(|((kind, resource), drifted)| {
+            let (namespace, name) = resource.split_once('/').unwrap_or(("", resource));
+            Sample::new(
+                &[("kind", kind), ("namespace", namespace), ("name", name)],
+                drifted,
+            )
+        })
+        .collect()
+}
+
+/// `{key="value",...}` with the values escaped, or nothing for a sample without labels.
+fn labels(labels: &[(&'static str, String)]) -> String {
+    if labels.is_empty() {
+        return String::new();
+    }
+    let pairs: Vec<String> = labels
+        .iter()
+        .map(|(key, value)| format!("{key}=\"{}\"", escape(value)))
+        .collect();
+    format!("{{{}}}", pairs.join(","))
 }
 
 /// Label values escape backslash, double quote and newline.
@@ -301,6 +362,68 @@ mod tests {
         let text = m.render();
         assert!(!text.contains("kind=\"ProjectsIntegration\",namespace=\"team-a\""));
         assert!(text.contains("kind=\"Office365Integration\",namespace=\"team-a\""));
+    }
+
+    #[test]
+    fn renders_every_family_in_order_with_its_help_and_type() {
+        let m = Metrics::default();
+        m.reconciled(
+            KIND_PROJECTS_INTEGRATION,
+            ReconcileResult::Success,
+            Duration::from_millis(200),
+        );
+        m.api_used(&ApiStatsSnapshot {
+            crm_calls: 4,
+            ..ApiStatsSnapshot::default()
+        });
+        m.set_leader(true);
+        m.set_drift(KIND_PROJECTS_INTEGRATION, "team-a/acme", true);
+        let expected = r#"# HELP projectlink_reconciles_total Reconciles by kind and result.
+# TYPE projectlink_reconciles_total counter
+projectlink_reconciles_total{kind="ProjectsIntegration",result="success"} 1
+projectlink_reconciles_total{kind="ProjectsIntegration",result="blocked"} 0
+projectlink_reconciles_total{kind="ProjectsIntegration",result="error"} 0
+projectlink_reconciles_total{kind="Office365Integration",result="success"} 0
+projectlink_reconciles_total{kind="Office365Integration",result="blocked"} 0
+projectlink_reconciles_total{kind="Office365Integration",result="error"} 0
+# HELP projectlink_reconcile_duration_seconds Duration of reconciles.
+# TYPE projectlink_reconcile_duration_seconds histogram
+projectlink_reconcile_duration_seconds_bucket{le="0.05"} 0
+projectlink_reconcile_duration_seconds_bucket{le="0.1"} 0
+projectlink_reconcile_duration_seconds_bucket{le="0.25"} 1
+projectlink_reconcile_duration_seconds_bucket{le="0.5"} 1
+projectlink_reconcile_duration_seconds_bucket{le="1"} 1
+projectlink_reconcile_duration_seconds_bucket{le="2.5"} 1
+projectlink_reconcile_duration_seconds_bucket{le="5"} 1
+projectlink_reconcile_duration_seconds_bucket{le="10"} 1
+projectlink_reconcile_duration_seconds_bucket{le="30"} 1
+projectlink_reconcile_duration_seconds_bucket{le="60"} 1
+projectlink_reconcile_duration_seconds_bucket{le="+Inf"} 1
+projectlink_reconcile_duration_seconds_sum 0.2
+projectlink_reconcile_duration_seconds_count 1
+# HELP projectlink_api_calls_total API calls by system (accounts, identity: token requests to Zoho and Microsoft).
+# TYPE projectlink_api_calls_total counter
+projectlink_api_calls_total{system="crm"} 4
+projectlink_api_calls_total{system="projects"} 0
+projectlink_api_calls_total{system="accounts"} 0
+projectlink_api_calls_total{system="graph"} 0
+projectlink_api_calls_total{system="identity"} 0
+# HELP projectlink_api_rate_limited_total Answers with HTTP 429, by system.
+# TYPE projectlink_api_rate_limited_total counter
+projectlink_api_rate_limited_total{system="crm"} 0
+projectlink_api_rate_limited_total{system="projects"} 0
+projectlink_api_rate_limited_total{system="graph"} 0
+# HELP projectlink_crm_credits_total Zoho CRM API credits spent.
+# TYPE projectlink_crm_credits_total counter
+projectlink_crm_credits_total 0
+# HELP projectlink_leader Whether this replica is the one reconciling (1) or a standby (0).
+# TYPE projectlink_leader gauge
+projectlink_leader 1
+# HELP projectlink_drifted 1 when the live integration differs from the resource's spec.
+# TYPE projectlink_drifted gauge
+projectlink_drifted{kind="ProjectsIntegration",namespace="team-a",name="acme"} 1
+"#;
+        assert_eq!(m.render(), expected);
     }
 
     #[test]

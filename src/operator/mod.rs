@@ -25,8 +25,9 @@ use kube::runtime::Controller;
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::watcher;
 use kube::{Api, Client};
-use kube_lease_manager::LeaseManagerBuilder;
+use kube_lease_manager::{LeaseManager, LeaseManagerBuilder, LeaseManagerError};
 use tokio::sync::{oneshot, watch};
+use tokio::task::JoinHandle;
 
 use crate::spec::{Office365Integration, ProjectsIntegration};
 use kind::IntegrationKind;
@@ -110,7 +111,7 @@ pub enum OperatorError {
     #[error("leader election failed: {0}")]
     LeaderElection(#[from] kube_lease_manager::LeaseManagerError),
     #[error("the leader election task ended unexpectedly: {0}")]
-    LeaderTask(String),
+    LeaderTask(#[source] tokio::task::JoinError),
 }
 
 /// Runs the controllers until `shutdown` turns `true`. With leader election, this replica
@@ -152,6 +153,20 @@ pub async fn run(
         .await?;
     let (leader, task) = manager.watch().await;
     health.set_ready(true);
+    reconcile_while_leader(&ctx, &leader, &mut shutdown).await;
+    // Dropping the last receiver makes the lease task release the Lease and end.
+    drop(leader);
+    release_lease(task, &config, duration).await
+}
+
+/// Reconciles while this replica holds the Lease and stands by while another does, until
+/// `shutdown` turns `true`.
+async fn reconcile_while_leader(
+    ctx: &Arc<Context>,
+    leader: &watch::Receiver<bool>,
+    shutdown: &mut watch::Receiver<bool>,
+) {
+    let identity = &ctx.config.identity;
     loop {
         let mut became_leader = leader.clone();
         tokio::select! {
@@ -162,8 +177,8 @@ pub async fn run(
                 }
             }
         }
-        tracing::info!(identity = %config.identity, "acquired the lease: reconciling");
-        metrics.set_leader(true);
+        tracing::info!(identity = %identity, "acquired the lease: reconciling");
+        ctx.metrics.set_leader(true);
         let lost = {
             let mut leader = leader.clone();
             async move {
@@ -173,19 +188,26 @@ pub async fn run(
         let stop = futures::future::select(Box::pin(lost), Box::pin(wait_true(shutdown.clone())))
             .map(|_| ());
         run_controllers(ctx.clone(), stop).await;
-        metrics.set_leader(false);
+        ctx.metrics.set_leader(false);
         if *shutdown.borrow() {
             break;
         }
-        tracing::warn!(identity = %config.identity, "lost the lease: standing by");
+        tracing::warn!(identity = %identity, "lost the lease: standing by");
     }
-    // Dropping the last receiver makes the lease task release the Lease and end.
-    drop(leader);
+}
+
+/// Waits up to the shutdown grace for the lease task to release the Lease; past it the
+/// Lease simply expires after `duration` seconds.
+async fn release_lease(
+    task: JoinHandle<Result<LeaseManager, LeaseManagerError>>,
+    config: &OperatorConfig,
+    duration: u64,
+) -> Result<(), OperatorError> {
     let abort = task.abort_handle();
     match tokio::time::timeout(config.shutdown_grace, task).await {
         Ok(Ok(Ok(_))) => Ok(()),
         Ok(Ok(Err(e))) => Err(OperatorError::LeaderElection(e)),
-        Ok(Err(e)) => Err(OperatorError::LeaderTask(e.to_string())),
+        Ok(Err(e)) => Err(OperatorError::LeaderTask(e)),
         Err(_) => {
             abort.abort();
             tracing::warn!(
