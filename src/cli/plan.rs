@@ -11,6 +11,7 @@ use super::workflow::{load_specs, plan_integration};
 use super::{GlobalArgs, exit, office365, office365_saved};
 use crate::plan::planner::PlanOptions;
 use crate::plan::render::{json::PlanDocument, markdown, text};
+use crate::spec::{LoadedIntegration, LoadedOffice365};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -54,90 +55,25 @@ pub async fn run(
             specs.len()
         );
     }
-    let integrations = &specs.integrations;
     let options = PlanOptions {
         prune: args.prune,
         force: args.force,
     };
     let mut code = exit::OK;
     let mut documents = Vec::new();
-    for integration in integrations {
-        let mut notice = Vec::new();
-        let planned = match plan_integration(global, integration, &options, &mut notice).await {
-            Ok(planned) => planned,
-            Err(e) => {
-                // Still say which target failed.
-                err.write_all(&notice)?;
-                return Err(e);
-            }
-        };
-        let target_line = String::from_utf8_lossy(&notice).trim_end().to_string();
-        let document = PlanDocument::new(
-            &planned.connected.id,
-            &planned.desired,
-            &planned.connection,
-            &options,
-            &planned.plan,
-        );
-        match args.format {
-            Format::Text => {
-                writeln!(out, "{target_line}\n")?;
-                write!(
-                    out,
-                    "{}",
-                    text::render(&planned.plan, global.stdout_color())
-                )?;
-            }
-            Format::Markdown => {
-                let target = target_line.trim_start_matches("Target: ");
-                write!(out, "{}", markdown::render(&planned.plan, target))?;
-            }
-            Format::Json => {
-                writeln!(err, "{target_line}")?;
-                documents.push(document.clone());
-            }
-        }
-        if let Some(path) = &args.out {
-            save(path, &document.to_json(), err)?;
-        }
-        code = super::combine_exit_codes(code, exit_code(&planned.plan, args.detailed_exitcode));
+    for integration in &specs.integrations {
+        let planned = plan_projects(global, args, &options, integration, out, err).await?;
+        code = super::combine_exit_codes(code, planned.code);
+        documents.extend(planned.document);
     }
     let mut json_documents: Vec<serde_json::Value> = documents
         .iter()
         .map(|d| serde_json::from_str(&d.to_json()))
         .collect::<Result<_, _>>()?;
     for loaded in &specs.office365 {
-        let mut notice = Vec::new();
-        let planned = office365::plan_office365(global, loaded, &options, &mut notice).await;
-        let planned = match planned {
-            Ok(planned) => planned,
-            Err(e) => {
-                err.write_all(&notice)?;
-                return Err(e);
-            }
-        };
-        let target_line = String::from_utf8_lossy(&notice).trim_end().to_string();
-        office365::print_plan(
-            &planned,
-            args.format,
-            &target_line,
-            out,
-            err,
-            &mut json_documents,
-        )?;
-        if let Some(path) = &args.out {
-            let saved = office365_saved::saved_plan(
-                &planned,
-                loaded.name(),
-                &loaded.resource.spec,
-                &options,
-            );
-            save(path, &saved.to_json(), err)?;
-        }
-        code = super::combine_exit_codes(
-            code,
-            office365::exit_code(&planned.plan, args.detailed_exitcode),
-        );
+        let planned = plan_office365(global, args, &options, loaded, out, err).await?;
+        code = super::combine_exit_codes(code, planned.code);
+        json_documents.extend(planned.document);
     }
     if args.format == Format::Json {
         let text = match (documents.as_slice(), json_documents.as_slice()) {
@@ -148,6 +84,106 @@ pub async fn run(
         writeln!(out, "{text}")?;
     }
     Ok(code)
+}
+
+/// One resource's plan as printed: its exit code, and its JSON document when the output is
+/// JSON (printed together at the end, as one document or a list).
+struct Printed<D> {
+    code: u8,
+    document: Option<D>,
+}
+
+/// The `Target: ...` line a plan prints, or on failure writes it to `err` first, so a
+/// failed plan still says which target it was for.
+fn target_line<T>(
+    planned: anyhow::Result<T>,
+    notice: &[u8],
+    err: &mut dyn Write,
+) -> anyhow::Result<(T, String)> {
+    match planned {
+        Ok(planned) => Ok((
+            planned,
+            String::from_utf8_lossy(notice).trim_end().to_string(),
+        )),
+        Err(e) => {
+            err.write_all(notice)?;
+            Err(e)
+        }
+    }
+}
+
+/// Plans one Projects integration, prints it as text or markdown (JSON is kept for the
+/// end) and saves it for `-o`.
+async fn plan_projects(
+    global: &GlobalArgs,
+    args: &PlanArgs,
+    options: &PlanOptions,
+    integration: &LoadedIntegration,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<Printed<PlanDocument>> {
+    let mut notice = Vec::new();
+    let planned = plan_integration(global, integration, options, &mut notice).await;
+    let (planned, target_line) = target_line(planned, &notice, err)?;
+    let document = PlanDocument::new(
+        &planned.connected.id,
+        &planned.desired,
+        &planned.connection,
+        options,
+        &planned.plan,
+    );
+    let mut json = None;
+    match args.format {
+        Format::Text => {
+            writeln!(out, "{target_line}\n")?;
+            write!(
+                out,
+                "{}",
+                text::render(&planned.plan, global.stdout_color())
+            )?;
+        }
+        Format::Markdown => {
+            let target = target_line.trim_start_matches("Target: ");
+            write!(out, "{}", markdown::render(&planned.plan, target))?;
+        }
+        Format::Json => {
+            writeln!(err, "{target_line}")?;
+            json = Some(document.clone());
+        }
+    }
+    if let Some(path) = &args.out {
+        save(path, &document.to_json(), err)?;
+    }
+    Ok(Printed {
+        code: exit_code(&planned.plan, args.detailed_exitcode),
+        document: json,
+    })
+}
+
+/// Plans one Office 365 integration, prints it (JSON is kept for the end) and saves it for
+/// `-o`.
+async fn plan_office365(
+    global: &GlobalArgs,
+    args: &PlanArgs,
+    options: &PlanOptions,
+    loaded: &LoadedOffice365,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<Printed<serde_json::Value>> {
+    let mut notice = Vec::new();
+    let planned = office365::plan_office365(global, loaded, options, &mut notice).await;
+    let (planned, target_line) = target_line(planned, &notice, err)?;
+    let mut json = Vec::new();
+    office365::print_plan(&planned, args.format, &target_line, out, err, &mut json)?;
+    if let Some(path) = &args.out {
+        let saved =
+            office365_saved::saved_plan(&planned, loaded.name(), &loaded.resource.spec, options);
+        save(path, &saved.to_json(), err)?;
+    }
+    Ok(Printed {
+        code: office365::exit_code(&planned.plan, args.detailed_exitcode),
+        document: json.pop(),
+    })
 }
 
 /// Writes a plan for `projectlink apply FILE` and says how to apply it.
