@@ -182,40 +182,7 @@ async fn run_single<C: CrmApi, P: ProjectsApi>(
             project_id,
             emails,
             role,
-        } => {
-            let present: Vec<String> = projects
-                .project_users(portal_id, project_id)
-                .await?
-                .iter()
-                .map(|u| u.email.to_ascii_lowercase())
-                .collect();
-            let missing: Vec<String> = emails
-                .iter()
-                .filter(|e| !present.contains(e))
-                .cloned()
-                .collect();
-            if missing.is_empty() {
-                return Ok(OutcomeStatus::AlreadyDone {
-                    detail: "the users are already in the project".into(),
-                });
-            }
-            if let Err(e) = projects
-                .add_project_users(portal_id, project_id, &missing, role)
-                .await
-            {
-                // Done, with the answer lost? Then every user is in the project now.
-                let now: Vec<String> = projects
-                    .project_users(portal_id, project_id)
-                    .await?
-                    .iter()
-                    .map(|u| u.email.to_ascii_lowercase())
-                    .collect();
-                if !missing.iter().all(|m| now.contains(m)) {
-                    return Err(e);
-                }
-            }
-            Ok(OutcomeStatus::Applied)
-        }
+        } => add_project_users(projects, portal_id, project_id, emails, role).await,
         Operation::AddClientUser {
             portal_id,
             client_id,
@@ -226,29 +193,7 @@ async fn run_single<C: CrmApi, P: ProjectsApi>(
         } => {
             let user_id = match existing_user_id {
                 Some(id) => id.clone(),
-                None => {
-                    let users = projects.client_users(portal_id, client_id).await?;
-                    match users.iter().find(|u| u.email.eq_ignore_ascii_case(email)) {
-                        Some(u) => u.id.clone(),
-                        None => {
-                            let name = (!name.is_empty()).then_some(name.as_str());
-                            match projects
-                                .add_client_user(portal_id, client_id, email, name)
-                                .await
-                            {
-                                Ok(user) => user.id,
-                                // Added, with the answer lost: the user is ours by email.
-                                Err(e) => projects
-                                    .client_users(portal_id, client_id)
-                                    .await?
-                                    .into_iter()
-                                    .find(|u| u.email.eq_ignore_ascii_case(email))
-                                    .map(|u| u.id)
-                                    .ok_or(e)?,
-                            }
-                        }
-                    }
-                }
+                None => client_user_id(projects, portal_id, client_id, email, name).await?,
             };
             if !project_ids.is_empty() {
                 projects
@@ -260,6 +205,81 @@ async fn run_single<C: CrmApi, P: ProjectsApi>(
         other => Err(ZohoError::InvalidInput(format!(
             "not a data-plane operation: {other:?}"
         ))),
+    }
+}
+
+/// The project's users' emails, lower-cased.
+async fn project_user_emails<P: ProjectsApi>(
+    projects: &P,
+    portal_id: &str,
+    project_id: &str,
+) -> Result<Vec<String>, ZohoError> {
+    Ok(projects
+        .project_users(portal_id, project_id)
+        .await?
+        .iter()
+        .map(|u| u.email.to_ascii_lowercase())
+        .collect())
+}
+
+/// Adds the users not yet in the project (`emails` are lower-cased).
+async fn add_project_users<P: ProjectsApi>(
+    projects: &P,
+    portal_id: &str,
+    project_id: &str,
+    emails: &[String],
+    role: &str,
+) -> Result<OutcomeStatus, ZohoError> {
+    let present = project_user_emails(projects, portal_id, project_id).await?;
+    let missing: Vec<String> = emails
+        .iter()
+        .filter(|e| !present.contains(e))
+        .cloned()
+        .collect();
+    if missing.is_empty() {
+        return Ok(OutcomeStatus::AlreadyDone {
+            detail: "the users are already in the project".into(),
+        });
+    }
+    if let Err(e) = projects
+        .add_project_users(portal_id, project_id, &missing, role)
+        .await
+    {
+        // Done, with the answer lost? Then every user is in the project now.
+        let now = project_user_emails(projects, portal_id, project_id).await?;
+        if !missing.iter().all(|m| now.contains(m)) {
+            return Err(e);
+        }
+    }
+    Ok(OutcomeStatus::Applied)
+}
+
+/// The id of the client's user with this email, adding the user when there is none.
+async fn client_user_id<P: ProjectsApi>(
+    projects: &P,
+    portal_id: &str,
+    client_id: &str,
+    email: &str,
+    name: &str,
+) -> Result<String, ZohoError> {
+    let users = projects.client_users(portal_id, client_id).await?;
+    if let Some(u) = users.iter().find(|u| u.email.eq_ignore_ascii_case(email)) {
+        return Ok(u.id.clone());
+    }
+    let name = (!name.is_empty()).then_some(name);
+    match projects
+        .add_client_user(portal_id, client_id, email, name)
+        .await
+    {
+        Ok(user) => Ok(user.id),
+        // Added, with the answer lost: the user is ours by email.
+        Err(e) => projects
+            .client_users(portal_id, client_id)
+            .await?
+            .into_iter()
+            .find(|u| u.email.eq_ignore_ascii_case(email))
+            .map(|u| u.id)
+            .ok_or(e),
     }
 }
 

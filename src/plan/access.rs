@@ -10,16 +10,10 @@ use super::link_module::LINK_MODULE_PLURAL;
 use super::live_checks::valid_names_hint;
 use super::model::*;
 use super::planner::{Planner, permissions_view};
-use crate::live::{Address, PermissionKind, PortalFacts};
+use crate::live::{Address, PermissionKind, PortalFacts, ProfileFacts};
 
 impl<'a> Planner<'a> {
     pub(super) fn plan_permissions(&mut self, module_created: Option<&Address>) {
-        let available: Vec<&str> = self
-            .observed
-            .profiles
-            .iter()
-            .map(|p| p.name.as_str())
-            .collect();
         for desired in &self.desired.profiles {
             let Some(live) = self
                 .observed
@@ -27,20 +21,7 @@ impl<'a> Planner<'a> {
                 .iter()
                 .find(|p| p.name == desired.name)
             else {
-                let mut diagnostic = PlanDiagnostic::error(
-                    Code::ProfileNotFound,
-                    format!("CRM profile \"{}\" does not exist", desired.name),
-                )
-                .hint(valid_names_hint(
-                    &desired.name,
-                    "profiles in this org",
-                    available.iter().copied(),
-                ))
-                .at(Address::crm("profile", desired.name.clone()));
-                if let Some(path) = self.profile_spec_path(&desired.name) {
-                    diagnostic = diagnostic.in_spec(path);
-                }
-                self.diag(diagnostic);
+                self.profile_not_found(&desired.name);
                 continue;
             };
             let Some(wanted) = &desired.related_list else {
@@ -54,64 +35,100 @@ impl<'a> Planner<'a> {
                 .iter()
                 .map(|k| (*k, wanted.get(k).copied().unwrap_or(false)))
                 .collect();
-            // Zoho refuses changes to locked permissions (the Administrator profile's): keep
-            // them as they are and say so, instead of planning a change that cannot succeed.
-            let locked: Vec<&str> = PermissionKind::ALL
-                .iter()
-                .filter(|k| live.link_permission_locked(**k) && target[*k] != current[*k])
-                .map(|k| k.label())
-                .collect();
-            if !locked.is_empty() {
-                for kind in PermissionKind::ALL {
-                    if live.link_permission_locked(kind) {
-                        target.insert(kind, current[&kind]);
-                    }
-                }
-                self.diag(
-                    PlanDiagnostic::warning(
-                        Code::PermissionLocked,
-                        format!(
-                            "Zoho does not allow changing the {} permission(s) of profile {} on {}",
-                            locked.join("/"),
-                            desired.name,
-                            self.desired.link_module
-                        ),
-                    )
-                    .hint("the Administrator profile always has full access in Zoho CRM; declare it with all permissions true")
-                    .at(Address::crm("profile-permissions", format!("{}/{}", desired.name, self.desired.link_module))),
-                );
-            }
+            self.keep_locked_permissions(live, &current, &mut target);
             if module_created.is_none() && current == target {
                 continue;
             }
-            // Permissions on a module created by this plan are granted, not changed.
-            let action = if module_created.is_some() {
-                Action::Create
-            } else {
-                Action::Update
-            };
-            self.push(Change {
-                address: Address::crm(
-                    "profile-permissions",
-                    format!("{}/{}", desired.name, self.desired.link_module),
-                ),
-                action,
-                reason: format!(
-                    "related-list permissions of profile {} on {}",
-                    desired.name, LINK_MODULE_PLURAL
-                ),
-                before: module_created.is_none().then(|| permissions_view(&current)),
-                after: Some(permissions_view(&target)),
-                destructive: false,
-                depends_on: module_created.cloned().into_iter().collect(),
-                operation: Operation::SetLinkPermissions {
-                    profile_id: live.id.clone(),
-                    profile_name: live.name.clone(),
-                    link_module: self.desired.link_module.clone(),
-                    permissions: target,
-                },
-            });
+            self.push_permissions(live, module_created, &current, target);
         }
+    }
+
+    /// A declared profile the org does not have, with the names it does have.
+    fn profile_not_found(&mut self, name: &str) {
+        let available = self.observed.profiles.iter().map(|p| p.name.as_str());
+        let mut diagnostic = PlanDiagnostic::error(
+            Code::ProfileNotFound,
+            format!("CRM profile \"{name}\" does not exist"),
+        )
+        .hint(valid_names_hint(name, "profiles in this org", available))
+        .at(Address::crm("profile", name.to_string()));
+        if let Some(path) = self.profile_spec_path(name) {
+            diagnostic = diagnostic.in_spec(path);
+        }
+        self.diag(diagnostic);
+    }
+
+    /// Zoho refuses changes to locked permissions (the Administrator profile's): keeps them
+    /// as they are in `target` and says so, instead of planning a change that cannot succeed.
+    fn keep_locked_permissions(
+        &mut self,
+        live: &ProfileFacts,
+        current: &BTreeMap<PermissionKind, bool>,
+        target: &mut BTreeMap<PermissionKind, bool>,
+    ) {
+        let locked: Vec<&str> = PermissionKind::ALL
+            .iter()
+            .filter(|k| live.link_permission_locked(**k) && target[*k] != current[*k])
+            .map(|k| k.label())
+            .collect();
+        if locked.is_empty() {
+            return;
+        }
+        for kind in PermissionKind::ALL {
+            if live.link_permission_locked(kind) {
+                target.insert(kind, current[&kind]);
+            }
+        }
+        self.diag(
+            PlanDiagnostic::warning(
+                Code::PermissionLocked,
+                format!(
+                    "Zoho does not allow changing the {} permission(s) of profile {} on {}",
+                    locked.join("/"),
+                    live.name,
+                    self.desired.link_module
+                ),
+            )
+            .hint("the Administrator profile always has full access in Zoho CRM; declare it with all permissions true")
+            .at(Address::crm("profile-permissions", format!("{}/{}", live.name, self.desired.link_module))),
+        );
+    }
+
+    /// Sets a profile's related-list permissions to `target`; on a module created by this
+    /// plan they are granted, not changed.
+    fn push_permissions(
+        &mut self,
+        live: &ProfileFacts,
+        module_created: Option<&Address>,
+        current: &BTreeMap<PermissionKind, bool>,
+        target: BTreeMap<PermissionKind, bool>,
+    ) {
+        let action = if module_created.is_some() {
+            Action::Create
+        } else {
+            Action::Update
+        };
+        self.push(Change {
+            address: Address::crm(
+                "profile-permissions",
+                format!("{}/{}", live.name, self.desired.link_module),
+            ),
+            action,
+            reason: format!(
+                "related-list permissions of profile {} on {}",
+                live.name, LINK_MODULE_PLURAL
+            ),
+            before: module_created.is_none().then(|| permissions_view(current)),
+            after: Some(permissions_view(&target)),
+            destructive: false,
+            depends_on: module_created.cloned().into_iter().collect(),
+            operation: Operation::SetLinkPermissions {
+                profile_id: live.id.clone(),
+                profile_name: live.name.clone(),
+                link_module: self.desired.link_module.clone(),
+                permissions: target,
+            },
+        });
     }
 
     /// The CRM users who belong in the portal: active and confirmed users of profiles with

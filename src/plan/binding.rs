@@ -82,15 +82,6 @@ impl<'a> Planner<'a> {
 
     /// Creates, re-activates or re-binds the marker; returns the address of its change.
     pub(super) fn plan_marker(&mut self, portal: &PortalFacts) -> Option<Address> {
-        let fresh = |generation: u64| Marker {
-            version: Marker::VERSION,
-            owner: self.desired.owner.clone(),
-            state: IntegrationState::Active,
-            portal_id: portal.id.clone(),
-            portal_name: portal.name.clone(),
-            generation,
-            client_mapping: ClientMappingState::Pending,
-        };
         let address = marker_address();
         let change = match &self.observed.marker {
             MarkerFacts::Unreadable { error, .. } => {
@@ -105,7 +96,7 @@ impl<'a> Planner<'a> {
                 return None;
             }
             MarkerFacts::Absent => {
-                let marker = fresh(1);
+                let marker = self.fresh_marker(portal, 1);
                 Change {
                     address: address.clone(),
                     action: Action::Create,
@@ -126,48 +117,75 @@ impl<'a> Planner<'a> {
             MarkerFacts::Present {
                 variable_id,
                 marker: current,
-            } => {
-                if current.state == IntegrationState::Deactivated {
-                    marker_update(
-                        variable_id,
-                        current,
-                        fresh(current.generation + 1),
-                        "re-activate the integration as a new generation (earlier associations are not restored)",
-                    )
-                } else if current.portal_id != portal.id {
-                    let marker = fresh(current.generation + 1);
-                    Change {
-                        address: address.clone(),
-                        action: Action::Update,
-                        reason: format!(
-                            "portal changes from \"{}\" to \"{}\": every project is disassociated from CRM (all link records are removed; projects stay in Zoho Projects)",
-                            current.portal_name, portal.name
-                        ),
-                        before: Some(marker_view(current)),
-                        after: Some(marker_view(&marker)),
-                        destructive: true,
-                        depends_on: vec![],
-                        operation: Operation::RebindPortal {
-                            link_module: self.desired.link_module.clone(),
-                            variable_id: Some(variable_id.clone()),
-                            marker,
-                        },
-                    }
-                } else if current.portal_name != portal.name {
-                    let mut marker = current.clone();
-                    marker.portal_name = portal.name.clone();
-                    marker_update(
-                        variable_id,
-                        current,
-                        marker,
-                        "the bound portal was renamed in Zoho Projects",
-                    )
-                } else {
-                    return None;
-                }
-            }
+            } => self.marker_update_of(variable_id, current, portal)?,
         };
         self.push(change);
         Some(address)
+    }
+
+    /// A marker of a new generation, bound to `portal`, its client mapping still to do.
+    fn fresh_marker(&self, portal: &PortalFacts, generation: u64) -> Marker {
+        Marker {
+            version: Marker::VERSION,
+            owner: self.desired.owner.clone(),
+            state: IntegrationState::Active,
+            portal_id: portal.id.clone(),
+            portal_name: portal.name.clone(),
+            generation,
+            client_mapping: ClientMappingState::Pending,
+        }
+    }
+
+    /// The change to an existing marker: re-activation, a new portal, the bound portal's
+    /// new name, or `None` when it is as it should be.
+    fn marker_update_of(
+        &self,
+        variable_id: &str,
+        current: &Marker,
+        portal: &PortalFacts,
+    ) -> Option<Change> {
+        if current.state == IntegrationState::Deactivated {
+            Some(marker_update(
+                variable_id,
+                current,
+                self.fresh_marker(portal, current.generation + 1),
+                "re-activate the integration as a new generation (earlier associations are not restored)",
+            ))
+        } else if current.portal_id != portal.id {
+            Some(self.rebind(variable_id, current, portal))
+        } else if current.portal_name != portal.name {
+            let mut marker = current.clone();
+            marker.portal_name = portal.name.clone();
+            Some(marker_update(
+                variable_id,
+                current,
+                marker,
+                "the bound portal was renamed in Zoho Projects",
+            ))
+        } else {
+            None
+        }
+    }
+
+    /// Binds the org to another portal: a new generation, and every link record removed.
+    fn rebind(&self, variable_id: &str, current: &Marker, portal: &PortalFacts) -> Change {
+        let marker = self.fresh_marker(portal, current.generation + 1);
+        Change {
+            address: marker_address(),
+            action: Action::Update,
+            reason: format!(
+                "portal changes from \"{}\" to \"{}\": every project is disassociated from CRM (all link records are removed; projects stay in Zoho Projects)",
+                current.portal_name, portal.name
+            ),
+            before: Some(marker_view(current)),
+            after: Some(marker_view(&marker)),
+            destructive: true,
+            depends_on: vec![],
+            operation: Operation::RebindPortal {
+                link_module: self.desired.link_module.clone(),
+                variable_id: Some(variable_id.to_string()),
+                marker,
+            },
+        }
     }
 }

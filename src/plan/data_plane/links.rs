@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::Ctx;
+use super::{Ctx, LinkPlan};
 use crate::domain::Record;
 use crate::live::Address;
 use crate::live::ProjectCustomFieldFacts;
+use crate::live::data::LinkRecordFacts;
 use crate::live::data::{ProjectFacts, value_text};
 use crate::plan::desired::{FieldMapping, MapDirection};
 use crate::plan::diagnostics::{DiagnosticCode as Code, PlanDiagnostic};
@@ -66,23 +67,7 @@ pub(super) fn plan_link_records(ctx: &mut Ctx<'_>) {
         }
         let plan = plan.unwrap_or_default();
         let mut fields = detail_fields(&portal_id, p);
-        let mut before = Map::new();
-        let mut after = Map::new();
-        for (k, v) in &fields {
-            let current = existing.map(|l| {
-                if k == "Name" {
-                    l.name.clone()
-                } else {
-                    l.details.get(k).cloned().unwrap_or_default()
-                }
-            });
-            if current.as_deref() != Some(value_text(Some(v)).as_str()) {
-                if let Some(c) = current {
-                    before.insert(k.clone(), json!(c));
-                }
-                after.insert(k.clone(), v.clone());
-            }
-        }
+        let (before, mut after) = details_changed(existing, &fields);
         for (field, id) in &plan.lookups {
             if existing.and_then(|l| l.lookups.get(field)) != Some(id) {
                 fields.insert(field.clone(), json!({"id": id}));
@@ -93,43 +78,10 @@ pub(super) fn plan_link_records(ctx: &mut Ctx<'_>) {
             continue;
         }
         let address = Address::crm("link-record", format!("{}/{}", ctx.link_module(), p.id));
-        let (action, reason) = match (existing, plan.adopted) {
-            (Some(_), _) => (
-                Action::Update,
-                "keep the project's details and links current".to_string(),
-            ),
-            (None, true) => (
-                Action::Adopt,
-                plan.reason
-                    .clone()
-                    .unwrap_or_else(|| "adopt the existing project".into()),
-            ),
-            (None, false) => (
-                Action::Create,
-                plan.reason
-                    .clone()
-                    .unwrap_or_else(|| "project of a client mapped to an Account".into()),
-            ),
-        };
+        let (action, reason) = link_action(existing, &plan);
         let mut depends_on = ctx.link_deps.clone();
         if let Some(client) = &plan.client_to_add {
-            let client_address =
-                Address::projects("project-client", format!("{}/{}", p.id, client));
-            ctx.push(Change {
-                address: client_address.clone(),
-                action: Action::Create,
-                reason: format!("add the client company to project \"{}\"", p.name),
-                before: None,
-                after: Some(json!({"client_id": client})),
-                destructive: false,
-                depends_on: vec![],
-                operation: Operation::AddProjectClient {
-                    portal_id: portal_id.clone(),
-                    project_id: p.id.clone(),
-                    client_id: client.clone(),
-                },
-            });
-            depends_on.push(client_address);
+            depends_on.push(push_project_client(ctx, &portal_id, p, client));
         }
         ctx.push(Change {
             address,
@@ -147,6 +99,80 @@ pub(super) fn plan_link_records(ctx: &mut Ctx<'_>) {
             },
         });
     }
+}
+
+/// The detail fields whose text differs from the link record's: their current values (when
+/// there is a record) and the values to write.
+fn details_changed(
+    existing: Option<&LinkRecordFacts>,
+    fields: &Map<String, Value>,
+) -> (Map<String, Value>, Map<String, Value>) {
+    let mut before = Map::new();
+    let mut after = Map::new();
+    for (k, v) in fields {
+        let current = existing.map(|l| {
+            if k == "Name" {
+                l.name.clone()
+            } else {
+                l.details.get(k).cloned().unwrap_or_default()
+            }
+        });
+        if current.as_deref() != Some(value_text(Some(v)).as_str()) {
+            if let Some(c) = current {
+                before.insert(k.clone(), json!(c));
+            }
+            after.insert(k.clone(), v.clone());
+        }
+    }
+    (before, after)
+}
+
+/// Update an existing link record, adopt a project found by name, or create the record.
+fn link_action(existing: Option<&LinkRecordFacts>, plan: &LinkPlan) -> (Action, String) {
+    match (existing, plan.adopted) {
+        (Some(_), _) => (
+            Action::Update,
+            "keep the project's details and links current".to_string(),
+        ),
+        (None, true) => (
+            Action::Adopt,
+            plan.reason
+                .clone()
+                .unwrap_or_else(|| "adopt the existing project".into()),
+        ),
+        (None, false) => (
+            Action::Create,
+            plan.reason
+                .clone()
+                .unwrap_or_else(|| "project of a client mapped to an Account".into()),
+        ),
+    }
+}
+
+/// Adds the client company to the project before its link record names the Account;
+/// returns the address of that change.
+fn push_project_client(
+    ctx: &mut Ctx<'_>,
+    portal_id: &str,
+    p: &ProjectFacts,
+    client: &str,
+) -> Address {
+    let address = Address::projects("project-client", format!("{}/{}", p.id, client));
+    ctx.push(Change {
+        address: address.clone(),
+        action: Action::Create,
+        reason: format!("add the client company to project \"{}\"", p.name),
+        before: None,
+        after: Some(json!({"client_id": client})),
+        destructive: false,
+        depends_on: vec![],
+        operation: Operation::AddProjectClient {
+            portal_id: portal_id.to_string(),
+            project_id: p.id.clone(),
+            client_id: client.to_string(),
+        },
+    });
+    address
 }
 
 /// A project field as the value written into a CRM field of `crm_type`, or why it cannot be.

@@ -11,7 +11,7 @@ mod mapping;
 mod mapping_users;
 mod requests;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -203,6 +203,54 @@ fn base_marker(changes: &[Change], observed: &Observed) -> Option<(Option<String
     observed.marker.marker().map(|m| (variable_id, m.clone()))
 }
 
+/// The marker of a first activation, before the configuration plane has written one.
+fn first_marker(desired: &Desired, portal_id: &str) -> Marker {
+    Marker {
+        version: Marker::VERSION,
+        owner: desired.owner.clone(),
+        state: crate::live::IntegrationState::Active,
+        portal_id: portal_id.to_string(),
+        portal_name: desired.portal_name.clone(),
+        generation: 1,
+        client_mapping: Default::default(),
+    }
+}
+
+/// The planned creations every link record waits for: the link module and its fields.
+fn link_dependencies(desired: &Desired, changes: &[Change]) -> Vec<Address> {
+    changes
+        .iter()
+        .filter(|c| c.action == Action::Create)
+        .filter(|c| match &c.operation {
+            Operation::CreateLinkModule { .. } => true,
+            Operation::CreateField { module, .. } => module == &desired.link_module,
+            _ => false,
+        })
+        .map(|c| c.address.clone())
+        .collect()
+}
+
+/// An imported user the configuration plane adds anyway gets the import's role; returns
+/// every email the configuration plane adds to the portal.
+fn give_imported_roles(desired: &Desired, changes: &mut [Change]) -> BTreeSet<String> {
+    let mut config_portal_adds = BTreeSet::new();
+    for c in changes.iter_mut() {
+        if let Operation::AddPortalUser { email, role, .. } = &mut c.operation {
+            if let Some((_, wanted, _)) = desired
+                .imports
+                .portal_users
+                .iter()
+                .find(|(e, _, _)| e == email)
+            {
+                *role = wanted.clone();
+                c.after = Some(serde_json::json!({"email": email, "role": wanted}));
+            }
+            config_portal_adds.insert(email.clone());
+        }
+    }
+    config_portal_adds
+}
+
 /// Plans the data plane into `changes`/`diagnostics`; returns the mapping report, or `None`
 /// when the data plane does not run (not observed, or the configuration plane has errors).
 pub fn plan_data(
@@ -222,46 +270,10 @@ pub fn plan_data(
     if !desired.active {
         return None;
     }
-    let (variable_id, marker) = base_marker(changes, observed).unwrap_or_else(|| {
-        (
-            None,
-            Marker {
-                version: Marker::VERSION,
-                owner: desired.owner.clone(),
-                state: crate::live::IntegrationState::Active,
-                portal_id: data.portal_id.clone(),
-                portal_name: desired.portal_name.clone(),
-                generation: 1,
-                client_mapping: Default::default(),
-            },
-        )
-    });
-    let link_deps = changes
-        .iter()
-        .filter(|c| c.action == Action::Create)
-        .filter(|c| match &c.operation {
-            Operation::CreateLinkModule { .. } => true,
-            Operation::CreateField { module, .. } => module == &desired.link_module,
-            _ => false,
-        })
-        .map(|c| c.address.clone())
-        .collect();
-    // An imported user the configuration plane adds anyway gets the import's role.
-    let mut config_portal_adds = std::collections::BTreeSet::new();
-    for c in changes.iter_mut() {
-        if let Operation::AddPortalUser { email, role, .. } = &mut c.operation {
-            if let Some((_, wanted, _)) = desired
-                .imports
-                .portal_users
-                .iter()
-                .find(|(e, _, _)| e == email)
-            {
-                *role = wanted.clone();
-                c.after = Some(serde_json::json!({"email": email, "role": wanted}));
-            }
-            config_portal_adds.insert(email.clone());
-        }
-    }
+    let (variable_id, marker) = base_marker(changes, observed)
+        .unwrap_or_else(|| (None, first_marker(desired, &data.portal_id)));
+    let link_deps = link_dependencies(desired, changes);
+    let config_portal_adds = give_imported_roles(desired, changes);
     let mut ctx = Ctx {
         desired,
         observed,

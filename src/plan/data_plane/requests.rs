@@ -11,6 +11,7 @@ use crate::domain::Record;
 use crate::live::creation_tag::without_creation_tag;
 use crate::live::data::{ProjectFacts, creation_tag_text, lookup_id, value_text};
 use crate::live::{Address, PermissionKind};
+use crate::live::{CrmUserFacts, data::LinkRecordFacts};
 use crate::plan::desired::{FieldMapping, MapDirection};
 use crate::plan::diagnostics::{DiagnosticCode as Code, PlanDiagnostic};
 use crate::plan::field_values::{builtin_kind, custom_definition, custom_kind, to_project};
@@ -107,53 +108,7 @@ pub(super) fn plan_requests(ctx: &mut Ctx<'_>) {
             );
             continue;
         };
-        let creator = request
-            .created_by
-            .as_ref()
-            .and_then(|id| ctx.index.crm_user(id));
-        // The permission as this plan leaves it: declared profiles are set before projects
-        // are created; others keep what they have.
-        let allowed = creator.is_some_and(|u| {
-            match ctx
-                .desired
-                .profiles
-                .iter()
-                .find(|p| p.name == u.profile)
-                .and_then(|p| p.related_list.as_ref())
-            {
-                Some(perms) => perms.get(&PermissionKind::Create).copied().unwrap_or(false),
-                None => ctx
-                    .observed
-                    .profiles
-                    .iter()
-                    .find(|p| p.name == u.profile)
-                    .is_some_and(|p| p.link_permission(PermissionKind::Create)),
-            }
-        });
-        if !allowed {
-            let who = creator.map_or_else(
-                || "an unknown user".to_string(),
-                |u| format!("{} (profile {})", u.email, u.profile),
-            );
-            ctx.diag(
-                PlanDiagnostic::warning(
-                    Code::RequestRefused,
-                    format!("project request \"{}\" was made by {who}, whose profile lacks the Create permission on the related list; it is refused, no project is created", request.name),
-                )
-                .hint("grant the profile relatedList.create, or delete the request record")
-                .at(address),
-            );
-            continue;
-        }
-        if request.name.trim().is_empty() {
-            ctx.diag(
-                PlanDiagnostic::warning(
-                    Code::RequestInvalid,
-                    format!("project request {} has no Name", request.id),
-                )
-                .hint("the request's Name is the new project's name")
-                .at(address),
-            );
+        if !request_is_valid(ctx, request, &address) {
             continue;
         }
         let record = ctx
@@ -172,6 +127,65 @@ pub(super) fn plan_requests(ctx: &mut Ctx<'_>) {
         };
         plan_project(ctx, source);
     }
+}
+
+/// Whether a request may make a project: its creator may create link records and it has a
+/// name. Otherwise says why it is refused.
+fn request_is_valid(ctx: &mut Ctx<'_>, request: &LinkRecordFacts, address: &Address) -> bool {
+    let creator = request
+        .created_by
+        .as_ref()
+        .and_then(|id| ctx.index.crm_user(id));
+    if !may_create_links(ctx, creator) {
+        let who = creator.map_or_else(
+            || "an unknown user".to_string(),
+            |u| format!("{} (profile {})", u.email, u.profile),
+        );
+        ctx.diag(
+            PlanDiagnostic::warning(
+                Code::RequestRefused,
+                format!("project request \"{}\" was made by {who}, whose profile lacks the Create permission on the related list; it is refused, no project is created", request.name),
+            )
+            .hint("grant the profile relatedList.create, or delete the request record")
+            .at(address.clone()),
+        );
+        return false;
+    }
+    if request.name.trim().is_empty() {
+        ctx.diag(
+            PlanDiagnostic::warning(
+                Code::RequestInvalid,
+                format!("project request {} has no Name", request.id),
+            )
+            .hint("the request's Name is the new project's name")
+            .at(address.clone()),
+        );
+        return false;
+    }
+    true
+}
+
+/// Whether the user's profile has the Create permission on the related list as this plan
+/// leaves it: declared profiles are set before projects are created; others keep what they
+/// have.
+fn may_create_links(ctx: &Ctx<'_>, creator: Option<&CrmUserFacts>) -> bool {
+    creator.is_some_and(|u| {
+        match ctx
+            .desired
+            .profiles
+            .iter()
+            .find(|p| p.name == u.profile)
+            .and_then(|p| p.related_list.as_ref())
+        {
+            Some(perms) => perms.get(&PermissionKind::Create).copied().unwrap_or(false),
+            None => ctx
+                .observed
+                .profiles
+                .iter()
+                .find(|p| p.name == u.profile)
+                .is_some_and(|p| p.link_permission(PermissionKind::Create)),
+        }
+    })
 }
 
 /// The `name` a `ToProject` map gives the project, if any.
