@@ -21,7 +21,7 @@ use super::response;
 use super::retry::RetryPolicy;
 use super::stats::ApiStats;
 use super::token_store::{StoredToken, TokenStore, grant_key};
-use super::transport::{exchange, retry_after_of};
+use super::transport::{RetryLoop, Try, exchange, retry_after_of};
 
 /// Refresh this long before Zoho's expiry at most (less for very short-lived tokens).
 const REFRESH_MARGIN: Duration = Duration::from_secs(60);
@@ -322,68 +322,69 @@ impl TokenSource {
                 ("grant_type", "client_credentials"),
             ],
         };
-        let mut attempt = 0;
         let shown_form: Vec<(String, String)> = form
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         super::call_log::request_body(&request, &super::transport::RequestBody::Form(shown_form));
-        loop {
-            attempt += 1;
-            self.stats.record_call(request.system);
-            let builder = self.http.post(self.token_url.clone()).form(&form);
-            let sent = Instant::now();
-            let outcome = exchange(builder, &request).await;
-            let took = sent.elapsed();
-            match &outcome {
-                Ok(answer) => {
-                    super::call_log::answer(&request, answer.status, took, attempt, &answer.body)
-                }
-                Err(e) => super::call_log::no_answer(&request, e, took, attempt),
+        let retry = RetryLoop {
+            policy: &self.retry,
+            stats: &self.stats,
+            notice: self.notice.as_ref(),
+            request: &request,
+            at_most_once: false,
+        };
+        let once = |attempt| {
+            let (request, form) = (&request, &form);
+            async move { self.request_token(request, form, attempt).await }
+        };
+        retry
+            .run(once, |failure, attempt| {
+                self.retry.delay(attempt, failure.retry_after())
+            })
+            .await
+    }
+
+    /// One token request: its answer read, or the failure to retry (an error status the
+    /// endpoint may recover from, or no answer at all).
+    async fn request_token(
+        &self,
+        request: &RequestDescription,
+        form: &[(&str, &str); 4],
+        attempt: u32,
+    ) -> Result<Try<Issued>, ZohoError> {
+        self.stats.record_call(request.system);
+        let builder = self.http.post(self.token_url.clone()).form(form);
+        let sent = Instant::now();
+        let outcome = exchange(builder, request).await;
+        let took = sent.elapsed();
+        match &outcome {
+            Ok(answer) => {
+                super::call_log::answer(request, answer.status, took, attempt, &answer.body)
             }
-            let failure = match outcome {
-                Ok(answer) if answer.status == 429 || answer.status >= 500 => response::api_error(
+            Err(e) => super::call_log::no_answer(request, e, took, attempt),
+        }
+        let answer = match outcome {
+            Ok(answer) if answer.status == 429 || answer.status >= 500 => {
+                let failure = response::api_error(
                     answer.status,
                     &answer.body,
                     retry_after_of(&answer.headers),
-                    &request,
-                ),
-                Ok(answer) => {
-                    let result = match &self.grant {
-                        Grant::Refresh(_) => self.read_token_answer(answer.status, &answer.body),
-                        Grant::ClientCredentials(_) => {
-                            self.read_identity_answer(answer.status, &answer.body)
-                        }
-                    };
-                    if result.is_ok() {
-                        self.stats.record_token_refresh();
-                    }
-                    return result;
-                }
-                Err(e) => e,
-            };
-            if attempt >= self.retry.max_attempts.max(1) {
-                return Err(if attempt > 1 {
-                    ZohoError::RetriesExhausted {
-                        attempts: attempt,
-                        last: Box::new(failure),
-                    }
-                } else {
-                    failure
-                });
+                    request,
+                );
+                return Ok(Try::Transient(failure, took));
             }
-            let wait = self.retry.delay(attempt, failure.retry_after());
-            self.stats.record_retry();
-            let max = self.retry.max_attempts;
-            if let (Some(notice), Some(line)) = (
-                &self.notice,
-                super::call_log::retry_notice(&request, &failure, took, wait, attempt, max),
-            ) {
-                notice(&line);
+            Ok(answer) => answer,
+            Err(e) => return Ok(Try::Transient(e, took)),
+        };
+        let issued = match &self.grant {
+            Grant::Refresh(_) => self.read_token_answer(answer.status, &answer.body)?,
+            Grant::ClientCredentials(_) => {
+                self.read_identity_answer(answer.status, &answer.body)?
             }
-            super::call_log::retrying(&request, wait, attempt + 1, max);
-            tokio::time::sleep(wait).await;
-        }
+        };
+        self.stats.record_token_refresh();
+        Ok(Try::Done(issued))
     }
 
     /// The identity platform's answer: `{token_type, expires_in, access_token}` or

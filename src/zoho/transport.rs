@@ -6,6 +6,7 @@
 //! attempt of it.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, RETRY_AFTER};
@@ -353,31 +354,105 @@ impl Transport {
         request: ApiRequest,
     ) -> Result<(Answer, RequestDescription), ZohoError> {
         let description = self.describe(&request);
-        let mut attempt: u32 = 0;
-        let mut refreshed_after_401 = false;
         call_log::request_body(&description, &request.body);
+        let refreshed_after_401 = AtomicBool::new(false);
+        let retry = RetryLoop {
+            policy: &self.retry,
+            stats: &self.stats,
+            notice: self.notice.as_ref(),
+            request: &description,
+            at_most_once: request.at_most_once,
+        };
+        let once = |attempt| {
+            let (request, description, refreshed) = (&request, &description, &refreshed_after_401);
+            async move {
+                let started = std::time::Instant::now();
+                Ok(match self.attempt(request, description, attempt).await? {
+                    Attempt::Answer(answer) => Try::Done(answer),
+                    Attempt::StaleToken(_, answer) if refreshed.load(Ordering::Relaxed) => {
+                        Try::Done(answer)
+                    }
+                    Attempt::StaleToken(token, _) => {
+                        // The service revoked or expired the token early: drop it, fetch a
+                        // new one and repeat once, without spending the transient budget.
+                        self.tokens.invalidate(&token).await;
+                        refreshed.store(true, Ordering::Relaxed);
+                        Try::Again
+                    }
+                    Attempt::Transient(failure) => Try::Transient(failure, started.elapsed()),
+                })
+            }
+        };
+        let answer = retry
+            .run(once, |failure, attempt| self.wait(failure, attempt))
+            .await?;
+        Ok((answer, description))
+    }
+
+    /// How long to wait before repeating a call that failed with `failure`.
+    fn wait(&self, failure: &ZohoError, attempt: u32) -> Duration {
+        match (self.system, failure.retry_after()) {
+            (System::Graph, Some(asked)) => self.retry.server_paced(asked),
+            // A short Projects lock: the pacer holds the retry until it ends, and says so.
+            (System::Projects, _) if self.pacer.is_some() && failure.is_rate_limited() => {
+                Duration::ZERO
+            }
+            (_, retry_after) => self.retry.delay(attempt, retry_after),
+        }
+    }
+}
+
+/// What one try of a call came to, for [`RetryLoop::run`].
+pub(crate) enum Try<T> {
+    /// A final result: the answer to hand back.
+    Done(T),
+    /// Repeat at once without spending an attempt (a stale token was dropped).
+    Again,
+    /// A failure worth retrying, and how long the try took.
+    Transient(ZohoError, Duration),
+}
+
+/// The one retry loop of every call, API calls and token requests alike: what it retries
+/// with, and whom it tells of its waits.
+pub(crate) struct RetryLoop<'a> {
+    pub policy: &'a RetryPolicy,
+    pub stats: &'a ApiStats,
+    pub notice: Option<&'a super::pacing::WaitNotice>,
+    pub request: &'a RequestDescription,
+    /// A failure that may have reached the service ends the loop
+    /// ([`ApiRequest::at_most_once`]).
+    pub at_most_once: bool,
+}
+
+impl RetryLoop<'_> {
+    /// Tries `once(attempt)` until it gives a final result or an error, waiting
+    /// `wait(failure, attempt)` after each transient failure, up to the policy's attempts;
+    /// the last failure then comes back as [`ZohoError::RetriesExhausted`].
+    pub(crate) async fn run<T, F, Fut>(
+        &self,
+        mut once: F,
+        wait: impl Fn(&ZohoError, u32) -> Duration,
+    ) -> Result<T, ZohoError>
+    where
+        F: FnMut(u32) -> Fut,
+        Fut: std::future::Future<Output = Result<Try<T>, ZohoError>>,
+    {
+        let max = self.policy.max_attempts.max(1);
+        let mut attempt: u32 = 0;
         loop {
             attempt += 1;
-            let started = std::time::Instant::now();
-            let failure = match self.attempt(&request, &description, attempt).await? {
-                Attempt::Answer(answer) => return Ok((answer, description)),
-                Attempt::StaleToken(token, answer) => {
-                    if refreshed_after_401 {
-                        return Ok((answer, description));
-                    }
-                    // The service revoked or expired the token early: drop it, fetch a new
-                    // one and repeat once, without spending the transient-failure budget.
-                    self.tokens.invalidate(&token).await;
-                    refreshed_after_401 = true;
+            let (failure, took) = match once(attempt).await? {
+                Try::Done(done) => return Ok(done),
+                Try::Again => {
                     attempt -= 1;
                     continue;
                 }
-                Attempt::Transient(failure) => failure,
+                Try::Transient(failure, took) => (failure, took),
             };
-            if request.at_most_once && failure.outcome_unknown() {
+            if self.at_most_once && failure.outcome_unknown() {
                 return Err(failure);
             }
-            if attempt >= self.retry.max_attempts.max(1) {
+            if attempt >= max {
                 return Err(if attempt > 1 {
                     ZohoError::RetriesExhausted {
                         attempts: attempt,
@@ -387,24 +462,15 @@ impl Transport {
                     failure
                 });
             }
-            let wait = match (self.system, failure.retry_after()) {
-                (System::Graph, Some(asked)) => self.retry.server_paced(asked),
-                // A short Projects lock: the pacer holds the retry until it ends, and says so.
-                (System::Projects, _) if self.pacer.is_some() && failure.is_rate_limited() => {
-                    Duration::ZERO
-                }
-                (_, retry_after) => self.retry.delay(attempt, retry_after),
-            };
-            let max = self.retry.max_attempts.max(1);
-            let took = started.elapsed();
+            let wait = wait(&failure, attempt);
             if let (Some(notice), Some(line)) = (
-                &self.notice,
-                call_log::retry_notice(&description, &failure, took, wait, attempt, max),
+                self.notice,
+                call_log::retry_notice(self.request, &failure, took, wait, attempt, max),
             ) {
                 notice(&line);
             }
             self.stats.record_retry();
-            call_log::retrying(&description, wait, attempt + 1, max);
+            call_log::retrying(self.request, wait, attempt + 1, max);
             tokio::time::sleep(wait).await;
         }
     }
