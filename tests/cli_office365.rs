@@ -137,3 +137,42 @@ fn a_misspelt_field_map_entry_fails_plan_at_its_position_and_writes_nothing() {
     assert!(apply.stderr.contains("Nothing applied"), "{}", apply.all());
     assert_eq!(writes(&harness), before, "nothing may be written");
 }
+
+#[test]
+fn a_refused_graph_secret_is_reported_as_microsofts_refusal_without_the_secret() {
+    let harness = Harness::demo();
+    let spec = example("office365.yaml");
+    let canary = "canary-graph-secret-7d1f-do-not-print";
+    let run = harness.run_env(
+        &["plan", "-f", &spec],
+        &[
+            (
+                "PROJECTLINK_GRAPH_TENANT_ID",
+                "7f3c2a10-ace0-4c6e-9d1b-000000000001",
+            ),
+            (
+                "PROJECTLINK_GRAPH_CLIENT_ID",
+                "5b7e9c1d-0000-4a2b-8c3d-000000000001",
+            ),
+            ("PROJECTLINK_GRAPH_CLIENT_SECRET", canary),
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.all());
+    let error = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("Office 365 users"))
+        .unwrap_or_else(|| panic!("{}", run.all()));
+    assert!(
+        error.contains(
+            "the Microsoft identity platform refused a token for Microsoft Graph: invalid_client (AADSTS7000215"
+        ),
+        "{error}"
+    );
+    assert!(
+        error.contains("the client secret is wrong or expired"),
+        "{error}"
+    );
+    assert!(!error.contains("Zoho"), "{error}");
+    assert!(!run.all().contains(canary), "{}", run.all());
+}

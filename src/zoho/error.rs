@@ -166,7 +166,8 @@ impl From<ApiError> for ZohoError {
     }
 }
 
-/// Every way a Zoho call can fail.
+/// Every way a Zoho call can fail. Microsoft Graph calls meet it only inside the shared
+/// transport: the Graph client hands its callers a `GraphError` (`crate::graph`) instead.
 #[derive(Debug, thiserror::Error)]
 pub enum ZohoError {
     /// Zoho answered with an error status and (usually) a code.
