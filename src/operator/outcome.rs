@@ -270,23 +270,7 @@ fn decide_plan<K: IntegrationKind>(resource: &K, facts: &PlanFacts) -> Outcome {
         events: Vec::new(),
     };
     if let Some(message) = facts.conflict.clone() {
-        outcome.result = ReconcileResult::Blocked;
-        outcome.drifted = None;
-        outcome.conditions = vec![
-            ConditionState::new(CONDITION_READY, false, "Conflict", message.clone()),
-            ConditionState::new(CONDITION_SYNCED, false, "Conflict", message.clone()),
-            ConditionState::unknown(CONDITION_DRIFTED, "Conflict", message.clone()),
-            ConditionState::new(
-                CONDITION_CONFLICT,
-                true,
-                "OrgBoundElsewhere",
-                message.clone(),
-            ),
-        ];
-        outcome
-            .events
-            .push((EventType::Warning, "Conflict", message));
-        return outcome;
+        return conflict(outcome, message);
     }
     let drift_message = if changes == 0 {
         "the live integration matches the spec".to_string()
@@ -306,27 +290,7 @@ fn decide_plan<K: IntegrationKind>(resource: &K, facts: &PlanFacts) -> Outcome {
             .push((EventType::Warning, "PlanErrors", message));
         return outcome;
     }
-    let paused = is_annotated(resource, ANNOTATION_PAUSED);
-    let hold = if paused {
-        Some((
-            "Paused",
-            format!("writes are paused by the {ANNOTATION_PAUSED} annotation"),
-        ))
-    } else if facts.observe_only {
-        Some((
-            "ObserveOnly",
-            "policy.observeOnly is set: changes are reported, never applied".to_string(),
-        ))
-    } else {
-        facts.refusal.as_ref().map(|reason| {
-            (
-                "Refused",
-                format!(
-                    "the plan is refused: {reason}; annotate the resource with {ANNOTATION_ALLOW_DESTRUCTIVE}: \"true\" to allow it"
-                ),
-            )
-        })
-    };
+    let hold = hold(resource, facts);
     if changes == 0 {
         let synced_reason = hold.as_ref().map(|(r, _)| *r).unwrap_or("UpToDate");
         outcome.conditions = vec![
@@ -359,6 +323,52 @@ fn decide_plan<K: IntegrationKind>(resource: &K, facts: &PlanFacts) -> Outcome {
     }
     outcome.applied = true;
     outcome
+}
+
+/// Another resource holds the CRM org: nothing is applied and the drift is unknown.
+fn conflict(mut outcome: Outcome, message: String) -> Outcome {
+    outcome.result = ReconcileResult::Blocked;
+    outcome.drifted = None;
+    outcome.conditions = vec![
+        ConditionState::new(CONDITION_READY, false, "Conflict", message.clone()),
+        ConditionState::new(CONDITION_SYNCED, false, "Conflict", message.clone()),
+        ConditionState::unknown(CONDITION_DRIFTED, "Conflict", message.clone()),
+        ConditionState::new(
+            CONDITION_CONFLICT,
+            true,
+            "OrgBoundElsewhere",
+            message.clone(),
+        ),
+    ];
+    outcome
+        .events
+        .push((EventType::Warning, "Conflict", message));
+    outcome
+}
+
+/// Why pending changes are held back, if they are: the resource is paused, observing only,
+/// or the plan is refused. The reason and the message of the `Synced` condition.
+fn hold<K: IntegrationKind>(resource: &K, facts: &PlanFacts) -> Option<(&'static str, String)> {
+    if is_annotated(resource, ANNOTATION_PAUSED) {
+        Some((
+            "Paused",
+            format!("writes are paused by the {ANNOTATION_PAUSED} annotation"),
+        ))
+    } else if facts.observe_only {
+        Some((
+            "ObserveOnly",
+            "policy.observeOnly is set: changes are reported, never applied".to_string(),
+        ))
+    } else {
+        facts.refusal.as_ref().map(|reason| {
+            (
+                "Refused",
+                format!(
+                    "the plan is refused: {reason}; annotate the resource with {ANNOTATION_ALLOW_DESTRUCTIVE}: \"true\" to allow it"
+                ),
+            )
+        })
+    }
 }
 
 /// A repaired drift stays reported (with what was reverted) until the next drift or spec

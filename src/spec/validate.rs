@@ -21,7 +21,7 @@ use super::diagnostic::Severity;
 use super::names::{is_kubernetes_name, is_kubernetes_namespace, is_valid_email, suggest};
 use super::path::FieldPath;
 use super::types::{
-    Direction, IntegrationState, ProjectsIntegration, ProjectsIntegrationSpec,
+    Direction, FieldMapping, IntegrationState, ProjectsIntegration, ProjectsIntegrationSpec,
     RelatedListPermissions, RelatedModule,
 };
 
@@ -150,6 +150,16 @@ fn check_portal(spec: &ProjectsIntegrationSpec, root: &FieldPath, out: &mut Vec<
 }
 
 fn check_clients(spec: &ProjectsIntegrationSpec, root: &FieldPath, out: &mut Vec<Finding>) {
+    check_client_overrides(spec, root, out);
+    check_user_overrides(spec, root, out);
+}
+
+/// `clients.overrides`: a named client, one Account each way round.
+fn check_client_overrides(
+    spec: &ProjectsIntegrationSpec,
+    root: &FieldPath,
+    out: &mut Vec<Finding>,
+) {
     let overrides = root.key("clients").key("overrides");
     let mut clients = FirstSeen::default();
     let mut accounts = FirstSeen::default();
@@ -194,6 +204,10 @@ fn check_clients(spec: &ProjectsIntegrationSpec, root: &FieldPath, out: &mut Vec
             );
         }
     }
+}
+
+/// `clients.userOverrides`: a client user's email, one Contact each way round.
+fn check_user_overrides(spec: &ProjectsIntegrationSpec, root: &FieldPath, out: &mut Vec<Finding>) {
     let user_overrides = root.key("clients").key("userOverrides");
     let mut users = FirstSeen::default();
     let mut contacts = FirstSeen::default();
@@ -353,34 +367,39 @@ fn check_related_lists(spec: &ProjectsIntegrationSpec, root: &FieldPath, out: &m
     }
 }
 
+/// A mapping's project field is one projectlink knows and its CRM field is an API name.
+fn check_field_names(mapping: &FieldMapping, path: &FieldPath, out: &mut Vec<Finding>) {
+    if !catalog::is_project_field(&mapping.project_field) {
+        let mut hint = format!(
+            "project fields: {}, or a custom field's column name ({CUSTOM_PROJECT_FIELD_PREFIX}...)",
+            PROJECT_FIELDS.join(", ")
+        );
+        if let Some(guess) = suggest(&mapping.project_field, PROJECT_FIELDS) {
+            hint = format!("did you mean {guess:?}? {hint}");
+        }
+        out.push(
+            Finding::error(
+                path.key("projectField"),
+                format!("unknown project field {:?}", mapping.project_field),
+            )
+            .hint(hint),
+        );
+    }
+    if !catalog::is_crm_api_name(&mapping.crm_field) {
+        out.push(
+            Finding::error(path.key("crmField"), format!("invalid CRM field name {:?}", mapping.crm_field))
+                .hint("use the field's API name (letters, digits and underscores, starting with a letter), e.g. Deal_Name"),
+        );
+    }
+}
+
 fn check_field_map(entry: &RelatedModule, entry_path: &FieldPath, out: &mut Vec<Finding>) {
     let field_map = entry_path.key("fieldMap");
     let mut crm_fields: HashMap<String, (usize, Direction)> = HashMap::new();
     let mut filled_project_fields = FirstSeen::default();
     for (index, mapping) in entry.field_map.iter().enumerate() {
         let path = field_map.index(index);
-        if !catalog::is_project_field(&mapping.project_field) {
-            let mut hint = format!(
-                "project fields: {}, or a custom field's column name ({CUSTOM_PROJECT_FIELD_PREFIX}...)",
-                PROJECT_FIELDS.join(", ")
-            );
-            if let Some(guess) = suggest(&mapping.project_field, PROJECT_FIELDS) {
-                hint = format!("did you mean {guess:?}? {hint}");
-            }
-            out.push(
-                Finding::error(
-                    path.key("projectField"),
-                    format!("unknown project field {:?}", mapping.project_field),
-                )
-                .hint(hint),
-            );
-        }
-        if !catalog::is_crm_api_name(&mapping.crm_field) {
-            out.push(
-                Finding::error(path.key("crmField"), format!("invalid CRM field name {:?}", mapping.crm_field))
-                    .hint("use the field's API name (letters, digits and underscores, starting with a letter), e.g. Deal_Name"),
-            );
-        }
+        check_field_names(mapping, &path, out);
         let crm_key = mapping.crm_field.to_ascii_lowercase();
         match crm_fields.get(&crm_key) {
             Some(&(first, first_direction)) => {

@@ -172,6 +172,17 @@ fn people_forms(
     pid: &str,
     project: Option<&str>,
 ) -> Option<(Option<Form>, Form)> {
+    match capability {
+        Capability::PortalUsers | Capability::Clients => portal_people_forms(capability, pid),
+        Capability::ProjectUsers | Capability::ProjectClients => {
+            project_people_forms(capability, pid, project?)
+        }
+        _ => None,
+    }
+}
+
+/// The portal's users and client companies.
+fn portal_people_forms(capability: Capability, pid: &str) -> Option<(Option<Form>, Form)> {
     use Capability as C;
     Some(match capability {
         C::PortalUsers => (
@@ -215,44 +226,50 @@ fn people_forms(
                 ),
             ),
         ),
-        C::ProjectUsers => {
-            let project = project?;
-            (
-                v3(
-                    ApiRequest::get(v3_wire::project_users(pid, project)),
-                    contract(
-                        Some(v3_wire::KEY_USERS),
-                        USER,
-                        Paging::V3PageInfo,
-                        decode_as::<v3_wire::UserWire>,
-                    ),
+        _ => return None,
+    })
+}
+
+/// The users and client companies of one project (V3 has no project-clients read).
+fn project_people_forms(
+    capability: Capability,
+    pid: &str,
+    project: &str,
+) -> Option<(Option<Form>, Form)> {
+    use Capability as C;
+    Some(match capability {
+        C::ProjectUsers => (
+            v3(
+                ApiRequest::get(v3_wire::project_users(pid, project)),
+                contract(
+                    Some(v3_wire::KEY_USERS),
+                    USER,
+                    Paging::V3PageInfo,
+                    decode_as::<v3_wire::UserWire>,
                 ),
-                legacy(
-                    ApiRequest::get(wire::project_users(pid, project)),
-                    contract(
-                        Some(wire::KEY_USERS),
-                        USER,
-                        Paging::None,
-                        decode_as::<wire::UserWire>,
-                    ),
+            ),
+            legacy(
+                ApiRequest::get(wire::project_users(pid, project)),
+                contract(
+                    Some(wire::KEY_USERS),
+                    USER,
+                    Paging::None,
+                    decode_as::<wire::UserWire>,
                 ),
-            )
-        }
-        C::ProjectClients => {
-            let project = project?;
-            (
-                None,
-                legacy(
-                    ApiRequest::get(wire::project_clients(pid, project)),
-                    contract(
-                        Some(wire::KEY_CLIENTS),
-                        &[("id", Kind::Id)],
-                        Paging::None,
-                        decode_as::<wire::ProjectClientWire>,
-                    ),
+            ),
+        ),
+        C::ProjectClients => (
+            None,
+            legacy(
+                ApiRequest::get(wire::project_clients(pid, project)),
+                contract(
+                    Some(wire::KEY_CLIENTS),
+                    &[("id", Kind::Id)],
+                    Paging::None,
+                    decode_as::<wire::ProjectClientWire>,
                 ),
-            )
-        }
+            ),
+        ),
         _ => return None,
     })
 }

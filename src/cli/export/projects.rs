@@ -18,7 +18,7 @@ use crate::spec::{
     Connection, IntegrationState as SpecState, Kind, PortalSpec, ProjectsIntegrationSpec,
     RelatedListsSpec, SecretRef,
 };
-use crate::zoho::ProjectsApi;
+use crate::zoho::{CrmClient, ProjectsApi};
 
 pub(super) async fn run(
     global: &GlobalArgs,
@@ -26,33 +26,11 @@ pub(super) async fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> anyhow::Result<u8> {
-    let data_center = super::data_center(&args.data_center)?;
-    let connection = Connection {
-        data_center,
-        secret_ref: Some(SecretRef {
-            name: args.secret_ref.clone(),
-        }),
-        portal_secret_ref: args
-            .portal_secret_ref
-            .clone()
-            .map(|name| SecretRef { name }),
-    };
+    let connection = connection_of(args)?;
     let connected = target::connect(global, &connection, client_options(global)).await?;
     writeln!(err, "{}", connected.description)?;
     let crm = &connected.clients.crm;
-    let variables = crm
-        .variables()
-        .await
-        .context("cannot read CRM org variables")?;
-    let marker_text = variables
-        .iter()
-        .find(|v| v.api_name == MARKER_VARIABLE)
-        .and_then(|v| v.value_text())
-        .ok_or_else(|| {
-            anyhow!("this CRM org has no projectlink integration yet (no {MARKER_VARIABLE} variable); start from examples/minimal.yaml and apply it")
-        })?;
-    let marker = Marker::parse(&marker_text)
-        .map_err(|e| anyhow!("the {MARKER_VARIABLE} variable is unreadable: {e}"))?;
+    let marker = read_marker(crm).await?;
     let modules = crm.modules().await.context("cannot read CRM modules")?;
     let link_module = modules
         .iter()
@@ -61,28 +39,7 @@ pub(super) async fn run(
         })
         .map(|m| m.api_name.clone());
     let portal_name = bound_portal_name(&marker, &connected.clients.projects).await?;
-    // What observation reads follows the spec it is given: a spec naming the bound portal
-    // and the link module, and nothing else, reads what export needs.
-    let probe = ProjectsIntegrationSpec {
-        state: match marker.state {
-            IntegrationState::Active => SpecState::Active,
-            IntegrationState::Deactivated => SpecState::Deactivated,
-        },
-        connection: connection.clone(),
-        portal: PortalSpec { name: portal_name },
-        clients: Default::default(),
-        related_lists: RelatedListsSpec {
-            link_module: link_module
-                .clone()
-                .unwrap_or_else(|| crate::spec::DEFAULT_LINK_MODULE.to_string()),
-            modules: Vec::new(),
-        },
-        permissions: Default::default(),
-        imports: Default::default(),
-        deal_conversion: None,
-        policy: Default::default(),
-        deletion_policy: Default::default(),
-    };
+    let probe = probe_spec(&marker, &connection, portal_name, link_module.as_deref());
     let probe = Desired::from_spec(&marker.owner, &probe);
     let observed = observe(
         &probe,
@@ -105,6 +62,67 @@ pub(super) async fn run(
     super::write_header(out, &header)?;
     write!(out, "{yaml}")?;
     Ok(crate::cli::exit::OK)
+}
+
+/// The connection the exported spec declares: the flags' data center and Secrets.
+fn connection_of(args: &ExportArgs) -> anyhow::Result<Connection> {
+    Ok(Connection {
+        data_center: super::data_center(&args.data_center)?,
+        secret_ref: Some(SecretRef {
+            name: args.secret_ref.clone(),
+        }),
+        portal_secret_ref: args
+            .portal_secret_ref
+            .clone()
+            .map(|name| SecretRef { name }),
+    })
+}
+
+/// The org's integration marker, or why there is none to export.
+async fn read_marker(crm: &CrmClient) -> anyhow::Result<Marker> {
+    let variables = crm
+        .variables()
+        .await
+        .context("cannot read CRM org variables")?;
+    let marker_text = variables
+        .iter()
+        .find(|v| v.api_name == MARKER_VARIABLE)
+        .and_then(|v| v.value_text())
+        .ok_or_else(|| {
+            anyhow!("this CRM org has no projectlink integration yet (no {MARKER_VARIABLE} variable); start from examples/minimal.yaml and apply it")
+        })?;
+    Marker::parse(&marker_text)
+        .map_err(|e| anyhow!("the {MARKER_VARIABLE} variable is unreadable: {e}"))
+}
+
+/// What observation reads follows the spec it is given: a spec naming the bound portal and
+/// the link module, and nothing else, reads what export needs.
+fn probe_spec(
+    marker: &Marker,
+    connection: &Connection,
+    portal_name: String,
+    link_module: Option<&str>,
+) -> ProjectsIntegrationSpec {
+    ProjectsIntegrationSpec {
+        state: match marker.state {
+            IntegrationState::Active => SpecState::Active,
+            IntegrationState::Deactivated => SpecState::Deactivated,
+        },
+        connection: connection.clone(),
+        portal: PortalSpec { name: portal_name },
+        clients: Default::default(),
+        related_lists: RelatedListsSpec {
+            link_module: link_module
+                .unwrap_or(crate::spec::DEFAULT_LINK_MODULE)
+                .to_string(),
+            modules: Vec::new(),
+        },
+        permissions: Default::default(),
+        imports: Default::default(),
+        deal_conversion: None,
+        policy: Default::default(),
+        deletion_policy: Default::default(),
+    }
 }
 
 /// The name Zoho Projects reports now for the portal the marker binds (by id), or the

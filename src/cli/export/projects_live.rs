@@ -316,7 +316,34 @@ mod tests {
             .map(|(i, f)| owned(f, i))
             .collect();
         fields.sort_by(|a, b| a.api_name.cmp(&b.api_name));
-        let profiles = PROFILES
+        let profiles = profile_facts(permissions);
+        let (crm_users, portal_users) = user_facts(users);
+        let observed = Observed {
+            marker: MarkerFacts::Present {
+                variable_id: "var1".into(),
+                marker: marker.clone(),
+            },
+            portals: vec![PortalFacts {
+                id: "101".into(),
+                name: "Acme Delivery".into(),
+            }],
+            portal_users: Some(portal_users),
+            link_module: Some(LinkModuleFacts {
+                id: "m1".into(),
+                api_name: "Linked_Projects".into(),
+                owner: Some("acme".into()),
+                fields,
+            }),
+            profiles,
+            users: crm_users,
+            ..Default::default()
+        };
+        (marker, observed)
+    }
+
+    /// Each of `PROFILES` with its link-module permissions (the Administrator's locked).
+    fn profile_facts(permissions: &[[bool; 4]]) -> Vec<ProfileFacts> {
+        PROFILES
             .iter()
             .zip(permissions)
             .enumerate()
@@ -336,7 +363,11 @@ mod tests {
                     })
                     .collect(),
             })
-            .collect();
+            .collect()
+    }
+
+    /// The CRM users of `users`, and those of them in the portal.
+    fn user_facts(users: &[UserCase]) -> (Vec<CrmUserFacts>, Vec<PortalUserFacts>) {
         let crm_users: Vec<CrmUserFacts> = users
             .iter()
             .enumerate()
@@ -362,27 +393,7 @@ mod tests {
                 owner: false,
             })
             .collect();
-        let observed = Observed {
-            marker: MarkerFacts::Present {
-                variable_id: "var1".into(),
-                marker: marker.clone(),
-            },
-            portals: vec![PortalFacts {
-                id: "101".into(),
-                name: "Acme Delivery".into(),
-            }],
-            portal_users: Some(portal_users),
-            link_module: Some(LinkModuleFacts {
-                id: "m1".into(),
-                api_name: "Linked_Projects".into(),
-                owner: Some("acme".into()),
-                fields,
-            }),
-            profiles,
-            users: crm_users,
-            ..Default::default()
-        };
-        (marker, observed)
+        (crm_users, portal_users)
     }
 
     fn export(marker: &Marker, observed: &Observed) -> Exported {
