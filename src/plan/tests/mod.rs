@@ -174,15 +174,7 @@ fn simulate(observed: &Observed, plan: &Plan) -> Observed {
                     .link_module
                     .as_mut()
                     .expect("module exists before its fields");
-                module.fields.push(FieldFacts {
-                    id: format!("f-{}", field.api_name),
-                    api_name: field.api_name.clone(),
-                    label: field.label.clone(),
-                    data_type: field.data_type.clone(),
-                    lookup_module: field.lookup_module.clone(),
-                    custom: true,
-                    owner: Some(plan.integration.clone()),
-                });
+                module.fields.push(created_field(field, &plan.integration));
                 module.fields.sort_by(|a, b| a.api_name.cmp(&b.api_name));
             }
             Operation::AdoptField { api_name, .. } => {
@@ -231,6 +223,19 @@ fn simulate(observed: &Observed, plan: &Plan) -> Observed {
         }
     }
     o
+}
+
+/// A field as the link module lists it once created by `owner`'s plan.
+fn created_field(field: &FieldSpec, owner: &str) -> FieldFacts {
+    FieldFacts {
+        id: format!("f-{}", field.api_name),
+        api_name: field.api_name.clone(),
+        label: field.label.clone(),
+        data_type: field.data_type.clone(),
+        lookup_module: field.lookup_module.clone(),
+        custom: true,
+        owner: Some(owner.to_string()),
+    }
 }
 
 fn addresses(plan: &Plan) -> Vec<String> {
