@@ -49,15 +49,17 @@ fn inside(window: Option<EventWindow>, span: Option<(DateTime<Utc>, DateTime<Utc
 
 /// A CRM event's `Start_DateTime` and `End_DateTime` (the end defaults to the start).
 pub fn record_span(record: &CrmRecord) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
-    let time = |name: &str| {
-        record
-            .fields
-            .get(name)
-            .and_then(Value::as_str)
-            .and_then(parse_crm_datetime)
-    };
-    let start = time("Start_DateTime")?;
-    Some((start, time("End_DateTime").unwrap_or(start)))
+    let start = crm_time(record, "Start_DateTime")?;
+    Some((start, crm_time(record, "End_DateTime").unwrap_or(start)))
+}
+
+/// A CRM record's date-time field `name`, when it holds one.
+pub fn crm_time(record: &CrmRecord, name: &str) -> Option<DateTime<Utc>> {
+    record
+        .fields
+        .get(name)
+        .and_then(Value::as_str)
+        .and_then(parse_crm_datetime)
 }
 
 /// An Outlook event's `start` and `end`.

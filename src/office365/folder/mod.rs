@@ -10,11 +10,11 @@ use serde_json::Value;
 mod changes;
 
 use super::desired::KindSetting;
-use super::mapping::{Mapping, parse_crm_datetime};
+use super::mapping::Mapping;
 use super::model::{CapReport, FolderAction, FolderPlan, ItemChange, SyncMode};
 use super::observed::{ChangeFeed, CrmRecord, CrmView, FolderObservation, OutlookItem};
 use super::state::{FolderState, InitialSync, SyncKind};
-use super::window::Scope;
+use super::window::{Scope, crm_time};
 use crate::graph::EventWindow;
 
 /// Listings of CRM changes start this long before the saved watermark: the machine's and
@@ -28,15 +28,8 @@ type OrderKey = (u8, i64, String);
 fn order_key(kind: SyncKind, record: &CrmRecord, at: DateTime<Utc>) -> OrderKey {
     match kind {
         SyncKind::Calendar => {
-            let time = |name: &str| {
-                record
-                    .fields
-                    .get(name)
-                    .and_then(Value::as_str)
-                    .and_then(parse_crm_datetime)
-            };
-            let start = time("Start_DateTime").unwrap_or(record.modified);
-            let end = time("End_DateTime").unwrap_or(start);
+            let start = crm_time(record, "Start_DateTime").unwrap_or(record.modified);
+            let end = crm_time(record, "End_DateTime").unwrap_or(start);
             if end >= at {
                 (0, start.timestamp(), record.id.clone())
             } else {
