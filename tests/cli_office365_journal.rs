@@ -6,11 +6,10 @@
 
 mod cli_support;
 
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use cli_support::office365::Clients;
-use cli_support::{Harness, command, example};
+use cli_support::{Harness, example};
 use projectlink::engine::journal::{self, Record};
 use projectlink::sandbox::seed::DEMO_SEED_YAML;
 use serde_json::json;
@@ -52,29 +51,16 @@ fn an_apply_killed_part_way_is_resumed_without_creating_records_twice() {
         .collect();
     clients.create_in_outlook(&harness, ADMIN, &bodies);
 
-    let args = harness.args(&["apply", "-f", &spec, "--auto-approve"]);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut apply = command(&args, &[])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let at_kill = loop {
-        let record = journal_of(&harness);
-        let (created, _) = created_and_linked(&record);
-        if !record.finished() && created == NEW {
-            apply.kill().unwrap(); // SIGKILL: nothing is flushed or closed after this
-            apply.wait().unwrap();
-            break journal_of(&harness);
-        }
-        assert!(
-            apply.try_wait().unwrap().is_none(),
-            "the apply ended before all records were created"
-        );
-        assert!(Instant::now() < deadline, "no records were created in time");
-        std::thread::sleep(Duration::from_millis(5));
-    };
+    harness.kill_when(
+        &["apply", "-f", &spec, "--auto-approve"],
+        Duration::from_secs(60),
+        "all records were created",
+        || {
+            let record = journal_of(&harness);
+            !record.finished() && created_and_linked(&record).0 == NEW
+        },
+    );
+    let at_kill = journal_of(&harness);
     // The journal says what the killed run did, up to its last operation.
     assert!(!at_kill.finished());
     let (created, linked) = created_and_linked(&at_kill);

@@ -5,10 +5,9 @@
 mod cli_support;
 
 use std::collections::BTreeSet;
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use cli_support::{Harness, command, example};
+use cli_support::{Harness, example};
 use projectlink::engine::journal::{self, Line, Record};
 use projectlink::sandbox::seed::DEMO_SEED_YAML;
 
@@ -48,28 +47,13 @@ fn an_apply_killed_part_way_leaves_its_journal_and_the_next_makes_none_of_it_aga
         config.latency = Duration::from_millis(150);
     });
     let spec = example("acme.yaml");
-    let args = harness.args(&["apply", "-f", &spec, "--auto-approve"]);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut apply = command(&args, &[])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let at_kill = loop {
-        let record = journal_of(&harness);
-        if done(&record).len() >= 3 {
-            apply.kill().unwrap(); // SIGKILL: nothing is flushed or closed after this
-            apply.wait().unwrap();
-            break journal_of(&harness);
-        }
-        assert!(
-            apply.try_wait().unwrap().is_none(),
-            "the apply ended before three changes were journaled"
-        );
-        assert!(Instant::now() < deadline, "no change was journaled in time");
-        std::thread::sleep(Duration::from_millis(5));
-    };
+    harness.kill_when(
+        &["apply", "-f", &spec, "--auto-approve"],
+        Duration::from_secs(120),
+        "three changes were journaled",
+        || done(&journal_of(&harness)).len() >= 3,
+    );
+    let at_kill = journal_of(&harness);
     assert!(!at_kill.finished(), "a killed apply has no closing line");
     let killed_done = done(&at_kill);
 

@@ -7,6 +7,7 @@ pub mod office365;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use projectlink::sandbox::seed::{DEMO_SEED_YAML, Seed};
 use projectlink::sandbox::{Sandbox, SandboxConfig, SandboxHandle};
@@ -161,6 +162,36 @@ impl Harness {
         ];
         all.extend(args.iter().map(|a| a.to_string()));
         all
+    }
+
+    /// Runs `args` against this sandbox and kills the process with SIGKILL (nothing is
+    /// flushed or closed after it) as soon as `ready` holds, polled every 5 ms. Fails,
+    /// naming `what`, when the process ends first or `ready` does not hold within `within`.
+    pub fn kill_when(
+        &self,
+        args: &[&str],
+        within: Duration,
+        what: &str,
+        mut ready: impl FnMut() -> bool,
+    ) {
+        let args = self.args(args);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut child = command(&args, &[])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + within;
+        while !ready() {
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "the process ended before {what}"
+            );
+            assert!(Instant::now() < deadline, "not in time: {what}");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
     }
 }
 
