@@ -22,7 +22,7 @@ use super::names::{is_kubernetes_name, is_kubernetes_namespace, is_valid_email, 
 use super::path::FieldPath;
 use super::types::{
     Direction, FieldMapping, IntegrationState, ProjectsIntegration, ProjectsIntegrationSpec,
-    RelatedListPermissions, RelatedModule,
+    RelatedModule,
 };
 
 /// One problem found by a rule, addressed by field path (from the document root).
@@ -482,13 +482,7 @@ fn check_permissions(spec: &ProjectsIntegrationSpec, root: &FieldPath, out: &mut
                 .related(first.key("profile"), "first entry"),
             );
         }
-        let RelatedListPermissions {
-            view,
-            create,
-            edit,
-            delete,
-        } = entry.related_list;
-        if !view && (create || edit || delete) {
+        if entry.related_list.grants_without_view() {
             out.push(
                 Finding::error(
                     path.key("relatedList"),
@@ -503,7 +497,7 @@ fn check_permissions(spec: &ProjectsIntegrationSpec, root: &FieldPath, out: &mut
     let mut seen = FirstSeen::default();
     for (index, entry) in spec.permissions.users.iter().enumerate() {
         let path = users.index(index);
-        check_email(&entry.email, &path.key("email"), out);
+        check_email(&entry.email, &path.key("email"), ZOHO_EMAIL_HINT, out);
         if let Some(first) = seen.check(&entry.email, &path) {
             out.push(
                 Finding::error(
@@ -530,7 +524,7 @@ fn check_imports(spec: &ProjectsIntegrationSpec, root: &FieldPath, out: &mut Vec
     let mut portal_seen = FirstSeen::default();
     for (index, entry) in spec.imports.portal_users.iter().enumerate() {
         let path = imports.key("portalUsers").index(index);
-        check_email(&entry.email, &path.key("email"), out);
+        check_email(&entry.email, &path.key("email"), ZOHO_EMAIL_HINT, out);
         if let Some(first) = portal_seen.check(&entry.email, &path) {
             out.push(duplicate_import(&path, &first, &entry.email, "portalUsers"));
         }
@@ -568,7 +562,7 @@ fn check_imports(spec: &ProjectsIntegrationSpec, root: &FieldPath, out: &mut Vec
     let mut client_seen = FirstSeen::default();
     for (index, entry) in spec.imports.client_users.iter().enumerate() {
         let path = imports.key("clientUsers").index(index);
-        check_email(&entry.email, &path.key("email"), out);
+        check_email(&entry.email, &path.key("email"), ZOHO_EMAIL_HINT, out);
         if let Some(first) = client_seen.check(&entry.email, &path) {
             out.push(duplicate_import(&path, &first, &entry.email, "clientUsers"));
         }
@@ -611,12 +605,14 @@ fn check_project_names(projects: &[String], path: &FieldPath, out: &mut Vec<Find
     }
 }
 
-fn check_email(email: &str, path: &FieldPath, out: &mut Vec<Finding>) {
+/// What to write instead of an invalid email of a Zoho user.
+const ZOHO_EMAIL_HINT: &str = "write the address the user signs in to Zoho with, e.g. pat@acme.com";
+
+/// Reports `email` at `path` when it is not a valid address. Each kind passes its own `hint`:
+/// the address asked for is the one its users sign in with.
+pub(crate) fn check_email(email: &str, path: &FieldPath, hint: &str, out: &mut Vec<Finding>) {
     if !is_valid_email(email) {
-        out.push(
-            Finding::error(path.clone(), format!("invalid email {email:?}"))
-                .hint("write the address the user signs in to Zoho with, e.g. pat@acme.com"),
-        );
+        out.push(Finding::error(path.clone(), format!("invalid email {email:?}")).hint(hint));
     }
 }
 
