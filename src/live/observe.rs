@@ -15,12 +15,27 @@ use crate::zoho::crm::{CrmUser, Field, Module, Org, Profile, Variable};
 use crate::zoho::{CrmApi, ProjectsApi, ZohoError};
 
 /// A read that failed, with what was being read.
-#[derive(Debug, thiserror::Error)]
-#[error("cannot read {what}: {source}")]
+///
+/// Its message ends with the failed call's message, because the operator's conditions and
+/// Events show only the message. So the call is not offered again as `source()` (a chain
+/// printer such as the CLI's would repeat it): the chain goes on with the call's own causes.
+/// Written by hand because `thiserror` always offers a field named `source` as the source.
+#[derive(Debug)]
 pub struct ObserveError {
     pub what: String,
-    #[source]
     pub source: ReadFailure,
+}
+
+impl std::fmt::Display for ObserveError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cannot read {}: {}", self.what, self.source)
+    }
+}
+
+impl std::error::Error for ObserveError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.source)
+    }
 }
 
 /// The failed call under an [`ObserveError`]: a Zoho client's, or (for the Office 365 kind)
@@ -419,4 +434,26 @@ async fn observe_projects<P: ProjectsApi>(
         .collect();
     custom.sort_by(|a, b| a.column_name.cmp(&b.column_name));
     Ok((portals, Some(users), custom))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_observe_error_names_its_cause_once_in_a_chain() {
+        let cause = "the portal id is empty";
+        let error = ObserveError {
+            what: "Zoho Projects portals".into(),
+            source: ZohoError::InvalidInput(cause.into()).into(),
+        };
+        // The operator shows only the message: the cause must be in it.
+        assert!(error.to_string().ends_with(cause), "{error}");
+        let chained = format!("{:#}", anyhow::Error::from(error));
+        assert_eq!(chained.matches(cause).count(), 1, "{chained}");
+        assert_eq!(
+            chained,
+            "cannot read Zoho Projects portals: invalid request: the portal id is empty"
+        );
+    }
 }
