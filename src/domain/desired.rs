@@ -171,18 +171,10 @@ impl Desired {
             .permissions
             .profiles
             .iter()
-            .map(|p| {
-                let rl = p.related_list;
-                DesiredProfile {
-                    name: p.profile.clone(),
-                    access: p.access,
-                    related_list: Some(BTreeMap::from([
-                        (PermissionKind::View, rl.view),
-                        (PermissionKind::Create, rl.create),
-                        (PermissionKind::Edit, rl.edit),
-                        (PermissionKind::Delete, rl.delete),
-                    ])),
-                }
+            .map(|p| DesiredProfile {
+                name: p.profile.clone(),
+                access: p.access,
+                related_list: Some(PermissionKind::from_spec(p.related_list)),
             })
             .collect();
         profiles.sort_by(|a, b| a.name.cmp(&b.name));

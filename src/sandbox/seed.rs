@@ -155,6 +155,20 @@ pub struct PermissionSeed {
     pub delete: Option<bool>,
 }
 
+impl PermissionSeed {
+    /// The seed's setting for one of `crm::meta::ACTIONS`; `None` keeps the default (an
+    /// action a seed cannot name yet, too).
+    pub fn get(&self, action: &str) -> Option<bool> {
+        match action {
+            "View" => self.view,
+            "Create" => self.create,
+            "Edit" => self.edit,
+            "Delete" => self.delete,
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum UserStatus {

@@ -333,6 +333,14 @@ pub struct RelatedListPermissions {
     pub delete: bool,
 }
 
+impl RelatedListPermissions {
+    /// Whether a permission other than view is granted without view. CRM switches view on
+    /// with any of the others, so such a spec could never match what Zoho keeps.
+    pub fn grants_without_view(&self) -> bool {
+        !self.view && *self != RelatedListPermissions::default()
+    }
+}
+
 /// A per-user override of the profile's access.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

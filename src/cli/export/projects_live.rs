@@ -216,12 +216,7 @@ fn access(
         if access {
             with_access.insert(profile.name.as_str());
         }
-        let related_list = RelatedListPermissions {
-            view: profile.link_permission(PermissionKind::View),
-            create: profile.link_permission(PermissionKind::Create),
-            edit: profile.link_permission(PermissionKind::Edit),
-            delete: profile.link_permission(PermissionKind::Delete),
-        };
+        let related_list = PermissionKind::to_spec(|kind| profile.link_permission(kind));
         if access || related_list != RelatedListPermissions::default() {
             profiles.push(ProfilePermissions {
                 profile: profile.name.clone(),

@@ -199,13 +199,8 @@ fn load_permissions(conn: &Connection, seed: &Seed, profiles: &Ids) -> Result<()
                     "the Administrator profile keeps every permission",
                 ));
             }
-            for (action, value) in [
-                ("View", perms.view),
-                ("Create", perms.create),
-                ("Edit", perms.edit),
-                ("Delete", perms.delete),
-            ] {
-                if let Some(enabled) = value {
+            for action in meta::ACTIONS {
+                if let Some(enabled) = perms.get(action) {
                     meta::set_permission(conn, profile_id, &m.api_name, action, enabled)?;
                 }
             }

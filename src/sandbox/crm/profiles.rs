@@ -321,7 +321,7 @@ fn switch_permission(
         meta::set_permission(tx, profile_id, &perm.module, "View", true)?;
     }
     if !enabled && perm.action == "View" {
-        for action in ["Create", "Edit", "Delete"] {
+        for action in meta::ACTIONS.into_iter().filter(|a| *a != "View") {
             meta::set_permission(tx, profile_id, &perm.module, action, false)?;
         }
     }
