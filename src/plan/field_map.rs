@@ -2,7 +2,7 @@
 //! field exists, and their types are compatible in the mapped direction.
 
 use super::desired::{FieldMapping, MapDirection};
-use super::field_values::{ProjectKind, custom_kind};
+use super::field_values::{ProjectKind, builtin_kind, custom_kind};
 use crate::live::{FieldFacts, ProjectCustomFieldFacts};
 
 /// Broad value families that conversions work within.
@@ -35,20 +35,9 @@ pub fn crm_read_only(data_type: &str) -> bool {
     matches!(data_type, "formula" | "autonumber" | "rollup_summary")
 }
 
-/// The built-in Projects fields that can be mapped and their families.
-pub const PROJECT_FIELDS: &[(&str, ValueFamily)] = &[
-    ("name", ValueFamily::Text),
-    ("description", ValueFamily::Text),
-    ("owner", ValueFamily::Text),
-    ("status", ValueFamily::Text),
-    ("start_date", ValueFamily::Date),
-    ("end_date", ValueFamily::Date),
-    ("percent_complete", ValueFamily::Number),
-];
-
-/// The family of a Projects custom field type.
-fn project_custom_family(field_type: &str) -> ValueFamily {
-    match custom_kind(field_type) {
+/// The family of a Projects field's kind.
+fn kind_family(kind: ProjectKind) -> ValueFamily {
+    match kind {
         ProjectKind::Text | ProjectKind::Multiline => ValueFamily::Text,
         ProjectKind::Integer | ProjectKind::Decimal => ValueFamily::Number,
         ProjectKind::Date => ValueFamily::Date,
@@ -56,18 +45,17 @@ fn project_custom_family(field_type: &str) -> ValueFamily {
     }
 }
 
-/// The family of a Projects field, built-in or custom; `None` when it does not exist.
+/// The family of a Projects field, built-in (`field_values::BUILTIN_FIELDS`) or custom;
+/// `None` when it does not exist.
 pub fn project_family(field: &str, custom: &[ProjectCustomFieldFacts]) -> Option<ValueFamily> {
-    PROJECT_FIELDS
-        .iter()
-        .find(|(name, _)| *name == field)
-        .map(|(_, family)| *family)
+    builtin_kind(field)
         .or_else(|| {
             custom
                 .iter()
                 .find(|c| c.column_name.eq_ignore_ascii_case(field))
-                .map(|c| project_custom_family(&c.field_type))
+                .map(|c| custom_kind(&c.field_type))
         })
+        .map(kind_family)
 }
 
 /// Whether a value of family `from` can be written into a field of family `to`.

@@ -5,8 +5,10 @@
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 
+use super::data_plane::ProjectRequest;
 use crate::live::ProjectCustomFieldFacts;
 use crate::live::data::{ProjectFacts, value_text};
+use crate::spec::catalog::PROJECT_FIELDS;
 
 /// Why a value does not convert: the reason the planner reports with the value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -68,15 +70,85 @@ pub fn custom_kind(field_type: &str) -> ProjectKind {
     }
 }
 
+/// A built-in Projects field that field maps can name: everything the planner knows about it
+/// in one row of [`BUILTIN_FIELDS`], which checks, `ToCrm` and `ToProject` all read.
+pub struct BuiltinField {
+    /// Its name in `fieldMap[].projectField`, one of `spec::catalog::PROJECT_FIELDS`.
+    pub name: &'static str,
+    pub kind: ProjectKind,
+    /// Its value in an observed project, as text (`None` when empty).
+    pub read: fn(&ProjectFacts) -> Option<String>,
+    /// How a `ToProject` map puts a value into the request that creates a project; `None`
+    /// when projectlink does not set the field when it creates a project (the map is then
+    /// reported and the project created without it).
+    pub on_create: Option<fn(&mut ProjectRequest, String)>,
+}
+
+/// Every built-in Projects field a field map may name, in the spec catalog's order (its length
+/// is the catalog's, so a field added there and not here does not compile).
+pub const BUILTIN_FIELDS: [BuiltinField; PROJECT_FIELDS.len()] = [
+    BuiltinField {
+        name: "name",
+        kind: ProjectKind::Text,
+        read: |p| present(&p.name),
+        // Chosen before the other fields, from the record (`data_plane::requests`).
+        on_create: Some(|_, _| {}),
+    },
+    BuiltinField {
+        name: "description",
+        kind: ProjectKind::Multiline,
+        read: |p| p.description.as_deref().and_then(present),
+        // In front of the creation tag the request starts with.
+        on_create: Some(|request, value| {
+            let tag = request.description.take().unwrap_or_default();
+            request.description = Some(format!("{value}\n\n{tag}"));
+        }),
+    },
+    BuiltinField {
+        name: "owner",
+        kind: ProjectKind::Text,
+        read: |p| present(&p.owner),
+        on_create: None,
+    },
+    BuiltinField {
+        name: "status",
+        kind: ProjectKind::Text,
+        read: |p| present(&p.status),
+        on_create: None,
+    },
+    BuiltinField {
+        name: "start_date",
+        kind: ProjectKind::Date,
+        read: |p| p.start_date.clone(),
+        on_create: Some(|request, value| request.start_date = Some(value)),
+    },
+    BuiltinField {
+        name: "end_date",
+        kind: ProjectKind::Date,
+        read: |p| p.end_date.clone(),
+        on_create: Some(|request, value| request.end_date = Some(value)),
+    },
+    BuiltinField {
+        name: "percent_complete",
+        kind: ProjectKind::Integer,
+        read: |p| Some(p.percent_complete.unwrap_or(0).to_string()),
+        on_create: None,
+    },
+];
+
+/// The built-in field a field map names, if it names one.
+pub fn builtin(field: &str) -> Option<&'static BuiltinField> {
+    BUILTIN_FIELDS.iter().find(|b| b.name == field)
+}
+
 /// The kind of a built-in Projects field that field maps can name.
 pub fn builtin_kind(field: &str) -> Option<ProjectKind> {
-    Some(match field {
-        "name" | "owner" | "status" => ProjectKind::Text,
-        "description" => ProjectKind::Multiline,
-        "start_date" | "end_date" => ProjectKind::Date,
-        "percent_complete" => ProjectKind::Integer,
-        _ => return None,
-    })
+    builtin(field).map(|b| b.kind)
+}
+
+/// Text that is not blank, as a field's value.
+fn present(s: &str) -> Option<String> {
+    (!s.trim().is_empty()).then(|| s.to_string())
 }
 
 /// The definition of the custom field a spec names (by legacy column, e.g. `UDF_CHAR1`).
@@ -97,34 +169,24 @@ pub fn project_value(
     field: &str,
     definition: Option<&ProjectCustomFieldFacts>,
 ) -> Result<(ProjectKind, Option<String>), ConvertError> {
-    let present = |s: &str| (!s.trim().is_empty()).then(|| s.to_string());
-    let value = match field {
-        "name" => present(&p.name),
-        "status" => present(&p.status),
-        "owner" => present(&p.owner),
-        "description" => p.description.as_deref().and_then(present),
-        "start_date" => p.start_date.clone(),
-        "end_date" => p.end_date.clone(),
-        "percent_complete" => Some(p.percent_complete.unwrap_or(0).to_string()),
-        _ => {
-            let Some(def) = definition else {
-                return Err(ConvertError::NoProjectField(field.to_string()));
-            };
-            let value = p
-                .custom_fields
-                .iter()
-                .find(|(k, _)| {
-                    k.eq_ignore_ascii_case(&def.column_name)
-                        || def
-                            .api_name
-                            .as_deref()
-                            .is_some_and(|a| k.eq_ignore_ascii_case(a))
-                })
-                .and_then(|(_, v)| present(v));
-            return Ok((custom_kind(&def.field_type), value));
-        }
+    if let Some(b) = builtin(field) {
+        return Ok((b.kind, (b.read)(p)));
+    }
+    let Some(def) = definition else {
+        return Err(ConvertError::NoProjectField(field.to_string()));
     };
-    Ok((builtin_kind(field).unwrap_or(ProjectKind::Text), value))
+    let value = p
+        .custom_fields
+        .iter()
+        .find(|(k, _)| {
+            k.eq_ignore_ascii_case(&def.column_name)
+                || def
+                    .api_name
+                    .as_deref()
+                    .is_some_and(|a| k.eq_ignore_ascii_case(a))
+        })
+        .and_then(|(_, v)| present(v));
+    Ok((custom_kind(&def.field_type), value))
 }
 
 /// A whole number from text such as `42` or `42.0`.
@@ -245,6 +307,12 @@ pub fn to_project(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_built_in_fields_are_the_spec_catalog_s() {
+        let names: Vec<&str> = BUILTIN_FIELDS.iter().map(|b| b.name).collect();
+        assert_eq!(names, PROJECT_FIELDS);
+    }
 
     #[test]
     fn custom_field_types_have_their_kind() {

@@ -278,9 +278,9 @@ impl<'a> Planner<'a> {
                         .hint(existing_fields_hint(
                             &mapping.project_field,
                             "Projects fields in this portal",
-                            crate::plan::field_map::PROJECT_FIELDS
+                            crate::plan::field_values::BUILTIN_FIELDS
                                 .iter()
-                                .map(|(name, _)| *name)
+                                .map(|b| b.name)
                                 .chain(
                                     self.observed
                                         .project_custom_fields

@@ -77,6 +77,16 @@ pub const PROJECT_FIELDS: [&str; 7] = [
     "percent_complete",
 ];
 
+/// How the schema (hence the CRD and editors) describes `fieldMap[].projectField`, naming
+/// every field of [`PROJECT_FIELDS`] so the list cannot fall behind it.
+pub fn project_field_description() -> String {
+    let standard: Vec<String> = PROJECT_FIELDS.iter().map(|f| format!("`{f}`")).collect();
+    format!(
+        "Zoho Projects field: {}, or a custom field's column name (`{CUSTOM_PROJECT_FIELD_PREFIX}...`).",
+        standard.join(", ")
+    )
+}
+
 /// Prefix of the column names Zoho Projects gives custom project fields.
 pub const CUSTOM_PROJECT_FIELD_PREFIX: &str = "UDF_";
 

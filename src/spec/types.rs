@@ -245,9 +245,9 @@ impl RelatedModule {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FieldMapping {
-    /// Zoho Projects field: `name`, `description`, `owner`, `status`, `start_date`,
-    /// `end_date`, `percent_complete`, or a custom field's column name (`UDF_...`).
-    #[schemars(length(min = 1))]
+    /// Zoho Projects field: one of [`catalog::PROJECT_FIELDS`] or a custom field's column
+    /// name (`UDF_...`).
+    #[schemars(length(min = 1), description = catalog::project_field_description())]
     pub project_field: String,
     /// API name of the CRM field in this module.
     #[schemars(regex(pattern = r"^[A-Za-z][A-Za-z0-9_]{0,49}$"))]

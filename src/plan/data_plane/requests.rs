@@ -14,7 +14,7 @@ use crate::live::{Address, PermissionKind};
 use crate::live::{CrmUserFacts, data::LinkRecordFacts};
 use crate::plan::desired::{FieldMapping, MapDirection};
 use crate::plan::diagnostics::{DiagnosticCode as Code, PlanDiagnostic};
-use crate::plan::field_values::{builtin_kind, custom_definition, custom_kind, to_project};
+use crate::plan::field_values::{builtin, custom_definition, custom_kind, to_project};
 use crate::plan::model::{Action, Change, Operation};
 
 /// Where a project is asked for.
@@ -449,8 +449,9 @@ fn fill_from_crm(
     project_name: &str,
 ) {
     let definition = custom_definition(&m.project_field, &ctx.observed.project_custom_fields);
-    let kind = match (builtin_kind(&m.project_field), definition) {
-        (Some(kind), _) => kind,
+    let builtin = builtin(&m.project_field);
+    let kind = match (builtin, definition) {
+        (Some(b), _) => b.kind,
         (None, Some(d)) => custom_kind(&d.field_type),
         // An unknown field is already an error of the field-map check.
         (None, None) => return,
@@ -469,10 +470,7 @@ fn fill_from_crm(
             .at(Address::crm("field-map", m.crm_field.clone())),
         );
     };
-    if matches!(
-        m.project_field.as_str(),
-        "owner" | "status" | "percent_complete"
-    ) {
+    if builtin.is_some_and(|b| b.on_create.is_none()) {
         let why = format!(
             "projectlink does not set {} when it creates a project",
             m.project_field
@@ -491,19 +489,10 @@ fn fill_from_crm(
             return refuse(ctx, why.to_string(), hint);
         }
     };
-    match m.project_field.as_str() {
-        "description" => {
-            request.description = Some(format!(
-                "{value}\n\n{}",
-                creation_tag_text(&ctx.desired.owner, ctx.generation)
-            ))
+    match builtin.and_then(|b| b.on_create) {
+        Some(set) => set(request, value),
+        None => {
+            request.custom_fields.insert(m.project_field.clone(), value);
         }
-        "start_date" => request.start_date = Some(value),
-        "end_date" => request.end_date = Some(value),
-        field if definition.is_some() => {
-            request.custom_fields.insert(field.to_string(), value);
-        }
-        // The name is chosen before (see `mapped_name`).
-        _ => {}
     }
 }
