@@ -40,6 +40,7 @@ const CRM_FIELDS: &str = "    - {api_name: Hours_Estimate__c, field_label: Hours
     - {api_name: Billable_Actual__c, field_label: Billable Actual, data_type: boolean}
     - {api_name: Tier_Actual__c, field_label: Tier Actual, data_type: picklist, pick_list_values: [Gold, Silver]}
     - {api_name: Scope_Actual__c, field_label: Scope Actual, data_type: textarea}
+    - {api_name: Project_Link__c, field_label: Project Link, data_type: website}
   Accounts:
     - {api_name: Budget_Code__c, field_label: Budget Code, data_type: text, length: 50}
 ";
@@ -67,6 +68,7 @@ const DEAL_MAPS: &str =
           - {projectField: UDF_CURRENCY1, crmField: Fee_Actual__c, direction: ToCrm}
           - {projectField: UDF_DATE1, crmField: Go_Live_Actual__c, direction: ToCrm}
           - {projectField: UDF_BOOLEAN1, crmField: Billable_Actual__c, direction: ToCrm}
+          - {projectField: web_url, crmField: Project_Link__c, direction: ToCrm}
       - module: Accounts
 ";
 
@@ -184,6 +186,10 @@ fn assert_deal_holds_the_created_values(h: &Harness) {
         deal["Project_Notes__c"],
         json!("Intranet for Initech\nphase 1")
     );
+    // The project's page in Zoho Projects, as the Projects API gives it.
+    let (_, created) = project(h, "Initech Intranet");
+    assert!(created.web_url.is_some());
+    assert_eq!(deal["Project_Link__c"], json!(created.web_url));
 }
 
 #[test]

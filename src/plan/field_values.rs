@@ -134,6 +134,13 @@ pub const BUILTIN_FIELDS: [BuiltinField; PROJECT_FIELDS.len()] = [
         read: |p| Some(p.percent_complete.unwrap_or(0).to_string()),
         on_create: None,
     },
+    BuiltinField {
+        name: "web_url",
+        kind: ProjectKind::Text,
+        read: |p| p.url.as_deref().and_then(present),
+        // Zoho gives a project its address when it creates it.
+        on_create: None,
+    },
 ];
 
 /// The built-in field a field map names, if it names one.
@@ -481,6 +488,24 @@ mod tests {
                 ProjectKind::Multiline,
                 Some("Fit-out of the\nLeeds showroom".into())
             ))
+        );
+    }
+
+    #[test]
+    fn the_web_url_is_text_a_crm_website_field_can_keep() {
+        let url = "https://projects.zoho.com/portal/acme#project/1708760000000001234";
+        let p = ProjectFacts {
+            url: Some(url.into()),
+            ..Default::default()
+        };
+        let (kind, value) = project_value(&p, "web_url", None).unwrap();
+        assert_eq!((kind, value.as_deref()), (ProjectKind::Text, Some(url)));
+        assert_eq!(to_crm(value.as_deref(), kind, "website"), Ok(json!(url)));
+        // Zoho gives the address; a creation cannot set it.
+        assert!(builtin("web_url").is_some_and(|b| b.on_create.is_none()));
+        assert_eq!(
+            project_value(&ProjectFacts::default(), "web_url", None),
+            Ok((ProjectKind::Text, None))
         );
     }
 }

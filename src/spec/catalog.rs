@@ -67,7 +67,7 @@ pub fn supported_module_names() -> impl Iterator<Item = &'static str> {
 
 /// Standard Zoho Projects project fields a field map may name. Custom project fields are
 /// named by their column name (`UDF_CHAR1`, `UDF_DATE2`, ...), see [`is_project_field`].
-pub const PROJECT_FIELDS: [&str; 7] = [
+pub const PROJECT_FIELDS: [&str; 8] = [
     "name",
     "description",
     "owner",
@@ -75,6 +75,8 @@ pub const PROJECT_FIELDS: [&str; 7] = [
     "start_date",
     "end_date",
     "percent_complete",
+    // The project's page in Zoho Projects (V3 `link.web_url`, legacy `link.web.url`).
+    "web_url",
 ];
 
 /// How the schema (hence the CRD and editors) describes `fieldMap[].projectField`, naming
