@@ -6,6 +6,7 @@
 mod data_ops;
 mod executor;
 pub mod journal;
+pub mod kind;
 pub mod lease;
 mod linked_projects;
 mod ops;

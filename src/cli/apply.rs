@@ -13,7 +13,9 @@ use super::progress::TerminalProgress;
 use super::target;
 use super::workflow::{client_options, load_specs, plan_integration};
 use super::{GlobalArgs, exit, office365, office365_saved};
-use crate::apply::{ApplyOptions, ApplyReport, OutcomeStatus, execute, journal};
+use crate::apply::kind::ProjectsKind;
+use crate::apply::{ApplyReport, OutcomeStatus, journal};
+use crate::engine::kind::{Gate, Hooks};
 use crate::engine::saved::check_fresh;
 use crate::plan::planner::{PlanOptions, plan};
 use crate::plan::render::{json::PlanDocument, text};
@@ -233,19 +235,16 @@ fn gate(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> std::io::Result<Option<u8>> {
-    if plan.has_errors() {
-        writeln!(err, "Nothing applied: fix the errors above first.")?;
-        return Ok(Some(exit::ERROR));
+    let gate = Gate::of(plan);
+    if let Some((line, to_err, code)) = gate.stop() {
+        if to_err {
+            writeln!(err, "{line}")?;
+        } else {
+            writeln!(out, "{line}")?;
+        }
+        return Ok(Some(code));
     }
-    if plan.observe_only {
-        writeln!(out, "Nothing applied: policy.observeOnly is set.")?;
-        return Ok(Some(exit::OK));
-    }
-    if let Some(refusal) = &plan.refusal {
-        writeln!(err, "{}", refusal.nothing_applied())?;
-        return Ok(Some(exit::REFUSED));
-    }
-    if !plan.has_changes() {
+    if gate == Gate::InSync {
         return Ok(Some(exit::OK));
     }
     if let Some(why) = over_paced_bound(args, plan) {
@@ -272,19 +271,13 @@ async fn execute_and_report(
     let resumed = stopped.map_or(0, |s| s.done);
     let journal = journal::start(state_dir, &plan.integration, target, resumed)?;
     let progress = TerminalProgress::new();
-    let report = execute(
-        plan,
-        &clients.crm,
-        &clients.projects,
-        &ApplyOptions {
-            concurrency: global.concurrency as usize,
-        },
-        &journal::Journaled {
-            journal: &journal,
-            inner: &progress,
-        },
-    )
-    .await;
+    let show = |done: usize, total: usize, what: &str| progress.step("Applying", what, done, total);
+    let hooks = Hooks {
+        progress: Some(&show),
+        journal: Some(&journal),
+    };
+    let concurrency = global.concurrency as usize;
+    let report = ProjectsKind::execute(plan, clients, concurrency, &hooks).await;
     journal.finish(report.is_complete());
     progress.finish();
     write!(out, "{}", render_report(&report))?;

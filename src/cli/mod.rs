@@ -31,28 +31,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::zoho::redact::redact_urls_in;
 
 /// Exit codes (DESIGN.md §4).
-pub mod exit {
-    /// Success, or no changes.
-    pub const OK: u8 = 0;
-    /// An error: bad input, an unreachable or misbehaving server, a failed change.
-    pub const ERROR: u8 = 1;
-    /// Changes are present (with `--detailed-exitcode`).
-    pub const CHANGES: u8 = 2;
-    /// The plan was refused as unsafe.
-    pub const REFUSED: u8 = crate::engine::safety::EXIT_REFUSED;
-}
+/// The exit codes, the same for every kind (the engine's).
+pub use crate::engine::kind::exit;
 
-/// Combines the exit codes of several integrations: an error outweighs a refusal, which
+/// Combines the exit codes of several resources: an error outweighs a refusal, which
 /// outweighs pending changes.
-pub fn combine_exit_codes(a: u8, b: u8) -> u8 {
-    let rank = |c: u8| match c {
-        exit::ERROR => 3,
-        exit::REFUSED => 2,
-        exit::CHANGES => 1,
-        _ => 0,
-    };
-    if rank(b) > rank(a) { b } else { a }
-}
+pub use crate::engine::kind::combine as combine_exit_codes;
 
 const AFTER_HELP: &str = "\
 Exit codes: 0 success or no changes, 1 error, 2 changes present (plan --detailed-exitcode),

@@ -3,6 +3,7 @@
 //! Projects integration.
 
 use std::io::Write;
+use std::sync::Arc;
 
 use anyhow::Context;
 
@@ -14,10 +15,11 @@ use super::target::{self, Connected};
 use super::workflow::client_options;
 use super::{GlobalArgs, exit};
 use crate::engine::journal::{self, Journal, Line};
+use crate::engine::kind::{Gate, Hooks, Kind, KindReport, apply_exit_code};
 use crate::engine::saved::{Fingerprints, STALE_AFTER_WAIT, check_fresh};
 use crate::graph::GraphClient;
-use crate::office365::apply::{ApplyContext, apply};
 use crate::office365::fingerprint::fingerprints as office365_fingerprints;
+use crate::office365::kind::{Office365Clients, Office365Kind};
 use crate::office365::observe::observe;
 use crate::office365::resume::{link_instead_of_create, unlinked_records};
 use crate::office365::{Desired365, Observed365, SyncPlan, plan, render};
@@ -123,20 +125,6 @@ pub fn print_plan(
     Ok(())
 }
 
-/// 1 when the plan has errors, 3 when it is refused, 2 for changes with
-/// `--detailed-exitcode`, else 0.
-pub fn exit_code(plan: &SyncPlan, detailed: bool) -> u8 {
-    if plan.has_errors() {
-        exit::ERROR
-    } else if plan.refusal.is_some() {
-        exit::REFUSED
-    } else if detailed && !plan.is_empty() {
-        exit::CHANGES
-    } else {
-        exit::OK
-    }
-}
-
 /// Applies a plan after confirmation, printing the report and the API calls used.
 pub async fn confirm_and_apply(
     global: &GlobalArgs,
@@ -146,17 +134,14 @@ pub async fn confirm_and_apply(
     err: &mut dyn Write,
 ) -> anyhow::Result<u8> {
     let plan = &planned.plan;
-    if plan.has_errors() {
-        writeln!(err, "Nothing applied: fix the errors above first.")?;
-        return Ok(exit::ERROR);
-    }
-    if planned.desired.observe_only {
-        writeln!(out, "Nothing applied: policy.observeOnly is set.")?;
-        return Ok(exit::OK);
-    }
-    if let Some(refusal) = &plan.refusal {
-        writeln!(err, "{}", refusal.nothing_applied())?;
-        return Ok(exit::REFUSED);
+    // An Office 365 plan with nothing to change still runs: it may save the sync state.
+    if let Some((line, to_err, code)) = Gate::of(plan).stop() {
+        if to_err {
+            writeln!(err, "{line}")?;
+        } else {
+            writeln!(out, "{line}")?;
+        }
+        return Ok(code);
     }
     if !plan.is_empty() && !auto_approve && !super::apply::confirmed(out)? {
         writeln!(out, "Apply cancelled.")?;
@@ -168,21 +153,19 @@ pub async fn confirm_and_apply(
     let crm_before = planned.connected.clients.stats.snapshot();
     let graph_before = planned.graph.stats();
     let progress = TerminalProgress::new();
-    let show = |done: usize, total: usize| progress.count("Syncing", done, total);
-    let context = ApplyContext {
-        observed: &planned.observed,
-        progress: &show,
+    let show = |done: usize, total: usize, _: &str| progress.count("Syncing", done, total);
+    let clients = Office365Clients {
+        zoho: Arc::new(planned.connected.clients.clone()),
+        graph: planned.graph.clone(),
+    };
+    let hooks = Hooks {
+        progress: Some(&show),
         journal: Some(&journal),
     };
-    let applied = apply(
-        plan,
-        &context,
-        &planned.connected.clients.crm,
-        &planned.graph,
-    )
-    .await;
+    let report = Office365Kind::apply(plan, &planned.observed, &clients, &hooks).await;
+    let applied = &report.applied;
     progress.finish();
-    journal.finish(applied.failures.is_empty());
+    journal.finish(report.is_complete());
     let crm_used = planned
         .connected
         .clients
@@ -212,11 +195,7 @@ pub async fn confirm_and_apply(
         crm_used.crm_calls,
         graph_used.api_calls()
     )?;
-    Ok(if applied.failures.is_empty() {
-        exit::OK
-    } else {
-        exit::ERROR
-    })
+    Ok(apply_exit_code(&report))
 }
 
 /// Starts this apply's journal (`<state-dir>/journal/office365-NAME.jsonl`). When the last

@@ -181,7 +181,7 @@ async fn plan_office365(
         save(path, &saved.to_json(), err)?;
     }
     Ok(Printed {
-        code: office365::exit_code(&planned.plan, args.detailed_exitcode),
+        code: exit_code(&planned.plan, args.detailed_exitcode),
         document: json.pop(),
     })
 }
@@ -199,16 +199,6 @@ fn save(path: &Path, json: &str, err: &mut dyn Write) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// 1 when the plan has errors, 3 when it is refused, 2 for changes with
-/// `--detailed-exitcode`, else 0. Codes of several plans combine to the largest.
-pub fn exit_code(plan: &crate::plan::Plan, detailed: bool) -> u8 {
-    if plan.has_errors() {
-        exit::ERROR
-    } else if plan.refusal.is_some() {
-        exit::REFUSED
-    } else if detailed && plan.has_changes() {
-        exit::CHANGES
-    } else {
-        exit::OK
-    }
-}
+/// The exit code of a plan of either kind (the engine's: 1 with errors, 3 refused, 2 for
+/// changes with `--detailed-exitcode`, else 0).
+pub use crate::engine::kind::plan_exit_code as exit_code;

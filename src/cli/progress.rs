@@ -9,7 +9,6 @@
 use std::io::{IsTerminal, Write};
 use std::sync::{Mutex, OnceLock};
 
-use crate::apply::{ChangeOutcome, ProgressSink};
 use crate::zoho::listing::{PageRead, plain_line};
 
 /// An apply of fewer changes than this shows only its report.
@@ -143,21 +142,29 @@ fn apply_shown(
 /// Progress of a running apply: a line redrawn in place on a terminal, a plain line every
 /// tenth of the work otherwise.
 pub struct TerminalProgress {
-    state: Mutex<(usize, usize)>,
     terminal: bool,
 }
 
 impl TerminalProgress {
     pub fn new() -> Self {
         TerminalProgress {
-            state: Mutex::new((0, 0)),
             terminal: stderr_is_terminal(),
         }
     }
 
     /// Shows `label [done/total]`.
     pub fn count(&self, label: &str, done: usize, total: usize) {
-        if let Some(shown) = apply_shown(label, "", done, total, self.terminal) {
+        self.step(label, "", done, total);
+    }
+
+    /// `done` of `total`, the last one being `what`.
+    pub fn step(&self, label: &str, what: &str, done: usize, total: usize) {
+        let detail = if what.is_empty() {
+            String::new()
+        } else {
+            format!(" {what}")
+        };
+        if let Some(shown) = apply_shown(label, &detail, done, total, self.terminal) {
             show(shown);
         }
     }
@@ -171,26 +178,6 @@ impl TerminalProgress {
 impl Default for TerminalProgress {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-impl ProgressSink for TerminalProgress {
-    fn begin(&self, total: usize) {
-        if let Ok(mut s) = self.state.lock() {
-            *s = (0, total);
-        }
-    }
-
-    fn finished(&self, outcome: &ChangeOutcome) {
-        let (done, total) = {
-            let Ok(mut s) = self.state.lock() else { return };
-            s.0 += 1;
-            *s
-        };
-        let detail = format!(" {}", outcome.address);
-        if let Some(shown) = apply_shown("Applying", &detail, done, total, self.terminal) {
-            show(shown);
-        }
     }
 }
 

@@ -7,6 +7,7 @@
 //! killed apply can be resumed.
 
 pub mod journal;
+pub mod kind;
 pub mod safety;
 pub mod saved;
 pub mod seal;

@@ -9,6 +9,7 @@ pub mod field_check;
 pub mod fingerprint;
 pub mod folder;
 mod invites;
+pub mod kind;
 pub mod mapping;
 pub mod model;
 pub mod observe;

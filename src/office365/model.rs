@@ -254,6 +254,9 @@ pub struct SyncPlan {
     /// deletions for `policy.maxChangePercent`), if it must not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refusal: Option<Refusal>,
+    /// `policy.observeOnly`: the plan is shown and never applied.
+    #[serde(skip)]
+    pub observe_only: bool,
     /// Whether the saved state must be written even if nothing else changes (e.g. a
     /// delta link expired and was restarted).
     #[serde(skip)]

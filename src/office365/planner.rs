@@ -26,6 +26,7 @@ pub fn plan(desired: &Desired365, observed: &Observed365) -> SyncPlan {
         folders: Vec::new(),
         diagnostics: Vec::new(),
         refusal: None,
+        observe_only: desired.observe_only,
         state_refresh: false,
         state_variable_id: observed.state.variable_id().map(str::to_string),
         observed_at: observed.observed_at,

@@ -12,6 +12,7 @@ pub mod metrics;
 mod office365;
 mod org_lease;
 mod outcome;
+mod pipeline;
 pub mod probes;
 mod projects;
 pub mod reconcile;

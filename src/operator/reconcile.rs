@@ -179,14 +179,15 @@ async fn reconcile_live<K: IntegrationKind>(
             Some(_) => {}
         }
     }
-    let outcome = resource.run(ctx).await;
-    write_status(resource, api, &outcome).await?;
-    publish_events(resource, ctx, &outcome.events).await;
+    let outcome = super::pipeline::run(resource, ctx).await;
+    // Metrics first: whoever sees the new status can then read the metrics of the same run.
     if let Some(drifted) = outcome.drifted {
         ctx.metrics.set_drift(K::KIND, &owner(resource), drifted);
     }
     ctx.metrics
         .reconciled(K::KIND, outcome.result, started.elapsed());
+    write_status(resource, api, &outcome).await?;
+    publish_events(resource, ctx, &outcome.events).await;
     let delay = match outcome.next {
         Next::Interval => {
             locked(&ctx.failures).remove(&slot);
@@ -228,7 +229,8 @@ pub(crate) fn record_api(ctx: &Context, used: &ApiStatsSnapshot, outcome: &mut O
     }
 }
 
-fn combined(a: &ApiStatsSnapshot, b: &ApiStatsSnapshot) -> ApiStatsSnapshot {
+/// The usage of two clients (or two runs) together.
+pub(crate) fn combined(a: &ApiStatsSnapshot, b: &ApiStatsSnapshot) -> ApiStatsSnapshot {
     ApiStatsSnapshot {
         accounts_calls: a.accounts_calls + b.accounts_calls,
         crm_calls: a.crm_calls + b.crm_calls,
@@ -322,7 +324,7 @@ async fn deactivate<K: IntegrationKind>(
             "Orphaned",
             format!("{why}: the live systems are left untouched"),
         ),
-        None => match resource.deactivate(ctx).await {
+        None => match super::pipeline::deactivate(resource, ctx).await {
             Ok(changes) => (
                 EventType::Normal,
                 "Deactivated",

@@ -15,14 +15,9 @@ use crate::live::{
     ownership_marker,
 };
 
-/// Choices made on the command line (or by the operator) that shape a plan.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PlanOptions {
-    /// Allow deletions of what the spec no longer declares (also `policy.prune`).
-    pub prune: bool,
-    /// Allow destructive changes (portal change) and plans over `maxChangePercent`.
-    pub force: bool,
-}
+/// Choices made on the command line (or by the operator) that shape a plan: the engine's,
+/// the same for every kind.
+pub use crate::engine::kind::Options as PlanOptions;
 
 /// Plans the changes that make `observed` match `desired`.
 pub fn plan(desired: &Desired, observed: &Observed, options: &PlanOptions) -> Plan {
