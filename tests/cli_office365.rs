@@ -127,7 +127,14 @@ fn a_misspelt_field_map_entry_fails_plan_at_its_position_and_writes_nothing() {
         out.contains("CRM field Contacts.Lst_Name does not exist in this org"),
         "{out}"
     );
-    assert!(out.contains(&format!("at: {path}:{line}:")), "{out}");
+    assert!(
+        out.contains("error[FieldNotFound] contactsSync.fieldMap: CRM field Contacts.Lst_Name"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("in the spec at {path}:{line}:")),
+        "{out}"
+    );
     assert!(out.contains("did you mean Last_Name?"), "{out}");
     assert!(out.contains("Contacts fields in this org: "), "{out}");
     assert!(out.contains("Secondary_Email"), "{out}");

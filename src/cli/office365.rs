@@ -94,11 +94,11 @@ pub async fn plan_spec(
 /// Turns the spec paths diagnostics point at into `file:line:column` of the loaded spec.
 fn locate(plan: &mut SyncPlan, loaded: &LoadedOffice365) {
     for diagnostic in &mut plan.diagnostics {
-        let Some(path) = diagnostic.at.as_deref().and_then(FieldPath::parse) else {
+        let Some(path) = diagnostic.spec_at.as_deref().and_then(FieldPath::parse) else {
             continue;
         };
         let at = loaded.positions.nearest(&path);
-        diagnostic.at = Some(format!("{}:{}:{}", loaded.source.name, at.line, at.column));
+        diagnostic.spec_at = Some(format!("{}:{}:{}", loaded.source.name, at.line, at.column));
     }
 }
 

@@ -4,8 +4,12 @@
 //! guard, the refusal and its exit code. `saved.rs` and `seal.rs` are the saved plan: the
 //! fingerprints that make a stale plan refuse to run, and the seal that makes an edited one
 //! refuse to load. `journal.rs` is the apply journal, flushed after every operation so a
-//! killed apply can be resumed.
+//! killed apply can be resumed. `diagnostic.rs` is the one diagnostic type (code, severity,
+//! spec position) and its text and markdown renderings; `address.rs` the stable addresses
+//! diagnostics and changes point at.
 
+pub mod address;
+pub mod diagnostic;
 pub mod journal;
 pub mod kind;
 pub mod safety;

@@ -3,7 +3,6 @@
 //!
 //! Observing never writes; the snapshot is plain data so the planner stays a pure function.
 
-pub mod address;
 pub mod cache;
 pub mod cached;
 pub mod creation_tag;
@@ -17,7 +16,7 @@ pub mod portal_lists;
 pub mod projects_read;
 pub mod snapshot;
 
-pub use address::Address;
+pub use crate::engine::address::Address;
 pub use marker::{ClientMappingState, IntegrationState, MARKER_VARIABLE, Marker};
 pub use names::{ActingUserFacts, NamedFacts};
 pub use snapshot::*;

@@ -4,8 +4,8 @@
 
 use super::desired::Desired365;
 use super::mapping::Mapping;
-use super::model::{Diagnostic365, Severity};
 use super::observed::CrmFieldRef;
+use crate::engine::diagnostic::{Diagnostic, DiagnosticCode};
 use crate::spec::names::close_matches;
 
 /// CRM field types whose values are text, as every mapped Office 365 contact property is.
@@ -16,7 +16,7 @@ const REFERENCE_TYPES: &[&str] = &["lookup", "ownerlookup"];
 const LISTED: usize = 60;
 
 /// Problems of the contact map against the Contacts fields of the org.
-pub fn check_contact_fields(desired: &Desired365, fields: &[CrmFieldRef]) -> Vec<Diagnostic365> {
+pub fn check_contact_fields(desired: &Desired365, fields: &[CrmFieldRef]) -> Vec<Diagnostic> {
     let mapping: &Mapping = &desired.setting(super::SyncKind::Contacts).mapping;
     let names: Vec<&str> = fields.iter().map(|f| f.api_name.as_str()).collect();
     let mut out = Vec::new();
@@ -43,6 +43,7 @@ pub fn check_contact_fields(desired: &Desired365, fields: &[CrmFieldRef]) -> Vec
                 hint.push_str(&format!(" … and {} more", names.len() - LISTED));
             }
             out.push(error(
+                DiagnosticCode::FieldNotFound,
                 format!(
                     "contactsSync.fieldMap: CRM field Contacts.{} does not exist in this org",
                     rule.crm_field
@@ -57,6 +58,7 @@ pub fn check_contact_fields(desired: &Desired365, fields: &[CrmFieldRef]) -> Vec
             || (REFERENCE_TYPES.contains(&ty.as_str()) && !rule.direction.writes_crm());
         if !fits {
             out.push(error(
+                DiagnosticCode::FieldTypeIncompatible,
                 format!(
                     "contactsSync.fieldMap: CRM field Contacts.{} is a {} field; Office 365's {} holds text",
                     field.api_name,
@@ -71,13 +73,8 @@ pub fn check_contact_fields(desired: &Desired365, fields: &[CrmFieldRef]) -> Vec
     out
 }
 
-fn error(message: String, hint: String, at: String) -> Diagnostic365 {
-    Diagnostic365 {
-        severity: Severity::Error,
-        message,
-        hint: Some(hint),
-        at: Some(at),
-    }
+fn error(code: DiagnosticCode, message: String, hint: String, at: String) -> Diagnostic {
+    Diagnostic::error(code, message).hint(hint).in_spec(at)
 }
 
 #[cfg(test)]
@@ -108,6 +105,7 @@ mod tests {
         let fields = [field("First_Name", "text"), field("Last_Name", "text")];
         let problems = check_contact_fields(&d, &fields);
         assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].code, DiagnosticCode::FieldNotFound);
         assert_eq!(
             problems[0].message,
             "contactsSync.fieldMap: CRM field Contacts.Lst_Name does not exist in this org"
@@ -117,7 +115,7 @@ mod tests {
             Some("did you mean Last_Name? Contacts fields in this org: First_Name, Last_Name")
         );
         assert_eq!(
-            problems[0].at.as_deref(),
+            problems[0].spec_at.as_deref(),
             Some("spec.contactsSync.fieldMap[1].crmField")
         );
     }
@@ -133,6 +131,8 @@ mod tests {
             field("Lead_Source", "picklist"),
         ];
         let problems = check_contact_fields(&d, &fields);
+        let codes: Vec<DiagnosticCode> = problems.iter().map(|p| p.code).collect();
+        assert_eq!(codes, [DiagnosticCode::FieldTypeIncompatible]);
         let messages: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
         assert_eq!(
             messages,
@@ -150,7 +150,7 @@ mod tests {
         assert!(
             problems
                 .iter()
-                .all(|p| p.at.as_deref() == Some("spec.contactsSync"))
+                .all(|p| p.spec_at.as_deref() == Some("spec.contactsSync"))
         );
     }
 }

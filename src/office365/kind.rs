@@ -6,9 +6,10 @@
 use std::sync::Arc;
 
 use super::apply::{Applied365, ApplyContext, apply};
-use super::model::{FolderAction, FolderPlan, Severity, Target};
+use super::model::{FolderAction, FolderPlan, Target};
 use super::observe::observe;
 use super::{Desired365, Observed365, SyncPlan, plan};
+use crate::engine::diagnostic::Severity;
 use crate::engine::kind::{Hooks, Kind, KindPlan, KindReport, Options};
 use crate::engine::safety::{Policy, Refusal};
 use crate::graph::GraphClient;

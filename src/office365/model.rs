@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::engine::diagnostic::{Diagnostic, Severity};
 use crate::engine::safety::Refusal;
 
 use super::state::{FolderKey, FolderState, ItemLink, SyncKind};
@@ -220,28 +221,6 @@ pub struct Invite {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub enum Severity {
-    Info,
-    Warning,
-    Error,
-}
-
-/// Something the plan needs the reader to know; errors block apply.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Diagnostic365 {
-    pub severity: Severity,
-    pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// Where in the spec the problem is: a field path (`spec.contactsSync.fieldMap[2]…`),
-    /// which the CLI turns into `file:line:column`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub at: Option<String>,
-}
-
 /// The whole plan for one `Office365Integration`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -249,7 +228,7 @@ pub struct SyncPlan {
     pub owner: String,
     pub invites: Vec<Invite>,
     pub folders: Vec<FolderPlan>,
-    pub diagnostics: Vec<Diagnostic365>,
+    pub diagnostics: Vec<Diagnostic>,
     /// Why the plan must not be applied (CRM deletions without the prune opt-in, too many
     /// deletions for `policy.maxChangePercent`), if it must not.
     #[serde(skip_serializing_if = "Option::is_none")]

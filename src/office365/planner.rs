@@ -4,18 +4,10 @@
 use super::desired::Desired365;
 use super::field_check::check_contact_fields;
 use super::folder::{FolderInput, plan_disabled, plan_folder};
-use super::model::{Diagnostic365, FolderPlan, Invite, Severity, SyncPlan};
+use super::model::{FolderPlan, Invite, SyncPlan};
 use super::observed::{Observed365, StateRead};
 use super::state::SyncKind;
-
-fn diagnostic(severity: Severity, message: String, hint: Option<&str>) -> Diagnostic365 {
-    Diagnostic365 {
-        severity,
-        message,
-        hint: hint.map(str::to_string),
-        at: None,
-    }
-}
+use crate::engine::diagnostic::{Diagnostic, DiagnosticCode as Code};
 
 /// Plans one `Office365Integration`.
 pub fn plan(desired: &Desired365, observed: &Observed365) -> SyncPlan {
@@ -33,23 +25,24 @@ pub fn plan(desired: &Desired365, observed: &Observed365) -> SyncPlan {
     };
     match &observed.state {
         StateRead::Foreign { owner, .. } => {
-            diagnostics.push(diagnostic(
-                Severity::Error,
-                format!(
-                    "the CRM org's Office 365 sync belongs to the integration \"{owner}\", not \"{}\"",
-                    desired.owner
-                ),
-                Some("one Office365Integration per CRM org: remove the other, or use its name"),
-            ));
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::StateForeign,
+                    format!(
+                        "the CRM org's Office 365 sync belongs to the integration \"{owner}\", not \"{}\"",
+                        desired.owner
+                    ),
+                )
+                .hint("one Office365Integration per CRM org: remove the other, or use its name"),
+            );
             plan.diagnostics = diagnostics;
             return plan;
         }
         StateRead::Unreadable { error, .. } => {
             plan.state_refresh = true;
-            diagnostics.push(diagnostic(
-                Severity::Warning,
+            diagnostics.push(Diagnostic::warning(
+                Code::StateUnreadable,
                 format!("the saved sync state cannot be read ({error}); every folder is compared in full"),
-                None,
             ));
         }
         StateRead::Absent | StateRead::Ours { .. } => {}
@@ -94,38 +87,40 @@ fn plan_enabled(
     invites: &[Invite],
     kind: SyncKind,
     user: &str,
-    diagnostics: &mut Vec<Diagnostic365>,
+    diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<FolderPlan> {
     let Some(crm_user) = observed.crm_user(user) else {
         if invites.iter().any(|i| i.email == user) {
-            diagnostics.push(diagnostic(
-                Severity::Info,
+            diagnostics.push(Diagnostic::info(
+                Code::InvitePending,
                 format!("{kind} sync of {user} starts once the invited user is in CRM"),
-                None,
             ));
         } else {
-            diagnostics.push(diagnostic(
-                Severity::Error,
-                format!("{kind} sync: {user} is not a CRM user"),
-                Some("list the user under `users` to invite them from Office 365"),
-            ));
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::UserNotFound,
+                    format!("{kind} sync: {user} is not a CRM user"),
+                )
+                .hint("list the user under `users` to invite them from Office 365"),
+            );
         }
         return None;
     };
     if !crm_user.active {
-        diagnostics.push(diagnostic(
-            Severity::Warning,
+        diagnostics.push(Diagnostic::warning(
+            Code::UserNotActive,
             format!("{kind} sync of {user} waits: the CRM user is not active"),
-            None,
         ));
         return None;
     }
     if observed.mailbox(user).is_none() {
-        diagnostics.push(diagnostic(
-            Severity::Error,
-            format!("{kind} sync: {user} has no Office 365 mailbox in the tenant"),
-            Some("sync needs a CRM user whose email is an Office 365 user's mail address"),
-        ));
+        diagnostics.push(
+            Diagnostic::error(
+                Code::MailboxNotFound,
+                format!("{kind} sync: {user} has no Office 365 mailbox in the tenant"),
+            )
+            .hint("sync needs a CRM user whose email is an Office 365 user's mail address"),
+        );
         return None;
     }
     let observation = observed
@@ -174,7 +169,7 @@ static EMPTY_VIEW: std::sync::LazyLock<super::observed::CrmView> =
 fn plan_invites(
     desired: &Desired365,
     observed: &Observed365,
-    diagnostics: &mut Vec<Diagnostic365>,
+    diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Invite> {
     let mut invites = Vec::new();
     for wanted in &desired.invites {
@@ -182,26 +177,35 @@ fn plan_invites(
             continue;
         }
         let Some(mailbox) = observed.mailbox(&wanted.email) else {
-            diagnostics.push(diagnostic(
-                Severity::Error,
-                format!("{} is not an Office 365 user of the tenant", wanted.email),
-                Some("only the tenant's users can be invited; check the address"),
-            ));
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::MailboxNotFound,
+                    format!("{} is not an Office 365 user of the tenant", wanted.email),
+                )
+                .hint("only the tenant's users can be invited; check the address"),
+            );
             continue;
         };
         let mut problems = false;
-        for (what, by_name, wanted_name) in [
-            ("profile", &observed.profiles, &wanted.profile),
-            ("role", &observed.roles, &wanted.role),
+        for (what, code, by_name, wanted_name) in [
+            (
+                "profile",
+                Code::ProfileNotFound,
+                &observed.profiles,
+                &wanted.profile,
+            ),
+            ("role", Code::RoleNotFound, &observed.roles, &wanted.role),
         ] {
             if Observed365::id_by_name(by_name, wanted_name).is_none() {
                 problems = true;
                 let known: Vec<&str> = by_name.keys().map(String::as_str).collect();
-                diagnostics.push(diagnostic(
-                    Severity::Error,
-                    format!("{}: CRM has no {what} \"{wanted_name}\"", wanted.email),
-                    Some(&format!("{what}s in CRM: {}", known.join(", "))),
-                ));
+                diagnostics.push(
+                    Diagnostic::error(
+                        code,
+                        format!("{}: CRM has no {what} \"{wanted_name}\"", wanted.email),
+                    )
+                    .hint(format!("{what}s in CRM: {}", known.join(", "))),
+                );
             }
         }
         if problems {

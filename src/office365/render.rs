@@ -6,9 +6,8 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::model::{
-    FolderAction, FolderPlan, ItemAction, ItemChange, Severity, SyncMode, SyncPlan, Target,
-};
+use super::model::{FolderAction, FolderPlan, ItemAction, ItemChange, SyncMode, SyncPlan, Target};
+use crate::engine::diagnostic;
 
 /// Sample items shown per folder.
 pub const SAMPLES: usize = 3;
@@ -118,20 +117,6 @@ pub fn summary_line(plan: &SyncPlan) -> String {
 /// The plan as text.
 pub fn text(plan: &SyncPlan) -> String {
     let mut out = format!("Office 365 integration \"{}\"\n", plan.owner);
-    for diagnostic in &plan.diagnostics {
-        let label = match diagnostic.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "note",
-        };
-        let _ = writeln!(out, "  {label}: {}", diagnostic.message);
-        if let Some(at) = &diagnostic.at {
-            let _ = writeln!(out, "    at: {at}");
-        }
-        if let Some(hint) = &diagnostic.hint {
-            let _ = writeln!(out, "    hint: {hint}");
-        }
-    }
     for invite in &plan.invites {
         let _ = writeln!(
             out,
@@ -165,6 +150,12 @@ pub fn text(plan: &SyncPlan) -> String {
             );
         }
     }
+    // After the changes and before the summary, as in every kind's plan.
+    if !plan.diagnostics.is_empty() {
+        out.push_str(&diagnostic::text(&plan.diagnostics, &|_, label| {
+            label.to_string()
+        }));
+    }
     let _ = writeln!(out, "{}", summary_line(plan));
     if let Some(refusal) = &plan.refusal {
         out.push_str(&refusal.text("Refused:"));
@@ -178,12 +169,8 @@ pub fn markdown(plan: &SyncPlan) -> String {
     if let Some(refusal) = &plan.refusal {
         out.push_str(&refusal.markdown(str::to_string));
     }
-    for diagnostic in &plan.diagnostics {
-        let _ = writeln!(
-            out,
-            "- **{:?}**: {}",
-            diagnostic.severity, diagnostic.message
-        );
+    if !plan.diagnostics.is_empty() {
+        out.push_str(&diagnostic::markdown(&plan.diagnostics, &escape));
     }
     for invite in &plan.invites {
         let _ = writeln!(
@@ -229,6 +216,13 @@ pub fn markdown(plan: &SyncPlan) -> String {
     }
     let _ = writeln!(out, "\n{}", summary_line(plan));
     out
+}
+
+/// Keeps a message quoting spec or CRM values from breaking the table or reading as HTML.
+fn escape(text: &str) -> String {
+    text.replace('|', "\\|")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// The JSON document: every change, with its reason.

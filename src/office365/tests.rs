@@ -15,6 +15,7 @@ use super::observed::{
 };
 use super::planner::plan;
 use super::state::{FolderKey, FolderState, InitialSync, ItemLink, SyncKind, SyncState};
+use crate::engine::diagnostic::DiagnosticCode as Code;
 use crate::graph::EventWindow;
 
 const USER: &str = "ada@acme.com";
@@ -434,8 +435,9 @@ fn turning_sync_off_deletes_only_the_office365_folder() {
     assert!(plan.folders[0].next_state.is_none());
 }
 
-#[test]
-fn invites_need_a_mailbox_and_an_existing_profile_and_role() {
+/// Three invites: one CRM can take, one of an address that is no Office 365 user, one with a
+/// profile CRM lacks.
+fn invite_plan() -> super::model::SyncPlan {
     let mut wanted = desired(&[]);
     wanted.invites = vec![
         DesiredInvite {
@@ -461,7 +463,12 @@ fn invites_need_a_mailbox_and_an_existing_profile_and_role() {
         profile: "Nope".into(),
         role: "CEO".into(),
     });
-    let plan = plan(&wanted, &observed);
+    plan(&wanted, &observed)
+}
+
+#[test]
+fn invites_need_a_mailbox_and_an_existing_profile_and_role() {
+    let plan = invite_plan();
     assert_eq!(plan.invites.len(), 1);
     assert_eq!(plan.invites[0].email, "ada@acme.com");
     assert_eq!(plan.invites[0].first_name.as_deref(), Some("Ada"));
@@ -477,6 +484,25 @@ fn invites_need_a_mailbox_and_an_existing_profile_and_role() {
             .any(|e| e.contains("nobody@acme.com is not an Office 365 user"))
     );
     assert!(errors.iter().any(|e| e.contains("no profile \"Nope\"")));
+    let codes: Vec<Code> = plan.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, [Code::MailboxNotFound, Code::ProfileNotFound]);
+}
+
+#[test]
+fn diagnostics_render_in_the_format_every_kind_shares() {
+    let plan = invite_plan();
+    insta::assert_snapshot!("diagnostics_text", super::render::text(&plan));
+    insta::assert_snapshot!("diagnostics_markdown", super::render::markdown(&plan));
+    let json = super::render::json(&plan);
+    assert_eq!(
+        json["plan"]["diagnostics"][1],
+        json!({
+            "severity": "error",
+            "code": "ProfileNotFound",
+            "message": "bob@acme.com: CRM has no profile \"Nope\"",
+            "hint": "profiles in CRM: Administrator, Standard",
+        })
+    );
 }
 
 #[test]

@@ -4,7 +4,8 @@
 use std::fmt::Write;
 
 use super::diff_lines;
-use crate::plan::{Change, Plan, PlanDiagnostic};
+use crate::engine::diagnostic;
+use crate::plan::{Change, Plan};
 
 /// Upper bound for the rendered comment; GitHub rejects comments above 65,536 characters.
 pub const MAX_CHARS: usize = 65_000;
@@ -32,7 +33,7 @@ pub fn render_with_limit(plan: &Plan, target: &str, limit: usize) -> String {
         head.push_str(&super::mapping::markdown(report, limit / 2));
     }
     if !plan.diagnostics.is_empty() {
-        write_diagnostics(&mut head, &plan.diagnostics);
+        head.push_str(&diagnostic::markdown(&plan.diagnostics, &escape));
     }
     if plan.changes.is_empty() {
         return head;
@@ -77,27 +78,6 @@ fn write_summary(head: &mut String, plan: &Plan) {
             "> [!NOTE]\n> `policy.observeOnly` is set: this plan is a drift report only.\n"
         );
     }
-}
-
-fn write_diagnostics(head: &mut String, diagnostics: &[PlanDiagnostic]) {
-    let _ = writeln!(head, "**Diagnostics**");
-    let _ = writeln!(head);
-    for d in diagnostics {
-        let mut line = format!(
-            "- **{}** `{:?}`: {}",
-            d.severity.label(),
-            d.code,
-            escape(&d.message)
-        );
-        if let Some(spec_at) = &d.spec_at {
-            let _ = write!(line, " (spec: `{}`)", spec_at.replace('`', "'"));
-        }
-        if let Some(hint) = &d.hint {
-            let _ = write!(line, " — _{}_", escape(hint));
-        }
-        let _ = writeln!(head, "{line}");
-    }
-    let _ = writeln!(head);
 }
 
 /// The changes as a collapsed diff, as many as fit in what `limit` leaves after the

@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use super::diff_lines;
+use crate::engine::diagnostic;
 use crate::plan::{Action, Change, Plan, PlanDiagnostic, Severity};
 
 const RESET: &str = "\x1b[0m";
@@ -130,32 +131,17 @@ fn write_change(out: &mut String, p: &Paint, change: &Change) {
     let _ = writeln!(out);
 }
 
+/// The diagnostics in the format every kind shares, labels coloured by severity.
 fn write_diagnostics(out: &mut String, p: &Paint, diagnostics: &[PlanDiagnostic]) {
-    let _ = writeln!(out, "Diagnostics:");
-    for d in diagnostics {
-        let color = match d.severity {
+    let paint = |severity: Severity, label: &str| {
+        let color = match severity {
             Severity::Error => RED,
             Severity::Warning => YELLOW,
             Severity::Info => CYAN,
         };
-        let label = format!("{}[{:?}]", d.severity.label(), d.code);
-        let _ = writeln!(
-            out,
-            "  {} {}",
-            p.paint(&format!("{BOLD}{color}"), &label),
-            d.message
-        );
-        if let Some(spec_at) = &d.spec_at {
-            let _ = writeln!(out, "      in the spec at {spec_at}");
-        }
-        if let Some(address) = &d.address {
-            let _ = writeln!(out, "      at {address}");
-        }
-        if let Some(hint) = &d.hint {
-            let _ = writeln!(out, "      hint: {hint}");
-        }
-    }
-    let _ = writeln!(out);
+        p.paint(&format!("{BOLD}{color}"), label)
+    };
+    out.push_str(&diagnostic::text(diagnostics, &paint));
 }
 
 /// The summary line, the cost, the observation, then what stops the plan from applying.

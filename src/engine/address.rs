@@ -1,5 +1,6 @@
 //! Stable addresses for the objects projectlink manages, e.g.
 //! `crm/field/Linked_Projects.Deal` or `projects/portal-user/acme-delivery/pat@acme.com`.
+//! They live in the engine because every kind's diagnostics may point at one.
 
 use std::fmt;
 
