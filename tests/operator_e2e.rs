@@ -82,6 +82,7 @@ impl World {
             identity: identity.into(),
             leader_election: None,
             observation_cache: Default::default(),
+            journal_dir: None,
             // Below `Running::shutdown`'s 30 s, so a stop that hangs fails the test.
             shutdown_grace: Duration::from_secs(10),
         }

@@ -15,6 +15,7 @@ use fake_kube::FakeKube;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{DeleteParams, ObjectMeta, Patch, PatchParams, PostParams};
 use kube::{Api, Client};
+use projectlink::engine::journal::{self, Line};
 use projectlink::graph::{GraphClient, GraphCredentials, GraphEndpoints, ItemKind};
 use projectlink::operator::probes::Health;
 use projectlink::operator::{self, Metrics, OperatorConfig};
@@ -40,6 +41,8 @@ struct World {
     kube: FakeKube,
     sandbox: SandboxHandle,
     _dir: tempfile::TempDir,
+    /// Where the operator keeps apply journals, when a test asks for them.
+    journal_dir: Option<std::path::PathBuf>,
 }
 
 impl World {
@@ -58,6 +61,7 @@ impl World {
             kube: FakeKube::start().await,
             sandbox,
             _dir: dir,
+            journal_dir: None,
         }
     }
 
@@ -80,6 +84,7 @@ impl World {
             identity: "solo".into(),
             leader_election: None,
             observation_cache: Default::default(),
+            journal_dir: self.journal_dir.clone(),
             shutdown_grace: Duration::from_secs(10),
         }
     }
@@ -683,4 +688,63 @@ async fn an_event_added_in_outlook_reaches_crm_on_the_next_check() {
             .any(|r| r == "DriftRepaired")
     );
     running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operator_journals_each_apply_and_resumes_one_that_was_stopped() {
+    let mut world = World::start().await;
+    let journals = world._dir.path().join("journals");
+    world.journal_dir = Some(journals.clone());
+    world.create_crm_secret().await;
+    world.create_graph_secret(GRAPH_SECRET).await;
+    let running = world.spawn();
+    world.create(&example("acme")).await;
+    ready(&world, "acme").await;
+    running.shutdown().await;
+    let path = journal::path(&journals, "office365", &format!("{NS}/acme"));
+    let first = journal::read(&path)
+        .unwrap()
+        .expect("the apply kept a journal");
+    assert!(first.finished(), "a whole apply closes its journal");
+    assert!(first.done_count() > 0, "{first:?}");
+
+    // An apply stopped part way (the pod killed) leaves a journal without its last line.
+    let stopped: Vec<String> = first
+        .lines
+        .iter()
+        .filter(|line| !matches!(line, Line::Finished { .. }))
+        .take(3)
+        .map(|line| serde_json::to_string(line).unwrap())
+        .collect();
+    std::fs::write(&path, stopped.join("\n") + "\n").unwrap();
+    let done_before = journal::read(&path).unwrap().unwrap().done_count();
+
+    // The next apply (a spec edit) resumes it and says how much it did not repeat.
+    let running = world.spawn();
+    world
+        .api()
+        .patch(
+            "acme",
+            &PatchParams::default(),
+            &Patch::Merge(
+                serde_json::json!({"spec": {"calendarSync": {"users": ["admin@acme.com"]}}}),
+            ),
+        )
+        .await
+        .unwrap();
+    eventually("the edit applied", || async {
+        let object = world.kube.get(PLURAL, NS, "acme")?;
+        (object["status"]["observedGeneration"] == 2
+            && is_ready_at_current_generation(&world, "acme"))
+        .then_some(())
+    })
+    .await;
+    running.shutdown().await;
+    let next = journal::read(&path).unwrap().unwrap();
+    assert!(next.finished());
+    let Some(Line::Started { resumed, name, .. }) = next.lines.first() else {
+        panic!("no first line: {next:?}");
+    };
+    assert_eq!(*resumed, done_before);
+    assert_eq!(name, &format!("{NS}/acme"));
 }

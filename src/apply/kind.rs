@@ -33,6 +33,7 @@ pub struct ProjectsClients {
 
 impl Kind for ProjectsKind {
     const KIND: &'static str = KIND_PROJECTS_INTEGRATION;
+    const JOURNAL: &'static str = super::journal::KIND;
     type Desired = Desired;
     type Clients = ProjectsClients;
     type Observed = Observed;

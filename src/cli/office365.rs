@@ -14,19 +14,16 @@ use super::progress::TerminalProgress;
 use super::target::{self, Connected};
 use super::workflow::client_options;
 use super::{GlobalArgs, exit};
-use crate::engine::journal::{self, Journal, Line};
-use crate::engine::kind::{Gate, Hooks, Kind, KindReport, apply_exit_code};
+use crate::engine::journal::Journal;
+use crate::engine::kind::{self, Gate, Hooks, Kind, KindReport, apply_exit_code};
 use crate::engine::saved::{Fingerprints, STALE_AFTER_WAIT, check_fresh};
 use crate::graph::GraphClient;
 use crate::office365::fingerprint::fingerprints as office365_fingerprints;
 use crate::office365::kind::{Office365Clients, Office365Kind};
 use crate::office365::observe::observe;
-use crate::office365::resume::{link_instead_of_create, unlinked_records};
 use crate::office365::{Desired365, Observed365, SyncPlan, plan, render};
 use crate::plan::planner::PlanOptions;
-use crate::spec::{
-    Connection, FieldPath, KIND_OFFICE365_INTEGRATION, LoadedOffice365, Office365IntegrationSpec,
-};
+use crate::spec::{Connection, FieldPath, LoadedOffice365, Office365IntegrationSpec};
 
 /// One Office 365 integration connected, observed and planned.
 pub struct Planned365 {
@@ -206,27 +203,26 @@ fn start_journal(
     planned: &mut Planned365,
     out: &mut dyn Write,
 ) -> anyhow::Result<Journal> {
-    let path = journal::path(&global.state_dir, "office365", &planned.desired.owner);
-    let stopped = journal::read(&path)?.filter(|r| !r.finished());
-    let mut resumed = 0;
-    if let Some(stopped) = &stopped {
-        resumed = stopped.done_count();
-        let unlinked = unlinked_records(stopped);
-        let linked = link_instead_of_create(&mut planned.plan, &planned.observed, &unlinked);
+    let name = (
+        planned.desired.owner.as_str(),
+        planned.connected.id.as_str(),
+    );
+    let started = kind::start_journal::<Office365Kind>(
+        &global.state_dir,
+        name,
+        &mut planned.plan,
+        &planned.observed,
+    )?;
+    if let Some(resumed) = &started.resumed {
         writeln!(
             out,
-            "Resuming the apply that was stopped ({}): {resumed} operation(s) it finished are not repeated, {linked} record(s) it created are linked instead of created again.",
-            path.display()
+            "Resuming the apply that was stopped ({}): {} operation(s) it finished are not repeated, {} record(s) it created are linked instead of created again.",
+            resumed.path.display(),
+            resumed.done,
+            resumed.changed
         )?;
     }
-    let started = Line::Started {
-        kind: KIND_OFFICE365_INTEGRATION.into(),
-        name: planned.desired.owner.clone(),
-        target: planned.connected.id.clone(),
-        at: chrono::Utc::now(),
-        resumed,
-    };
-    Ok(Journal::start(&path, started)?)
+    Ok(started.journal)
 }
 
 /// Applies an Office 365 plan under the org's apply lease (the same lease as the

@@ -70,6 +70,12 @@ pub struct OperatorArgs {
     /// reconcile observes everything.
     #[arg(long, value_name = "DIR", env = "PROJECTLINK_OBSERVATION_CACHE_DIR")]
     pub observation_cache_dir: Option<std::path::PathBuf>,
+    /// Keep each resource's apply journal in this folder, flushed after every operation, so
+    /// an apply cut short (the pod killed mid-apply) is resumed by the next reconcile
+    /// without repeating its work. Mount a persistent volume there; without it no journal
+    /// is kept.
+    #[arg(long, value_name = "DIR", env = "PROJECTLINK_JOURNAL_DIR")]
+    pub journal_dir: Option<std::path::PathBuf>,
     /// On SIGTERM, how long reconciles in flight get to finish before they are cancelled
     /// (keep it below the pod's terminationGracePeriodSeconds, 30 s by default).
     #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = parse_duration)]
@@ -170,6 +176,7 @@ pub async fn run(global: &GlobalArgs, args: &OperatorArgs) -> anyhow::Result<()>
                 .map(crate::live::cache::CacheStore::new),
             policy: global.observation.policy(),
         },
+        journal_dir: args.journal_dir.clone(),
         shutdown_grace: args.shutdown_grace,
         ..OperatorConfig::default()
     };

@@ -5,7 +5,9 @@
 //! kind plugs in by implementing [`Kind`], not by copying a pipeline.
 
 use std::future::Future;
+use std::path::{Path, PathBuf};
 
+use super::journal::{self, Journal, JournalError, Line, Record};
 use super::safety::{EXIT_REFUSED, Refusal};
 
 /// Exit codes of `plan` and `apply`, whatever the kind (DESIGN.md §4).
@@ -60,6 +62,8 @@ pub trait KindReport {
 pub trait Kind {
     /// The kind's name, as in `kind:`.
     const KIND: &'static str;
+    /// The kind's name in journal file names.
+    const JOURNAL: &'static str;
     /// The desired state, from a validated spec.
     type Desired: Send + Sync;
     /// The connected clients of the systems the kind reads and writes.
@@ -82,6 +86,13 @@ pub trait Kind {
     /// Plans the operations that make the live state match the desired state, and passes
     /// them through the safety stage with `options`. Pure: no I/O.
     fn plan(desired: &Self::Desired, observed: &Self::Observed, options: &Options) -> Self::Plan;
+
+    /// Changes `plan` so that it does not repeat what the stopped apply recorded in its
+    /// journal (`stopped`) and the observation cannot show; the number of operations
+    /// changed. Kinds whose observation shows everything an apply did change nothing.
+    fn resume(_plan: &mut Self::Plan, _observed: &Self::Observed, _stopped: &Record) -> usize {
+        0
+    }
 
     /// Runs the plan's operations, keeping going past independent failures; `journal` hears
     /// of each operation as it finishes.
@@ -112,6 +123,52 @@ pub struct Hooks<'a> {
     pub progress: Option<&'a Progress<'a>>,
     /// The journal each finished operation is written to.
     pub journal: Option<&'a super::journal::Journal>,
+}
+
+/// A journal started for an apply, and what it resumed.
+pub struct Started {
+    pub journal: Journal,
+    /// The apply before this one stopped before its end.
+    pub resumed: Option<Resumed>,
+}
+
+/// What a stopped apply left, as this one resumes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resumed {
+    /// Its journal.
+    pub path: PathBuf,
+    /// Operations it finished, which this apply does not repeat.
+    pub done: usize,
+    /// Operations of this plan the kind changed so as not to repeat them.
+    pub changed: usize,
+}
+
+/// Starts the journal of an apply of `plan` (`<dir>/journal/<kind>-<name>.jsonl`). When the
+/// last apply of the resource stopped before its end, the kind first resumes it
+/// ([`Kind::resume`]).
+pub fn start_journal<K: Kind>(
+    dir: &Path,
+    (name, target): (&str, &str),
+    plan: &mut K::Plan,
+    observed: &K::Observed,
+) -> Result<Started, JournalError> {
+    let path = journal::path(dir, K::JOURNAL, name);
+    let resumed = journal::read(&path)?
+        .filter(|record| !record.finished())
+        .map(|stopped| Resumed {
+            done: stopped.done_count(),
+            changed: K::resume(plan, observed, &stopped),
+            path: path.clone(),
+        });
+    let started = Line::Started {
+        kind: K::KIND.into(),
+        name: name.into(),
+        target: target.into(),
+        at: chrono::Utc::now(),
+        resumed: resumed.as_ref().map_or(0, |r| r.done),
+    };
+    let journal = Journal::start(&path, started)?;
+    Ok(Started { journal, resumed })
 }
 
 /// What happens to a plan before any write, the same for every kind and front-end.

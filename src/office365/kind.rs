@@ -8,8 +8,10 @@ use std::sync::Arc;
 use super::apply::{Applied365, ApplyContext, apply};
 use super::model::{FolderAction, FolderPlan, Target};
 use super::observe::observe;
+use super::resume::{link_instead_of_create, unlinked_records};
 use super::{Desired365, Observed365, SyncPlan, plan};
 use crate::engine::diagnostic::Severity;
+use crate::engine::journal::Record;
 use crate::engine::kind::{Hooks, Kind, KindPlan, KindReport, Options};
 use crate::engine::safety::{Policy, Refusal};
 use crate::graph::GraphClient;
@@ -35,6 +37,7 @@ pub struct Report365 {
 
 impl Kind for Office365Kind {
     const KIND: &'static str = KIND_OFFICE365_INTEGRATION;
+    const JOURNAL: &'static str = "office365";
     type Desired = Desired365;
     type Clients = Office365Clients;
     type Observed = Observed365;
@@ -61,6 +64,12 @@ impl Kind for Office365Kind {
             plan.refusal = super::safety::review(&plan, observed, &policy);
         }
         plan
+    }
+
+    /// Records the stopped apply created for Outlook items and did not link yet are linked
+    /// now rather than created again: CRM does not show which item a record came from.
+    fn resume(plan: &mut SyncPlan, observed: &Observed365, stopped: &Record) -> usize {
+        link_instead_of_create(plan, observed, &unlinked_records(stopped))
     }
 
     async fn apply(

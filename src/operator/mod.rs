@@ -71,6 +71,10 @@ pub struct OperatorConfig {
     /// The observation cache of ProjectsIntegration resources; without a store every
     /// reconcile observes everything.
     pub observation_cache: crate::live::cached::CacheUse,
+    /// Where each resource's apply journal is kept (`journal/<kind>-<namespace>_<name>.jsonl`),
+    /// so an apply cut short (the pod killed, the reconcile cancelled) is resumed by the next
+    /// one without repeating its work; `None` keeps no journal.
+    pub journal_dir: Option<std::path::PathBuf>,
     /// How long a stop waits for reconciles in flight (and for the Lease's release) before
     /// cancelling them. A reconcile can be waiting out Zoho's pacing for minutes; Kubernetes
     /// kills the pod 30 s after SIGTERM by default, so this stays below that.
@@ -101,6 +105,7 @@ impl Default for OperatorConfig {
             identity: "projectlink".into(),
             leader_election: None,
             observation_cache: Default::default(),
+            journal_dir: None,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
         }
     }

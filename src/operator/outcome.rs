@@ -142,7 +142,7 @@ impl Outcome {
 
 /// Event reasons are a fixed vocabulary; map the dynamic ones onto it.
 fn leak_reason(reason: &str) -> &'static str {
-    const KNOWN: [&str; 13] = [
+    const KNOWN: [&str; 14] = [
         "InvalidSpec",
         "SecretMissing",
         "SecretUnreadable",
@@ -156,6 +156,7 @@ fn leak_reason(reason: &str) -> &'static str {
         "Conflict",
         "Refused",
         "PendingApproval",
+        "JournalFailed",
     ];
     KNOWN
         .iter()

@@ -4,13 +4,13 @@
 //! [`IntegrationKind`]: how it connects, which org it binds, its status counts.
 
 use super::connect::claimed_message;
-use super::kind::{DeactivationError, IntegrationKind, ObservedOf, PlanOf, slot};
+use super::kind::{DeactivationError, IntegrationKind, ObservedOf, PlanOf, owner, slot};
 use super::outcome::{
     ANNOTATION_ALLOW_DESTRUCTIVE, ApplyFacts, Next, Outcome, PlanFacts, decide, finish_apply,
     is_annotated, observe_failure,
 };
 use super::reconcile::{Context, record_api};
-use crate::engine::kind::{Hooks, Kind, KindPlan, KindReport, Options};
+use crate::engine::kind::{Hooks, Kind, KindPlan, KindReport, Options, Started, start_journal};
 
 /// The engine the kind `K` runs on.
 type EngineOf<K> = <K as IntegrationKind>::Engine;
@@ -84,12 +84,20 @@ pub(crate) async fn run<K: IntegrationKind>(resource: &K, ctx: &Context) -> Outc
             return outcome;
         }
     };
-    let plan = EngineOf::<K>::plan(&desired, &observed, &options(resource));
+    let mut plan = EngineOf::<K>::plan(&desired, &observed, &options(resource));
     let claimed_by = super::connect::claim_org(ctx, K::KIND, &org_id, &slot(resource));
     let facts = plan_facts(resource, &plan, &observed, &org_id, claimed_by);
     let mut outcome = decide(resource, &facts);
     outcome.plan_summary = Some(K::summary(&plan));
     if matches!(outcome.next, Next::Interval) && outcome.applied {
+        let started = match journal::<K>(resource, ctx, &org_id, &mut plan, &observed) {
+            Ok(started) => started,
+            Err(failed) => {
+                let mut failed = *failed;
+                record(&mut failed);
+                return failed;
+            }
+        };
         let lease = match super::org_lease::take(K::crm(&clients)).await {
             Ok(lease) => lease,
             Err(held) => {
@@ -98,9 +106,15 @@ pub(crate) async fn run<K: IntegrationKind>(resource: &K, ctx: &Context) -> Outc
                 return held;
             }
         };
-        let hooks = Hooks::default();
+        let hooks = Hooks {
+            progress: None,
+            journal: started.as_ref().map(|s| &s.journal),
+        };
         let report = EngineOf::<K>::apply(&plan, &observed, &clients, &hooks).await;
         super::org_lease::release(lease).await;
+        if let Some(started) = &started {
+            started.journal.finish(report.is_complete());
+        }
         finish_apply(resource, &facts, &apply_facts(&report), &mut outcome);
     }
     record(&mut outcome);
@@ -108,6 +122,38 @@ pub(crate) async fn run<K: IntegrationKind>(resource: &K, ctx: &Context) -> Outc
         outcome.bound_to = bound_to;
     }
     outcome
+}
+
+/// Starts the apply's journal when the operator keeps journals, resuming the apply it
+/// finds stopped; a journal that cannot be written stops the run before any write.
+fn journal<K: IntegrationKind>(
+    resource: &K,
+    ctx: &Context,
+    org_id: &str,
+    plan: &mut PlanOf<K>,
+    observed: &ObservedOf<K>,
+) -> Result<Option<Started>, Box<Outcome>> {
+    let Some(dir) = &ctx.config.journal_dir else {
+        return Ok(None);
+    };
+    let name = owner(resource);
+    let started =
+        start_journal::<EngineOf<K>>(dir, (&name, org_id), plan, observed).map_err(|e| {
+            let retry = Next::Backoff {
+                rate_limited: false,
+            };
+            Box::new(Outcome::blocked("JournalFailed", e.to_string(), retry))
+        })?;
+    if let Some(resumed) = &started.resumed {
+        tracing::info!(
+            resource = %slot(resource),
+            "resuming the apply that was stopped ({}): {} operation(s) it finished are not repeated, {} planned operation(s) changed so as not to repeat them",
+            resumed.path.display(),
+            resumed.done,
+            resumed.changed
+        );
+    }
+    Ok(Some(started))
 }
 
 /// Undoes the integration before the resource goes away: plans the kind's deactivated
