@@ -8,11 +8,12 @@ use anyhow::{Context, bail};
 use clap::Args;
 
 use super::duration::DurationError;
+use super::kinds::{Office365, Projects, apply_one};
 use super::lease::{self, LockArgs, Recheck};
 use super::progress::TerminalProgress;
 use super::target;
-use super::workflow::{client_options, load_specs, plan_integration};
-use super::{GlobalArgs, exit, office365, office365_saved};
+use super::workflow::{Planned, client_options, load_specs};
+use super::{GlobalArgs, exit, office365_saved};
 use crate::apply::kind::ProjectsKind;
 use crate::apply::{ApplyReport, OutcomeStatus, journal};
 use crate::engine::kind::{Gate, Hooks};
@@ -94,63 +95,41 @@ pub async fn run(
         return apply_saved(global, args, path, out, err).await;
     }
     let specs = load_specs(&args.files, err, global.stderr_color())?;
-    let integrations = &specs.integrations;
     let options = PlanOptions {
         prune: args.prune,
         force: args.force,
     };
     let mut code = exit::OK;
-    for integration in integrations {
-        let mut notice = Vec::new();
-        let planned = match plan_integration(global, integration, &options, &mut notice).await {
-            Ok(planned) => planned,
-            Err(e) => {
-                // Still say which target failed.
-                err.write_all(&notice)?;
-                return Err(e);
-            }
-        };
-        out.write_all(&notice)?;
-        writeln!(out)?;
-        write!(
-            out,
-            "{}",
-            text::render(&planned.plan, global.stdout_color())
-        )?;
-        let recheck = Recheck::Replan {
-            desired: &planned.desired,
-            options: options.clone(),
-            grant: planned.connected.grant.clone(),
-        };
-        let result = confirm_and_execute(
-            global,
-            args,
-            &planned.plan,
-            (&planned.connected.clients, &planned.connected.id),
-            recheck,
-            out,
-            err,
-        )
-        .await?;
+    for loaded in &specs.integrations {
+        let result = apply_one::<Projects>(global, args, &options, loaded, (out, err)).await?;
         code = super::combine_exit_codes(code, result);
     }
     for loaded in &specs.office365 {
-        let mut notice = Vec::new();
-        let planned = office365::plan_office365(global, loaded, &options, &mut notice).await;
-        let planned = match planned {
-            Ok(planned) => planned,
-            Err(e) => {
-                err.write_all(&notice)?;
-                return Err(e);
-            }
-        };
-        out.write_all(&notice)?;
-        writeln!(out)?;
-        write!(out, "{}", crate::office365::render::text(&planned.plan))?;
-        let result = office365::apply_planned(global, args, loaded, planned, out, err).await?;
+        let result = apply_one::<Office365>(global, args, &options, loaded, (out, err)).await?;
         code = super::combine_exit_codes(code, result);
     }
     Ok(code)
+}
+
+/// Applies a planned Projects integration (its plan already shown), checking it again under
+/// the lease when another apply held the org meanwhile.
+pub(super) async fn apply_planned(
+    global: &GlobalArgs,
+    args: &ApplyArgs,
+    planned: &Planned,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    let recheck = Recheck::Replan {
+        desired: &planned.desired,
+        options: PlanOptions {
+            prune: args.prune,
+            force: args.force,
+        },
+        grant: planned.connected.grant.clone(),
+    };
+    let target = (&planned.connected.clients, planned.connected.id.as_str());
+    confirm_and_execute(global, args, &planned.plan, target, recheck, out, err).await
 }
 
 /// Confirms, takes the org's apply lease, executes and reports; a plan made while another

@@ -7,6 +7,7 @@ pub mod crd;
 pub mod doctor;
 pub mod duration;
 pub mod export;
+mod kinds;
 pub mod lease;
 pub mod logging;
 pub mod man;

@@ -9,7 +9,6 @@ use anyhow::Context;
 
 use super::apply::ApplyArgs;
 use super::lease;
-use super::plan::Format;
 use super::progress::TerminalProgress;
 use super::target::{self, Connected};
 use super::workflow::client_options;
@@ -21,7 +20,7 @@ use crate::graph::GraphClient;
 use crate::office365::fingerprint::fingerprints as office365_fingerprints;
 use crate::office365::kind::{Office365Clients, Office365Kind};
 use crate::office365::observe::observe;
-use crate::office365::{Desired365, Observed365, SyncPlan, plan, render};
+use crate::office365::{Desired365, Observed365, SyncPlan, plan};
 use crate::plan::planner::PlanOptions;
 use crate::spec::{Connection, FieldPath, LoadedOffice365, Office365IntegrationSpec};
 
@@ -97,29 +96,6 @@ fn locate(plan: &mut SyncPlan, loaded: &LoadedOffice365) {
         let at = loaded.positions.nearest(&path);
         diagnostic.spec_at = Some(format!("{}:{}:{}", loaded.source.name, at.line, at.column));
     }
-}
-
-/// Prints one plan in `format` (JSON goes to `documents`, printed together at the end).
-pub fn print_plan(
-    planned: &Planned365,
-    format: Format,
-    target_line: &str,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-    documents: &mut Vec<serde_json::Value>,
-) -> anyhow::Result<()> {
-    match format {
-        Format::Text => {
-            writeln!(out, "{target_line}\n")?;
-            write!(out, "{}", render::text(&planned.plan))?;
-        }
-        Format::Markdown => write!(out, "{}", render::markdown(&planned.plan))?,
-        Format::Json => {
-            writeln!(err, "{target_line}")?;
-            documents.push(render::json(&planned.plan));
-        }
-    }
-    Ok(())
 }
 
 /// Applies a plan after confirmation, printing the report and the API calls used.

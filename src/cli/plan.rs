@@ -2,16 +2,14 @@
 //! optionally save it for `apply plan.json`.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::{Args, ValueEnum};
 
-use super::workflow::{load_specs, plan_integration};
-use super::{GlobalArgs, exit, office365, office365_saved};
+use super::kinds::{Office365, Projects, plan_one};
+use super::workflow::load_specs;
+use super::{GlobalArgs, exit};
 use crate::plan::planner::PlanOptions;
-use crate::plan::render::{json::PlanDocument, markdown, text};
-use crate::spec::{LoadedIntegration, LoadedOffice365};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -61,144 +59,22 @@ pub async fn run(
     };
     let mut code = exit::OK;
     let mut documents = Vec::new();
-    for integration in &specs.integrations {
-        let planned = plan_projects(global, args, &options, integration, out, err).await?;
-        code = super::combine_exit_codes(code, planned.code);
-        documents.extend(planned.document);
+    for loaded in &specs.integrations {
+        let printed = plan_one::<Projects>(global, args, &options, loaded, (out, err)).await?;
+        code = super::combine_exit_codes(code, printed.code);
+        documents.extend(printed.document);
     }
-    let mut json_documents: Vec<serde_json::Value> = documents
-        .iter()
-        .map(|d| serde_json::from_str(&d.to_json()))
-        .collect::<Result<_, _>>()?;
     for loaded in &specs.office365 {
-        let planned = plan_office365(global, args, &options, loaded, out, err).await?;
-        code = super::combine_exit_codes(code, planned.code);
-        json_documents.extend(planned.document);
+        let printed = plan_one::<Office365>(global, args, &options, loaded, (out, err)).await?;
+        code = super::combine_exit_codes(code, printed.code);
+        documents.extend(printed.document);
     }
     if args.format == Format::Json {
-        let text = match (documents.as_slice(), json_documents.as_slice()) {
-            ([one], [_]) => one.to_json(),
-            (_, [one]) => serde_json::to_string_pretty(one)?,
-            (_, many) => serde_json::to_string_pretty(many)?,
+        let text = match documents.as_slice() {
+            [one] => serde_json::to_string_pretty(one)?,
+            many => serde_json::to_string_pretty(many)?,
         };
         writeln!(out, "{text}")?;
     }
     Ok(code)
 }
-
-/// One resource's plan as printed: its exit code, and its JSON document when the output is
-/// JSON (printed together at the end, as one document or a list).
-struct Printed<D> {
-    code: u8,
-    document: Option<D>,
-}
-
-/// The `Target: ...` line a plan prints, or on failure writes it to `err` first, so a
-/// failed plan still says which target it was for.
-fn target_line<T>(
-    planned: anyhow::Result<T>,
-    notice: &[u8],
-    err: &mut dyn Write,
-) -> anyhow::Result<(T, String)> {
-    match planned {
-        Ok(planned) => Ok((
-            planned,
-            String::from_utf8_lossy(notice).trim_end().to_string(),
-        )),
-        Err(e) => {
-            err.write_all(notice)?;
-            Err(e)
-        }
-    }
-}
-
-/// Plans one Projects integration, prints it as text or markdown (JSON is kept for the
-/// end) and saves it for `-o`.
-async fn plan_projects(
-    global: &GlobalArgs,
-    args: &PlanArgs,
-    options: &PlanOptions,
-    integration: &LoadedIntegration,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> anyhow::Result<Printed<PlanDocument>> {
-    let mut notice = Vec::new();
-    let planned = plan_integration(global, integration, options, &mut notice).await;
-    let (planned, target_line) = target_line(planned, &notice, err)?;
-    let document = PlanDocument::new(
-        &planned.connected.id,
-        &planned.desired,
-        &planned.connection,
-        options,
-        &planned.plan,
-    );
-    let mut json = None;
-    match args.format {
-        Format::Text => {
-            writeln!(out, "{target_line}\n")?;
-            write!(
-                out,
-                "{}",
-                text::render(&planned.plan, global.stdout_color())
-            )?;
-        }
-        Format::Markdown => {
-            let target = target_line.trim_start_matches("Target: ");
-            write!(out, "{}", markdown::render(&planned.plan, target))?;
-        }
-        Format::Json => {
-            writeln!(err, "{target_line}")?;
-            json = Some(document.clone());
-        }
-    }
-    if let Some(path) = &args.out {
-        save(path, &document.to_json(), err)?;
-    }
-    Ok(Printed {
-        code: exit_code(&planned.plan, args.detailed_exitcode),
-        document: json,
-    })
-}
-
-/// Plans one Office 365 integration, prints it (JSON is kept for the end) and saves it for
-/// `-o`.
-async fn plan_office365(
-    global: &GlobalArgs,
-    args: &PlanArgs,
-    options: &PlanOptions,
-    loaded: &LoadedOffice365,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> anyhow::Result<Printed<serde_json::Value>> {
-    let mut notice = Vec::new();
-    let planned = office365::plan_office365(global, loaded, options, &mut notice).await;
-    let (planned, target_line) = target_line(planned, &notice, err)?;
-    let mut json = Vec::new();
-    office365::print_plan(&planned, args.format, &target_line, out, err, &mut json)?;
-    if let Some(path) = &args.out {
-        let saved =
-            office365_saved::saved_plan(&planned, loaded.name(), &loaded.resource.spec, options);
-        save(path, &saved.to_json(), err)?;
-    }
-    Ok(Printed {
-        code: exit_code(&planned.plan, args.detailed_exitcode),
-        document: json.pop(),
-    })
-}
-
-/// Writes a plan for `projectlink apply FILE` and says how to apply it.
-fn save(path: &Path, json: &str, err: &mut dyn Write) -> anyhow::Result<()> {
-    std::fs::write(path, json)
-        .with_context(|| format!("cannot write the plan to {}", path.display()))?;
-    writeln!(
-        err,
-        "Saved the plan to {}; apply it with `projectlink apply {}`.",
-        path.display(),
-        path.display()
-    )?;
-    Ok(())
-}
-
-/// The exit code of a plan of either kind (the engine's: 1 with errors, 3 refused, 2 for
-/// changes with `--detailed-exitcode`, else 0).
-pub use crate::engine::kind::plan_exit_code as exit_code;
