@@ -494,20 +494,14 @@ fn check_permissions(spec: &ProjectsIntegrationSpec, root: &FieldPath, out: &mut
         }
     }
     let users = permissions.key("users");
-    let mut seen = FirstSeen::default();
+    let mut emails = EmailList {
+        list: "permissions.users",
+        invalid_hint: ZOHO_EMAIL_HINT,
+        duplicate_hint: "each user may have one override; keep one of the two entries",
+        seen: FirstSeen::default(),
+    };
     for (index, entry) in spec.permissions.users.iter().enumerate() {
-        let path = users.index(index);
-        check_email(&entry.email, &path.key("email"), ZOHO_EMAIL_HINT, out);
-        if let Some(first) = seen.check(&entry.email, &path) {
-            out.push(
-                Finding::error(
-                    path.key("email"),
-                    format!("duplicate user {:?} in permissions.users", entry.email),
-                )
-                .hint("each user may have one override; keep one of the two entries")
-                .related(first.key("email"), "first entry"),
-            );
-        }
+        emails.check(&entry.email, &users.index(index).key("email"), out);
     }
 }
 
@@ -613,6 +607,32 @@ const ZOHO_EMAIL_HINT: &str = "write the address the user signs in to Zoho with,
 pub(crate) fn check_email(email: &str, path: &FieldPath, hint: &str, out: &mut Vec<Finding>) {
     if !is_valid_email(email) {
         out.push(Finding::error(path.clone(), format!("invalid email {email:?}")).hint(hint));
+    }
+}
+
+/// A list of users by email, as each kind's spec has them: every email valid and listed once.
+pub(crate) struct EmailList<'a> {
+    /// The list's name in messages: `permissions.users`.
+    pub(crate) list: &'a str,
+    /// What to write instead of an invalid email.
+    pub(crate) invalid_hint: &'a str,
+    /// What to do about a user listed twice.
+    pub(crate) duplicate_hint: &'a str,
+    pub(crate) seen: FirstSeen,
+}
+
+impl EmailList<'_> {
+    /// Checks the email at `path`, the next entry of the list.
+    pub(crate) fn check(&mut self, email: &str, path: &FieldPath, out: &mut Vec<Finding>) {
+        check_email(email, path, self.invalid_hint, out);
+        if let Some(first) = self.seen.check(email, path) {
+            let message = format!("duplicate user {email:?} in {}", self.list);
+            out.push(
+                Finding::error(path.clone(), message)
+                    .hint(self.duplicate_hint)
+                    .related(first, "first entry"),
+            );
+        }
     }
 }
 

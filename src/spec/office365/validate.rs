@@ -16,7 +16,7 @@ use crate::spec::Finding;
 use crate::spec::catalog::is_crm_api_name;
 use crate::spec::names::{close_matches, is_domain_name, is_guid, is_kubernetes_name};
 use crate::spec::path::FieldPath;
-use crate::spec::validate::{FirstSeen, check_change_percent, check_email, validate_metadata};
+use crate::spec::validate::{EmailList, FirstSeen, check_change_percent, validate_metadata};
 
 /// Validates a whole resource: its metadata and its spec.
 pub fn validate_office365_resource(resource: &Office365Integration) -> Vec<Finding> {
@@ -131,20 +131,15 @@ fn check_tenant(tenant: &str, path: &FieldPath, out: &mut Vec<Finding>) {
 }
 
 fn check_invited_users(users: &[InvitedUser], path: &FieldPath, out: &mut Vec<Finding>) {
-    let mut seen = FirstSeen::default();
+    let mut emails = EmailList {
+        list: "users",
+        invalid_hint: EMAIL_HINT,
+        duplicate_hint: "each Office 365 user is brought into CRM once; merge the two entries",
+        seen: FirstSeen::default(),
+    };
     for (index, user) in users.iter().enumerate() {
         let entry = path.index(index);
-        check_email(&user.email, &entry.key("email"), EMAIL_HINT, out);
-        if let Some(first) = seen.check(&user.email, &entry) {
-            out.push(
-                Finding::error(
-                    entry.key("email"),
-                    format!("duplicate user {:?} in users", user.email),
-                )
-                .hint("each Office 365 user is brought into CRM once; merge the two entries")
-                .related(first.key("email"), "first entry"),
-            );
-        }
+        emails.check(&user.email, &entry.key("email"), out);
         if user.profile.trim().is_empty() {
             out.push(
                 Finding::error(entry.key("profile"), "profile name is empty")
@@ -161,17 +156,14 @@ fn check_invited_users(users: &[InvitedUser], path: &FieldPath, out: &mut Vec<Fi
 }
 
 fn check_sync_users(users: &[String], path: &FieldPath, list: &str, out: &mut Vec<Finding>) {
-    let mut seen = FirstSeen::default();
+    let mut emails = EmailList {
+        list,
+        invalid_hint: EMAIL_HINT,
+        duplicate_hint: "list each user once",
+        seen: FirstSeen::default(),
+    };
     for (index, email) in users.iter().enumerate() {
-        let item = path.index(index);
-        check_email(email, &item, EMAIL_HINT, out);
-        if let Some(first) = seen.check(email, &item) {
-            out.push(
-                Finding::error(item, format!("duplicate user {email:?} in {list}"))
-                    .hint("list each user once")
-                    .related(first, "first entry"),
-            );
-        }
+        emails.check(email, &path.index(index), out);
     }
 }
 
