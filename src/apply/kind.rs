@@ -7,12 +7,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::journal::Journaled;
 use super::{ApplyOptions, ApplyReport, ChangeOutcome, OutcomeStatus, ProgressSink, execute};
-use crate::engine::kind::{Hooks, Kind, KindPlan, KindReport, Options, Progress};
-use crate::engine::safety::Refusal;
+use crate::engine::kind::{Hooks, Kind, KindPlan, KindReport, Options, Progress, plan_gate_fields};
 use crate::live::cached::{CacheUse, observe_cached};
 use crate::live::observe::ObserveError;
 use crate::live::{Observed, ProjectsGrant};
-use crate::plan::diagnostics::Severity;
 use crate::plan::{Desired, Plan};
 use crate::spec::KIND_PROJECTS_INTEGRATION;
 use crate::zoho::ZohoClients;
@@ -133,25 +131,7 @@ impl KindPlan for Plan {
             .collect()
     }
 
-    fn error_lines(&self) -> Vec<String> {
-        self.diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .map(|d| format!("{:?}: {}", d.code, d.message))
-            .collect()
-    }
-
-    fn observe_only(&self) -> bool {
-        self.observe_only
-    }
-
-    fn refusal(&self) -> Option<&Refusal> {
-        self.refusal.as_ref()
-    }
-
-    fn has_errors(&self) -> bool {
-        Plan::has_errors(self)
-    }
+    plan_gate_fields!();
 }
 
 impl KindReport for ApplyReport {

@@ -130,6 +130,19 @@ impl Diagnostic {
         self.spec_at = Some(path.into());
         self
     }
+
+    /// The diagnostic in one line, for a status condition or an Event:
+    /// `Code: message (hint)`.
+    pub fn line(&self) -> String {
+        match &self.hint {
+            Some(hint) => format!("{:?}: {} ({hint})", self.code, self.message),
+            None => format!("{:?}: {}", self.code, self.message),
+        }
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
 }
 
 /// The diagnostics as text: a `Diagnostics:` block ending in a blank line. `paint` styles

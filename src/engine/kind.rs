@@ -7,6 +7,7 @@
 use std::future::Future;
 use std::path::{Path, PathBuf};
 
+use super::diagnostic::Diagnostic;
 use super::journal::{self, Journal, JournalError, Line, Record};
 use super::safety::{EXIT_REFUSED, Refusal};
 
@@ -28,17 +29,41 @@ pub trait KindPlan {
     fn change_count(&self) -> usize;
     /// One line per operation (or per group of operations), for people.
     fn change_lines(&self) -> Vec<String>;
+    /// Problems the plan found, in the engine's one diagnostic type.
+    fn diagnostics(&self) -> &[Diagnostic];
     /// Every error diagnostic, one line each with its hint: any of them blocks the apply.
-    fn error_lines(&self) -> Vec<String>;
+    fn error_lines(&self) -> Vec<String> {
+        let errors = self.diagnostics().iter().filter(|d| d.is_error());
+        errors.map(Diagnostic::line).collect()
+    }
     /// `policy.observeOnly`: the plan is shown and never applied.
     fn observe_only(&self) -> bool;
     /// Why the safety stage refused the plan.
     fn refusal(&self) -> Option<&Refusal>;
 
     fn has_errors(&self) -> bool {
-        !self.error_lines().is_empty()
+        self.diagnostics().iter().any(Diagnostic::is_error)
     }
 }
+
+/// The [`KindPlan`] accessors of a plan type with `diagnostics`, `observe_only` and
+/// `refusal` fields, as every kind's plan has them.
+macro_rules! plan_gate_fields {
+    () => {
+        fn diagnostics(&self) -> &[$crate::engine::diagnostic::Diagnostic] {
+            &self.diagnostics
+        }
+
+        fn observe_only(&self) -> bool {
+            self.observe_only
+        }
+
+        fn refusal(&self) -> Option<&$crate::engine::safety::Refusal> {
+            self.refusal.as_ref()
+        }
+    };
+}
+pub(crate) use plan_gate_fields;
 
 /// What the shared stages read of an apply's report.
 pub trait KindReport {
@@ -261,11 +286,12 @@ pub fn combine(a: u8, b: u8) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::diagnostic::DiagnosticCode;
 
     #[derive(Default)]
     struct Fake {
         changes: usize,
-        errors: Vec<String>,
+        errors: Vec<Diagnostic>,
         observe_only: bool,
         refusal: Option<Refusal>,
     }
@@ -277,8 +303,8 @@ mod tests {
         fn change_lines(&self) -> Vec<String> {
             vec!["change".into(); self.changes]
         }
-        fn error_lines(&self) -> Vec<String> {
-            self.errors.clone()
+        fn diagnostics(&self) -> &[Diagnostic] {
+            &self.errors
         }
         fn observe_only(&self) -> bool {
             self.observe_only
@@ -299,7 +325,7 @@ mod tests {
     fn errors_outrank_observe_only_which_outranks_a_refusal() {
         let all = Fake {
             changes: 3,
-            errors: vec!["bad".into()],
+            errors: vec![Diagnostic::error(DiagnosticCode::FieldNotFound, "bad")],
             observe_only: true,
             refusal: Some(refusal()),
         };

@@ -10,10 +10,9 @@ use super::model::{FolderAction, FolderPlan, Target};
 use super::observe::observe;
 use super::resume::{link_instead_of_create, unlinked_records};
 use super::{Desired365, Observed365, SyncPlan, plan};
-use crate::engine::diagnostic::Severity;
 use crate::engine::journal::Record;
-use crate::engine::kind::{Hooks, Kind, KindPlan, KindReport, Options};
-use crate::engine::safety::{Policy, Refusal};
+use crate::engine::kind::{Hooks, Kind, KindPlan, KindReport, Options, plan_gate_fields};
+use crate::engine::safety::Policy;
 use crate::graph::GraphClient;
 use crate::live::observe::ObserveError;
 use crate::spec::KIND_OFFICE365_INTEGRATION;
@@ -160,28 +159,7 @@ impl KindPlan for SyncPlan {
         invites.chain(folders).collect()
     }
 
-    fn error_lines(&self) -> Vec<String> {
-        self.diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .map(|d| match &d.hint {
-                Some(hint) => format!("{} ({hint})", d.message),
-                None => d.message.clone(),
-            })
-            .collect()
-    }
-
-    fn observe_only(&self) -> bool {
-        self.observe_only
-    }
-
-    fn refusal(&self) -> Option<&Refusal> {
-        self.refusal.as_ref()
-    }
-
-    fn has_errors(&self) -> bool {
-        SyncPlan::has_errors(self)
-    }
+    plan_gate_fields!();
 }
 
 impl KindReport for Report365 {
