@@ -8,6 +8,22 @@ use crate::zoho::redact::redact_urls_in;
 
 pub use crate::spec::status::{CONDITION_DRIFTED, CONDITION_READY, CONDITION_SYNCED};
 
+/// A resource with the status conditions the operator last wrote on it.
+pub(crate) trait Conditioned: kube::ResourceExt {
+    /// The conditions of the status the operator last wrote.
+    fn status_conditions(&self) -> &[Condition];
+    /// The generation the last written status describes.
+    fn observed_generation(&self) -> Option<i64>;
+}
+
+/// The condition of this type on the last written status, if it is `True`.
+pub(crate) fn condition_is_true(resource: &impl Conditioned, type_: &str) -> bool {
+    resource
+        .status_conditions()
+        .iter()
+        .any(|c| c.type_ == type_ && c.status == "True")
+}
+
 /// Condition type: another integration already binds the same CRM org.
 pub const CONDITION_CONFLICT: &str = "Conflict";
 

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
 
+use super::context::{Context, locked};
 use super::credentials::{self, SecretError};
 use super::outcome::{Next, Outcome};
-use super::reconcile::{Context, locked};
 use crate::graph::{GraphClient, GraphEndpoints};
 use crate::live::ProjectsGrant;
 use crate::spec::{Connection, SecretRef};

@@ -12,9 +12,9 @@ use kube::{Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::office365::FieldMapError;
+use super::conditions::Conditioned;
+use super::context::Context;
 use super::outcome::{Outcome, PlanSummary};
-use super::reconcile::Context;
 use crate::engine::kind::Kind;
 use crate::live::observe::ObserveError;
 use crate::zoho::{ApiStatsSnapshot, CrmClient, ZohoError};
@@ -182,8 +182,10 @@ pub enum DeactivationError {
     /// would have put on the `Ready` condition.
     #[error("{0}")]
     Connect(String),
+    /// The spec cannot be turned into the kind's desired state (what validation would have
+    /// refused), with the field at fault.
     #[error(transparent)]
-    FieldMap(#[from] FieldMapError),
+    InvalidSpec(Box<dyn std::error::Error + Send + Sync>),
     #[error(transparent)]
     Observe(#[from] ObserveError),
     /// The deactivation plan has errors or was refused: each problem as the plan words it.
@@ -231,10 +233,13 @@ pub(crate) fn slot<K: IntegrationKind>(resource: &K) -> String {
     format!("{} {}", K::KIND, owner(resource))
 }
 
-/// The condition of this type on the last written status, if it is `True`.
-pub(crate) fn condition_is_true<K: IntegrationKind>(resource: &K, type_: &str) -> bool {
-    resource
-        .status_conditions()
-        .iter()
-        .any(|c| c.type_ == type_ && c.status == "True")
+/// Every kind's resource has the conditions its status holds.
+impl<K: IntegrationKind> Conditioned for K {
+    fn status_conditions(&self) -> &[Condition] {
+        IntegrationKind::status_conditions(self)
+    }
+
+    fn observed_generation(&self) -> Option<i64> {
+        IntegrationKind::observed_generation(self)
+    }
 }

@@ -6,6 +6,7 @@
 
 pub mod conditions;
 mod connect;
+mod context;
 pub mod credentials;
 mod kind;
 pub mod metrics;
@@ -31,10 +32,11 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::spec::{Office365Integration, ProjectsIntegration};
+pub use context::Context;
 use kind::IntegrationKind;
 pub use metrics::Metrics;
 pub use outcome::{ANNOTATION_ALLOW_DESTRUCTIVE, ANNOTATION_PAUSED};
-pub use reconcile::{Context, FIELD_MANAGER, FINALIZER};
+pub use reconcile::{FIELD_MANAGER, FINALIZER};
 
 /// Default time between drift checks of a resource.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(600);

@@ -6,9 +6,9 @@
 use kube::ResourceExt;
 
 use super::connect::{graph_client, zoho_clients};
+use super::context::Context;
 use super::kind::{DeactivationError, IntegrationKind, owner, resource_status, slot};
 use super::outcome::{Outcome, PlanSummary};
-use super::reconcile::Context;
 use crate::live::observe::ObserveError;
 use crate::office365::kind::{Office365Clients, Office365Kind};
 use crate::office365::mapping::PathError;
@@ -53,7 +53,7 @@ impl IntegrationKind for Office365Integration {
         spec.users.clear();
         spec.calendar_sync.users.clear();
         spec.contacts_sync.users.clear();
-        Ok(desired_of(&owner(self), &spec)?)
+        desired_of(&owner(self), &spec).map_err(|e| DeactivationError::InvalidSpec(Box::new(e)))
     }
 
     async fn connect(
@@ -77,7 +77,7 @@ impl IntegrationKind for Office365Integration {
     }
 
     fn usage(clients: &Office365Clients) -> ApiStatsSnapshot {
-        super::reconcile::combined(&clients.zoho.stats.snapshot(), &clients.graph.stats())
+        super::context::combined(&clients.zoho.stats.snapshot(), &clients.graph.stats())
     }
 
     fn crm(clients: &Office365Clients) -> &CrmClient {

@@ -8,8 +8,8 @@ use kube::runtime::events::EventType;
 
 use super::conditions::{
     CONDITION_CONFLICT, CONDITION_DRIFTED, CONDITION_READY, CONDITION_SYNCED, ConditionState,
+    Conditioned, condition_is_true,
 };
-use super::kind::{IntegrationKind, condition_is_true};
 use super::metrics::ReconcileResult;
 use crate::graph::GraphError;
 use crate::live::observe::{ObserveError, ReadFailure};
@@ -214,7 +214,7 @@ pub(crate) fn observe_failure(error: &ObserveError) -> Outcome {
 
 /// Whether the live state moved away from a spec that was already applied (as opposed to
 /// the spec having been edited since the last successful reconcile).
-pub(crate) fn is_drift<K: IntegrationKind>(resource: &K) -> bool {
+pub(crate) fn is_drift<K: Conditioned>(resource: &K) -> bool {
     resource.observed_generation().is_some()
         && resource.observed_generation() == resource.meta().generation
         && condition_is_true(resource, CONDITION_SYNCED)
@@ -230,7 +230,7 @@ fn pending(facts: &PlanFacts) -> String {
 
 /// Decides what to do with a plan: report a conflict, errors or a refusal, hold back in
 /// observe-only or paused mode, or mark it for applying (`applied` set).
-pub(crate) fn decide<K: IntegrationKind>(resource: &K, facts: &PlanFacts) -> Outcome {
+pub(crate) fn decide<K: Conditioned>(resource: &K, facts: &PlanFacts) -> Outcome {
     let mut outcome = decide_plan(resource, facts);
     if !outcome.applied {
         mark_pending(facts, &mut outcome);
@@ -257,7 +257,7 @@ fn mark_pending(facts: &PlanFacts, outcome: &mut Outcome) {
         .push((EventType::Warning, "PendingApproval", message.clone()));
 }
 
-fn decide_plan<K: IntegrationKind>(resource: &K, facts: &PlanFacts) -> Outcome {
+fn decide_plan<K: Conditioned>(resource: &K, facts: &PlanFacts) -> Outcome {
     let changes = facts.changes;
     let mut outcome = Outcome {
         result: ReconcileResult::Success,
@@ -349,7 +349,7 @@ fn conflict(mut outcome: Outcome, message: String) -> Outcome {
 
 /// Why pending changes are held back, if they are: the resource is paused, observing only,
 /// or the plan is refused. The reason and the message of the `Synced` condition.
-fn hold<K: IntegrationKind>(resource: &K, facts: &PlanFacts) -> Option<(&'static str, String)> {
+fn hold<K: Conditioned>(resource: &K, facts: &PlanFacts) -> Option<(&'static str, String)> {
     if is_annotated(resource, ANNOTATION_PAUSED) {
         Some((
             "Paused",
@@ -374,7 +374,7 @@ fn hold<K: IntegrationKind>(resource: &K, facts: &PlanFacts) -> Option<(&'static
 
 /// A repaired drift stays reported (with what was reverted) until the next drift or spec
 /// change, rather than being overwritten by the very next check.
-fn still_repaired<K: IntegrationKind>(resource: &K) -> Option<ConditionState> {
+fn still_repaired<K: Conditioned>(resource: &K) -> Option<ConditionState> {
     let previous = resource
         .status_conditions()
         .iter()
@@ -391,7 +391,7 @@ fn still_repaired<K: IntegrationKind>(resource: &K) -> Option<ConditionState> {
 
 /// Turns an apply's report into conditions and Events (one per batch of changes, so a
 /// large apply stays readable).
-pub(crate) fn finish_apply<K: IntegrationKind>(
+pub(crate) fn finish_apply<K: Conditioned>(
     resource: &K,
     plan: &PlanFacts,
     report: &ApplyFacts,

@@ -4,12 +4,12 @@
 //! [`IntegrationKind`]: how it connects, which org it binds, its status counts.
 
 use super::connect::claimed_message;
+use super::context::{Context, record_api};
 use super::kind::{DeactivationError, IntegrationKind, ObservedOf, PlanOf, owner, slot};
 use super::outcome::{
     ANNOTATION_ALLOW_DESTRUCTIVE, ApplyFacts, Next, Outcome, PlanFacts, decide, finish_apply,
     is_annotated, observe_failure,
 };
-use super::reconcile::{Context, record_api};
 use crate::engine::kind::{Hooks, Kind, KindPlan, KindReport, Options, Started, start_journal};
 
 /// The engine the kind `K` runs on.

@@ -5,9 +5,9 @@
 use kube::ResourceExt;
 
 use super::connect::zoho_clients;
+use super::context::Context;
 use super::kind::{DeactivationError, IntegrationKind, owner, resource_status, slot};
 use super::outcome::{Outcome, PlanSummary};
-use super::reconcile::Context;
 use crate::apply::kind::{ProjectsClients, ProjectsKind};
 use crate::live::Observed;
 use crate::live::observe::ObserveError;

@@ -4,27 +4,26 @@
 //! Secret, an invalid spec, rejected credentials, an unreachable API) become conditions and
 //! a backoff, never a crash loop.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Event, EventType, Recorder};
+use kube::runtime::events::{Event, EventType};
 use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
-use kube::{Api, Client, ResourceExt};
+use kube::{Api, ResourceExt};
 use rand::Rng;
 
 use super::OperatorConfig;
+use super::conditions::condition_is_true;
 use super::conditions::{CONDITION_CONFLICT, merge, truncate};
-use super::kind::{DeactivationError, IntegrationKind, condition_is_true, owner, slot};
-use super::metrics::{Metrics, ReconcileResult};
+use super::context::{Context, locked};
+use super::kind::{DeactivationError, IntegrationKind, owner, slot};
+use super::metrics::ReconcileResult;
 use super::outcome::{ANNOTATION_PAUSED, Next, Outcome, is_annotated};
-use crate::graph::GraphClient;
 use crate::spec::API_VERSION;
 use crate::zoho::redact::redact_urls_in;
-use crate::zoho::{ApiStatsSnapshot, ZohoClients};
 
 /// Finalizer that keeps a resource until its deactivation ran.
 pub const FINALIZER: &str = "projectlink.dev/deactivate";
@@ -32,51 +31,6 @@ pub const FINALIZER: &str = "projectlink.dev/deactivate";
 pub const FIELD_MANAGER: &str = "projectlink-operator";
 /// Longest Event note the API server accepts.
 const MAX_EVENT_NOTE: usize = 1024;
-
-/// State shared by every reconcile. Maps are keyed by resource slot (`Kind namespace/name`).
-pub struct Context {
-    pub client: Client,
-    pub config: OperatorConfig,
-    pub metrics: Arc<Metrics>,
-    pub recorder: Recorder,
-    /// Zoho clients per resource, with the fingerprint of the Secrets they were built from.
-    pub(super) zoho: Mutex<HashMap<String, (String, Arc<ZohoClients>)>>,
-    /// Graph clients per resource, likewise.
-    pub(super) graph: Mutex<HashMap<String, (String, GraphClient)>>,
-    /// Consecutive failures per resource, for the backoff.
-    failures: Mutex<HashMap<String, u32>>,
-    /// Per resource: the digest of the inputs of its last full run, and when the next one
-    /// is due (`None`: only when the inputs change).
-    schedule: Mutex<HashMap<String, (u64, Option<Instant>)>>,
-    /// `Kind org-id` → the resource that reconciled it first, to spot two resources on one
-    /// org before either has written its marker.
-    pub(super) orgs: Mutex<HashMap<String, String>>,
-}
-
-impl Context {
-    pub fn new(
-        client: Client,
-        config: OperatorConfig,
-        metrics: Arc<Metrics>,
-        recorder: Recorder,
-    ) -> Self {
-        Context {
-            client,
-            config,
-            metrics,
-            recorder,
-            zoho: Mutex::default(),
-            graph: Mutex::default(),
-            failures: Mutex::default(),
-            schedule: Mutex::default(),
-            orgs: Mutex::default(),
-        }
-    }
-}
-
-pub(super) fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// Failures that leave the resource to be retried with backoff by the controller.
 #[derive(Debug, thiserror::Error)]
@@ -214,37 +168,6 @@ fn inputs_of<K: IntegrationKind>(resource: &K) -> u64 {
     resource.annotations().hash(&mut hasher);
     resource.finalizers().hash(&mut hasher);
     hasher.finish()
-}
-
-/// Adds one client's API usage to the run's, and to the metrics; a failed run that met 429s
-/// waits as long as a rate-limited read would.
-pub(crate) fn record_api(ctx: &Context, used: &ApiStatsSnapshot, outcome: &mut Outcome) {
-    ctx.metrics.api_used(used);
-    let total = combined(&outcome.api.unwrap_or_default(), used);
-    outcome.api = Some(total);
-    if let Next::Backoff { rate_limited } = &mut outcome.next
-        && used.crm_rate_limited + used.projects_rate_limited + used.graph_rate_limited > 0
-    {
-        *rate_limited = true;
-    }
-}
-
-/// The usage of two clients (or two runs) together.
-pub(crate) fn combined(a: &ApiStatsSnapshot, b: &ApiStatsSnapshot) -> ApiStatsSnapshot {
-    ApiStatsSnapshot {
-        accounts_calls: a.accounts_calls + b.accounts_calls,
-        crm_calls: a.crm_calls + b.crm_calls,
-        projects_calls: a.projects_calls + b.projects_calls,
-        identity_calls: a.identity_calls + b.identity_calls,
-        graph_calls: a.graph_calls + b.graph_calls,
-        crm_rate_limited: a.crm_rate_limited + b.crm_rate_limited,
-        projects_rate_limited: a.projects_rate_limited + b.projects_rate_limited,
-        graph_rate_limited: a.graph_rate_limited + b.graph_rate_limited,
-        crm_credits: a.crm_credits + b.crm_credits,
-        retries: a.retries + b.retries,
-        token_refreshes: a.token_refreshes + b.token_refreshes,
-        projects_paced_ms: a.projects_paced_ms + b.projects_paced_ms,
-    }
 }
 
 async fn write_status<K: IntegrationKind>(
@@ -403,26 +326,5 @@ mod tests {
             .unwrap()
             .insert(ANNOTATION_PAUSED.into(), "false".into());
         assert!(!is_annotated(&resource, ANNOTATION_PAUSED));
-    }
-
-    #[test]
-    fn usage_of_two_clients_adds_up() {
-        let crm = ApiStatsSnapshot {
-            crm_calls: 3,
-            crm_credits: 4,
-            accounts_calls: 1,
-            ..ApiStatsSnapshot::default()
-        };
-        let graph = ApiStatsSnapshot {
-            graph_calls: 5,
-            identity_calls: 1,
-            graph_rate_limited: 2,
-            ..ApiStatsSnapshot::default()
-        };
-        let total = combined(&crm, &graph);
-        assert_eq!(total.api_calls(), 8);
-        assert_eq!(total.crm_credits, 4);
-        assert_eq!(total.graph_rate_limited, 2);
-        assert_eq!(total.identity_calls + total.accounts_calls, 2);
     }
 }
