@@ -133,6 +133,18 @@ fn init_logging(global: &GlobalArgs, args: &OperatorArgs) {
 }
 
 /// Runs the operator until SIGTERM or Ctrl-C.
+/// The observation cache of `--observation-cache-dir`, unless `--no-observation-cache`.
+fn observation_cache(global: &GlobalArgs, args: &OperatorArgs) -> crate::live::cached::CacheUse {
+    crate::live::cached::CacheUse {
+        store: args
+            .observation_cache_dir
+            .as_deref()
+            .filter(|_| !global.observation.no_observation_cache)
+            .map(crate::live::cache::CacheStore::new),
+        policy: global.observation.policy(),
+    }
+}
+
 pub async fn run(global: &GlobalArgs, args: &OperatorArgs) -> anyhow::Result<()> {
     init_logging(global, args);
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -168,14 +180,7 @@ pub async fn run(global: &GlobalArgs, args: &OperatorArgs) -> anyhow::Result<()>
             lease_namespace: args.lease_namespace.clone(),
             lease_duration_seconds: 15,
         }),
-        observation_cache: crate::live::cached::CacheUse {
-            store: args
-                .observation_cache_dir
-                .as_deref()
-                .filter(|_| !global.observation.no_observation_cache)
-                .map(crate::live::cache::CacheStore::new),
-            policy: global.observation.policy(),
-        },
+        observation_cache: observation_cache(global, args),
         journal_dir: args.journal_dir.clone(),
         shutdown_grace: args.shutdown_grace,
         ..OperatorConfig::default()

@@ -134,39 +134,7 @@ impl Desired {
     /// Reduces a spec to what the planner acts on. `owner` is the name written into
     /// ownership markers: the resource name, or `namespace/name` under the operator.
     pub fn from_spec(owner: &str, spec: &crate::spec::ProjectsIntegrationSpec) -> Desired {
-        use crate::spec::Direction;
-        let mut modules: Vec<DesiredModule> = spec
-            .enabled_modules()
-            .into_iter()
-            .map(|(supported, entry)| {
-                // Modules are sorted below: the spec index is found by the entry itself.
-                let index = spec
-                    .related_lists
-                    .modules
-                    .iter()
-                    .position(|m| std::ptr::eq(m, entry))
-                    .unwrap_or_default();
-                DesiredModule {
-                    module: entry.module.clone(),
-                    lookup_field: supported.lookup_field.to_string(),
-                    field_map: entry
-                        .field_map
-                        .iter()
-                        .enumerate()
-                        .map(|(j, m)| FieldMapping {
-                            project_field: m.project_field.clone(),
-                            crm_field: m.crm_field.clone(),
-                            direction: match m.direction {
-                                Direction::ToProject => MapDirection::ToProject,
-                                Direction::ToCrm => MapDirection::ToCrm,
-                            },
-                            spec_path: format!("spec.relatedLists.modules[{index}].fieldMap[{j}]"),
-                        })
-                        .collect(),
-                }
-            })
-            .collect();
-        modules.sort_by(|a, b| a.module.cmp(&b.module));
+        let modules = desired_modules(spec);
         let mut profiles: Vec<DesiredProfile> = spec
             .permissions
             .profiles
@@ -208,30 +176,73 @@ impl Desired {
                     stage: d.stage.clone(),
                     template: d.template.clone(),
                 }),
-            imports: DesiredImports {
-                portal_users: spec
-                    .imports
-                    .portal_users
-                    .iter()
-                    .map(|u| {
-                        (
-                            u.email.to_ascii_lowercase(),
-                            u.role
-                                .clone()
-                                .unwrap_or_else(|| spec.permissions.default_role.clone()),
-                            u.projects.clone(),
-                        )
-                    })
-                    .collect(),
-                client_users: spec
-                    .imports
-                    .client_users
-                    .iter()
-                    .map(|u| (u.email.to_ascii_lowercase(), u.projects.clone()))
-                    .collect(),
-            },
+            imports: desired_imports(spec),
             named: named_in_spec(spec),
         }
+    }
+}
+
+/// The spec's enabled related-list modules with their field maps, sorted by module.
+fn desired_modules(spec: &crate::spec::ProjectsIntegrationSpec) -> Vec<DesiredModule> {
+    use crate::spec::Direction;
+    let mut modules: Vec<DesiredModule> = spec
+        .enabled_modules()
+        .into_iter()
+        .map(|(supported, entry)| {
+            // Modules are sorted below: the spec index is found by the entry itself.
+            let index = spec
+                .related_lists
+                .modules
+                .iter()
+                .position(|m| std::ptr::eq(m, entry))
+                .unwrap_or_default();
+            DesiredModule {
+                module: entry.module.clone(),
+                lookup_field: supported.lookup_field.to_string(),
+                field_map: entry
+                    .field_map
+                    .iter()
+                    .enumerate()
+                    .map(|(j, m)| FieldMapping {
+                        project_field: m.project_field.clone(),
+                        crm_field: m.crm_field.clone(),
+                        direction: match m.direction {
+                            Direction::ToProject => MapDirection::ToProject,
+                            Direction::ToCrm => MapDirection::ToCrm,
+                        },
+                        spec_path: format!("spec.relatedLists.modules[{index}].fieldMap[{j}]"),
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    modules.sort_by(|a, b| a.module.cmp(&b.module));
+    modules
+}
+
+/// The users the spec imports into the portal, each with its role and projects.
+fn desired_imports(spec: &crate::spec::ProjectsIntegrationSpec) -> DesiredImports {
+    DesiredImports {
+        portal_users: spec
+            .imports
+            .portal_users
+            .iter()
+            .map(|u| {
+                (
+                    u.email.to_ascii_lowercase(),
+                    u.role
+                        .clone()
+                        .unwrap_or_else(|| spec.permissions.default_role.clone()),
+                    u.projects.clone(),
+                )
+            })
+            .collect(),
+        client_users: spec
+            .imports
+            .client_users
+            .iter()
+            .map(|u| (u.email.to_ascii_lowercase(), u.projects.clone()))
+            .collect(),
     }
 }
 
