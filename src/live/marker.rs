@@ -40,12 +40,17 @@ pub struct Marker {
     pub client_mapping: ClientMappingState,
 }
 
+/// Why the marker variable's value is not a marker.
+#[derive(Debug, thiserror::Error)]
+#[error("marker is not valid JSON: {0}")]
+pub struct MarkerError(serde_json::Error);
+
 impl Marker {
     pub const VERSION: u32 = 1;
 
-    /// Parses the variable's value; `None` when it is not a marker this version understands.
-    pub fn parse(value: &str) -> Result<Marker, String> {
-        serde_json::from_str(value).map_err(|e| format!("marker is not valid JSON: {e}"))
+    /// Parses the variable's value; an error when it is not a marker this version understands.
+    pub fn parse(value: &str) -> Result<Marker, MarkerError> {
+        serde_json::from_str(value).map_err(MarkerError)
     }
 
     pub fn to_value(&self) -> String {

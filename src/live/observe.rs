@@ -239,7 +239,7 @@ fn marker_facts(variables: &[Variable]) -> MarkerFacts {
             },
             Err(error) => MarkerFacts::Unreadable {
                 variable_id: v.id.clone(),
-                error,
+                error: error.to_string(),
             },
         },
     }
