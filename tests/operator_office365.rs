@@ -334,6 +334,24 @@ async fn crm_records(zoho: &ZohoClients, module: &str) -> BTreeSet<(String, Stri
         .collect()
 }
 
+/// Edits the resource "acme" so that only the admin's calendar syncs, and waits until the
+/// edit is applied.
+async fn sync_only_the_admins_calendar(world: &World) {
+    let edit = serde_json::json!({"spec": {"calendarSync": {"users": ["admin@acme.com"]}}});
+    world
+        .api()
+        .patch("acme", &PatchParams::default(), &Patch::Merge(edit))
+        .await
+        .unwrap();
+    eventually("the edit applied", || async {
+        let object = world.kube.get(PLURAL, NS, "acme")?;
+        (object["status"]["observedGeneration"] == 2
+            && is_ready_at_current_generation(world, "acme"))
+        .then_some(())
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_resource_syncs_and_a_spec_edit_removes_a_calendar() {
     let world = World::start().await;
@@ -407,24 +425,7 @@ async fn a_new_resource_syncs_and_a_spec_edit_removes_a_calendar() {
     );
 
     // Turn Pat's calendar sync off: the calendar goes, the rest stays.
-    world
-        .api()
-        .patch(
-            "acme",
-            &PatchParams::default(),
-            &Patch::Merge(
-                serde_json::json!({"spec": {"calendarSync": {"users": ["admin@acme.com"]}}}),
-            ),
-        )
-        .await
-        .unwrap();
-    eventually("the edit applied", || async {
-        let object = world.kube.get(PLURAL, NS, "acme")?;
-        (object["status"]["observedGeneration"] == 2
-            && is_ready_at_current_generation(&world, "acme"))
-        .then_some(())
-    })
-    .await;
+    sync_only_the_admins_calendar(&world).await;
     let pat = folders(&graph, "pat@acme.com", ItemKind::Event).await;
     assert!(!pat.contains(CALENDAR), "{pat:?}");
     assert!(
@@ -721,24 +722,7 @@ async fn the_operator_journals_each_apply_and_resumes_one_that_was_stopped() {
 
     // The next apply (a spec edit) resumes it and says how much it did not repeat.
     let running = world.spawn();
-    world
-        .api()
-        .patch(
-            "acme",
-            &PatchParams::default(),
-            &Patch::Merge(
-                serde_json::json!({"spec": {"calendarSync": {"users": ["admin@acme.com"]}}}),
-            ),
-        )
-        .await
-        .unwrap();
-    eventually("the edit applied", || async {
-        let object = world.kube.get(PLURAL, NS, "acme")?;
-        (object["status"]["observedGeneration"] == 2
-            && is_ready_at_current_generation(&world, "acme"))
-        .then_some(())
-    })
-    .await;
+    sync_only_the_admins_calendar(&world).await;
     running.shutdown().await;
     let next = journal::read(&path).unwrap().unwrap();
     assert!(next.finished());
