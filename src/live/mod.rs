@@ -7,6 +7,7 @@ pub mod cache;
 pub mod cached;
 pub mod creation_tag;
 pub mod data;
+mod data_reads;
 pub mod incremental;
 pub mod marker;
 pub mod metadata;

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::incremental::CrmReads;
 use super::observe::{ObserveError, reading};
-use super::snapshot::{Observed, ProjectsGrant};
+use super::snapshot::{Observed, PortalFacts, ProjectsGrant};
 use crate::domain::Desired;
 use crate::zoho::crm::UserType;
 use crate::zoho::projects::ProjectFilter;
@@ -59,75 +59,13 @@ pub async fn observe_names<C: CrmApi, P: ProjectsApi>(
     projects: &P,
     reads: &CrmReads<'_>,
 ) -> Result<NamedFacts, ObserveError> {
-    let acting_user = async {
-        let users = crm
-            .users(UserType::CurrentUser)
-            .await
-            .map_err(reading("the acting CRM user"))?;
-        Ok::<_, ObserveError>(users.first().map(|u| ActingUserFacts {
-            email: u.email.to_ascii_lowercase(),
-            profile: u.profile_name().to_string(),
-            administrator: u.is_administrator(),
-        }))
-    };
-    let deal_stages = async {
-        if desired.deal_conversion.is_none() {
-            return Ok(None);
-        }
-        let fields = reads
-            .metadata()
-            .fields(crm, DEALS_MODULE)
-            .await
-            .map_err(reading(format!("fields of CRM module {DEALS_MODULE}")))?;
-        Ok(Some(
-            fields
-                .iter()
-                .find(|f| f.api_name == STAGE_FIELD)
-                .map(|f| {
-                    f.pick_list_values
-                        .iter()
-                        .map(|v| v.display_value.clone())
-                        .collect()
-                })
-                .unwrap_or_default(),
-        ))
-    };
-    let portal = observed
-        .portals
-        .iter()
-        .find(|p| p.name == desired.portal_name)
-        .filter(|_| observed.projects_grant != ProjectsGrant::PortalOwnerMissing);
-    let portal_roles = async {
-        let Some(portal) = portal else {
-            return Ok(None);
-        };
-        let roles = projects
-            .portal_roles(&portal.id)
-            .await
-            .map_err(reading(format!("roles of portal \"{}\"", portal.name)))?;
-        Ok(Some(roles))
-    };
-    let templates = async {
-        let (Some(portal), Some(_)) = (
-            portal,
-            desired
-                .deal_conversion
-                .as_ref()
-                .and_then(|d| d.template.as_ref()),
-        ) else {
-            return Ok(None);
-        };
-        let templates = projects
-            .projects(&portal.id, ProjectFilter::Templates)
-            .await
-            .map_err(reading("Zoho Projects project templates"))?;
-        let mut named: Vec<(String, String)> =
-            templates.into_iter().map(|t| (t.id, t.name)).collect();
-        named.sort_by(|a, b| (&a.1, &a.0).cmp(&(&b.1, &b.0)));
-        Ok(Some(named))
-    };
-    let (acting_user, deal_stages, portal_roles, templates) =
-        futures::try_join!(acting_user, deal_stages, portal_roles, templates)?;
+    let portal = selected_portal(desired, observed);
+    let (acting_user, deal_stages, portal_roles, templates) = futures::try_join!(
+        acting_user(crm),
+        deal_stages(desired, crm, reads),
+        portal_roles(projects, portal),
+        templates(desired, projects, portal)
+    )?;
     Ok(NamedFacts {
         acting_user,
         deal_stages,
@@ -135,4 +73,97 @@ pub async fn observe_names<C: CrmApi, P: ProjectsApi>(
         portal_roles,
         templates,
     })
+}
+
+/// The user CRM is read and written as, whose profile says whether the grant may customize
+/// CRM and add users.
+async fn acting_user<C: CrmApi>(crm: &C) -> Result<Option<ActingUserFacts>, ObserveError> {
+    let users = crm
+        .users(UserType::CurrentUser)
+        .await
+        .map_err(reading("the acting CRM user"))?;
+    Ok(users.first().map(|u| ActingUserFacts {
+        email: u.email.to_ascii_lowercase(),
+        profile: u.profile_name().to_string(),
+        administrator: u.is_administrator(),
+    }))
+}
+
+/// The values of `Deals.Stage`, which `dealConversion.stage` must name; read only when the
+/// spec converts deals.
+async fn deal_stages<C: CrmApi>(
+    desired: &Desired,
+    crm: &C,
+    reads: &CrmReads<'_>,
+) -> Result<Option<Vec<String>>, ObserveError> {
+    if desired.deal_conversion.is_none() {
+        return Ok(None);
+    }
+    let fields = reads
+        .metadata()
+        .fields(crm, DEALS_MODULE)
+        .await
+        .map_err(reading(format!("fields of CRM module {DEALS_MODULE}")))?;
+    Ok(Some(
+        fields
+            .iter()
+            .find(|f| f.api_name == STAGE_FIELD)
+            .map(|f| {
+                f.pick_list_values
+                    .iter()
+                    .map(|v| v.display_value.clone())
+                    .collect()
+            })
+            .unwrap_or_default(),
+    ))
+}
+
+/// The portal the spec selects, when it is visible to the Projects grant: the one whose
+/// roles and templates the spec's names are held to.
+fn selected_portal<'o>(desired: &Desired, observed: &'o Observed) -> Option<&'o PortalFacts> {
+    observed
+        .portals
+        .iter()
+        .find(|p| p.name == desired.portal_name)
+        .filter(|_| observed.projects_grant != ProjectsGrant::PortalOwnerMissing)
+}
+
+/// The roles of the selected portal, which the spec's portal users name.
+async fn portal_roles<P: ProjectsApi>(
+    projects: &P,
+    portal: Option<&PortalFacts>,
+) -> Result<Option<Vec<String>>, ObserveError> {
+    let Some(portal) = portal else {
+        return Ok(None);
+    };
+    let roles = projects
+        .portal_roles(&portal.id)
+        .await
+        .map_err(reading(format!("roles of portal \"{}\"", portal.name)))?;
+    Ok(Some(roles))
+}
+
+/// The project templates of the selected portal as (id, name), sorted by name; read only
+/// when deal conversion names a template.
+async fn templates<P: ProjectsApi>(
+    desired: &Desired,
+    projects: &P,
+    portal: Option<&PortalFacts>,
+) -> Result<Option<Vec<(String, String)>>, ObserveError> {
+    let (Some(portal), Some(_)) = (
+        portal,
+        desired
+            .deal_conversion
+            .as_ref()
+            .and_then(|d| d.template.as_ref()),
+    ) else {
+        return Ok(None);
+    };
+    let templates = projects
+        .projects(&portal.id, ProjectFilter::Templates)
+        .await
+        .map_err(reading("Zoho Projects project templates"))?;
+    let mut named: Vec<(String, String)> = templates.into_iter().map(|t| (t.id, t.name)).collect();
+    named.sort_by(|a, b| (&a.1, &a.0).cmp(&(&b.1, &b.0)));
+    Ok(Some(named))
 }
