@@ -156,6 +156,9 @@ fn fresh(owner: &str, ttl: Duration) -> Holder {
     }
 }
 
+/// Creates of the lease whose answers were all lost before taking the lease gives up.
+const UNANSWERED_CREATES: u32 = 3;
+
 /// Takes the org's apply lease, waiting up to `options.wait` for a holder to finish;
 /// `waiting` is told once who holds it and until when.
 pub async fn acquire(
@@ -166,6 +169,7 @@ pub async fn acquire(
     let owner = owner_id();
     let deadline = tokio::time::Instant::now() + options.wait;
     let (mut waited, mut took_over) = (false, None);
+    let mut unanswered = 0;
     loop {
         let mine = fresh(&owner, options.ttl);
         match current(crm).await? {
@@ -173,6 +177,12 @@ pub async fn acquire(
                 Ok(()) => break,
                 // Another run created it between the read and the create: look again.
                 Err(e) if e.code() == Some("DUPLICATE_DATA") => continue,
+                // Every answer to the create was lost: the next read shows whether it
+                // landed (then the lease is ours), a few times before giving up.
+                Err(e) if e.outcome_unknown() && unanswered < UNANSWERED_CREATES => {
+                    unanswered += 1;
+                    continue;
+                }
                 Err(e) => return Err(e.into()),
             },
             Some(variable) => {

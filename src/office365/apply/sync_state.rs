@@ -168,8 +168,9 @@ async fn save_state<C: CrmApi>(
             match crm.create_variable(&variable).await {
                 Ok(_) => Ok(()),
                 // Created already: this run's own create whose answer was lost (the org's
-                // apply lease keeps other runs out), so the state is written over it.
-                Err(e) if e.code() == Some("DUPLICATE_DATA") => {
+                // apply lease keeps other runs out), so the state is written over it. When
+                // every answer was lost, it is written over if the create landed.
+                Err(e) if e.code() == Some("DUPLICATE_DATA") || e.outcome_unknown() => {
                     let existing = crm.variables().await?;
                     let Some(found) = existing.iter().find(|v| v.api_name == STATE_VARIABLE) else {
                         return Err(e);
