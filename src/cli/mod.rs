@@ -256,8 +256,41 @@ pub fn report_error(err: &mut dyn Write, error: &anyhow::Error, color: bool) {
         "error:"
     };
     // Whatever a cause says, a URL in it never shows its credentials or query.
-    let _ = writeln!(err, "{label} {}", redact_urls_in(&error.to_string()));
+    let mut shown = error.to_string();
+    let _ = writeln!(err, "{label} {}", redact_urls_in(&shown));
     for cause in error.chain().skip(1) {
-        let _ = writeln!(err, "  caused by: {}", redact_urls_in(&cause.to_string()));
+        let text = cause.to_string();
+        // Many errors write their cause into their own message: said once is enough.
+        if shown.contains(&text) {
+            continue;
+        }
+        let _ = writeln!(err, "  caused by: {}", redact_urls_in(&text));
+        shown = text;
+    }
+}
+
+#[cfg(test)]
+mod report_tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot read the lease: {0}")]
+    struct Outer(#[source] Inner);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("connection failed")]
+    struct Inner(#[source] std::io::Error);
+
+    #[test]
+    fn a_cause_already_in_the_message_is_not_repeated() {
+        let io = std::io::Error::other("reset by peer");
+        let error = anyhow::Error::from(Outer(Inner(io)));
+        let mut out = Vec::new();
+        report_error(&mut out, &error, false);
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(
+            text,
+            "error: cannot read the lease: connection failed\n  caused by: reset by peer\n"
+        );
     }
 }
