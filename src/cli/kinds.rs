@@ -10,9 +10,9 @@ use std::path::Path;
 use anyhow::Context;
 
 use super::GlobalArgs;
-use super::apply::ApplyArgs;
+use super::args::ApplyArgs;
+use super::args::{Format, PlanArgs};
 use super::office365::{self, Planned365};
-use super::plan::{Format, PlanArgs};
 use super::workflow::{Planned, plan_integration};
 use crate::engine::kind::{KindPlan, plan_exit_code};
 use crate::plan::planner::PlanOptions;
@@ -217,7 +217,7 @@ impl CliKind for Projects {
         planned: Planned,
         (out, err): (&mut dyn Write, &mut dyn Write),
     ) -> anyhow::Result<u8> {
-        super::apply::apply_planned(global, args, &planned, out, err).await
+        super::projects_apply::apply_planned(global, args, &planned, out, err).await
     }
 }
 

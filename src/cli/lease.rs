@@ -81,7 +81,7 @@ pub struct LockArgs {
     pub lock: bool,
     /// How long to wait for another apply's lease before giving up, e.g. `90s`, `5m`
     /// (default 0: give up at once, naming the holder).
-    #[arg(long, value_name = "DURATION", default_value = "0", value_parser = super::apply::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "0", value_parser = super::duration::parse_duration)]
     pub lock_timeout: Duration,
     /// How long a lease lasts without renewal (renewed every third of it while the apply
     /// runs); after a crash the org is free again once it passes.
@@ -91,7 +91,7 @@ pub struct LockArgs {
         value_name = "DURATION",
         env = "PROJECTLINK_LOCK_TTL",
         default_value = "300",
-        value_parser = super::apply::parse_duration
+        value_parser = super::duration::parse_duration
     )]
     pub lock_ttl: Duration,
 }

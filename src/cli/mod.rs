@@ -2,7 +2,9 @@
 //! and the mapping from outcomes to exit codes CI can rely on.
 
 pub mod apply;
+mod args;
 pub mod completions;
+mod confirm;
 pub mod crd;
 pub mod doctor;
 pub mod duration;
@@ -17,6 +19,7 @@ pub mod office365_saved;
 pub mod operator;
 pub mod plan;
 pub mod progress;
+mod projects_apply;
 pub mod sandbox;
 pub mod schema;
 pub mod target;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use super::apply::ApplyArgs;
+use super::args::ApplyArgs;
 use super::lease;
 use super::progress::TerminalProgress;
 use super::target::{self, Connected};
@@ -116,7 +116,7 @@ pub async fn confirm_and_apply(
         }
         return Ok(code);
     }
-    if !plan.is_empty() && !auto_approve && !super::apply::confirmed(out)? {
+    if !plan.is_empty() && !auto_approve && !super::confirm::confirmed(out)? {
         writeln!(out, "Apply cancelled.")?;
         return Ok(exit::ERROR);
     }

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use anyhow::bail;
 
-use super::apply::ApplyArgs;
+use super::args::ApplyArgs;
 use super::office365::{Planned365, Recheck, apply_under_lease, plan_spec};
 use super::{GlobalArgs, exit};
 use crate::engine::saved::{SavedOptions, SavedPlan, check_fresh, kind_of};

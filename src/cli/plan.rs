@@ -2,43 +2,13 @@
 //! optionally save it for `apply plan.json`.
 
 use std::io::Write;
-use std::path::PathBuf;
-
-use clap::{Args, ValueEnum};
 
 use super::kinds::{Office365, Projects, plan_one};
 use super::workflow::load_specs;
 use super::{GlobalArgs, exit};
 use crate::plan::planner::PlanOptions;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Text,
-    Markdown,
-    Json,
-}
-
-#[derive(Debug, Args)]
-pub struct PlanArgs {
-    /// Spec files (YAML); a directory stands for its .yaml and .yml files, `-` for stdin.
-    #[arg(short = 'f', long = "file", value_name = "FILE", required = true, num_args = 1..)]
-    pub files: Vec<PathBuf>,
-    /// Output format: text for people, markdown for pull-request comments, json for tools.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// Also save the plan (JSON) for `projectlink apply FILE`.
-    #[arg(short = 'o', long = "out", value_name = "FILE")]
-    pub out: Option<PathBuf>,
-    /// Exit with 2 when there are changes (0 = none, 1 = error, 3 = refused).
-    #[arg(long)]
-    pub detailed_exitcode: bool,
-    /// Plan deletions of what the spec no longer declares.
-    #[arg(long)]
-    pub prune: bool,
-    /// Plan as if destructive and large changes were allowed.
-    #[arg(long)]
-    pub force: bool,
-}
+pub use super::args::{Format, PlanArgs};
 
 pub async fn run(
     global: &GlobalArgs,
