@@ -1,4 +1,5 @@
-//! No import cycles between the top-level modules of `src/`; `#[cfg(test)]` code counts too.
+//! No import cycles between the top-level modules of `src/`, nor between the modules of the
+//! front-ends (`src/cli/`, `src/operator/`); `#[cfg(test)]` code counts too.
 //!
 //! A file depends on the top-level modules its `crate::X` paths name (in `use` lines and in
 //! code, `crate::{X, ..}` groups included) and those its `super::` chains reach by climbing
@@ -95,6 +96,13 @@ fn group_heads(group: &str) -> Vec<&str> {
 
 /// The top-level modules `(path under src/, text)` files name, by the module they are in.
 fn edges(files: &[(String, String)]) -> Edges {
+    edges_in(files, true, "src")
+}
+
+/// [`edges`] between the modules of the folder `dir`, `files` having paths under it: only
+/// `super::` paths reach a sibling there (`crate::X` names a top-level module, not one of
+/// the folder's).
+fn edges_in(files: &[(String, String)], crate_paths: bool, dir: &str) -> Edges {
     let top = |path: &str| {
         path.split('/')
             .next()
@@ -131,7 +139,7 @@ fn edges(files: &[(String, String)]) -> Edges {
                 continue;
             } else if rest.starts_with("mod ") {
                 pending_mod = true;
-            } else if let Some(path) = rest.strip_prefix("crate::") {
+            } else if let Some(path) = rest.strip_prefix("crate::").filter(|_| crate_paths) {
                 match path.strip_prefix('{') {
                     Some(group) => named = group_heads(group),
                     None => named.push(first_ident(path)),
@@ -153,7 +161,7 @@ fn edges(files: &[(String, String)]) -> Edges {
                 edges
                     .entry(key)
                     .or_default()
-                    .push(format!("src/{path}:{line}"));
+                    .push(format!("{dir}/{path}:{line}"));
             }
         }
     }
@@ -239,6 +247,25 @@ fn top_level_modules_import_each_other_without_cycles() {
         "import cycles between top-level modules:\n{}",
         found.join("\n")
     );
+}
+
+#[test]
+fn the_modules_of_the_front_ends_import_each_other_without_cycles() {
+    for folder in ["cli", "operator"] {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("src")
+            .join(folder);
+        let mut files = Vec::new();
+        sources(&root, &root, &mut files);
+        let edges = edges_in(&files, false, &format!("src/{folder}"));
+        assert!(edges.len() > 5, "{folder}: almost no edges: {edges:?}");
+        let found = cycles(&edges);
+        assert!(
+            found.is_empty(),
+            "import cycles between the modules of src/{folder}:\n{}",
+            found.join("\n")
+        );
+    }
 }
 
 /// A tiny crate: `a` to `e` make one cycle, `f` only imports `a`, `g` imports nothing.
