@@ -26,7 +26,6 @@ fn options<K: IntegrationKind>(resource: &K) -> Options {
 /// The plan as the shared policy reads it; `claimed_by` is another resource already
 /// reconciling the same org.
 fn plan_facts<K: IntegrationKind>(
-    resource: &K,
     plan: &PlanOf<K>,
     observed: &ObservedOf<K>,
     org_id: &str,
@@ -38,7 +37,7 @@ fn plan_facts<K: IntegrationKind>(
         errors: plan.error_lines(),
         changes: plan.change_count(),
         lines: plan.change_lines(),
-        observe_only: plan.observe_only() || resource.observe_only(),
+        observe_only: plan.observe_only(),
         refusal: plan.refusal().map(|r| r.reason.clone()),
         two_way: K::TWO_WAY,
         pending: K::pending(plan),
@@ -86,24 +85,27 @@ pub(crate) async fn run<K: IntegrationKind>(resource: &K, ctx: &Context) -> Outc
     };
     let mut plan = EngineOf::<K>::plan(&desired, &observed, &options(resource));
     let claimed_by = super::connect::claim_org(ctx, K::KIND, &org_id, &slot(resource));
-    let facts = plan_facts(resource, &plan, &observed, &org_id, claimed_by);
+    let facts = plan_facts::<K>(&plan, &observed, &org_id, claimed_by);
     let mut outcome = decide(resource, &facts);
     outcome.plan_summary = Some(K::summary(&plan));
     if matches!(outcome.next, Next::Interval) && outcome.applied {
-        let started = match journal::<K>(resource, ctx, &org_id, &mut plan, &observed) {
-            Ok(started) => started,
-            Err(failed) => {
-                let mut failed = *failed;
-                record(&mut failed);
-                return failed;
-            }
-        };
         let lease = match super::org_lease::take(K::crm(&clients)).await {
             Ok(lease) => lease,
             Err(held) => {
                 let mut held = *held;
                 record(&mut held);
                 return held;
+            }
+        };
+        // Under the lease only: starting a journal replaces a stopped one, whose record the
+        // apply that holds the org may still need.
+        let started = match journal::<K>(resource, ctx, &org_id, &mut plan, &observed) {
+            Ok(started) => started,
+            Err(failed) => {
+                super::org_lease::release(lease).await;
+                let mut failed = *failed;
+                record(&mut failed);
+                return failed;
             }
         };
         let hooks = Hooks {
