@@ -10,6 +10,7 @@ use serde_json::json;
 use super::executor::ProgressSink;
 use super::report::{ChangeOutcome, OutcomeStatus};
 use crate::engine::journal::{self, Journal, JournalError, Line};
+use crate::spec::KIND_PROJECTS_INTEGRATION;
 
 /// The kind's name in journal file names.
 pub const KIND: &str = "projects";
@@ -42,12 +43,10 @@ pub fn path(state_dir: &Path, integration: &str) -> PathBuf {
 /// The apply of `integration` that was stopped before its end, if its journal says so.
 pub fn stopped(state_dir: &Path, integration: &str) -> Result<Option<Stopped>, JournalError> {
     let path = path(state_dir, integration);
-    Ok(journal::read(&path)?
-        .filter(|record| !record.finished())
-        .map(|record| Stopped {
-            done: record.done_count(),
-            path,
-        }))
+    Ok(journal::stopped(&path)?.map(|record| Stopped {
+        done: record.done_count(),
+        path,
+    }))
 }
 
 /// Starts the journal of an apply of `integration` against `target`, replacing the last.
@@ -57,16 +56,8 @@ pub fn start(
     target: &str,
     resumed: usize,
 ) -> Result<Journal, JournalError> {
-    Journal::start(
-        &path(state_dir, integration),
-        Line::Started {
-            kind: "ProjectsIntegration".into(),
-            name: integration.into(),
-            target: target.into(),
-            at: chrono::Utc::now(),
-            resumed,
-        },
-    )
+    let started = Line::started(KIND_PROJECTS_INTEGRATION, integration, target, resumed);
+    Journal::start(&path(state_dir, integration), started)
 }
 
 /// A progress sink that journals every finished change before passing it on.

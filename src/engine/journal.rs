@@ -119,6 +119,25 @@ pub fn read(path: &Path) -> Result<Option<Record>, JournalError> {
     Ok(Some(Record { lines }))
 }
 
+/// The record of an apply that did not run to its end, if the journal at `path` is one.
+pub fn stopped(path: &Path) -> Result<Option<Record>, JournalError> {
+    Ok(read(path)?.filter(|record| !record.finished()))
+}
+
+impl Line {
+    /// The first line of an apply of the resource `name` of `kind` against `target`, which
+    /// does not repeat the `resumed` operations of a stopped one.
+    pub fn started(kind: &str, name: &str, target: &str, resumed: usize) -> Line {
+        Line::Started {
+            kind: kind.into(),
+            name: name.into(),
+            target: target.into(),
+            at: Utc::now(),
+            resumed,
+        }
+    }
+}
+
 /// A journal being written.
 #[derive(Debug)]
 pub struct Journal {

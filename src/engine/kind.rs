@@ -178,21 +178,13 @@ pub fn start_journal<K: Kind>(
     observed: &K::Observed,
 ) -> Result<Started, JournalError> {
     let path = journal::path(dir, K::JOURNAL, name);
-    let resumed = journal::read(&path)?
-        .filter(|record| !record.finished())
-        .map(|stopped| Resumed {
-            done: stopped.done_count(),
-            changed: K::resume(plan, observed, &stopped),
-            path: path.clone(),
-        });
-    let started = Line::Started {
-        kind: K::KIND.into(),
-        name: name.into(),
-        target: target.into(),
-        at: chrono::Utc::now(),
-        resumed: resumed.as_ref().map_or(0, |r| r.done),
-    };
-    let journal = Journal::start(&path, started)?;
+    let resumed = journal::stopped(&path)?.map(|stopped| Resumed {
+        done: stopped.done_count(),
+        changed: K::resume(plan, observed, &stopped),
+        path: path.clone(),
+    });
+    let done = resumed.as_ref().map_or(0, |r| r.done);
+    let journal = Journal::start(&path, Line::started(K::KIND, name, target, done))?;
     Ok(Started { journal, resumed })
 }
 
